@@ -1,1 +1,93 @@
-fn main() { println!("xv6scope"); }
+//! `xv6scope`: boots xv6-style RISC-V kernels on xv6scope's machine.
+//!
+//! Subcommands: `run` (headless, console on stdin/stdout like `make qemu`), `test-elf`
+//! (bare-metal test programs that report through HTIF `tohost` or the test finisher), and
+//! `bench` (guest speed, side by side with qemu-system-riscv64 when it is installed).
+//! Every failure at this edge is one line on stderr and exit status 2.
+
+mod asm;
+mod bench;
+mod bundled;
+mod cmd_run;
+mod cmd_test_elf;
+mod terminal;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "xv6scope", version, about = "A debugger and monitor for xv6-style RISC-V kernels")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Boot a kernel headless, with the guest console on this terminal (Ctrl-A x quits).
+    Run(cmd_run::RunArgs),
+    /// Run bare-metal test ELFs; print PASS/FAIL for each, fail if any failed.
+    TestElf(cmd_test_elf::TestElfArgs),
+    /// Measure guest speed (MIPS) and boot time, beside qemu-system-riscv64 if installed.
+    Bench(bench::BenchArgs),
+}
+
+/// Options shared by every command that builds a machine.
+#[derive(Args, Clone, Debug)]
+pub struct MachineArgs {
+    /// Kernel ELF to boot (default: the bundled Rust xv6 kernel).
+    #[arg(long, value_name = "ELF")]
+    pub kernel: Option<PathBuf>,
+    /// Treat --kernel as a raw binary loaded at 0x80000000.
+    #[arg(long)]
+    pub raw: bool,
+    /// Disk image for the virtio block device (written back on exit unless --snapshot).
+    #[arg(long, value_name = "IMG")]
+    pub disk: Option<PathBuf>,
+    /// Keep disk writes in memory only, like QEMU's -snapshot.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// Number of harts.
+    #[arg(long, value_name = "N", default_value_t = machine::board::DEFAULT_HARTS)]
+    pub smp: usize,
+    /// RAM size in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = machine::board::DEFAULT_RAM_MIB)]
+    pub mem: u64,
+    /// virtio-mmio transport version: 2 (modern) or 1 (legacy).
+    #[arg(long, value_name = "1|2", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub virtio_version: u8,
+    /// Cycles each hart runs before the next hart's turn.
+    #[arg(long, value_name = "CYCLES", default_value_t = 10_000, hide = true)]
+    pub quantum: u64,
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            eprintln!("xv6scope: {first} (try --help)");
+            std::process::exit(2);
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Run(args)) => cmd_run::run(args),
+        Some(Command::TestElf(args)) => cmd_test_elf::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
+        None => cmd_run::run(cmd_run::RunArgs::interactive_default()),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            terminal::restore();
+            eprintln!("xv6scope: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The machine: harts plus bus, and the one run loop everybody drives (CLI, gdb, TUI).
+//!
+//! Scheduling is deterministic. Time is divided into rounds of `quantum` cycles; in each round
+//! every hart that is not waiting in `wfi` runs up to `quantum` instructions, in hart order,
+//! all starting at the round's first cycle as if they ran in parallel. A round's position is
+//! part of the machine state (`hart_in_round`, `progress`), so stopping and resuming — at a
+//! breakpoint, at the end of a `run` budget, for host input — never changes the schedule:
+//! the same kernel, disk and input (at the same cycles) give the same instruction trace.
+//!
+//! When every hart waits, time skips to the earliest timer deadline; with no deadline and no
+//! pending device interrupt the machine reports [`Stop::Idle`] and the host waits for input.
+//!
+//! LR/SC: a reservation never survives a switch to another hart, so a store by another hart
+//! can never slip between a hart's LR and SC (an SC may fail spuriously, which the ISA allows).
+
+use crate::board::{self, CYCLES_PER_TICK, RAM_BASE};
+use crate::bus::{Bus, Halt};
+use crate::cpu::{ExitReason, Hart};
+use crate::devices::virtio_blk::VirtioBlk;
+use crate::error::Error;
+use crate::loader;
+use crate::ram::Ram;
+
+/// How to build a machine.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Number of harts (1..=8).
+    pub harts: usize,
+    /// RAM size in MiB.
+    pub ram_mib: u64,
+    /// virtio-mmio version 1 (legacy) instead of version 2.
+    pub virtio_legacy: bool,
+    /// Cycles each hart runs per round.
+    pub quantum: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            harts: board::DEFAULT_HARTS,
+            ram_mib: board::DEFAULT_RAM_MIB,
+            virtio_legacy: false,
+            quantum: 10_000,
+        }
+    }
+}
+
+/// Why [`Machine::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The cycle budget ran out.
+    Budget,
+    /// A hart reached a breakpoint (not yet executed).
+    Breakpoint { hart: usize },
+    /// The guest powered off through the test finisher (code 0 is success).
+    PowerOff { code: u32 },
+    /// The guest asked for a reset through the test finisher.
+    Reset,
+    /// A bare-metal test wrote HTIF `tohost`: 1 is pass, `(code << 1) | 1` is failure `code`.
+    Htif { value: u64 },
+    /// Every hart waits for an interrupt that only host input can bring.
+    Idle,
+}
+
+/// A guest kernel image, as the host read it from a file.
+pub enum Image<'a> {
+    /// An ELF file.
+    Elf(&'a [u8]),
+    /// A raw binary loaded at the start of RAM.
+    Raw(&'a [u8]),
+}
+
+pub struct Machine {
+    pub harts: Vec<Hart>,
+    pub bus: Bus,
+    config: Config,
+    /// Cycle at which the current round started.
+    round_start: u64,
+    /// The hart whose turn it is in the current round.
+    hart_in_round: usize,
+    /// Cycles each hart has used in the current round.
+    progress: Vec<u64>,
+    breakpoints: Vec<u64>,
+    tohost: Option<u64>,
+    entry: u64,
+}
+
+impl Machine {
+    /// Builds a machine, loads `image` and attaches `disk` (raw bytes of a disk image).
+    pub fn new(config: Config, image: Image, disk: Option<Vec<u8>>) -> Result<Self, Error> {
+        if config.harts == 0 || config.harts > board::MAX_HARTS {
+            return Err(Error::Config(format!("{} harts (1 to {} supported)", config.harts, board::MAX_HARTS)));
+        }
+        if !(1..=2048).contains(&config.ram_mib) {
+            return Err(Error::Config(format!("{} MiB of RAM (1 to 2048 supported)", config.ram_mib)));
+        }
+        if config.quantum == 0 {
+            return Err(Error::Config("quantum of 0 cycles".into()));
+        }
+        if let Some(d) = &disk {
+            check_disk(d)?;
+        }
+        let mut ram = Ram::new(config.ram_mib << 20);
+        let loaded = match image {
+            Image::Elf(bytes) => loader::load_elf(&mut ram, bytes)?,
+            Image::Raw(bytes) => loader::load_raw(&mut ram, bytes)?,
+        };
+        let mut bus = Bus::new(ram, config.harts, VirtioBlk::new(disk, config.virtio_legacy));
+        bus.tohost = loaded.tohost;
+        let harts = (0..config.harts)
+            .map(|id| {
+                let mut h = Hart::new(id);
+                // QEMU virt's reset stub (-bios none): a0 = mhartid, a1 = device tree address.
+                h.pc = loaded.entry;
+                h.x[10] = id as u64;
+                h.x[11] = 0;
+                h
+            })
+            .collect();
+        Ok(Machine {
+            harts,
+            bus,
+            progress: vec![0; config.harts],
+            config,
+            round_start: 0,
+            hart_in_round: 0,
+            breakpoints: Vec::new(),
+            tohost: loaded.tohost,
+            entry: loaded.entry,
+        })
+    }
+
+    /// The configuration the machine was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Entry point of the loaded image.
+    pub fn entry(&self) -> u64 {
+        self.entry
+    }
+
+    /// The machine's cycle counter: the current round's start plus the current hart's progress.
+    pub fn cycle(&self) -> u64 {
+        self.round_start + self.progress.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Guest time in `mtime` ticks (10 MHz).
+    pub fn mtime(&self) -> u64 {
+        self.cycle() / CYCLES_PER_TICK
+    }
+
+    /// Instructions retired by all harts.
+    pub fn instret(&self) -> u64 {
+        self.harts.iter().map(Hart::instret).sum()
+    }
+
+    /// Breakpoints (virtual pc values, any hart).
+    pub fn breakpoints(&self) -> &[u64] {
+        &self.breakpoints
+    }
+
+    /// Adds a breakpoint at virtual address `pc`; returns false if it was already set.
+    pub fn add_breakpoint(&mut self, pc: u64) -> bool {
+        if self.breakpoints.contains(&pc) {
+            return false;
+        }
+        self.breakpoints.push(pc);
+        true
+    }
+
+    /// Removes the breakpoint at `pc`; returns false if there was none.
+    pub fn remove_breakpoint(&mut self, pc: u64) -> bool {
+        let before = self.breakpoints.len();
+        self.breakpoints.retain(|&b| b != pc);
+        before != self.breakpoints.len()
+    }
+
+    /// Runs until the harts have spent `budget` cycles between them, or something stops the
+    /// machine. Time skipped while every hart waits is not part of the budget.
+    pub fn run(&mut self, budget: u64) -> Stop {
+        let mut spent = 0u64;
+        let mut first_slice = true;
+        loop {
+            if let Some(stop) = self.take_halt() {
+                return stop;
+            }
+            if spent >= budget {
+                return Stop::Budget;
+            }
+            let h = self.hart_in_round;
+            let left_in_round = self.config.quantum.saturating_sub(self.progress[h]);
+            if left_in_round > 0 && self.hart_runnable(h) {
+                self.bus.now = self.round_start + self.progress[h];
+                // A breakpoint at the pc where the previous run stopped must not stop it again.
+                let bps: &[u64] = if first_slice && self.breakpoints.contains(&self.harts[h].pc) {
+                    &[]
+                } else {
+                    &self.breakpoints
+                };
+                let exit = self.harts[h].run(&mut self.bus, left_in_round.min(budget - spent), bps);
+                first_slice = false;
+                self.progress[h] += exit.executed;
+                spent += exit.executed;
+                match exit.reason {
+                    ExitReason::Breakpoint => return Stop::Breakpoint { hart: h },
+                    ExitReason::Halt => continue,
+                    ExitReason::Wfi => self.progress[h] = self.config.quantum,
+                    ExitReason::Budget => {}
+                }
+                if let Some(stop) = self.check_tohost() {
+                    return stop;
+                }
+                if self.progress[h] < self.config.quantum {
+                    continue; // the run budget, not the quantum, ended this slice
+                }
+            }
+            self.next_hart();
+            if self.hart_in_round == 0 && self.all_waiting() {
+                if let Some(stop) = self.skip_idle_time() {
+                    return stop;
+                }
+            }
+        }
+    }
+
+    /// Executes one instruction on hart `h` (for debuggers), whatever the round schedule says.
+    pub fn step_hart(&mut self, h: usize) -> Stop {
+        if let Some(stop) = self.take_halt() {
+            return stop;
+        }
+        self.bus.now = self.round_start + self.progress[h];
+        for other in &mut self.harts {
+            other.clear_reservation();
+        }
+        let exit = self.harts[h].run(&mut self.bus, 1, &[]);
+        self.progress[h] += exit.executed.max(1);
+        self.take_halt().or_else(|| self.check_tohost()).unwrap_or(Stop::Budget)
+    }
+
+    fn hart_runnable(&mut self, h: usize) -> bool {
+        !self.harts[h].is_waiting() || self.harts[h].wakeable(&mut self.bus)
+    }
+
+    fn all_waiting(&mut self) -> bool {
+        (0..self.harts.len()).all(|h| !self.hart_runnable(h))
+    }
+
+    /// Moves to the next hart, starting a new round after the last one.
+    fn next_hart(&mut self) {
+        let h = self.hart_in_round;
+        self.harts[h].clear_reservation();
+        self.hart_in_round = (h + 1) % self.harts.len();
+        if self.hart_in_round == 0 {
+            self.round_start += self.config.quantum;
+            self.progress.iter_mut().for_each(|p| *p = 0);
+        }
+    }
+
+    /// Every hart waits: jump to the earliest timer deadline, or report idle.
+    fn skip_idle_time(&mut self) -> Option<Stop> {
+        let deadline = (0..self.harts.len())
+            .filter_map(|h| self.timer_deadline(h))
+            .min()
+            .map(|ticks| ticks.saturating_mul(CYCLES_PER_TICK));
+        match deadline {
+            Some(d) if d > self.round_start => {
+                self.round_start = d;
+                None
+            }
+            Some(_) => None, // already due: the next round wakes the hart
+            None => Some(Stop::Idle),
+        }
+    }
+
+    /// The mtime at which hart `h`'s enabled timer fires, if any.
+    fn timer_deadline(&self, h: usize) -> Option<u64> {
+        const MIE: u16 = 0x304;
+        const MTIE: u64 = 1 << 7;
+        let hart = &self.harts[h];
+        let clint = (hart.csr_read(MIE).unwrap_or(0) & MTIE != 0).then(|| self.bus.clint.mtimecmp(h));
+        [clint, hart.timer_deadline()].into_iter().flatten().min()
+    }
+
+    fn take_halt(&mut self) -> Option<Stop> {
+        self.bus.halt.take().map(|h| match h {
+            Halt::PowerOff { code } => Stop::PowerOff { code },
+            Halt::Reset => Stop::Reset,
+            Halt::Htif { value } => Stop::Htif { value },
+        })
+    }
+
+    /// HTIF: a bare-metal program reports by writing a non-zero value to `tohost`.
+    fn check_tohost(&mut self) -> Option<Stop> {
+        let addr = self.tohost?;
+        let off = self.bus.ram.offset(addr, 8)?;
+        let value = self.bus.ram.load(off, 8);
+        (value != 0).then(|| {
+            self.bus.ram.store(off, 8, 0);
+            Stop::Htif { value }
+        })
+    }
+
+    /// Reads guest physical memory (RAM only).
+    pub fn read_phys(&self, paddr: u64, buf: &mut [u8]) -> bool {
+        self.bus.ram.read_phys(paddr, buf).is_some()
+    }
+
+    /// Writes guest physical memory (RAM only), as a debugger would.
+    pub fn write_phys(&mut self, paddr: u64, buf: &[u8]) -> bool {
+        self.bus.ram.write_phys(paddr, buf).is_some()
+    }
+
+    /// Start of RAM.
+    pub fn ram_base(&self) -> u64 {
+        RAM_BASE
+    }
+}
+
+/// Checks a disk image before it is attached: whole sectors, and if it carries an xv6 file
+/// system, at least as many blocks as its superblock claims.
+pub fn check_disk(disk: &[u8]) -> Result<(), Error> {
+    let len = disk.len() as u64;
+    if len == 0 || len % 512 != 0 {
+        return Err(Error::DiskSize(len));
+    }
+    let bsize = abi::fs::BSIZE;
+    if disk.len() >= 2 * bsize {
+        let sb = abi::fs::SuperBlock::decode(&disk[bsize..2 * bsize]);
+        if sb.magic == abi::fs::FSMAGIC && (sb.size as u64) * bsize as u64 > len {
+            return Err(Error::DiskTruncated { blocks: sb.size as u64, bytes: len });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! `xv6scope run`: boots a kernel headless with the guest console on stdin/stdout.
+//!
+//! The machine runs on this thread in slices; between slices the console output is copied to
+//! stdout, host input is queued into the UART (never dropped), and the stop conditions
+//! (`--until`, `--timeout`, guest power-off) are checked. The exit status follows the test
+//! finisher, as QEMU's does.
+
+use crate::MachineArgs;
+use crate::terminal::{self, Input};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use machine::machine::{Config, Image, Machine, Stop};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Cycles per slice between host I/O checks (a few milliseconds of host time).
+const SLICE: u64 = 2_000_000;
+
+#[derive(Args, Clone, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Type TEXT into the console (`\n` is Enter); stdin is then not read.
+    #[arg(long, value_name = "TEXT")]
+    pub input: Option<String>,
+    /// Exit with status 0 as soon as TEXT appears on the console.
+    #[arg(long, value_name = "TEXT")]
+    pub until: Option<String>,
+    /// Give up after SECS seconds of host time (exit status 1).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Print instructions retired, guest time, host time and MIPS to stderr on exit.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+impl RunArgs {
+    /// `xv6scope` with no subcommand: the bundled kernel, interactive.
+    pub fn interactive_default() -> Self {
+        RunArgs {
+            machine: MachineArgs {
+                kernel: None,
+                raw: false,
+                disk: None,
+                snapshot: false,
+                smp: machine::board::DEFAULT_HARTS,
+                mem: machine::board::DEFAULT_RAM_MIB,
+                virtio_version: 2,
+                quantum: 10_000,
+            },
+            input: None,
+            until: None,
+            timeout: None,
+            stats: false,
+        }
+    }
+}
+
+/// A booted machine plus where its disk goes back to on exit.
+pub struct Booted {
+    pub machine: Machine,
+    pub disk_path: Option<PathBuf>,
+}
+
+/// Builds a machine from the command line: kernel (file or bundled), disk, harts, memory.
+pub fn boot(args: &MachineArgs) -> Result<Booted> {
+    let kernel = match &args.kernel {
+        Some(path) => std::fs::read(path).with_context(|| format!("cannot read kernel {}", path.display()))?,
+        None => crate::bundled::kernel()?.to_vec(),
+    };
+    let image = if args.raw {
+        Image::Raw(&kernel)
+    } else if machine::loader::is_elf(&kernel) {
+        Image::Elf(&kernel)
+    } else {
+        bail!("{} is not an ELF file (pass --raw to load a raw binary at 0x80000000)", display_kernel(args));
+    };
+    let (disk, disk_path) = match (&args.disk, &args.kernel) {
+        (Some(path), _) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read disk image {}", path.display()))?;
+            (Some(bytes), (!args.snapshot).then(|| path.clone()))
+        }
+        (None, None) => (Some(crate::bundled::fs_img()?.to_vec()), None),
+        (None, Some(_)) => (None, None),
+    };
+    let config = Config {
+        harts: args.smp,
+        ram_mib: args.mem,
+        virtio_legacy: args.virtio_version == 1,
+        quantum: args.quantum,
+    };
+    let machine = Machine::new(config, image, disk).with_context(|| display_kernel(args))?;
+    Ok(Booted { machine, disk_path })
+}
+
+fn display_kernel(args: &MachineArgs) -> String {
+    args.kernel.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the bundled kernel".into())
+}
+
+pub fn run(args: RunArgs) -> Result<i32> {
+    let Booted { mut machine, disk_path } = boot(&args.machine)?;
+    let input = match &args.input {
+        Some(text) => {
+            machine.bus.uart.push_input(&unescape(text));
+            Input::none()
+        }
+        None => Input::from_stdin()?,
+    };
+    let raw_tty = input.is_raw_tty();
+    let mut until = args.until.as_ref().map(|t| Matcher::new(t.as_bytes()));
+    let started = Instant::now();
+    let deadline = args.timeout.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+    let mut stdout = std::io::stdout().lock();
+
+    let outcome = loop {
+        let stop = machine.run(SLICE);
+        let out = machine.bus.uart.take_output();
+        if !out.is_empty() {
+            terminal::write_console(&mut stdout, &out, raw_tty)?;
+            if let Some(m) = until.as_mut() {
+                if m.feed(&out) {
+                    break Outcome::Found;
+                }
+            }
+        }
+        match stop {
+            Stop::PowerOff { code } => break Outcome::PowerOff(code),
+            Stop::Reset => break Outcome::Reset,
+            Stop::Htif { value } => break Outcome::Htif(value),
+            Stop::Breakpoint { .. } | Stop::Budget => {}
+            Stop::Idle => {
+                // Nothing can happen until input arrives; wait for it instead of spinning.
+                match input.wait(Duration::from_millis(50)) {
+                    Some(terminal::Event::Bytes(bytes)) => machine.bus.uart.push_input(&bytes),
+                    Some(terminal::Event::Quit) => break Outcome::Quit,
+                    None => {}
+                }
+            }
+        }
+        match input.poll() {
+            Some(terminal::Event::Bytes(bytes)) => machine.bus.uart.push_input(&bytes),
+            Some(terminal::Event::Quit) => break Outcome::Quit,
+            None => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break Outcome::Timeout;
+        }
+    };
+    stdout.flush()?;
+    drop(stdout);
+    terminal::restore();
+
+    if let Some(path) = &disk_path {
+        if machine.bus.virtio.disk_dirty() {
+            std::fs::write(path, machine.bus.virtio.disk()).with_context(|| format!("cannot write disk image back to {}", path.display()))?;
+        }
+    }
+    if args.stats {
+        print_stats(&machine, started.elapsed());
+    }
+    Ok(match outcome {
+        Outcome::Found | Outcome::Quit => 0,
+        Outcome::PowerOff(code) => {
+            if let Some(t) = &args.until {
+                eprintln!("xv6scope: the guest powered off (code {code}) before {t:?} appeared");
+                1
+            } else {
+                code.min(255) as i32
+            }
+        }
+        Outcome::Reset => {
+            eprintln!("xv6scope: the guest asked for a reset; stopping");
+            0
+        }
+        Outcome::Htif(value) => {
+            if value == 1 {
+                0
+            } else {
+                ((value >> 1).clamp(1, 255)) as i32
+            }
+        }
+        Outcome::Timeout => {
+            let what = args.until.as_ref().map(|t| format!(" waiting for {t:?}")).unwrap_or_default();
+            eprintln!("xv6scope: timeout after {:.1} s{what}", args.timeout.unwrap_or(0.0));
+            1
+        }
+    })
+}
+
+enum Outcome {
+    Found,
+    Quit,
+    PowerOff(u32),
+    Reset,
+    Htif(u64),
+    Timeout,
+}
+
+pub fn print_stats(machine: &Machine, host: Duration) {
+    let instret = machine.instret();
+    let guest_s = machine.mtime() as f64 / machine::board::TIMEBASE_HZ as f64;
+    let host_s = host.as_secs_f64();
+    let mips = instret as f64 / host_s.max(1e-9) / 1e6;
+    eprintln!("instructions retired: {instret}");
+    eprintln!("guest time: {guest_s:.3} s");
+    eprintln!("host time: {host_s:.3} s");
+    eprintln!("MIPS: {mips:.1}");
+}
+
+/// `\n`, `\r`, `\t`, `\\` and `\xHH` escapes in --input text.
+fn unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut bytes = text.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'x') => {
+                let hex: Vec<u8> = (0..2).filter_map(|_| bytes.next()).collect();
+                match std::str::from_utf8(&hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => out.push(v),
+                    None => out.extend_from_slice(b"\\x"),
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push(b'\\'),
+        }
+    }
+    out
+}
+
+/// Finds a byte string in a stream that arrives in pieces.
+struct Matcher {
+    needle: Vec<u8>,
+    window: Vec<u8>,
+}
+
+impl Matcher {
+    fn new(needle: &[u8]) -> Self {
+        Matcher { needle: needle.to_vec(), window: Vec::new() }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        self.window.extend_from_slice(bytes);
+        let found = self.needle.is_empty() || self.window.windows(self.needle.len()).any(|w| w == self.needle);
+        let keep = self.needle.len().saturating_sub(1);
+        if self.window.len() > keep {
+            self.window.drain(..self.window.len() - keep);
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_in_input_text() {
+        assert_eq!(unescape(r"ls\necho hi\n"), b"ls\necho hi\n");
+        assert_eq!(unescape(r"\x04a\\b"), b"\x04a\\b");
+    }
+
+    #[test]
+    fn matcher_finds_text_split_across_chunks() {
+        let mut m = Matcher::new(b"$ ");
+        assert!(!m.feed(b"init: starting sh\n$"));
+        assert!(m.feed(b" "));
+        let mut m = Matcher::new(b"ALL TESTS PASSED");
+        assert!(!m.feed(b"ALL TESTS"));
+        assert!(m.feed(b" PASSED\n"));
+    }
+}

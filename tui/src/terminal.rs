@@ -1,0 +1,140 @@
+//! The host side of the guest console: stdin as keyboard, stdout as screen.
+//!
+//! On a terminal, stdin goes to raw mode so every key reaches the guest (xv6 does its own line
+//! editing), and `Ctrl-A x` quits as in QEMU (`Ctrl-A Ctrl-A` sends a literal Ctrl-A). From a
+//! pipe or file, stdin is the console input as it arrives. A reader thread feeds a channel; the
+//! run loop polls it between slices, so input is queued, never dropped.
+
+use anyhow::Result;
+use std::io::{IsTerminal, Read, Write};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError, channel};
+use std::time::Duration;
+
+const CTRL_A: u8 = 0x01;
+
+/// Something the host user did.
+pub enum Event {
+    /// Keys for the guest.
+    Bytes(Vec<u8>),
+    /// `Ctrl-A x`.
+    Quit,
+}
+
+/// The console input source.
+pub struct Input {
+    rx: Option<Receiver<Event>>,
+    raw_tty: bool,
+}
+
+impl Input {
+    /// No host input (scripted runs).
+    pub fn none() -> Self {
+        Input { rx: None, raw_tty: false }
+    }
+
+    /// stdin: raw mode on a terminal, a byte stream otherwise.
+    pub fn from_stdin() -> Result<Self> {
+        let raw_tty = std::io::stdin().is_terminal();
+        if raw_tty {
+            crossterm::terminal::enable_raw_mode()?;
+            let default_hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore();
+                default_hook(info);
+            }));
+        }
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 256];
+            let mut after_ctrl_a = false;
+            loop {
+                let n = match stdin.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                let mut keys = Vec::with_capacity(n);
+                for &b in &buf[..n] {
+                    if raw_tty && after_ctrl_a {
+                        after_ctrl_a = false;
+                        match b {
+                            b'x' | b'X' => {
+                                let _ = tx.send(Event::Bytes(keys));
+                                let _ = tx.send(Event::Quit);
+                                return;
+                            }
+                            CTRL_A => keys.push(CTRL_A),
+                            _ => {}
+                        }
+                    } else if raw_tty && b == CTRL_A {
+                        after_ctrl_a = true;
+                    } else {
+                        keys.push(b);
+                    }
+                }
+                if !keys.is_empty() && tx.send(Event::Bytes(keys)).is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Input { rx: Some(rx), raw_tty })
+    }
+
+    /// Whether the console is an interactive terminal in raw mode.
+    pub fn is_raw_tty(&self) -> bool {
+        self.raw_tty
+    }
+
+    /// The next event if one is ready (consecutive key events are merged).
+    pub fn poll(&self) -> Option<Event> {
+        let rx = self.rx.as_ref()?;
+        let mut bytes = Vec::new();
+        loop {
+            match rx.try_recv() {
+                Ok(Event::Bytes(b)) => bytes.extend(b),
+                Ok(Event::Quit) => return Some(Event::Quit),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        (!bytes.is_empty()).then_some(Event::Bytes(bytes))
+    }
+
+    /// Waits up to `timeout` for an event.
+    pub fn wait(&self, timeout: Duration) -> Option<Event> {
+        match self.rx.as_ref() {
+            Some(rx) => match rx.recv_timeout(timeout) {
+                Ok(ev) => Some(ev),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(Duration::from_millis(1));
+                    None
+                }
+            },
+            None => {
+                std::thread::sleep(timeout);
+                None
+            }
+        }
+    }
+}
+
+/// Writes guest console output; in raw mode the terminal no longer turns `\n` into `\r\n`.
+pub fn write_console(out: &mut impl Write, bytes: &[u8], raw_tty: bool) -> std::io::Result<()> {
+    if raw_tty {
+        let mut converted = Vec::with_capacity(bytes.len() + 16);
+        for &b in bytes {
+            if b == b'\n' {
+                converted.push(b'\r');
+            }
+            converted.push(b);
+        }
+        out.write_all(&converted)?;
+    } else {
+        out.write_all(bytes)?;
+    }
+    out.flush()
+}
+
+/// Leaves raw mode if it was entered (harmless otherwise).
+pub fn restore() {
+    let _ = crossterm::terminal::disable_raw_mode();
+}

@@ -46,11 +46,14 @@ pub struct Bus {
     pub now: u64,
     /// Set by a device when the machine must stop; cleared by the machine.
     pub halt: Option<Halt>,
+    /// Pre-decoded instructions of RAM pages, shared by all harts (see `cpu::icache`).
+    pub icache: crate::cpu::icache::DecodeCache,
 }
 
 impl Bus {
     pub fn new(ram: Ram, harts: usize, virtio: VirtioBlk) -> Self {
         Bus {
+            icache: crate::cpu::icache::DecodeCache::new(ram.size()),
             ram,
             clint: Clint::new(harts),
             plic: Plic::new(harts),

@@ -1,13 +1,39 @@
-//! A RISC-V RV64IMAC hart. STUB: to be completed by the cpu work.
+//! A RISC-V hart: RV64IMAC + Zicsr + Zifencei, privilege modes M/S/U, Sv39, Sstc, behaving as
+//! QEMU's `virt` CPU does for xv6.
 //!
-//! Interface used by `machine.rs` (keep these signatures):
-//! - `Hart::new(id)`, public `x`, `pc`, `mode`
-//! - `Hart::run(&mut self, bus, budget, breakpoints) -> Exit`
-//! - `is_waiting`, `wakeable(bus)`, `timer_deadline()`, `instret()`
-//! - `csr_read(addr)` / `csr_write(addr, val)` without side effects, for debuggers
-//! - `translate(bus, vaddr, Access)` without side effects, for debuggers
+//! Interface (used by `machine.rs`, gdb and the TUI):
+//! - [`Hart::new`]`(id)`: reset state (M-mode, pc 0); public `x`, `pc`, `mode`.
+//! - [`Hart::run`]`(bus, budget, breakpoints) -> Exit`: executes up to `budget` cycles (one
+//!   per instruction attempted) and says why it stopped. `bus.now` is the machine cycle at the
+//!   start of the call and is kept exact (`start + cycles so far`) whenever the hart touches a
+//!   device, reads `time` or polls interrupts; on return it is `start + executed`.
+//! - [`Hart::is_waiting`], [`Hart::wakeable`], [`Hart::timer_deadline`]: the `wfi` protocol.
+//! - [`Hart::clear_reservation`]: the machine calls it when it switches harts.
+//! - [`Hart::csr_read`], [`Hart::csr_write`], [`Hart::translate`], [`Hart::instret`]: for
+//!   debuggers, without side effects on the guest.
+//!
+//! Structure: `decode` (pure decoder and disassembler), `icache` (decode cache shared through
+//! the bus), `execute` (the run loop), `csr`, `mmu` (Sv39 and the TLB), `trap`.
+//!
+//! The guest never panics the host: every guest error is a RISC-V trap.
 
+pub mod csr;
+pub mod decode;
+mod execute;
+pub mod icache;
+pub mod mmu;
+pub mod trap;
+
+#[cfg(test)]
+mod tests;
+
+use crate::board::CYCLES_PER_TICK;
 use crate::bus::Bus;
+use csr::{Csrs, MENVCFG_STCE, MIP_STIP, Now};
+use mmu::{EMPTY, INVALID, TLB_SIZE, TlbEntry};
+
+pub use decode::{Inst, Op, decode};
+pub use trap::Trap;
 
 /// Privilege mode, encoded as in `mstatus.MPP`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +42,17 @@ pub enum Mode {
     User = 0,
     Supervisor = 1,
     Machine = 3,
+}
+
+impl Mode {
+    /// The mode of an `MPP`-style field; the reserved value 2 reads as User.
+    pub fn from_bits(b: u64) -> Mode {
+        match b & 3 {
+            3 => Mode::Machine,
+            1 => Mode::Supervisor,
+            _ => Mode::User,
+        }
+    }
 }
 
 /// Kind of memory access, for translation.
@@ -42,7 +79,7 @@ pub enum ExitReason {
 /// Result of `Hart::run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Exit {
-    /// Instructions retired during this call.
+    /// Cycles used during this call: instructions attempted, retired or trapping.
     pub executed: u64,
     pub reason: ExitReason,
 }
@@ -52,16 +89,130 @@ pub struct Hart {
     pub x: [u64; 32],
     pub pc: u64,
     pub mode: Mode,
+    pub csr: Csrs,
+    /// Set by `wfi` with nothing pending; cleared when an interrupt becomes pending.
+    waiting: bool,
+    /// Instructions retired and cycles spent before the current `run` call.
+    instret: u64,
+    cycles: u64,
+    /// LR reservation: virtual address and the value loaded (SC compares both, as QEMU).
+    reservation: Option<(u64, u64)>,
+    /// Hardware interrupt lines (MSIP, MTIP, MEIP, SEIP) at the last poll.
+    lines: u64,
+    /// The machine cycle at which the current `run` call started, and how many of its cycles
+    /// went to instructions that did not retire.
+    run_start: u64,
+    skipped: u64,
+    /// `bus.now` when the last `run` call returned.
+    last_now: u64,
+    /// Set by slow paths that touched a device: the run loop then polls interrupts and halt.
+    poll: bool,
+    // Software TLB (see mmu.rs).
+    tlb_fetch: [TlbEntry; TLB_SIZE],
+    tlb_load: [TlbEntry; TLB_SIZE],
+    tlb_store: [TlbEntry; TLB_SIZE],
+    tlb_gen: u8,
+    key_ls: u64,
+    key_fetch: u64,
+    // The page being executed: its TLB-style tag, decode-cache slot and RAM offset.
+    fetch_tag: u64,
+    fetch_slot: usize,
+    fetch_off: usize,
+    /// Whether a breakpoint lies in the fetch page.
+    bp_here: bool,
 }
 
 impl Hart {
+    /// A hart at reset: M-mode, pc 0, `mhartid = id`.
     pub fn new(id: usize) -> Self {
-        Hart { id, x: [0; 32], pc: 0, mode: Mode::Machine }
+        let mut h = Hart {
+            id,
+            x: [0; 32],
+            pc: 0,
+            mode: Mode::Machine,
+            csr: Csrs::default(),
+            waiting: false,
+            instret: 0,
+            cycles: 0,
+            reservation: None,
+            lines: 0,
+            run_start: 0,
+            skipped: 0,
+            last_now: 0,
+            poll: false,
+            tlb_fetch: [EMPTY; TLB_SIZE],
+            tlb_load: [EMPTY; TLB_SIZE],
+            tlb_store: [EMPTY; TLB_SIZE],
+            tlb_gen: 0,
+            key_ls: 0,
+            key_fetch: 0,
+            fetch_tag: INVALID,
+            fetch_slot: 0,
+            fetch_off: usize::MAX,
+            bp_here: false,
+        };
+        h.update_keys();
+        h
     }
 
-    /// Runs at most `budget` instructions. `bus.now` must hold the cycle at which this hart's
-    /// quantum starts; the hart advances it as it retires instructions.
-    pub fn run(&mut self, _bus: &mut Bus, _budget: u64, _breakpoints: &[u64]) -> Exit {
-        Exit { executed: 0, reason: ExitReason::Budget }
+    /// Runs at most `budget` cycles. `bus.now` must hold the cycle at which this hart's
+    /// quantum starts; the hart advances it as it executes (see the module essay).
+    pub fn run(&mut self, bus: &mut Bus, budget: u64, breakpoints: &[u64]) -> Exit {
+        self.run_loop(bus, budget, breakpoints)
+    }
+
+    /// Instructions retired so far (`minstret` without writes to it).
+    pub fn instret(&self) -> u64 {
+        self.instret
+    }
+
+    /// Cycles this hart has spent in `run` (`mcycle` without writes to it).
+    pub fn cycles(&self) -> u64 {
+        self.cycles
+    }
+
+    /// Whether the hart sits in `wfi`.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting
+    }
+
+    /// Whether an enabled interrupt is pending (`mip & mie`, ignoring the global enables), so
+    /// that a waiting hart should resume. Polls the bus's lines; `bus.now` must be current.
+    pub fn wakeable(&mut self, bus: &mut Bus) -> bool {
+        self.lines = bus.irq_lines(self.id);
+        self.mip_now(bus.mtime()) & self.csr.mie != 0
+    }
+
+    /// The `stimecmp` deadline in `mtime` ticks, when Sstc is on and STIE enabled.
+    pub fn timer_deadline(&self) -> Option<u64> {
+        let c = &self.csr;
+        (c.menvcfg & MENVCFG_STCE != 0 && c.mie & MIP_STIP != 0).then_some(c.stimecmp)
+    }
+
+    /// Drops the LR reservation (the machine does this when it switches harts).
+    pub fn clear_reservation(&mut self) {
+        self.reservation = None;
+    }
+
+    /// The values a CSR read outside `run` sees: time as of the end of the last `run`.
+    fn idle_now(&self) -> Now {
+        Now {
+            mtime: self.last_now / CYCLES_PER_TICK,
+            cycle: self.cycles,
+            instret: self.instret,
+        }
+    }
+
+    /// Reads a CSR for a debugger: no access check, no side effect. `mip` shows the lines as
+    /// of the last interrupt poll, `time` the time at the end of the last `run`.
+    pub fn csr_read(&self, addr: u16) -> Option<u64> {
+        self.csr_get(addr, self.idle_now())
+    }
+
+    /// Writes a CSR for a debugger: no access check; WARL rules apply. False if the CSR does
+    /// not exist or is read-only.
+    pub fn csr_write(&mut self, addr: u16, val: u64) -> bool {
+        let now = self.idle_now();
+        self.csr_set(addr, val, now)
     }
 }

@@ -1,0 +1,675 @@
+//! The run loop: fetch from the decode cache, execute, count cycles.
+//!
+//! Fast path per instruction: compare `pc`'s page with the fetch page (tag = vpn | key), read
+//! the pre-decoded entry, count the cycle, `match` on the operation. Loads and stores hit the
+//! software TLB and touch `Ram` directly. Everything else — TLB misses, MMIO, CSRs, traps,
+//! decoding — is a slow path in a separate function.
+//!
+//! Counting: `n` is the number of cycles of this call (one per instruction attempted, trapping
+//! ones included); `skipped` counts the attempted instructions that did not retire, so
+//! `instret` advances by `n - skipped`. Before any slow path that can observe time or devices,
+//! `bus.now = start + n - 1` (the cycle of the instruction being executed); at the loop top
+//! `bus.now = start + n`. Interrupts and `bus.halt` are polled when `n` reaches `limit`: every
+//! 256 cycles, and at once (`limit = n`) after anything that may change them.
+//!
+//! `x0` stays zero: ALU ops writing x0 were lowered to `Nop` in the decode cache; the few
+//! other ops that write `rd` (loads, jumps, CSR, AMO) zero `x[0]` again after their write.
+
+use super::csr::{MSTATUS_TVM, MSTATUS_TW, Now, addr as csra, affects_interrupts};
+use super::decode::{Inst, Op, decode};
+use super::mmu::{INVALID, TLB_MASK};
+use super::trap::{Trap, cause};
+use super::{Access, Exit, ExitReason, Hart, Mode};
+use crate::bus::Bus;
+
+/// Instructions between two interrupt polls at most.
+const POLL_INTERVAL: u64 = 256;
+
+impl Hart {
+    pub(super) fn run_loop(&mut self, bus: &mut Bus, budget: u64, bps: &[u64]) -> Exit {
+        let start = bus.now;
+        self.run_start = start;
+        self.skipped = 0;
+        self.poll = false;
+        // Another hart, a DMA or a debugger may have written RAM since the last call.
+        self.fetch_tag = INVALID;
+        if self.waiting {
+            if !self.wakeable(bus) {
+                self.last_now = start;
+                return Exit {
+                    executed: 0,
+                    reason: ExitReason::Wfi,
+                };
+            }
+            self.waiting = false;
+        }
+        let entry_pc = self.pc;
+        let mut n: u64 = 0;
+        let mut limit: u64 = 0;
+
+        // A slow path: exact time first, then poll if it touched a device, trap on error.
+        macro_rules! slow {
+            ($e:expr) => {{
+                bus.now = start + n - 1;
+                let r = $e;
+                if self.poll {
+                    self.poll = false;
+                    limit = n;
+                }
+                match r {
+                    Ok(v) => v,
+                    Err(t) => {
+                        self.exception(t);
+                        continue;
+                    }
+                }
+            }};
+        }
+        macro_rules! load {
+            ($va:expr, $size:expr) => {{
+                let va: u64 = $va;
+                let e = self.tlb_load[((va >> 12) & TLB_MASK) as usize];
+                if e.tag == (va >> 12) | self.key_ls && va & ($size - 1) == 0 {
+                    bus.ram.load(e.base + (va & 0xfff) as usize, $size)
+                } else {
+                    slow!(self.load_slow(bus, va, $size as u64))
+                }
+            }};
+        }
+        macro_rules! store {
+            ($va:expr, $size:expr, $val:expr) => {{
+                let va: u64 = $va;
+                let e = self.tlb_store[((va >> 12) & TLB_MASK) as usize];
+                if e.tag == (va >> 12) | self.key_ls && va & ($size - 1) == 0 {
+                    bus.ram.store(e.base + (va & 0xfff) as usize, $size, $val);
+                    if e.base == self.fetch_off {
+                        self.fetch_tag = INVALID; // code page written: re-validate it
+                    }
+                } else {
+                    slow!(self.store_slow(bus, va, $size as u64, $val))
+                }
+            }};
+        }
+
+        let reason = loop {
+            if n >= limit {
+                bus.now = start + n;
+                if bus.halt.is_some() {
+                    break ExitReason::Halt;
+                }
+                if n >= budget {
+                    break ExitReason::Budget;
+                }
+                self.check_interrupts(bus);
+                limit = budget.min(n + POLL_INTERVAL);
+            }
+            let pc = self.pc;
+            if (pc >> 12) | self.key_fetch != self.fetch_tag {
+                bus.now = start + n;
+                if let Err(t) = self.enter_page(bus, pc, bps) {
+                    n += 1;
+                    self.exception(t);
+                    continue;
+                }
+            }
+            if self.bp_here && (n != 0 || pc != entry_pc) && bps.contains(&pc) {
+                break ExitReason::Breakpoint;
+            }
+            n += 1;
+            let mut inst = bus.icache.get(self.fetch_slot, pc);
+            if inst.op == Op::Undecoded {
+                inst = slow!(self.fetch_decode(bus, pc));
+            }
+            let next = pc.wrapping_add(inst.len as u64);
+            let a = self.x[(inst.rs1 & 31) as usize];
+            let b = self.x[(inst.rs2 & 31) as usize];
+            let imm = inst.imm as i64 as u64;
+            let rd = (inst.rd & 31) as usize;
+            match inst.op {
+                Op::Nop | Op::Fence => self.pc = next,
+                Op::Lui => {
+                    self.x[rd] = imm;
+                    self.pc = next;
+                }
+                Op::Auipc => {
+                    self.x[rd] = pc.wrapping_add(imm);
+                    self.pc = next;
+                }
+                Op::Jal => {
+                    self.x[rd] = next;
+                    self.x[0] = 0;
+                    self.pc = pc.wrapping_add(imm);
+                }
+                Op::Jalr => {
+                    self.x[rd] = next;
+                    self.x[0] = 0;
+                    self.pc = a.wrapping_add(imm) & !1;
+                }
+                Op::Beq => self.pc = if a == b { pc.wrapping_add(imm) } else { next },
+                Op::Bne => self.pc = if a != b { pc.wrapping_add(imm) } else { next },
+                Op::Blt => {
+                    self.pc = if (a as i64) < (b as i64) {
+                        pc.wrapping_add(imm)
+                    } else {
+                        next
+                    }
+                }
+                Op::Bge => {
+                    self.pc = if (a as i64) >= (b as i64) {
+                        pc.wrapping_add(imm)
+                    } else {
+                        next
+                    }
+                }
+                Op::Bltu => self.pc = if a < b { pc.wrapping_add(imm) } else { next },
+                Op::Bgeu => self.pc = if a >= b { pc.wrapping_add(imm) } else { next },
+                Op::Lb => {
+                    self.x[rd] = load!(a.wrapping_add(imm), 1) as i8 as i64 as u64;
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Lh => {
+                    self.x[rd] = load!(a.wrapping_add(imm), 2) as i16 as i64 as u64;
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Lw => {
+                    self.x[rd] = load!(a.wrapping_add(imm), 4) as i32 as i64 as u64;
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Ld => {
+                    self.x[rd] = load!(a.wrapping_add(imm), 8);
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Lbu => {
+                    self.x[rd] = load!(a.wrapping_add(imm), 1);
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Lhu => {
+                    self.x[rd] = load!(a.wrapping_add(imm), 2);
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Lwu => {
+                    self.x[rd] = load!(a.wrapping_add(imm), 4);
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Sb => {
+                    store!(a.wrapping_add(imm), 1, b);
+                    self.pc = next;
+                }
+                Op::Sh => {
+                    store!(a.wrapping_add(imm), 2, b);
+                    self.pc = next;
+                }
+                Op::Sw => {
+                    store!(a.wrapping_add(imm), 4, b);
+                    self.pc = next;
+                }
+                Op::Sd => {
+                    store!(a.wrapping_add(imm), 8, b);
+                    self.pc = next;
+                }
+                op @ (Op::Addi
+                | Op::Slti
+                | Op::Sltiu
+                | Op::Xori
+                | Op::Ori
+                | Op::Andi
+                | Op::Slli
+                | Op::Srli
+                | Op::Srai
+                | Op::Addiw
+                | Op::Slliw
+                | Op::Srliw
+                | Op::Sraiw) => {
+                    self.x[rd] = alu(op, a, imm);
+                    self.pc = next;
+                }
+                op @ (Op::Add
+                | Op::Sub
+                | Op::Sll
+                | Op::Slt
+                | Op::Sltu
+                | Op::Xor
+                | Op::Srl
+                | Op::Sra
+                | Op::Or
+                | Op::And
+                | Op::Addw
+                | Op::Subw
+                | Op::Sllw
+                | Op::Srlw
+                | Op::Sraw
+                | Op::Mul
+                | Op::Mulh
+                | Op::Mulhsu
+                | Op::Mulhu
+                | Op::Div
+                | Op::Divu
+                | Op::Rem
+                | Op::Remu
+                | Op::Mulw
+                | Op::Divw
+                | Op::Divuw
+                | Op::Remw
+                | Op::Remuw) => {
+                    self.x[rd] = alu(op, a, b);
+                    self.pc = next;
+                }
+                Op::LrW | Op::LrD => {
+                    let size = if inst.op == Op::LrW { 4 } else { 8 };
+                    self.x[rd] = slow!(self.lr(bus, a, size));
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::ScW | Op::ScD => {
+                    let size = if inst.op == Op::ScW { 4 } else { 8 };
+                    self.x[rd] = slow!(self.sc(bus, a, b, size));
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::AmoswapW
+                | Op::AmoaddW
+                | Op::AmoxorW
+                | Op::AmoandW
+                | Op::AmoorW
+                | Op::AmominW
+                | Op::AmomaxW
+                | Op::AmominuW
+                | Op::AmomaxuW
+                | Op::AmoswapD
+                | Op::AmoaddD
+                | Op::AmoxorD
+                | Op::AmoandD
+                | Op::AmoorD
+                | Op::AmominD
+                | Op::AmomaxD
+                | Op::AmominuD
+                | Op::AmomaxuD => {
+                    self.x[rd] = slow!(self.amo(bus, inst.op, a, b));
+                    self.x[0] = 0;
+                    self.pc = next;
+                }
+                Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
+                    let csr = inst.imm as u16;
+                    self.x[rd] = slow!(self.csr_inst(bus, inst, a));
+                    self.x[0] = 0;
+                    if affects_interrupts(csr) {
+                        limit = n;
+                    }
+                    self.pc = next;
+                }
+                Op::Ecall => {
+                    let c = match self.mode {
+                        Mode::User => cause::ECALL_U,
+                        Mode::Supervisor => cause::ECALL_S,
+                        Mode::Machine => cause::ECALL_M,
+                    };
+                    self.exception(Trap::new(c, 0));
+                }
+                Op::Ebreak => self.exception(Trap::new(cause::BREAKPOINT, pc)),
+                Op::Illegal => self.exception(Trap::illegal(inst.imm as u32 as u64)),
+                Op::Mret => {
+                    slow!(self.mret());
+                    limit = n;
+                }
+                Op::Sret => {
+                    slow!(self.sret());
+                    limit = n;
+                }
+                Op::Wfi => {
+                    let tw = self.csr.mstatus & MSTATUS_TW != 0;
+                    // As QEMU: U may never wait, S not under TW.
+                    if self.mode == Mode::User || (self.mode == Mode::Supervisor && tw) {
+                        self.exception(Trap::illegal(0x1050_0073));
+                        continue;
+                    }
+                    bus.now = start + n;
+                    self.pc = next;
+                    if !self.wakeable(bus) {
+                        self.waiting = true;
+                        break ExitReason::Wfi;
+                    }
+                    limit = n;
+                }
+                Op::SfenceVma => {
+                    let tvm = self.csr.mstatus & MSTATUS_TVM != 0;
+                    if self.mode == Mode::User || (self.mode == Mode::Supervisor && tvm) {
+                        self.exception(Trap::illegal(inst.raw_system() as u64));
+                        continue;
+                    }
+                    self.flush_tlb();
+                    self.pc = next;
+                }
+                Op::FenceI => {
+                    bus.icache.flush();
+                    self.fetch_tag = INVALID;
+                    self.pc = next;
+                }
+                Op::Undecoded => {
+                    // fetch_decode never returns an empty entry.
+                    self.exception(Trap::illegal(0));
+                }
+            }
+        };
+        bus.now = start + n;
+        self.last_now = bus.now;
+        self.cycles += n;
+        self.instret += n - self.skipped;
+        Exit {
+            executed: n,
+            reason,
+        }
+    }
+
+    /// Starts fetching from the page of `pc`: translate, find its decode-cache slot.
+    fn enter_page(&mut self, bus: &mut Bus, pc: u64, bps: &[u64]) -> Result<(), Trap> {
+        let vpn = pc >> 12;
+        let e = self.tlb_fetch[(vpn & TLB_MASK) as usize];
+        let base = if e.tag == vpn | self.key_fetch {
+            e.base
+        } else {
+            let pa = self.translate_mut(bus, pc, Access::Fetch)?;
+            bus.ram
+                .offset(pa & !0xfff, 4096)
+                .ok_or(Trap::new(cause::INST_ACCESS, pc))?
+        };
+        self.fetch_slot = bus.icache.page(&mut bus.ram, base);
+        self.fetch_off = base;
+        self.fetch_tag = vpn | self.key_fetch;
+        self.bp_here = bps.iter().any(|b| b >> 12 == vpn);
+        Ok(())
+    }
+
+    /// Decodes the instruction at `pc` in the fetch page into the decode cache. One that
+    /// straddles into the next page is fetched through its own translation and not cached.
+    fn fetch_decode(&mut self, bus: &mut Bus, pc: u64) -> Result<Inst, Trap> {
+        let off = self.fetch_off + (pc & 0xfff) as usize;
+        let lo = bus.ram.load(off, 2) as u32;
+        if lo & 3 != 3 || pc & 0xfff != 0xffe {
+            let raw = if lo & 3 == 3 {
+                bus.ram.load(off, 4) as u32
+            } else {
+                lo
+            };
+            let inst = decode(raw).lowered();
+            bus.icache.set(self.fetch_slot, pc, inst);
+            return Ok(inst);
+        }
+        let pc2 = pc.wrapping_add(2);
+        let pa = self.translate_mut(bus, pc2, Access::Fetch)?;
+        let off2 = bus
+            .ram
+            .offset(pa, 2)
+            .ok_or(Trap::new(cause::INST_ACCESS, pc2))?;
+        let hi = bus.ram.load(off2, 2) as u32;
+        Ok(decode(lo | hi << 16).lowered())
+    }
+
+    /// Time and counters at the cycle of the instruction being executed.
+    fn now_in_run(&self, bus: &Bus) -> Now {
+        let done = bus.now - self.run_start;
+        Now {
+            mtime: bus.mtime(),
+            cycle: self.cycles + done,
+            instret: self.instret + done - self.skipped,
+        }
+    }
+
+    fn csr_inst(&mut self, bus: &mut Bus, inst: Inst, a: u64) -> Result<u64, Trap> {
+        let csr = inst.imm as u16;
+        let uimm = inst.rs1 as u64;
+        let (kind, operand, writes) = match inst.op {
+            Op::Csrrw => (0, a, true),
+            Op::Csrrs => (1, a, inst.rs1 != 0),
+            Op::Csrrc => (2, a, inst.rs1 != 0),
+            Op::Csrrwi => (0, uimm, true),
+            Op::Csrrsi => (1, uimm, uimm != 0),
+            _ => (2, uimm, uimm != 0),
+        };
+        if csr == csra::MIP || csr == csra::SIP {
+            self.lines = bus.irq_lines(self.id);
+        }
+        let now = self.now_in_run(bus);
+        self.csr_op(csr, kind, operand, writes, inst.raw_system(), now)
+    }
+
+    /// Physical address of a data access, through the TLB or a walk.
+    fn data_pa(&mut self, bus: &mut Bus, va: u64, access: Access) -> Result<u64, Trap> {
+        let vpn = va >> 12;
+        let i = (vpn & TLB_MASK) as usize;
+        let e = if access == Access::Store {
+            self.tlb_store[i]
+        } else {
+            self.tlb_load[i]
+        };
+        if e.tag == vpn | self.key_ls {
+            return Ok(crate::board::RAM_BASE + (e.base as u64) + (va & 0xfff));
+        }
+        self.translate_mut(bus, va, access)
+    }
+
+    fn load_slow(&mut self, bus: &mut Bus, va: u64, size: u64) -> Result<u64, Trap> {
+        if va & (size - 1) != 0 {
+            return Err(Trap::new(cause::LOAD_MISALIGNED, va));
+        }
+        let pa = self.translate_mut(bus, va, Access::Load)?;
+        if let Some(off) = bus.ram.offset(pa, size) {
+            return Ok(bus.ram.load(off, size as usize));
+        }
+        self.poll = true;
+        bus.load(pa, size)
+            .map_err(|_| Trap::new(cause::LOAD_ACCESS, va))
+    }
+
+    fn store_slow(&mut self, bus: &mut Bus, va: u64, size: u64, val: u64) -> Result<(), Trap> {
+        if va & (size - 1) != 0 {
+            return Err(Trap::new(cause::STORE_MISALIGNED, va));
+        }
+        let pa = self.translate_mut(bus, va, Access::Store)?;
+        self.phys_store(bus, pa, size, val)
+            .map_err(|_| Trap::new(cause::STORE_ACCESS, va))
+    }
+
+    /// A store to physical memory through the bus, keeping the fetch page honest.
+    fn phys_store(&mut self, bus: &mut Bus, pa: u64, size: u64, val: u64) -> Result<(), ()> {
+        match bus.ram.offset(pa, size) {
+            Some(off) if off & !0xfff == self.fetch_off => self.fetch_tag = INVALID,
+            Some(_) => {}
+            // A device write may start DMA into RAM, even into the fetch page.
+            None => {
+                self.fetch_tag = INVALID;
+                self.poll = true;
+            }
+        }
+        bus.store(pa, size, val).map_err(|_| ())?;
+        if bus.halt.is_some() {
+            self.poll = true;
+        }
+        Ok(())
+    }
+
+    fn phys_load(&mut self, bus: &mut Bus, pa: u64, size: u64) -> Result<u64, ()> {
+        if let Some(off) = bus.ram.offset(pa, size) {
+            return Ok(bus.ram.load(off, size as usize));
+        }
+        self.poll = true;
+        bus.load(pa, size).map_err(|_| ())
+    }
+
+    fn lr(&mut self, bus: &mut Bus, va: u64, size: u64) -> Result<u64, Trap> {
+        if va & (size - 1) != 0 {
+            return Err(Trap::new(cause::LOAD_MISALIGNED, va));
+        }
+        let pa = self.data_pa(bus, va, Access::Load)?;
+        let v = self
+            .phys_load(bus, pa, size)
+            .map_err(|_| Trap::new(cause::LOAD_ACCESS, va))?;
+        let v = if size == 4 { v as i32 as i64 as u64 } else { v };
+        self.reservation = Some((va, v));
+        Ok(v)
+    }
+
+    /// SC succeeds (0) when the reservation is for `va` and memory still holds the value LR
+    /// read, as QEMU's compare-and-swap implementation decides; otherwise 1, with no access.
+    fn sc(&mut self, bus: &mut Bus, va: u64, src: u64, size: u64) -> Result<u64, Trap> {
+        if va & (size - 1) != 0 {
+            return Err(Trap::new(cause::STORE_MISALIGNED, va));
+        }
+        let Some((rva, rv)) = self.reservation.take() else {
+            return Ok(1);
+        };
+        if rva != va {
+            return Ok(1);
+        }
+        let pa = self.data_pa(bus, va, Access::Store)?;
+        let fault = |_| Trap::new(cause::STORE_ACCESS, va);
+        let cur = self.phys_load(bus, pa, size).map_err(fault)?;
+        let cur = if size == 4 {
+            cur as i32 as i64 as u64
+        } else {
+            cur
+        };
+        if cur != rv {
+            return Ok(1);
+        }
+        self.phys_store(bus, pa, size, src).map_err(fault)?;
+        Ok(0)
+    }
+
+    fn amo(&mut self, bus: &mut Bus, op: Op, va: u64, src: u64) -> Result<u64, Trap> {
+        use Op::*;
+        let word = matches!(
+            op,
+            AmoswapW
+                | AmoaddW
+                | AmoxorW
+                | AmoandW
+                | AmoorW
+                | AmominW
+                | AmomaxW
+                | AmominuW
+                | AmomaxuW
+        );
+        let size = if word { 4 } else { 8 };
+        // AMOs are store accesses for faults and alignment (§ A extension).
+        if va & (size - 1) != 0 {
+            return Err(Trap::new(cause::STORE_MISALIGNED, va));
+        }
+        let pa = self.data_pa(bus, va, Access::Store)?;
+        let fault = |_| Trap::new(cause::STORE_ACCESS, va);
+        let raw = self.phys_load(bus, pa, size).map_err(fault)?;
+        // Word AMOs work on sign-extended 32-bit values; comparisons follow.
+        let (old, src) = if word {
+            (raw as i32 as i64 as u64, src as i32 as i64 as u64)
+        } else {
+            (raw, src)
+        };
+        let (minu, maxu) = if word {
+            (
+                (old as u32).min(src as u32) as u64,
+                (old as u32).max(src as u32) as u64,
+            )
+        } else {
+            (old.min(src), old.max(src))
+        };
+        let new = match op {
+            AmoswapW | AmoswapD => src,
+            AmoaddW | AmoaddD => old.wrapping_add(src),
+            AmoxorW | AmoxorD => old ^ src,
+            AmoandW | AmoandD => old & src,
+            AmoorW | AmoorD => old | src,
+            AmominW | AmominD => (old as i64).min(src as i64) as u64,
+            AmomaxW | AmomaxD => (old as i64).max(src as i64) as u64,
+            AmominuW | AmominuD => minu,
+            _ => maxu,
+        };
+        self.phys_store(bus, pa, size, new).map_err(fault)?;
+        Ok(old)
+    }
+}
+
+/// The integer ALU: `b` is `rs2` or the immediate.
+#[inline(always)]
+fn alu(op: Op, a: u64, b: u64) -> u64 {
+    let w = |v: u64| v as i32 as i64 as u64;
+    match op {
+        Op::Add | Op::Addi => a.wrapping_add(b),
+        Op::Sub => a.wrapping_sub(b),
+        Op::Sll | Op::Slli => a << (b & 63),
+        Op::Slt | Op::Slti => ((a as i64) < (b as i64)) as u64,
+        Op::Sltu | Op::Sltiu => (a < b) as u64,
+        Op::Xor | Op::Xori => a ^ b,
+        Op::Srl | Op::Srli => a >> (b & 63),
+        Op::Sra | Op::Srai => ((a as i64) >> (b & 63)) as u64,
+        Op::Or | Op::Ori => a | b,
+        Op::And | Op::Andi => a & b,
+        Op::Addw | Op::Addiw => w(a.wrapping_add(b)),
+        Op::Subw => w(a.wrapping_sub(b)),
+        Op::Sllw | Op::Slliw => w(((a as u32) << (b & 31)) as u64),
+        Op::Srlw | Op::Srliw => w(((a as u32) >> (b & 31)) as u64),
+        Op::Sraw | Op::Sraiw => ((a as i32) >> (b & 31)) as i64 as u64,
+        Op::Mul => a.wrapping_mul(b),
+        Op::Mulh => ((a as i64 as i128 * b as i64 as i128) >> 64) as u64,
+        Op::Mulhsu => ((a as i64 as i128).wrapping_mul(b as i128) >> 64) as u64,
+        Op::Mulhu => ((a as u128 * b as u128) >> 64) as u64,
+        // Division by zero and overflow give the spec's results (§M, table 13.1), no trap.
+        Op::Div => match b {
+            0 => u64::MAX,
+            _ => (a as i64).wrapping_div(b as i64) as u64,
+        },
+        Op::Divu => a.checked_div(b).unwrap_or(u64::MAX),
+        Op::Rem => match b {
+            0 => a,
+            _ => (a as i64).wrapping_rem(b as i64) as u64,
+        },
+        Op::Remu => a.checked_rem(b).unwrap_or(a),
+        Op::Mulw => w(a.wrapping_mul(b)),
+        Op::Divw => match b as i32 {
+            0 => u64::MAX,
+            d => (a as i32).wrapping_div(d) as i64 as u64,
+        },
+        Op::Divuw => match b as u32 {
+            0 => u64::MAX,
+            d => w(((a as u32) / d) as u64),
+        },
+        Op::Remw => match b as i32 {
+            0 => w(a),
+            d => (a as i32).wrapping_rem(d) as i64 as u64,
+        },
+        Op::Remuw => match b as u32 {
+            0 => w(a),
+            d => w(((a as u32) % d) as u64),
+        },
+        _ => 0,
+    }
+}
+
+impl Inst {
+    /// The encoding of a SYSTEM instruction (none has a compressed form), for `tval` when it
+    /// traps as illegal.
+    pub fn raw_system(&self) -> u32 {
+        let f3 = match self.op {
+            Op::Csrrw => 1,
+            Op::Csrrs => 2,
+            Op::Csrrc => 3,
+            Op::Csrrwi => 5,
+            Op::Csrrsi => 6,
+            Op::Csrrci => 7,
+            Op::SfenceVma => {
+                return 0x1200_0073 | (self.rs2 as u32) << 20 | (self.rs1 as u32) << 15;
+            }
+            _ => 0,
+        };
+        (self.imm as u32 & 0xfff) << 20
+            | (self.rs1 as u32 & 31) << 15
+            | f3 << 12
+            | (self.rd as u32 & 31) << 7
+            | 0x73
+    }
+}

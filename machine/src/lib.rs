@@ -13,3 +13,9 @@ pub mod bus;
 pub mod cpu;
 pub mod devices;
 pub mod ram;
+pub mod error;
+pub mod loader;
+pub mod machine;
+
+pub use error::Error;
+pub use machine::{Config, Image, Machine, Stop};

@@ -647,6 +647,7 @@ fn fmt_inst(i: &Inst, pc: Option<u64>, out: &mut String) -> fmt::Result {
         Sltiu if imm == 1 => write!(out, "seqz {rd},{rs1}"),
         Slli | Srli | Srai | Slliw | Srliw | Sraiw => write!(out, "{name} {rd},{rs1},0x{imm:x}"),
         Addi | Slti | Sltiu | Xori | Ori | Andi | Addiw => write!(out, "{name} {rd},{rs1},{imm}"),
+        Add if i.rs1 == 0 => write!(out, "mv {rd},{rs2}"),
         Sub if i.rs1 == 0 => write!(out, "neg {rd},{rs2}"),
         Subw if i.rs1 == 0 => write!(out, "negw {rd},{rs2}"),
         Sltu if i.rs1 == 0 => write!(out, "snez {rd},{rs2}"),

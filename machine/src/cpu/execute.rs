@@ -17,6 +17,7 @@
 
 use super::csr::{MSTATUS_TVM, MSTATUS_TW, Now, addr as csra, affects_interrupts};
 use super::decode::{Inst, Op, decode};
+use super::icache::Slot;
 use super::mmu::{INVALID, TLB_MASK};
 use super::trap::{Trap, cause};
 use super::{Access, Exit, ExitReason, Hart, Mode};
@@ -44,6 +45,10 @@ impl Hart {
             self.waiting = false;
         }
         let entry_pc = self.pc;
+        // The pc lives in a register here and in `self.pc` only around slow paths that read
+        // or change it (traps, xRET, interrupt polls) and on return: going through memory
+        // for every instruction would put a store-to-load forward on the critical path.
+        let mut pc = self.pc;
         let mut n: u64 = 0;
         let mut limit: u64 = 0;
 
@@ -59,10 +64,20 @@ impl Hart {
                 match r {
                     Ok(v) => v,
                     Err(t) => {
+                        self.pc = pc;
                         self.exception(t);
+                        pc = self.pc;
                         continue;
                     }
                 }
+            }};
+        }
+        macro_rules! trap {
+            ($t:expr) => {{
+                self.pc = pc;
+                self.exception($t);
+                pc = self.pc;
+                continue;
             }};
         }
         macro_rules! load {
@@ -100,263 +115,398 @@ impl Hart {
                 if n >= budget {
                     break ExitReason::Budget;
                 }
+                self.pc = pc;
                 self.check_interrupts(bus);
+                pc = self.pc;
                 limit = budget.min(n + POLL_INTERVAL);
             }
-            let pc = self.pc;
             if (pc >> 12) | self.key_fetch != self.fetch_tag {
                 bus.now = start + n;
                 if let Err(t) = self.enter_page(bus, pc, bps) {
                     n += 1;
-                    self.exception(t);
-                    continue;
+                    trap!(t);
                 }
-            }
-            if self.bp_here && (n != 0 || pc != entry_pc) && bps.contains(&pc) {
-                break ExitReason::Breakpoint;
+                // On a page with breakpoints every instruction comes this way.
+                if self.bp_here {
+                    if (n != 0 || pc != entry_pc) && bps.contains(&pc) {
+                        break ExitReason::Breakpoint;
+                    }
+                    self.fetch_tag = INVALID;
+                }
             }
             n += 1;
             let mut inst = bus.icache.get(self.fetch_slot, pc);
             if inst.op == Op::Undecoded {
                 inst = slow!(self.fetch_decode(bus, pc));
             }
-            let next = pc.wrapping_add(inst.len as u64);
             let a = self.x[(inst.rs1 & 31) as usize];
             let b = self.x[(inst.rs2 & 31) as usize];
             let imm = inst.imm as i64 as u64;
             let rd = (inst.rd & 31) as usize;
-            match inst.op {
-                Op::Nop | Op::Fence => self.pc = next,
-                Op::Lui => {
-                    self.x[rd] = imm;
-                    self.pc = next;
-                }
-                Op::Auipc => {
-                    self.x[rd] = pc.wrapping_add(imm);
-                    self.pc = next;
-                }
-                Op::Jal => {
-                    self.x[rd] = next;
-                    self.x[0] = 0;
-                    self.pc = pc.wrapping_add(imm);
-                }
-                Op::Jalr => {
-                    self.x[rd] = next;
-                    self.x[0] = 0;
-                    self.pc = a.wrapping_add(imm) & !1;
-                }
-                Op::Beq => self.pc = if a == b { pc.wrapping_add(imm) } else { next },
-                Op::Bne => self.pc = if a != b { pc.wrapping_add(imm) } else { next },
-                Op::Blt => {
-                    self.pc = if (a as i64) < (b as i64) {
-                        pc.wrapping_add(imm)
-                    } else {
-                        next
+            // The whole dispatch exists twice, for 4- and 2-byte encodings, so that the
+            // fall-through pc is `pc + constant`: with the length read from the entry, every
+            // instruction's pc would wait for the previous entry's load.
+            macro_rules! dispatch {
+                ($len:expr) => {{
+                    let next = pc.wrapping_add($len);
+                match inst.op {
+                    Op::Nop | Op::Fence => pc = next,
+                    Op::Lui => {
+                        self.x[rd] = imm;
+                        pc = next;
                     }
-                }
-                Op::Bge => {
-                    self.pc = if (a as i64) >= (b as i64) {
-                        pc.wrapping_add(imm)
-                    } else {
-                        next
+                    Op::Auipc => {
+                        self.x[rd] = pc.wrapping_add(imm);
+                        pc = next;
                     }
-                }
-                Op::Bltu => self.pc = if a < b { pc.wrapping_add(imm) } else { next },
-                Op::Bgeu => self.pc = if a >= b { pc.wrapping_add(imm) } else { next },
-                Op::Lb => {
-                    self.x[rd] = load!(a.wrapping_add(imm), 1) as i8 as i64 as u64;
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Lh => {
-                    self.x[rd] = load!(a.wrapping_add(imm), 2) as i16 as i64 as u64;
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Lw => {
-                    self.x[rd] = load!(a.wrapping_add(imm), 4) as i32 as i64 as u64;
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Ld => {
-                    self.x[rd] = load!(a.wrapping_add(imm), 8);
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Lbu => {
-                    self.x[rd] = load!(a.wrapping_add(imm), 1);
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Lhu => {
-                    self.x[rd] = load!(a.wrapping_add(imm), 2);
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Lwu => {
-                    self.x[rd] = load!(a.wrapping_add(imm), 4);
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Sb => {
-                    store!(a.wrapping_add(imm), 1, b);
-                    self.pc = next;
-                }
-                Op::Sh => {
-                    store!(a.wrapping_add(imm), 2, b);
-                    self.pc = next;
-                }
-                Op::Sw => {
-                    store!(a.wrapping_add(imm), 4, b);
-                    self.pc = next;
-                }
-                Op::Sd => {
-                    store!(a.wrapping_add(imm), 8, b);
-                    self.pc = next;
-                }
-                op @ (Op::Addi
-                | Op::Slti
-                | Op::Sltiu
-                | Op::Xori
-                | Op::Ori
-                | Op::Andi
-                | Op::Slli
-                | Op::Srli
-                | Op::Srai
-                | Op::Addiw
-                | Op::Slliw
-                | Op::Srliw
-                | Op::Sraiw) => {
-                    self.x[rd] = alu(op, a, imm);
-                    self.pc = next;
-                }
-                op @ (Op::Add
-                | Op::Sub
-                | Op::Sll
-                | Op::Slt
-                | Op::Sltu
-                | Op::Xor
-                | Op::Srl
-                | Op::Sra
-                | Op::Or
-                | Op::And
-                | Op::Addw
-                | Op::Subw
-                | Op::Sllw
-                | Op::Srlw
-                | Op::Sraw
-                | Op::Mul
-                | Op::Mulh
-                | Op::Mulhsu
-                | Op::Mulhu
-                | Op::Div
-                | Op::Divu
-                | Op::Rem
-                | Op::Remu
-                | Op::Mulw
-                | Op::Divw
-                | Op::Divuw
-                | Op::Remw
-                | Op::Remuw) => {
-                    self.x[rd] = alu(op, a, b);
-                    self.pc = next;
-                }
-                Op::LrW | Op::LrD => {
-                    let size = if inst.op == Op::LrW { 4 } else { 8 };
-                    self.x[rd] = slow!(self.lr(bus, a, size));
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::ScW | Op::ScD => {
-                    let size = if inst.op == Op::ScW { 4 } else { 8 };
-                    self.x[rd] = slow!(self.sc(bus, a, b, size));
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::AmoswapW
-                | Op::AmoaddW
-                | Op::AmoxorW
-                | Op::AmoandW
-                | Op::AmoorW
-                | Op::AmominW
-                | Op::AmomaxW
-                | Op::AmominuW
-                | Op::AmomaxuW
-                | Op::AmoswapD
-                | Op::AmoaddD
-                | Op::AmoxorD
-                | Op::AmoandD
-                | Op::AmoorD
-                | Op::AmominD
-                | Op::AmomaxD
-                | Op::AmominuD
-                | Op::AmomaxuD => {
-                    self.x[rd] = slow!(self.amo(bus, inst.op, a, b));
-                    self.x[0] = 0;
-                    self.pc = next;
-                }
-                Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
-                    let csr = inst.imm as u16;
-                    self.x[rd] = slow!(self.csr_inst(bus, inst, a));
-                    self.x[0] = 0;
-                    if affects_interrupts(csr) {
+                    Op::Jal => {
+                        self.x[rd] = next;
+                        self.x[0] = 0;
+                        pc = pc.wrapping_add(imm);
+                    }
+                    Op::Jalr => {
+                        self.x[rd] = next;
+                        self.x[0] = 0;
+                        pc = a.wrapping_add(imm) & !1;
+                    }
+                    Op::Beq => pc = if a == b { pc.wrapping_add(imm) } else { next },
+                    Op::Bne => pc = if a != b { pc.wrapping_add(imm) } else { next },
+                    Op::Blt => {
+                        pc = if (a as i64) < (b as i64) {
+                            pc.wrapping_add(imm)
+                        } else {
+                            next
+                        }
+                    }
+                    Op::Bge => {
+                        pc = if (a as i64) >= (b as i64) {
+                            pc.wrapping_add(imm)
+                        } else {
+                            next
+                        }
+                    }
+                    Op::Bltu => pc = if a < b { pc.wrapping_add(imm) } else { next },
+                    Op::Bgeu => pc = if a >= b { pc.wrapping_add(imm) } else { next },
+                    Op::Lb => {
+                        self.x[rd] = load!(a.wrapping_add(imm), 1) as i8 as i64 as u64;
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Lh => {
+                        self.x[rd] = load!(a.wrapping_add(imm), 2) as i16 as i64 as u64;
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Lw => {
+                        self.x[rd] = load!(a.wrapping_add(imm), 4) as i32 as i64 as u64;
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Ld => {
+                        self.x[rd] = load!(a.wrapping_add(imm), 8);
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Lbu => {
+                        self.x[rd] = load!(a.wrapping_add(imm), 1);
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Lhu => {
+                        self.x[rd] = load!(a.wrapping_add(imm), 2);
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Lwu => {
+                        self.x[rd] = load!(a.wrapping_add(imm), 4);
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Sb => {
+                        store!(a.wrapping_add(imm), 1, b);
+                        pc = next;
+                    }
+                    Op::Sh => {
+                        store!(a.wrapping_add(imm), 2, b);
+                        pc = next;
+                    }
+                    Op::Sw => {
+                        store!(a.wrapping_add(imm), 4, b);
+                        pc = next;
+                    }
+                    Op::Sd => {
+                        store!(a.wrapping_add(imm), 8, b);
+                        pc = next;
+                    }
+                    // One arm per operation: `alu` folds to the single case (no second dispatch).
+                    Op::Addi => {
+                        self.x[rd] = alu(Op::Addi, a, imm);
+                        pc = next;
+                    }
+                    Op::Slti => {
+                        self.x[rd] = alu(Op::Slti, a, imm);
+                        pc = next;
+                    }
+                    Op::Sltiu => {
+                        self.x[rd] = alu(Op::Sltiu, a, imm);
+                        pc = next;
+                    }
+                    Op::Xori => {
+                        self.x[rd] = alu(Op::Xori, a, imm);
+                        pc = next;
+                    }
+                    Op::Ori => {
+                        self.x[rd] = alu(Op::Ori, a, imm);
+                        pc = next;
+                    }
+                    Op::Andi => {
+                        self.x[rd] = alu(Op::Andi, a, imm);
+                        pc = next;
+                    }
+                    Op::Slli => {
+                        self.x[rd] = alu(Op::Slli, a, imm);
+                        pc = next;
+                    }
+                    Op::Srli => {
+                        self.x[rd] = alu(Op::Srli, a, imm);
+                        pc = next;
+                    }
+                    Op::Srai => {
+                        self.x[rd] = alu(Op::Srai, a, imm);
+                        pc = next;
+                    }
+                    Op::Addiw => {
+                        self.x[rd] = alu(Op::Addiw, a, imm);
+                        pc = next;
+                    }
+                    Op::Slliw => {
+                        self.x[rd] = alu(Op::Slliw, a, imm);
+                        pc = next;
+                    }
+                    Op::Srliw => {
+                        self.x[rd] = alu(Op::Srliw, a, imm);
+                        pc = next;
+                    }
+                    Op::Sraiw => {
+                        self.x[rd] = alu(Op::Sraiw, a, imm);
+                        pc = next;
+                    }
+                    Op::Add => {
+                        self.x[rd] = alu(Op::Add, a, b);
+                        pc = next;
+                    }
+                    Op::Sub => {
+                        self.x[rd] = alu(Op::Sub, a, b);
+                        pc = next;
+                    }
+                    Op::Sll => {
+                        self.x[rd] = alu(Op::Sll, a, b);
+                        pc = next;
+                    }
+                    Op::Slt => {
+                        self.x[rd] = alu(Op::Slt, a, b);
+                        pc = next;
+                    }
+                    Op::Sltu => {
+                        self.x[rd] = alu(Op::Sltu, a, b);
+                        pc = next;
+                    }
+                    Op::Xor => {
+                        self.x[rd] = alu(Op::Xor, a, b);
+                        pc = next;
+                    }
+                    Op::Srl => {
+                        self.x[rd] = alu(Op::Srl, a, b);
+                        pc = next;
+                    }
+                    Op::Sra => {
+                        self.x[rd] = alu(Op::Sra, a, b);
+                        pc = next;
+                    }
+                    Op::Or => {
+                        self.x[rd] = alu(Op::Or, a, b);
+                        pc = next;
+                    }
+                    Op::And => {
+                        self.x[rd] = alu(Op::And, a, b);
+                        pc = next;
+                    }
+                    Op::Addw => {
+                        self.x[rd] = alu(Op::Addw, a, b);
+                        pc = next;
+                    }
+                    Op::Subw => {
+                        self.x[rd] = alu(Op::Subw, a, b);
+                        pc = next;
+                    }
+                    Op::Sllw => {
+                        self.x[rd] = alu(Op::Sllw, a, b);
+                        pc = next;
+                    }
+                    Op::Srlw => {
+                        self.x[rd] = alu(Op::Srlw, a, b);
+                        pc = next;
+                    }
+                    Op::Sraw => {
+                        self.x[rd] = alu(Op::Sraw, a, b);
+                        pc = next;
+                    }
+                    Op::Mul => {
+                        self.x[rd] = alu(Op::Mul, a, b);
+                        pc = next;
+                    }
+                    Op::Mulh => {
+                        self.x[rd] = alu(Op::Mulh, a, b);
+                        pc = next;
+                    }
+                    Op::Mulhsu => {
+                        self.x[rd] = alu(Op::Mulhsu, a, b);
+                        pc = next;
+                    }
+                    Op::Mulhu => {
+                        self.x[rd] = alu(Op::Mulhu, a, b);
+                        pc = next;
+                    }
+                    Op::Div => {
+                        self.x[rd] = alu(Op::Div, a, b);
+                        pc = next;
+                    }
+                    Op::Divu => {
+                        self.x[rd] = alu(Op::Divu, a, b);
+                        pc = next;
+                    }
+                    Op::Rem => {
+                        self.x[rd] = alu(Op::Rem, a, b);
+                        pc = next;
+                    }
+                    Op::Remu => {
+                        self.x[rd] = alu(Op::Remu, a, b);
+                        pc = next;
+                    }
+                    Op::Mulw => {
+                        self.x[rd] = alu(Op::Mulw, a, b);
+                        pc = next;
+                    }
+                    Op::Divw => {
+                        self.x[rd] = alu(Op::Divw, a, b);
+                        pc = next;
+                    }
+                    Op::Divuw => {
+                        self.x[rd] = alu(Op::Divuw, a, b);
+                        pc = next;
+                    }
+                    Op::Remw => {
+                        self.x[rd] = alu(Op::Remw, a, b);
+                        pc = next;
+                    }
+                    Op::Remuw => {
+                        self.x[rd] = alu(Op::Remuw, a, b);
+                        pc = next;
+                    }
+                    Op::LrW | Op::LrD => {
+                        let size = if inst.op == Op::LrW { 4 } else { 8 };
+                        self.x[rd] = slow!(self.lr(bus, a, size));
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::ScW | Op::ScD => {
+                        let size = if inst.op == Op::ScW { 4 } else { 8 };
+                        self.x[rd] = slow!(self.sc(bus, a, b, size));
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::AmoswapW
+                    | Op::AmoaddW
+                    | Op::AmoxorW
+                    | Op::AmoandW
+                    | Op::AmoorW
+                    | Op::AmominW
+                    | Op::AmomaxW
+                    | Op::AmominuW
+                    | Op::AmomaxuW
+                    | Op::AmoswapD
+                    | Op::AmoaddD
+                    | Op::AmoxorD
+                    | Op::AmoandD
+                    | Op::AmoorD
+                    | Op::AmominD
+                    | Op::AmomaxD
+                    | Op::AmominuD
+                    | Op::AmomaxuD => {
+                        self.x[rd] = slow!(self.amo(bus, inst.op, a, b));
+                        self.x[0] = 0;
+                        pc = next;
+                    }
+                    Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
+                        let csr = inst.imm as u16;
+                        self.x[rd] = slow!(self.csr_inst(bus, inst.inst(), a));
+                        self.x[0] = 0;
+                        if affects_interrupts(csr) {
+                            limit = n;
+                        }
+                        pc = next;
+                    }
+                    Op::Ecall => {
+                        let c = match self.mode {
+                            Mode::User => cause::ECALL_U,
+                            Mode::Supervisor => cause::ECALL_S,
+                            Mode::Machine => cause::ECALL_M,
+                        };
+                        trap!(Trap::new(c, 0));
+                    }
+                    Op::Ebreak => trap!(Trap::new(cause::BREAKPOINT, pc)),
+                    Op::Illegal => trap!(Trap::illegal(inst.imm as u32 as u64)),
+                    Op::Mret => {
+                        slow!(self.mret());
+                        pc = self.pc;
                         limit = n;
                     }
-                    self.pc = next;
-                }
-                Op::Ecall => {
-                    let c = match self.mode {
-                        Mode::User => cause::ECALL_U,
-                        Mode::Supervisor => cause::ECALL_S,
-                        Mode::Machine => cause::ECALL_M,
-                    };
-                    self.exception(Trap::new(c, 0));
-                }
-                Op::Ebreak => self.exception(Trap::new(cause::BREAKPOINT, pc)),
-                Op::Illegal => self.exception(Trap::illegal(inst.imm as u32 as u64)),
-                Op::Mret => {
-                    slow!(self.mret());
-                    limit = n;
-                }
-                Op::Sret => {
-                    slow!(self.sret());
-                    limit = n;
-                }
-                Op::Wfi => {
-                    let tw = self.csr.mstatus & MSTATUS_TW != 0;
-                    // As QEMU: U may never wait, S not under TW.
-                    if self.mode == Mode::User || (self.mode == Mode::Supervisor && tw) {
-                        self.exception(Trap::illegal(0x1050_0073));
-                        continue;
+                    Op::Sret => {
+                        slow!(self.sret());
+                        pc = self.pc;
+                        limit = n;
                     }
-                    bus.now = start + n;
-                    self.pc = next;
-                    if !self.wakeable(bus) {
-                        self.waiting = true;
-                        break ExitReason::Wfi;
+                    Op::Wfi => {
+                        let tw = self.csr.mstatus & MSTATUS_TW != 0;
+                        // As QEMU: U may never wait, S not under TW.
+                        if self.mode == Mode::User || (self.mode == Mode::Supervisor && tw) {
+                            trap!(Trap::illegal(0x1050_0073));
+                        }
+                        bus.now = start + n;
+                        pc = next;
+                        if !self.wakeable(bus) {
+                            self.waiting = true;
+                            break ExitReason::Wfi;
+                        }
+                        limit = n;
                     }
-                    limit = n;
-                }
-                Op::SfenceVma => {
-                    let tvm = self.csr.mstatus & MSTATUS_TVM != 0;
-                    if self.mode == Mode::User || (self.mode == Mode::Supervisor && tvm) {
-                        self.exception(Trap::illegal(inst.raw_system() as u64));
-                        continue;
+                    Op::SfenceVma => {
+                        let tvm = self.csr.mstatus & MSTATUS_TVM != 0;
+                        if self.mode == Mode::User || (self.mode == Mode::Supervisor && tvm) {
+                            trap!(Trap::illegal(inst.inst().raw_system() as u64));
+                        }
+                        self.flush_tlb();
+                        pc = next;
                     }
-                    self.flush_tlb();
-                    self.pc = next;
+                    Op::FenceI => {
+                        bus.icache.flush();
+                        self.fetch_tag = INVALID;
+                        pc = next;
+                    }
+                    Op::Undecoded => {
+                        // fetch_decode never returns an empty entry.
+                        trap!(Trap::illegal(0));
+                    }
                 }
-                Op::FenceI => {
-                    bus.icache.flush();
-                    self.fetch_tag = INVALID;
-                    self.pc = next;
-                }
-                Op::Undecoded => {
-                    // fetch_decode never returns an empty entry.
-                    self.exception(Trap::illegal(0));
-                }
+                }};
+            }
+            if inst.rd & 64 != 0 {
+                dispatch!(4)
+            } else {
+                dispatch!(2)
             }
         };
+        self.pc = pc;
         bus.now = start + n;
         self.last_now = bus.now;
         self.cycles += n;
@@ -388,7 +538,7 @@ impl Hart {
 
     /// Decodes the instruction at `pc` in the fetch page into the decode cache. One that
     /// straddles into the next page is fetched through its own translation and not cached.
-    fn fetch_decode(&mut self, bus: &mut Bus, pc: u64) -> Result<Inst, Trap> {
+    fn fetch_decode(&mut self, bus: &mut Bus, pc: u64) -> Result<Slot, Trap> {
         let off = self.fetch_off + (pc & 0xfff) as usize;
         let lo = bus.ram.load(off, 2) as u32;
         if lo & 3 != 3 || pc & 0xfff != 0xffe {
@@ -399,7 +549,7 @@ impl Hart {
             };
             let inst = decode(raw).lowered();
             bus.icache.set(self.fetch_slot, pc, inst);
-            return Ok(inst);
+            return Ok(Slot::new(inst));
         }
         let pc2 = pc.wrapping_add(2);
         let pa = self.translate_mut(bus, pc2, Access::Fetch)?;
@@ -408,7 +558,7 @@ impl Hart {
             .offset(pa, 2)
             .ok_or(Trap::new(cause::INST_ACCESS, pc2))?;
         let hi = bus.ram.load(off2, 2) as u32;
-        Ok(decode(lo | hi << 16).lowered())
+        Ok(Slot::new(decode(lo | hi << 16).lowered()))
     }
 
     /// Time and counters at the cycle of the instruction being executed.

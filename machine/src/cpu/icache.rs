@@ -1,8 +1,10 @@
 //! The decode cache: pre-decoded instructions per physical RAM page, shared by all harts.
 //!
-//! A page of RAM that a hart executes from gets a *slot*: 2048 [`Inst`] entries, one per
-//! 2-byte offset (RVC lets an instruction start at any even address). Entries are decoded
-//! lazily, on first execution; an empty entry has `op == Op::Undecoded`.
+//! A page of RAM that a hart executes from gets a *slot*: 2048 [`Slot`] entries, one per
+//! 2-byte offset (RVC lets an instruction start at any even address), all slots in one flat
+//! vector so that a fetch is a single indexed load. Entries are decoded lazily, on first
+//! execution; an empty entry has `op == Op::Undecoded`. A [`Slot`] is an [`Inst`] packed in
+//! 8 bytes: the length lives in bit 6 of `rd`, which the executor masks off anyway.
 //!
 //! Invariant (shared with `ram.rs`): a slot's entries are valid only while `ram.is_code` holds
 //! for its page. Every RAM write clears that flag; [`DecodeCache::page`], which a hart calls
@@ -24,12 +26,48 @@ pub const SLOTS: usize = 1 << (PAGE_SHIFT - 1);
 const MAX_SLOTS: usize = 2048;
 const NONE: u32 = u32::MAX;
 
-type Page = Box<[Inst; SLOTS]>;
+/// A decode-cache entry: an [`Inst`] in 8 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    pub op: Op,
+    /// Bits 4..0: rd; bit 6: the instruction is 4 bytes long (else 2).
+    pub rd: u8,
+    pub rs1: u8,
+    pub rs2: u8,
+    pub imm: i32,
+}
+
+impl Slot {
+    pub fn new(i: Inst) -> Slot {
+        Slot {
+            op: i.op,
+            rd: i.rd | if i.len == 4 { 64 } else { 0 },
+            rs1: i.rs1,
+            rs2: i.rs2,
+            imm: i.imm,
+        }
+    }
+    #[inline(always)]
+    pub fn len(&self) -> u64 {
+        2 + ((self.rd as u64 >> 5) & 2)
+    }
+    pub fn inst(&self) -> Inst {
+        Inst {
+            op: self.op,
+            rd: self.rd & 31,
+            rs1: self.rs1,
+            rs2: self.rs2,
+            imm: self.imm,
+            len: self.len() as u8,
+        }
+    }
+}
 
 pub struct DecodeCache {
     /// RAM page number → slot, or NONE.
     map: Vec<u32>,
-    pages: Vec<Page>,
+    /// Slot s holds entries `s * SLOTS .. (s + 1) * SLOTS`.
+    entries: Vec<Slot>,
     /// Slot → RAM page number it holds.
     owner: Vec<u32>,
     /// Slot → (lowest, highest) decoded entry, to empty only what was filled.
@@ -38,28 +76,20 @@ pub struct DecodeCache {
     pub generation: u64,
 }
 
-fn new_page() -> Page {
-    let v = vec![Inst::default(); SLOTS].into_boxed_slice();
-    match v.try_into() {
-        Ok(p) => p,
-        Err(_) => unreachable!("a boxed slice of SLOTS entries converts to an array"),
-    }
-}
-
 impl DecodeCache {
     /// A cache for `ram_size` bytes of RAM.
     pub fn new(ram_size: u64) -> Self {
         DecodeCache {
             map: vec![NONE; (ram_size >> PAGE_SHIFT) as usize + 1],
-            pages: Vec::new(),
+            entries: Vec::new(),
             owner: Vec::new(),
             used: Vec::new(),
             generation: 0,
         }
     }
 
-    /// The slot holding the page at RAM offset `off`, revalidated against `ram`'s code flags
-    /// (see the module invariant).
+    /// The first entry index of the slot holding the page at RAM offset `off`, revalidated
+    /// against `ram`'s code flags (see the module invariant).
     pub fn page(&mut self, ram: &mut Ram, off: usize) -> usize {
         let page = off >> PAGE_SHIFT;
         let fresh = !ram.is_code(off);
@@ -71,83 +101,73 @@ impl DecodeCache {
             if fresh {
                 self.empty(m as usize);
             }
-            return m as usize;
+            return m as usize * SLOTS;
         }
-        if self.pages.len() >= MAX_SLOTS {
+        if self.owner.len() >= MAX_SLOTS {
             return self.overflow_slot(page);
         }
-        self.pages.push(new_page());
+        self.entries
+            .resize(self.entries.len() + SLOTS, Slot::default());
         self.owner.push(page as u32);
         self.used.push((u16::MAX, 0));
-        let s = self.pages.len() - 1;
+        let s = self.owner.len() - 1;
         self.map[page] = s as u32;
-        s
+        s * SLOTS
     }
 
     /// Out of slots: drop every mapping and give slot 0 to `page`.
     fn overflow_slot(&mut self, page: usize) -> usize {
-        for s in 0..self.pages.len() {
-            self.empty(s);
-            if let Some(m) = self.map.get_mut(self.owner[s] as usize) {
-                *m = NONE;
-            }
+        for m in self.map.iter_mut() {
+            *m = NONE;
         }
         self.generation += 1;
-        if self.pages.is_empty() {
-            self.pages.push(new_page());
-            self.owner.push(0);
-            self.used.push((u16::MAX, 0));
-        }
-        self.owner[0] = page as u32;
+        // Keep one slot (its memory is reused), free the others.
+        self.entries.truncate(SLOTS);
+        self.entries.fill(Slot::default());
+        self.entries.resize(SLOTS, Slot::default());
+        self.owner = vec![page as u32];
+        self.used = vec![(u16::MAX, 0)];
         if let Some(m) = self.map.get_mut(page) {
             *m = 0;
         }
-        // Slots 1.. are free again: keep them allocated, but unmapped pages will reuse them.
-        self.pages.truncate(1);
-        self.owner.truncate(1);
-        self.used.truncate(1);
         0
     }
 
     fn empty(&mut self, s: usize) {
         let (lo, hi) = self.used[s];
         if lo <= hi {
-            self.pages[s][lo as usize..=hi as usize].fill(Inst::default());
+            self.entries[s * SLOTS + lo as usize..=s * SLOTS + hi as usize].fill(Slot::default());
         }
         self.used[s] = (u16::MAX, 0);
     }
 
-    /// The entry for `pc` in slot `s` (`Op::Undecoded` if not decoded yet).
+    /// The entry for `pc` in the slot starting at entry `base` (`Op::Undecoded` if not
+    /// decoded yet).
     #[inline(always)]
-    pub fn get(&self, s: usize, pc: u64) -> Inst {
-        self.pages[s][(pc as usize >> 1) & (SLOTS - 1)]
+    pub fn get(&self, base: usize, pc: u64) -> Slot {
+        self.entries[base | ((pc as usize >> 1) & (SLOTS - 1))]
     }
 
-    /// Stores the decoded `inst` for `pc` in slot `s`.
-    pub fn set(&mut self, s: usize, pc: u64, inst: Inst) {
+    /// Stores the decoded `inst` for `pc` in the slot starting at entry `base`.
+    pub fn set(&mut self, base: usize, pc: u64, inst: Inst) {
         let i = (pc as usize >> 1) & (SLOTS - 1);
-        self.pages[s][i] = inst;
-        let u = &mut self.used[s];
-        *u = (u.0.min(i as u16), u.1.max(i as u16));
+        if let Some(e) = self.entries.get_mut(base | i) {
+            *e = Slot::new(inst);
+        }
+        if let Some(u) = self.used.get_mut(base / SLOTS) {
+            *u = (u.0.min(i as u16), u.1.max(i as u16));
+        }
     }
 
     /// `fence.i`: forget every decoded instruction.
     pub fn flush(&mut self) {
-        for s in 0..self.pages.len() {
+        for s in 0..self.owner.len() {
             self.empty(s);
         }
     }
 
     /// Pages currently holding decoded code (for statistics).
     pub fn pages_in_use(&self) -> usize {
-        self.pages.len()
-    }
-}
-
-impl Inst {
-    /// Whether this is an empty decode-cache entry.
-    #[inline(always)]
-    pub fn is_undecoded(&self) -> bool {
-        self.op == Op::Undecoded
+        self.owner.len()
     }
 }

@@ -114,7 +114,7 @@ pub struct Hart {
     tlb_gen: u8,
     key_ls: u64,
     key_fetch: u64,
-    // The page being executed: its TLB-style tag, decode-cache slot and RAM offset.
+    // The page being executed: its TLB-style tag, first decode-cache entry and RAM offset.
     fetch_tag: u64,
     fetch_slot: usize,
     fetch_off: usize,

@@ -1238,8 +1238,10 @@ fn bench_mips() {
         assert_eq!(
             t.h.mode,
             Mode::Supervisor,
-            "{label}: trapped at {:#x}",
-            t.h.pc
+            "{label}: trapped, mcause {:#x} mepc {:#x} mtval {:#x}",
+            t.h.csr.mcause,
+            t.h.csr.mepc,
+            t.h.csr.mtval
         );
         println!(
             "{label}: {total} instructions in {secs:.3} s = {:.0} MIPS",
@@ -1289,7 +1291,7 @@ fn bench_mips() {
             addi(T0, T0, 8),
             bne(T0, T1, -28),
             addi(A5, A5, -1), // 40
-            bne(A5, ZERO, -40),
+            bne(A5, ZERO, -44),
             WFI,
         ],
     );

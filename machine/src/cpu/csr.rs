@@ -273,7 +273,7 @@ impl Hart {
             MTVAL => c.mtval,
             MIP => mip,
             // RV64 has only the even pmpcfg registers (§3.7.1).
-            0x3a0..=0x3af if a % 2 == 0 => c.pmpcfg[(a & 15) as usize],
+            0x3a0..=0x3af if a.is_multiple_of(2) => c.pmpcfg[(a & 15) as usize],
             0x3b0..=0x3ef => c.pmpaddr[(a - 0x3b0) as usize & 63],
             _ => return None,
         })
@@ -348,7 +348,7 @@ impl Hart {
                 }
                 c.mip = (c.mip & !w) | (v & w);
             }
-            0x3a0..=0x3af if a % 2 == 0 => c.pmpcfg[(a & 15) as usize] = v,
+            0x3a0..=0x3af if a.is_multiple_of(2) => c.pmpcfg[(a & 15) as usize] = v,
             // pmpaddr holds bits 55..2 of an address (§3.7.1).
             0x3b0..=0x3ef => c.pmpaddr[(a - 0x3b0) as usize & 63] = v & ((1 << 54) - 1),
             _ => return false,

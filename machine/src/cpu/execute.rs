@@ -84,7 +84,7 @@ impl Hart {
             ($va:expr, $size:expr) => {{
                 let va: u64 = $va;
                 let e = self.tlb_load[((va >> 12) & TLB_MASK) as usize];
-                if e.tag == (va >> 12) | self.key_ls && va & ($size - 1) == 0 {
+                if e.tag == (va >> 12) | self.key_ls && aligned(va, $size) {
                     bus.ram.load(e.base + (va & 0xfff) as usize, $size)
                 } else {
                     slow!(self.load_slow(bus, va, $size as u64))
@@ -95,7 +95,7 @@ impl Hart {
             ($va:expr, $size:expr, $val:expr) => {{
                 let va: u64 = $va;
                 let e = self.tlb_store[((va >> 12) & TLB_MASK) as usize];
-                if e.tag == (va >> 12) | self.key_ls && va & ($size - 1) == 0 {
+                if e.tag == (va >> 12) | self.key_ls && aligned(va, $size) {
                     bus.ram.store(e.base + (va & 0xfff) as usize, $size, $val);
                     if e.base == self.fetch_off {
                         self.fetch_tag = INVALID; // code page written: re-validate it
@@ -742,6 +742,12 @@ impl Hart {
         self.phys_store(bus, pa, size, new).map_err(fault)?;
         Ok(old)
     }
+}
+
+/// Whether `va` is a multiple of the access size (a power of two).
+#[inline(always)]
+fn aligned(va: u64, size: u64) -> bool {
+    va & (size - 1) == 0
 }
 
 /// The integer ALU: `b` is `rs2` or the immediate.

@@ -48,7 +48,7 @@ impl Slot {
         }
     }
     #[inline(always)]
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         2 + ((self.rd as u64 >> 5) & 2)
     }
     pub fn inst(&self) -> Inst {
@@ -58,7 +58,7 @@ impl Slot {
             rs1: self.rs1,
             rs2: self.rs2,
             imm: self.imm,
-            len: self.len() as u8,
+            len: self.size() as u8,
         }
     }
 }

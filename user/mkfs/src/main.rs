@@ -1,0 +1,36 @@
+//! `mkfs OUT FILE...`: writes an xv6 file system image holding FILEs in its root directory.
+//!
+//! Like MIT's `mkfs/mkfs`, each file is stored under its last path component with one leading
+//! `_` removed (`user/_ls` becomes `ls`).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((out, inputs)) = args.split_first() else {
+        eprintln!("usage: mkfs OUT FILE...");
+        return ExitCode::from(2);
+    };
+    let mut files = Vec::with_capacity(inputs.len());
+    for path in inputs {
+        match std::fs::read(path) {
+            Ok(data) => files.push((path.clone(), data)),
+            Err(e) => {
+                eprintln!("mkfs: {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let img = match mkfs::build(&files) {
+        Ok(img) => img,
+        Err(e) => {
+            eprintln!("mkfs: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = std::fs::write(out, &img) {
+        eprintln!("mkfs: {out}: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -4,9 +4,11 @@ use super::*;
 use abi::fs::{BSIZE, FSMAGIC, MAXFILE, ROOTINO};
 use abi::stat::{T_DIR, T_FILE};
 
+type Files = Vec<(String, Vec<u8>)>;
+
 const MIT: &str = "/work/ext/xv6-riscv";
 
-fn files(list: &[(&str, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+fn files(list: &[(&str, Vec<u8>)]) -> Files {
     list.iter()
         .map(|(n, d)| (n.to_string(), d.clone()))
         .collect()
@@ -154,7 +156,7 @@ fn root_directory_size_is_whole_blocks() {
 }
 
 /// MIT's fs.img and the files it was made from, when /work/ext holds a built xv6-riscv.
-fn mit_inputs() -> Option<(Vec<u8>, Vec<(String, Vec<u8>)>)> {
+fn mit_inputs() -> Option<(Vec<u8>, Files)> {
     let img = std::fs::read(format!("{MIT}/fs.img")).ok()?;
     let progs = [
         "cat",

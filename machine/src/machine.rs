@@ -239,7 +239,11 @@ impl Machine {
     }
 
     fn hart_runnable(&mut self, h: usize) -> bool {
-        !self.harts[h].is_waiting() || self.harts[h].wakeable(&mut self.bus)
+        if !self.harts[h].is_waiting() {
+            return true;
+        }
+        self.bus.now = self.round_start + self.progress[h];
+        self.harts[h].wakeable(&mut self.bus)
     }
 
     fn all_waiting(&mut self) -> bool {

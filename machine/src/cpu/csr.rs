@@ -147,6 +147,11 @@ pub fn csr_name(a: u16) -> Option<&'static str> {
         MIP => "mip",
         MCYCLE => "mcycle",
         MINSTRET => "minstret",
+        0x7a0 => "tselect",
+        0x7a1 => "tdata1",
+        0x7a2 => "tdata2",
+        0x7a3 => "tdata3",
+        0x7a4 => "tinfo",
         0x3a0 => "pmpcfg0",
         0x3a2 => "pmpcfg2",
         0x3b0 => "pmpaddr0",
@@ -244,6 +249,9 @@ impl Hart {
             TIME => now.mtime,
             // hpmcounter3..31 and mhpmcounter3..31, mhpmevent3..31: present, always zero.
             0xc03..=0xc1f | 0xb03..=0xb1f | 0x323..=0x33f => 0,
+            // Sdtrig with no triggers: tselect, tdata1..3 read 0; tinfo says "type 0 only".
+            0x7a0..=0x7a3 => 0,
+            0x7a4 => 1,
             SSTATUS => (c.mstatus | MSTATUS_XLEN) & SSTATUS_VIEW,
             SIE => c.mie & c.mideleg,
             STVEC => c.stvec,
@@ -287,7 +295,7 @@ impl Hart {
         match a {
             MCYCLE => c.cycle_delta = v.wrapping_sub(now.cycle),
             MINSTRET => c.instret_delta = v.wrapping_sub(now.instret),
-            0xb03..=0xb1f | 0x323..=0x33f => {}
+            0xb03..=0xb1f | 0x323..=0x33f | 0x7a0..=0x7a3 => {}
             SSTATUS => {
                 c.mstatus = (c.mstatus & !SSTATUS_WRITABLE) | (v & SSTATUS_WRITABLE);
                 self.update_keys();
@@ -413,6 +421,13 @@ impl Hart {
             };
             if !self.csr_set(a, new, now) {
                 return Err(Trap::illegal(bits as u64));
+            }
+            // A write to a counter replaces the increment of the instruction that writes it
+            // (the unprivileged spec, Zicntr): the next instruction reads the written value.
+            match a {
+                addr::MINSTRET => self.csr.instret_delta = self.csr.instret_delta.wrapping_sub(1),
+                addr::MCYCLE => self.csr.cycle_delta = self.csr.cycle_delta.wrapping_sub(1),
+                _ => {}
             }
         }
         Ok(old)

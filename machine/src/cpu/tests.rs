@@ -1316,3 +1316,42 @@ fn sfence_vma_is_privileged_and_tvm_traps_satp() {
         assert_eq!(t.h.pc, CODE + 0x108, "allowed without TVM");
     }
 }
+
+/// Runs riscv-tests binaries (built from github.com/riscv-software-src/riscv-tests, suites
+/// rv64ui/um/ua/uc/si/mi, `-p-` and `-v-` environments) found in `$RISCV_TESTS`:
+///   RISCV_TESTS=/path/to/isa cargo test -p machine --release -- --ignored riscv_tests
+#[test]
+#[ignore = "needs riscv-tests binaries in $RISCV_TESTS"]
+fn riscv_tests() {
+    use crate::machine::{Config, Image, Machine, Stop};
+    let dir = std::env::var("RISCV_TESTS").expect("set RISCV_TESTS to the built isa/ directory");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("readable RISCV_TESTS")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| (n.contains("-p-") || n.contains("-v-")) && !n.contains('.'))
+        .collect();
+    names.sort();
+    let mut failed = Vec::new();
+    for name in &names {
+        let bytes = std::fs::read(format!("{dir}/{name}")).expect("readable test");
+        let config = Config {
+            harts: 1,
+            ..Config::default()
+        };
+        let mut m = Machine::new(config, Image::Elf(&bytes), None).expect("loadable test");
+        let stop = m.run(50_000_000);
+        if stop != (Stop::Htif { value: 1 }) {
+            let h = &m.harts[0];
+            failed.push(format!(
+                "{name}: {stop:?} pc {:#x} mcause {:#x} mepc {:#x} mtval {:#x}",
+                h.pc, h.csr.mcause, h.csr.mepc, h.csr.mtval
+            ));
+        }
+    }
+    println!(
+        "{} of {} riscv-tests pass",
+        names.len() - failed.len(),
+        names.len()
+    );
+    assert!(failed.is_empty(), "failures:\n{}", failed.join("\n"));
+}

@@ -606,7 +606,19 @@ impl Hart {
 
     fn load_slow(&mut self, bus: &mut Bus, va: u64, size: u64) -> Result<u64, Trap> {
         if va & (size - 1) != 0 {
-            return Err(Trap::new(cause::LOAD_MISALIGNED, va));
+            if !self.misaligned_ok {
+                return Err(Trap::new(cause::LOAD_MISALIGNED, va));
+            }
+            let mut v = 0;
+            for k in 0..size {
+                let a = va.wrapping_add(k);
+                let pa = self.translate_mut(bus, a, Access::Load)?;
+                let b = self
+                    .phys_load(bus, pa, 1)
+                    .map_err(|_| Trap::new(cause::LOAD_ACCESS, a))?;
+                v |= b << (8 * k);
+            }
+            return Ok(v);
         }
         let pa = self.translate_mut(bus, va, Access::Load)?;
         if let Some(off) = bus.ram.offset(pa, size) {
@@ -619,7 +631,20 @@ impl Hart {
 
     fn store_slow(&mut self, bus: &mut Bus, va: u64, size: u64, val: u64) -> Result<(), Trap> {
         if va & (size - 1) != 0 {
-            return Err(Trap::new(cause::STORE_MISALIGNED, va));
+            if !self.misaligned_ok {
+                return Err(Trap::new(cause::STORE_MISALIGNED, va));
+            }
+            // Translate every byte before writing any, so that a fault leaves memory as it was.
+            let mut pas = [0u64; 8];
+            for k in 0..size {
+                pas[k as usize] = self.translate_mut(bus, va.wrapping_add(k), Access::Store)?;
+            }
+            for k in 0..size {
+                let byte = (val >> (8 * k)) & 0xff;
+                self.phys_store(bus, pas[k as usize], 1, byte)
+                    .map_err(|_| Trap::new(cause::STORE_ACCESS, va.wrapping_add(k)))?;
+            }
+            return Ok(());
         }
         let pa = self.translate_mut(bus, va, Access::Store)?;
         self.phys_store(bus, pa, size, val)

@@ -90,6 +90,9 @@ pub struct Hart {
     pub pc: u64,
     pub mode: Mode,
     pub csr: Csrs,
+    /// Misaligned loads and stores: false (default) traps them (cause 4/6), true performs them
+    /// byte by byte as QEMU 7.2's TCG does (AMOs and LR/SC always trap when misaligned).
+    pub misaligned_ok: bool,
     /// Set by `wfi` with nothing pending; cleared when an interrupt becomes pending.
     waiting: bool,
     /// Instructions retired and cycles spent before the current `run` call.
@@ -131,6 +134,7 @@ impl Hart {
             pc: 0,
             mode: Mode::Machine,
             csr: Csrs::default(),
+            misaligned_ok: false,
             waiting: false,
             instret: 0,
             cycles: 0,

@@ -876,6 +876,15 @@ fn misaligned_and_unmapped_accesses_trap() {
         t.trapped_m(cause);
         assert_eq!(t.h.csr.mtval, tval, "{inst:#x}");
     }
+    // With misaligned_ok (QEMU's behaviour) the same accesses work, even across pages.
+    let mut t = T::new(&[sd(A2, A1, -3), ld(A0, A1, -3), lw(A3, A1, -1), WFI]);
+    t.h.misaligned_ok = true;
+    t.h.x[A1 as usize] = DATA + 0x1000;
+    t.h.x[A2 as usize] = 0x1122_3344_5566_7788;
+    t.run_to_wfi();
+    assert_eq!(t.x(A0), 0x1122_3344_5566_7788);
+    assert_eq!(t.x(A3), 0x3344_5566);
+    assert_eq!(t.get64(DATA + 0x1000 - 3), 0x1122_3344_5566_7788);
     // Fetch from a hole: instruction access fault with tval = pc.
     let mut t = T::new(&[jalr(ZERO, ZERO, 0x40)]);
     t.run_to_wfi();
@@ -1339,6 +1348,8 @@ fn riscv_tests() {
             ..Config::default()
         };
         let mut m = Machine::new(config, Image::Elf(&bytes), None).expect("loadable test");
+        // ma_data checks that misaligned accesses work, as they do on QEMU.
+        m.harts[0].misaligned_ok = name.contains("ma_data");
         let stop = m.run(50_000_000);
         if stop != (Stop::Htif { value: 1 }) {
             let h = &m.harts[0];

@@ -59,6 +59,34 @@ macro_rules! check_eq {
     }};
 }
 
+/// `op rd, rs1, rs2` on two values (any integer type, taken as u64); evaluates to rd.
+#[macro_export]
+macro_rules! rr {
+    ($op:literal, $a:expr, $b:expr) => {{
+        let d: u64;
+        // SAFETY: a register-only instruction.
+        unsafe {
+            core::arch::asm!(concat!($op, " {d}, {a}, {b}"), d = out(reg) d,
+                a = in(reg) ($a) as u64, b = in(reg) ($b) as u64, options(nomem, nostack))
+        };
+        d
+    }};
+}
+
+/// `op rd, rs1, imm` with the immediate as a string literal; evaluates to rd.
+#[macro_export]
+macro_rules! ri {
+    ($op:literal, $a:expr, $imm:literal) => {{
+        let d: u64;
+        // SAFETY: a register-only instruction.
+        unsafe {
+            core::arch::asm!(concat!($op, " {d}, {a}, ", $imm), d = out(reg) d,
+                a = in(reg) ($a) as u64, options(nomem, nostack))
+        };
+        d
+    }};
+}
+
 #[macro_use]
 pub mod csr;
 pub mod clint;

@@ -42,6 +42,8 @@ pub struct Trap {
     /// a0 and a1 at the trap (a lower-mode run returns its result in a0 at the `ecall`).
     pub a0: u64,
     pub a1: u64,
+    /// `mstatus` (M traps) or `sstatus` (S traps) as the handler found it.
+    pub status: u64,
 }
 
 /// The last trap of one kind and how many there were.
@@ -52,6 +54,7 @@ pub struct Record {
     prev: AtomicU64,
     a0: AtomicU64,
     a1: AtomicU64,
+    status: AtomicU64,
     count: AtomicU64,
 }
 
@@ -64,6 +67,7 @@ impl Record {
             prev: AtomicU64::new(0),
             a0: AtomicU64::new(0),
             a1: AtomicU64::new(0),
+            status: AtomicU64::new(0),
             count: AtomicU64::new(0),
         }
     }
@@ -74,6 +78,7 @@ impl Record {
         self.prev.store(t.prev, Relaxed);
         self.a0.store(t.a0, Relaxed);
         self.a1.store(t.a1, Relaxed);
+        self.status.store(t.status, Relaxed);
         self.count.fetch_add(1, Relaxed);
     }
     /// The most recent trap recorded here.
@@ -85,6 +90,7 @@ impl Record {
             prev: self.prev.load(Relaxed),
             a0: self.a0.load(Relaxed),
             a1: self.a1.load(Relaxed),
+            status: self.status.load(Relaxed),
         }
     }
     /// How many traps were recorded here since boot.
@@ -154,13 +160,15 @@ pub(crate) extern "C" fn m_trap(f: &mut TrapFrame) {
         report_fail(report::NESTED_TRAP);
     }
     let cause = csrr!(mcause);
+    let status = csrr!(mstatus);
     let t = Trap {
         cause,
         tval: csrr!(mtval),
         epc: f.pc,
-        prev: (csrr!(mstatus) & MPP_MASK) >> MPP_SHIFT,
+        prev: (status & MPP_MASK) >> MPP_SHIFT,
         a0: f.x[10],
         a1: f.x[11],
+        status,
     };
     if cause & INTERRUPT != 0 {
         M_IRQS.store(&t);
@@ -192,13 +200,15 @@ pub(crate) extern "C" fn s_trap(f: &mut TrapFrame) {
         report_fail(report::NESTED_TRAP + 1);
     }
     let cause = csrr!(scause);
+    let status = csrr!(sstatus);
     let t = Trap {
         cause,
         tval: csrr!(stval),
         epc: f.pc,
-        prev: (csrr!(sstatus) & SPP) >> 8,
+        prev: (status & SPP) >> 8,
         a0: f.x[10],
         a1: f.x[11],
+        status,
     };
     if cause & INTERRUPT != 0 {
         S_IRQS.store(&t);

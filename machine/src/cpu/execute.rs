@@ -56,6 +56,7 @@ impl Hart {
         macro_rules! slow {
             ($e:expr) => {{
                 bus.now = start + n - 1;
+                self.at = n - 1;
                 let r = $e;
                 if self.poll {
                     self.poll = false;
@@ -75,6 +76,7 @@ impl Hart {
         macro_rules! trap {
             ($t:expr) => {{
                 self.pc = pc;
+                self.at = n - 1;
                 self.exception($t);
                 pc = self.pc;
                 continue;
@@ -116,6 +118,7 @@ impl Hart {
                     break ExitReason::Budget;
                 }
                 self.pc = pc;
+                self.at = n;
                 self.check_interrupts(bus);
                 pc = self.pc;
                 limit = budget.min(n + POLL_INTERVAL);

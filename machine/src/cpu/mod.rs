@@ -33,7 +33,7 @@ use csr::{Csrs, MENVCFG_STCE, MIP_STIP, Now};
 use mmu::{EMPTY, INVALID, TLB_SIZE, TlbEntry};
 
 pub use decode::{Inst, Op, decode};
-pub use trap::Trap;
+pub use trap::{Event, Trap};
 
 /// Privilege mode, encoded as in `mstatus.MPP`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +93,11 @@ pub struct Hart {
     /// Misaligned loads and stores: false (default) traps them (cause 4/6), true performs them
     /// byte by byte as QEMU 7.2's TCG does (AMOs and LR/SC always trap when misaligned).
     pub misaligned_ok: bool,
+    /// When Some, every trap and xRET appends an [`Event`] (at most `trap::MAX_EVENTS`; the
+    /// owner drains the vector). None by default: no cost.
+    pub events: Option<Vec<Event>>,
+    /// Events not recorded because the vector was full.
+    pub events_dropped: u64,
     /// Set by `wfi` with nothing pending; cleared when an interrupt becomes pending.
     waiting: bool,
     /// Instructions retired and cycles spent before the current `run` call.
@@ -106,6 +111,8 @@ pub struct Hart {
     /// went to instructions that did not retire.
     run_start: u64,
     skipped: u64,
+    /// Cycles into the current `run` call at the last slow path (for event timestamps).
+    at: u64,
     /// `bus.now` when the last `run` call returned.
     last_now: u64,
     /// Set by slow paths that touched a device: the run loop then polls interrupts and halt.
@@ -135,6 +142,9 @@ impl Hart {
             mode: Mode::Machine,
             csr: Csrs::default(),
             misaligned_ok: false,
+            events: None,
+            events_dropped: 0,
+            at: 0,
             waiting: false,
             instret: 0,
             cycles: 0,

@@ -642,6 +642,24 @@ fn ecall_from_u_goes_to_m_or_to_s_when_delegated() {
     assert_ne!(s & MSTATUS_SPIE, 0, "SPIE = old SIE");
     assert_eq!(s & MSTATUS_SIE, 0);
 
+    // The event log shows the mret to U and the ecall from U with its arguments.
+    let mut t = T::new(&[]);
+    enter(&mut t, Mode::User, &[ECALL]);
+    t.h.events = Some(Vec::new());
+    t.h.x[17] = 7;
+    t.run_to_wfi();
+    let ev = t.h.events.take().unwrap();
+    assert_eq!(ev.len(), 2);
+    assert_eq!(
+        (ev[0].cause, ev[0].from, ev[0].to, ev[0].target),
+        (None, Mode::Machine, Mode::User, CODE + 0x100)
+    );
+    assert_eq!(
+        (ev[1].cause, ev[1].pc, ev[1].from, ev[1].a[7]),
+        (Some(8), CODE + 0x100, Mode::User, 7)
+    );
+    assert_eq!(ev[1].cycle, 1, "the ecall was the second instruction");
+
     // Delegation never applies to traps taken in M.
     let mut t = T::new(&[ECALL]);
     t.h.csr.medeleg = 1 << 11;

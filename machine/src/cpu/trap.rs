@@ -53,6 +53,31 @@ impl Trap {
     }
 }
 
+/// A change of privilege recorded for debuggers (see [`Hart::events`]): a trap taken, or an
+/// `mret`/`sret`. A syscall tracer pairs an `ecall` from U (cause 8) with the next return to
+/// U of the same address space (`satp`), where `a[0]` is the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// `mcause`/`scause` for a trap (interrupt bit included); `None` for an xRET.
+    pub cause: Option<u64>,
+    pub tval: u64,
+    /// pc of the trapping instruction (trap) or of the xRET instruction.
+    pub pc: u64,
+    /// pc after the change: the handler or the return address.
+    pub target: u64,
+    pub from: Mode,
+    pub to: Mode,
+    /// `satp` at the change (the user address space for ecalls from and returns to U).
+    pub satp: u64,
+    /// a0..a7 at the change.
+    pub a: [u64; 8],
+    /// The hart's cycle count (`mcycle` without writes) when it happened.
+    pub cycle: u64,
+}
+
+/// Most events a hart keeps before its owner drains them; later ones are counted, not kept.
+pub const MAX_EVENTS: usize = 1 << 16;
+
 /// Interrupt codes in the order they are taken when several are pending (spec §3.1.9):
 /// MEI, MSI, MTI, SEI, SSI, STI.
 const PRIORITY: [u64; 6] = [11, 3, 7, 9, 1, 5];
@@ -61,6 +86,7 @@ impl Hart {
     /// Enters the trap handler for `cause` (interrupt bit included) with `tval`; `self.pc` is
     /// the instruction that trapped (exceptions) or the next one to run (interrupts).
     pub(super) fn take_trap(&mut self, cause: u64, tval: u64) {
+        let (pc, from_mode) = (self.pc, self.mode);
         let interrupt = cause & cause::INTERRUPT != 0;
         let code = cause & 63;
         let deleg = if interrupt {
@@ -99,6 +125,29 @@ impl Hart {
         // Leaving the interrupted context: its LR reservation no longer stands.
         self.reservation = None;
         self.update_keys();
+        self.record(Some(cause), tval, pc, from_mode);
+    }
+
+    /// Appends an event if the owner asked for them (`events` is Some).
+    fn record(&mut self, cause: Option<u64>, tval: u64, pc: u64, from: Mode) {
+        let Some(log) = &mut self.events else { return };
+        if log.len() >= MAX_EVENTS {
+            self.events_dropped += 1;
+            return;
+        }
+        let mut a = [0; 8];
+        a.copy_from_slice(&self.x[10..18]);
+        log.push(Event {
+            cause,
+            tval,
+            pc,
+            target: self.pc,
+            from,
+            to: self.mode,
+            satp: self.csr.satp,
+            a,
+            cycle: self.cycles + self.at,
+        });
     }
 
     /// Takes a synchronous exception raised by the instruction at `self.pc`.
@@ -168,9 +217,11 @@ impl Hart {
             n &= !MSTATUS_MPRV;
         }
         self.csr.mstatus = n;
+        let (pc, from) = (self.pc, self.mode);
         self.mode = Mode::from_bits(mpp);
         self.pc = self.csr.mepc;
         self.update_keys();
+        self.record(None, 0, pc, from);
         Ok(())
     }
 
@@ -184,9 +235,11 @@ impl Hart {
         let n =
             (s & !(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | MSTATUS_SPIE | ((s >> 5) & 1) << 1;
         self.csr.mstatus = n;
+        let (pc, from) = (self.pc, self.mode);
         self.mode = Mode::from_bits(spp);
         self.pc = self.csr.sepc;
         self.update_keys();
+        self.record(None, 0, pc, from);
         Ok(())
     }
 }

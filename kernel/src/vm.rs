@@ -1,0 +1,434 @@
+//! Virtual memory: Sv39 page tables for the kernel and for user processes, and copying
+//! between kernel memory and user address spaces.
+//!
+//! Kernel address space (`kvmmake`), identity-mapped except the top:
+//! UART0, VIRTIO0, PLIC (RW); kernel text `KERNBASE..etext` (RX); kernel data and all free RAM
+//! `etext..PHYSTOP` (RW); the trampoline page at `TRAMPOLINE` (RX); each process's kernel
+//! stack below it with an unmapped guard page beneath (`proc_mapstacks`).
+//!
+//! User address space: text, data, guard page, stack, heap from 0 up to `sz`, all `PTE_U`;
+//! the trapframe at `TRAPFRAME` (RW, no U) and the trampoline at `TRAMPOLINE` (RX, no U).
+//!
+//! Interface: page tables are `Pagetable` (physical address of the root page; the kernel
+//! reaches all RAM through the identity map). `walk`/`walkaddr`/`mappages`/`uvmunmap` work on
+//! single mappings; `uvmcreate/uvmfirst/uvmalloc/uvmdealloc/uvmcopy/uvmfree/uvmclear` manage a
+//! user space; `copyout/copyin/copyinstr` move bytes across, failing (never panicking) on a
+//! bad user address. Errors are `Err(())` (the system call returns -1).
+//!
+//! Invariants: a page-table page belongs to exactly one table; leaves of user space below `sz`
+//! own their physical pages (freed by `uvmunmap(.., do_free)`), the trapframe and trampoline
+//! leaves do not. The caller serialises changes to a user table (it belongs to one process
+//! and only that process, or its parent before it runs, changes it).
+
+use crate::kalloc::{kalloc, kfree};
+use crate::riscv::{
+    PGSIZE, make_satp, pa2pte, pgrounddown, pgroundup, pte_flags, pte2pa, px, sfence_vma, w_satp,
+};
+pub use crate::riscv::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+use crate::spinlock::Shared;
+use abi::memlayout::{KERNBASE, MAXVA, PHYSTOP, PLIC, TRAMPOLINE, UART0, VIRTIO0};
+use core::ptr::null_mut;
+
+/// A page table: the physical (= kernel virtual) address of its root page of 512 PTEs.
+pub type Pagetable = *mut u64;
+
+unsafe extern "C" {
+    /// End of kernel text (kernel.ld).
+    static etext: u8;
+    /// Start of the trampoline page (kernel.ld, trampoline.rs).
+    static trampoline: u8;
+}
+
+/// The kernel's page table. Written once by `kvminit` on hart 0 before other harts start.
+#[unsafe(no_mangle)]
+pub static kernel_pagetable: Shared<Pagetable> = Shared::new(null_mut());
+
+fn etext_addr() -> u64 {
+    &raw const etext as u64
+}
+pub fn trampoline_addr() -> u64 {
+    &raw const trampoline as u64
+}
+
+fn kvmmake() -> Pagetable {
+    let kpgtbl = kalloc() as Pagetable;
+    if kpgtbl.is_null() {
+        panic!("kvmmake");
+    }
+    // SAFETY: a fresh page we own.
+    unsafe { core::ptr::write_bytes(kpgtbl as *mut u8, 0, PGSIZE as usize) };
+    kvmmap(kpgtbl, UART0, UART0, PGSIZE, PTE_R | PTE_W);
+    kvmmap(kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
+    kvmmap(kpgtbl, PLIC, PLIC, 0x40_0000, PTE_R | PTE_W);
+    kvmmap(
+        kpgtbl,
+        KERNBASE,
+        KERNBASE,
+        etext_addr() - KERNBASE,
+        PTE_R | PTE_X,
+    );
+    kvmmap(
+        kpgtbl,
+        etext_addr(),
+        etext_addr(),
+        PHYSTOP - etext_addr(),
+        PTE_R | PTE_W,
+    );
+    kvmmap(kpgtbl, TRAMPOLINE, trampoline_addr(), PGSIZE, PTE_R | PTE_X);
+    crate::proc::proc_mapstacks(kpgtbl);
+    kpgtbl
+}
+
+/// Builds the kernel page table (hart 0, once).
+pub fn kvminit() {
+    // SAFETY: single-threaded boot; other harts wait for hart 0 before reading it.
+    unsafe { *kernel_pagetable.get() = kvmmake() };
+}
+
+/// Switches this hart to the kernel page table and turns paging on.
+pub fn kvminithart() {
+    // Order earlier page-table writes before translation uses them.
+    sfence_vma();
+    // SAFETY: the kernel table identity-maps the running code, data and stacks.
+    unsafe { w_satp(make_satp(*kernel_pagetable.get() as u64)) };
+    sfence_vma();
+}
+
+/// The address of the level-0 PTE for `va`, creating page-table pages if `alloc`.
+/// Null if a page is missing (and !alloc) or memory ran out.
+pub fn walk(mut pagetable: Pagetable, va: u64, alloc: bool) -> *mut u64 {
+    if va >= MAXVA {
+        panic!("walk");
+    }
+    for level in [2, 1] {
+        // SAFETY: `pagetable` is a page-table page (512 entries) reached from the root.
+        unsafe {
+            let pte = pagetable.add(px(level, va));
+            if *pte & PTE_V != 0 {
+                pagetable = pte2pa(*pte) as Pagetable;
+            } else {
+                if !alloc {
+                    return null_mut();
+                }
+                let p = kalloc() as Pagetable;
+                if p.is_null() {
+                    return null_mut();
+                }
+                core::ptr::write_bytes(p as *mut u8, 0, PGSIZE as usize);
+                *pte = pa2pte(p as u64) | PTE_V;
+                pagetable = p;
+            }
+        }
+    }
+    // SAFETY: as above, level-0 page.
+    unsafe { pagetable.add(px(0, va)) }
+}
+
+/// The physical address `va` maps to, if it is a valid user page; else 0.
+pub fn walkaddr(pagetable: Pagetable, va: u64) -> u64 {
+    if va >= MAXVA {
+        return 0;
+    }
+    let pte = walk(pagetable, va, false);
+    if pte.is_null() {
+        return 0;
+    }
+    // SAFETY: walk returned a PTE inside a live page-table page.
+    let pte = unsafe { *pte };
+    if pte & PTE_V == 0 || pte & PTE_U == 0 {
+        return 0;
+    }
+    pte2pa(pte)
+}
+
+/// Adds a mapping to the kernel table during boot; panics on failure.
+pub fn kvmmap(kpgtbl: Pagetable, va: u64, pa: u64, sz: u64, perm: u64) {
+    if mappages(kpgtbl, va, sz, pa, perm).is_err() {
+        panic!("kvmmap");
+    }
+}
+
+/// Maps `[va, va+size)` to `[pa, ..)` with `perm`. `va` and `size` need not be aligned.
+/// Fails if a page-table page cannot be allocated; remapping a valid page is a kernel bug.
+pub fn mappages(
+    pagetable: Pagetable,
+    va: u64,
+    size: u64,
+    mut pa: u64,
+    perm: u64,
+) -> Result<(), ()> {
+    if size == 0 {
+        panic!("mappages: size");
+    }
+    let mut a = pgrounddown(va);
+    let last = pgrounddown(va + size - 1);
+    loop {
+        let pte = walk(pagetable, a, true);
+        if pte.is_null() {
+            return Err(());
+        }
+        // SAFETY: a live PTE slot from walk.
+        unsafe {
+            if *pte & PTE_V != 0 {
+                panic!("mappages: remap");
+            }
+            *pte = pa2pte(pa) | perm | PTE_V;
+        }
+        if a == last {
+            break;
+        }
+        a += PGSIZE;
+        pa += PGSIZE;
+    }
+    Ok(())
+}
+
+/// Removes `npages` mappings from `va` (aligned); they must exist. Frees the pages if
+/// `do_free`.
+pub fn uvmunmap(pagetable: Pagetable, va: u64, npages: u64, do_free: bool) {
+    if va % PGSIZE != 0 {
+        panic!("uvmunmap: not aligned");
+    }
+    let mut a = va;
+    while a < va + npages * PGSIZE {
+        let pte = walk(pagetable, a, false);
+        if pte.is_null() {
+            panic!("uvmunmap: walk");
+        }
+        // SAFETY: live PTE slot.
+        unsafe {
+            if *pte & PTE_V == 0 {
+                panic!("uvmunmap: not mapped");
+            }
+            if pte_flags(*pte) == PTE_V {
+                panic!("uvmunmap: not a leaf");
+            }
+            if do_free {
+                kfree(pte2pa(*pte) as *mut u8);
+            }
+            *pte = 0;
+        }
+        a += PGSIZE;
+    }
+}
+
+/// An empty user page table, or null.
+pub fn uvmcreate() -> Pagetable {
+    let p = kalloc() as Pagetable;
+    if !p.is_null() {
+        // SAFETY: fresh page.
+        unsafe { core::ptr::write_bytes(p as *mut u8, 0, PGSIZE as usize) };
+    }
+    p
+}
+
+/// Loads the first process's code at address 0 (`src` fits in one page).
+pub fn uvmfirst(pagetable: Pagetable, src: &[u8]) {
+    if src.len() as u64 >= PGSIZE {
+        panic!("uvmfirst: more than a page");
+    }
+    let mem = kalloc();
+    if mem.is_null() {
+        panic!("uvmfirst: kalloc");
+    }
+    // SAFETY: fresh page, src shorter than a page.
+    unsafe {
+        core::ptr::write_bytes(mem, 0, PGSIZE as usize);
+        core::ptr::copy_nonoverlapping(src.as_ptr(), mem, src.len());
+    }
+    if mappages(
+        pagetable,
+        0,
+        PGSIZE,
+        mem as u64,
+        PTE_W | PTE_R | PTE_X | PTE_U,
+    )
+    .is_err()
+    {
+        panic!("uvmfirst: mappages");
+    }
+}
+
+/// Grows a process from `oldsz` to `newsz` bytes with zeroed pages mapped R|U|`xperm`.
+/// Returns the new size; on failure undoes its work.
+pub fn uvmalloc(pagetable: Pagetable, oldsz: u64, newsz: u64, xperm: u64) -> Result<u64, ()> {
+    if newsz < oldsz {
+        return Ok(oldsz);
+    }
+    let mut a = pgroundup(oldsz);
+    while a < newsz {
+        let mem = kalloc();
+        if mem.is_null() {
+            uvmdealloc(pagetable, a, oldsz);
+            return Err(());
+        }
+        // SAFETY: fresh page.
+        unsafe { core::ptr::write_bytes(mem, 0, PGSIZE as usize) };
+        if mappages(pagetable, a, PGSIZE, mem as u64, PTE_R | PTE_U | xperm).is_err() {
+            kfree(mem);
+            uvmdealloc(pagetable, a, oldsz);
+            return Err(());
+        }
+        a += PGSIZE;
+    }
+    Ok(newsz)
+}
+
+/// Shrinks a process from `oldsz` to `newsz`, freeing pages. Returns the new size.
+pub fn uvmdealloc(pagetable: Pagetable, oldsz: u64, newsz: u64) -> u64 {
+    if newsz >= oldsz {
+        return oldsz;
+    }
+    if pgroundup(newsz) < pgroundup(oldsz) {
+        let npages = (pgroundup(oldsz) - pgroundup(newsz)) / PGSIZE;
+        uvmunmap(pagetable, pgroundup(newsz), npages, true);
+    }
+    newsz
+}
+
+/// Frees the page-table pages of a table whose leaves are already removed.
+fn freewalk(pagetable: Pagetable) {
+    for i in 0..512 {
+        // SAFETY: a live page-table page of 512 entries.
+        unsafe {
+            let pte = *pagetable.add(i);
+            if pte & PTE_V != 0 && pte & (PTE_R | PTE_W | PTE_X) == 0 {
+                // Points to a lower-level page-table page.
+                freewalk(pte2pa(pte) as Pagetable);
+                *pagetable.add(i) = 0;
+            } else if pte & PTE_V != 0 {
+                panic!("freewalk: leaf");
+            }
+        }
+    }
+    kfree(pagetable as *mut u8);
+}
+
+/// Frees user memory `[0, sz)` and then the page-table pages.
+pub fn uvmfree(pagetable: Pagetable, sz: u64) {
+    if sz > 0 {
+        uvmunmap(pagetable, 0, pgroundup(sz) / PGSIZE, true);
+    }
+    freewalk(pagetable);
+}
+
+/// Copies a parent's memory `[0, sz)` (page tables and contents) into `new` for fork.
+/// On failure frees what it allocated.
+pub fn uvmcopy(old: Pagetable, new: Pagetable, sz: u64) -> Result<(), ()> {
+    let mut i = 0;
+    while i < sz {
+        let pte = walk(old, i, false);
+        if pte.is_null() {
+            panic!("uvmcopy: pte should exist");
+        }
+        // SAFETY: live PTE.
+        let pte = unsafe { *pte };
+        if pte & PTE_V == 0 {
+            panic!("uvmcopy: page not present");
+        }
+        let pa = pte2pa(pte);
+        let flags = pte_flags(pte);
+        let mem = kalloc();
+        if mem.is_null() {
+            uvmunmap(new, 0, i / PGSIZE, true);
+            return Err(());
+        }
+        // SAFETY: fresh page; pa is a user page of the parent.
+        unsafe { core::ptr::copy_nonoverlapping(pa as *const u8, mem, PGSIZE as usize) };
+        if mappages(new, i, PGSIZE, mem as u64, flags).is_err() {
+            kfree(mem);
+            uvmunmap(new, 0, i / PGSIZE, true);
+            return Err(());
+        }
+        i += PGSIZE;
+    }
+    Ok(())
+}
+
+/// Makes the page at `va` inaccessible to user mode (exec's stack guard page).
+pub fn uvmclear(pagetable: Pagetable, va: u64) {
+    let pte = walk(pagetable, va, false);
+    if pte.is_null() {
+        panic!("uvmclear");
+    }
+    // SAFETY: live PTE.
+    unsafe { *pte &= !PTE_U };
+}
+
+/// The physical address of user page `va0`, requiring `need` permission bits too.
+fn user_page(pagetable: Pagetable, va0: u64, need: u64) -> Result<u64, ()> {
+    if va0 >= MAXVA {
+        return Err(());
+    }
+    let pte = walk(pagetable, va0, false);
+    if pte.is_null() {
+        return Err(());
+    }
+    // SAFETY: live PTE.
+    let pte = unsafe { *pte };
+    if pte & (PTE_V | PTE_U | need) != PTE_V | PTE_U | need {
+        return Err(());
+    }
+    Ok(pte2pa(pte))
+}
+
+/// Copies `src` to user address `dstva`; the pages must be user-writable.
+pub fn copyout(pagetable: Pagetable, mut dstva: u64, mut src: &[u8]) -> Result<(), ()> {
+    while !src.is_empty() {
+        let va0 = pgrounddown(dstva);
+        let pa0 = user_page(pagetable, va0, PTE_W)?;
+        let n = (PGSIZE - (dstva - va0)).min(src.len() as u64) as usize;
+        // SAFETY: pa0 is a user page the table maps; n stays inside it.
+        unsafe { core::ptr::copy(src.as_ptr(), (pa0 + (dstva - va0)) as *mut u8, n) };
+        src = &src[n..];
+        dstva = va0 + PGSIZE;
+    }
+    Ok(())
+}
+
+/// Fills `dst` from user address `srcva`.
+pub fn copyin(pagetable: Pagetable, dst: &mut [u8], mut srcva: u64) -> Result<(), ()> {
+    let mut off = 0;
+    while off < dst.len() {
+        let va0 = pgrounddown(srcva);
+        let pa0 = user_page(pagetable, va0, 0)?;
+        let n = (PGSIZE - (srcva - va0)).min((dst.len() - off) as u64) as usize;
+        // SAFETY: pa0 is a mapped user page; n stays inside it and inside dst.
+        unsafe {
+            core::ptr::copy(
+                (pa0 + (srcva - va0)) as *const u8,
+                dst.as_mut_ptr().add(off),
+                n,
+            )
+        };
+        off += n;
+        srcva = va0 + PGSIZE;
+    }
+    Ok(())
+}
+
+/// Copies a NUL-terminated string from user address `srcva` into `dst` (NUL included).
+/// Returns its length without the NUL; fails if no NUL fits in `dst`.
+pub fn copyinstr(pagetable: Pagetable, dst: &mut [u8], mut srcva: u64) -> Result<usize, ()> {
+    let mut off = 0;
+    while off < dst.len() {
+        let va0 = pgrounddown(srcva);
+        let pa0 = user_page(pagetable, va0, 0)?;
+        let mut n = PGSIZE - (srcva - va0);
+        let mut p = (pa0 + (srcva - va0)) as *const u8;
+        while n > 0 && off < dst.len() {
+            // SAFETY: p stays inside the mapped user page (n counts what is left of it).
+            let c = unsafe { *p };
+            dst[off] = c;
+            if c == 0 {
+                return Ok(off);
+            }
+            off += 1;
+            n -= 1;
+            // SAFETY: see above.
+            p = unsafe { p.add(1) };
+        }
+        srcva = va0 + PGSIZE;
+    }
+    Err(())
+}

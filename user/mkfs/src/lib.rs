@@ -11,12 +11,16 @@
 //!   Every block number and inode number read from the image is checked before use, so a
 //!   corrupt image yields an [`FsError`], never a panic or an out-of-bounds read.
 //!
+//! - [`strip_elf`] trims a program to what xv6's exec loads, for putting debug builds on disk.
+//!
 //! The on-disk structures and constants come from `abi::fs`; nothing about the format is
 //! defined here.
 
+mod elf;
 mod image;
 mod mkfs;
 
+pub use elf::strip_elf;
 pub use image::{DirEntry, FsError, Image};
 pub use mkfs::{Geometry, MkfsError, build, build_with, short_name};
 

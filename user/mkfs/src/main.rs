@@ -1,19 +1,26 @@
-//! `mkfs OUT FILE...`: writes an xv6 file system image holding FILEs in its root directory.
+//! `mkfs [--strip] OUT FILE...`: writes an xv6 file system image holding FILEs in its root
+//! directory.
 //!
 //! Like MIT's `mkfs/mkfs`, each file is stored under its last path component with one leading
-//! `_` removed (`user/_ls` becomes `ls`).
+//! `_` removed (`user/_ls` becomes `ls`). `--strip` stores ELF files cut down to their loaded
+//! segments (see `mkfs::strip_elf`), which debug builds need to fit.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let strip = args.first().is_some_and(|a| a == "--strip");
+    if strip {
+        args.remove(0);
+    }
     let Some((out, inputs)) = args.split_first() else {
-        eprintln!("usage: mkfs OUT FILE...");
+        eprintln!("usage: mkfs [--strip] OUT FILE...");
         return ExitCode::from(2);
     };
     let mut files = Vec::with_capacity(inputs.len());
     for path in inputs {
         match std::fs::read(path) {
+            Ok(data) if strip => files.push((path.clone(), mkfs::strip_elf(&data))),
             Ok(data) => files.push((path.clone(), data)),
             Err(e) => {
                 eprintln!("mkfs: {path}: {e}");

@@ -444,7 +444,9 @@ impl Hart {
                         let csr = inst.imm as u16;
                         self.x[rd] = slow!(self.csr_inst(bus, inst.inst(), a));
                         self.x[0] = 0;
-                        if affects_interrupts(csr) {
+                        // CSRRS/CSRRC with x0 and their immediate forms with 0 only read.
+                        let writes = matches!(inst.op, Op::Csrrw | Op::Csrrwi) || inst.rs1 != 0;
+                        if writes && affects_interrupts(csr) {
                             limit = n;
                         }
                         pc = next;

@@ -22,7 +22,7 @@ use crate::ram::{PAGE_SHIFT, Ram};
 
 /// Entries per page: one per halfword.
 pub const SLOTS: usize = 1 << (PAGE_SHIFT - 1);
-/// Most pages with decoded code at once (each costs 24 KiB).
+/// Most pages with decoded code at once by default (each costs 16 KiB).
 const MAX_SLOTS: usize = 2048;
 const NONE: u32 = u32::MAX;
 
@@ -72,14 +72,21 @@ pub struct DecodeCache {
     owner: Vec<u32>,
     /// Slot → (lowest, highest) decoded entry, to empty only what was filled.
     used: Vec<(u16, u16)>,
-    /// Bumped whenever all mappings are dropped; harts compare it on `run` entry.
+    /// Bumped whenever all mappings are dropped (for statistics).
     pub generation: u64,
+    max_slots: usize,
 }
 
 impl DecodeCache {
     /// A cache for `ram_size` bytes of RAM.
     pub fn new(ram_size: u64) -> Self {
+        Self::with_limit(ram_size, MAX_SLOTS)
+    }
+
+    /// A cache for `ram_size` bytes of RAM holding at most `max_slots` pages at once.
+    pub fn with_limit(ram_size: u64, max_slots: usize) -> Self {
         DecodeCache {
+            max_slots: max_slots.max(1),
             map: vec![NONE; (ram_size >> PAGE_SHIFT) as usize + 1],
             entries: Vec::new(),
             owner: Vec::new(),
@@ -103,7 +110,7 @@ impl DecodeCache {
             }
             return m as usize * SLOTS;
         }
-        if self.owner.len() >= MAX_SLOTS {
+        if self.owner.len() >= self.max_slots {
             return self.overflow_slot(page);
         }
         self.entries
@@ -169,5 +176,43 @@ impl DecodeCache {
     /// Pages currently holding decoded code (for statistics).
     pub fn pages_in_use(&self) -> usize {
         self.owner.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::decode::decode;
+
+    #[test]
+    fn pages_are_revalidated_and_slots_recycled() {
+        let mut ram = Ram::new(16 * 4096);
+        let mut c = DecodeCache::with_limit(ram.size(), 2);
+        let addi = decode(0x00150513); // addi a0, a0, 1
+        let a = c.page(&mut ram, 0);
+        c.set(a, 0x8000_0008, addi);
+        assert_eq!(c.get(a, 0x8000_0008).inst(), addi);
+        assert_eq!(c.page(&mut ram, 100), a, "same page, still valid");
+        assert_eq!(c.get(a, 0x8000_0008).op, Op::Addi);
+        // A write into the page: the next entry empties it.
+        ram.store(200, 4, 0);
+        assert_eq!(c.page(&mut ram, 0), a);
+        assert_eq!(c.get(a, 0x8000_0008).op, Op::Undecoded);
+        c.set(a, 0x8000_0008, addi);
+        // Two more pages overflow the limit of 2: everything is dropped, and the slot the
+        // new page gets holds nothing stale.
+        let b = c.page(&mut ram, 4096);
+        assert_ne!(a, b);
+        let d = c.page(&mut ram, 2 * 4096);
+        assert_eq!(c.pages_in_use(), 1);
+        assert_eq!(c.generation, 1);
+        assert_eq!(c.get(d, 0x8000_0008).op, Op::Undecoded);
+        // The first page comes back in a fresh slot, empty.
+        let a2 = c.page(&mut ram, 0);
+        assert_eq!(c.get(a2, 0x8000_0008).op, Op::Undecoded);
+        // fence.i empties every slot.
+        c.set(a2, 0x8000_0010, addi);
+        c.flush();
+        assert_eq!(c.get(a2, 0x8000_0010).op, Op::Undecoded);
     }
 }

@@ -224,6 +224,24 @@ impl Machine {
         }
     }
 
+    /// The hart on which the next instruction of [`Machine::run`] will execute, for debuggers
+    /// that look at an instruction before it runs (the gdb server's watchpoints). It settles
+    /// the schedule exactly as `run` would before executing anything: it moves past harts
+    /// whose quantum is spent or that wait in `wfi`, and skips idle time. None when `run`
+    /// would report [`Stop::Idle`]. `run(1)` right after executes on the hart returned.
+    pub fn scheduled_hart(&mut self) -> Option<usize> {
+        loop {
+            let h = self.hart_in_round;
+            if self.progress[h] < self.config.quantum && self.hart_runnable(h) {
+                return Some(h);
+            }
+            self.next_hart();
+            if self.hart_in_round == 0 && self.all_waiting() && self.skip_idle_time().is_some() {
+                return None;
+            }
+        }
+    }
+
     /// Executes one instruction on hart `h` (for debuggers), whatever the round schedule says.
     pub fn step_hart(&mut self, h: usize) -> Stop {
         if let Some(stop) = self.take_halt() {

@@ -142,8 +142,17 @@ impl Hart {
             if inst.op == Op::Undecoded {
                 inst = slow!(self.fetch_decode(bus, pc));
             }
-            let a = self.x[(inst.rs1 & 31) as usize];
-            let b = self.x[(inst.rs2 & 31) as usize];
+            // Source registers are read in the arms that use them, not before dispatch.
+            macro_rules! a {
+                () => {
+                    self.x[(inst.rs1 & 31) as usize]
+                };
+            }
+            macro_rules! b {
+                () => {
+                    self.x[(inst.rs2 & 31) as usize]
+                };
+            }
             let imm = inst.imm as i64 as u64;
             let rd = (inst.rd & 31) as usize;
             // The whole dispatch exists twice, for 4- and 2-byte encodings, so that the
@@ -168,253 +177,255 @@ impl Hart {
                         pc = pc.wrapping_add(imm);
                     }
                     Op::Jalr => {
+                        // The target first: rd may be rs1.
+                        let target = a!().wrapping_add(imm) & !1;
                         self.x[rd] = next;
                         self.x[0] = 0;
-                        pc = a.wrapping_add(imm) & !1;
+                        pc = target;
                     }
-                    Op::Beq => pc = if a == b { pc.wrapping_add(imm) } else { next },
-                    Op::Bne => pc = if a != b { pc.wrapping_add(imm) } else { next },
+                    Op::Beq => pc = if a!() == b!() { pc.wrapping_add(imm) } else { next },
+                    Op::Bne => pc = if a!() != b!() { pc.wrapping_add(imm) } else { next },
                     Op::Blt => {
-                        pc = if (a as i64) < (b as i64) {
+                        pc = if (a!() as i64) < (b!() as i64) {
                             pc.wrapping_add(imm)
                         } else {
                             next
                         }
                     }
                     Op::Bge => {
-                        pc = if (a as i64) >= (b as i64) {
+                        pc = if (a!() as i64) >= (b!() as i64) {
                             pc.wrapping_add(imm)
                         } else {
                             next
                         }
                     }
-                    Op::Bltu => pc = if a < b { pc.wrapping_add(imm) } else { next },
-                    Op::Bgeu => pc = if a >= b { pc.wrapping_add(imm) } else { next },
+                    Op::Bltu => pc = if a!() < b!() { pc.wrapping_add(imm) } else { next },
+                    Op::Bgeu => pc = if a!() >= b!() { pc.wrapping_add(imm) } else { next },
                     Op::Lb => {
-                        self.x[rd] = load!(a.wrapping_add(imm), 1) as i8 as i64 as u64;
+                        self.x[rd] = load!(a!().wrapping_add(imm), 1) as i8 as i64 as u64;
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Lh => {
-                        self.x[rd] = load!(a.wrapping_add(imm), 2) as i16 as i64 as u64;
+                        self.x[rd] = load!(a!().wrapping_add(imm), 2) as i16 as i64 as u64;
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Lw => {
-                        self.x[rd] = load!(a.wrapping_add(imm), 4) as i32 as i64 as u64;
+                        self.x[rd] = load!(a!().wrapping_add(imm), 4) as i32 as i64 as u64;
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Ld => {
-                        self.x[rd] = load!(a.wrapping_add(imm), 8);
+                        self.x[rd] = load!(a!().wrapping_add(imm), 8);
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Lbu => {
-                        self.x[rd] = load!(a.wrapping_add(imm), 1);
+                        self.x[rd] = load!(a!().wrapping_add(imm), 1);
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Lhu => {
-                        self.x[rd] = load!(a.wrapping_add(imm), 2);
+                        self.x[rd] = load!(a!().wrapping_add(imm), 2);
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Lwu => {
-                        self.x[rd] = load!(a.wrapping_add(imm), 4);
+                        self.x[rd] = load!(a!().wrapping_add(imm), 4);
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Sb => {
-                        store!(a.wrapping_add(imm), 1, b);
+                        store!(a!().wrapping_add(imm), 1, b!());
                         pc = next;
                     }
                     Op::Sh => {
-                        store!(a.wrapping_add(imm), 2, b);
+                        store!(a!().wrapping_add(imm), 2, b!());
                         pc = next;
                     }
                     Op::Sw => {
-                        store!(a.wrapping_add(imm), 4, b);
+                        store!(a!().wrapping_add(imm), 4, b!());
                         pc = next;
                     }
                     Op::Sd => {
-                        store!(a.wrapping_add(imm), 8, b);
+                        store!(a!().wrapping_add(imm), 8, b!());
                         pc = next;
                     }
                     // One arm per operation: `alu` folds to the single case (no second dispatch).
                     Op::Addi => {
-                        self.x[rd] = alu(Op::Addi, a, imm);
+                        self.x[rd] = alu(Op::Addi, a!(), imm);
                         pc = next;
                     }
                     Op::Slti => {
-                        self.x[rd] = alu(Op::Slti, a, imm);
+                        self.x[rd] = alu(Op::Slti, a!(), imm);
                         pc = next;
                     }
                     Op::Sltiu => {
-                        self.x[rd] = alu(Op::Sltiu, a, imm);
+                        self.x[rd] = alu(Op::Sltiu, a!(), imm);
                         pc = next;
                     }
                     Op::Xori => {
-                        self.x[rd] = alu(Op::Xori, a, imm);
+                        self.x[rd] = alu(Op::Xori, a!(), imm);
                         pc = next;
                     }
                     Op::Ori => {
-                        self.x[rd] = alu(Op::Ori, a, imm);
+                        self.x[rd] = alu(Op::Ori, a!(), imm);
                         pc = next;
                     }
                     Op::Andi => {
-                        self.x[rd] = alu(Op::Andi, a, imm);
+                        self.x[rd] = alu(Op::Andi, a!(), imm);
                         pc = next;
                     }
                     Op::Slli => {
-                        self.x[rd] = alu(Op::Slli, a, imm);
+                        self.x[rd] = alu(Op::Slli, a!(), imm);
                         pc = next;
                     }
                     Op::Srli => {
-                        self.x[rd] = alu(Op::Srli, a, imm);
+                        self.x[rd] = alu(Op::Srli, a!(), imm);
                         pc = next;
                     }
                     Op::Srai => {
-                        self.x[rd] = alu(Op::Srai, a, imm);
+                        self.x[rd] = alu(Op::Srai, a!(), imm);
                         pc = next;
                     }
                     Op::Addiw => {
-                        self.x[rd] = alu(Op::Addiw, a, imm);
+                        self.x[rd] = alu(Op::Addiw, a!(), imm);
                         pc = next;
                     }
                     Op::Slliw => {
-                        self.x[rd] = alu(Op::Slliw, a, imm);
+                        self.x[rd] = alu(Op::Slliw, a!(), imm);
                         pc = next;
                     }
                     Op::Srliw => {
-                        self.x[rd] = alu(Op::Srliw, a, imm);
+                        self.x[rd] = alu(Op::Srliw, a!(), imm);
                         pc = next;
                     }
                     Op::Sraiw => {
-                        self.x[rd] = alu(Op::Sraiw, a, imm);
+                        self.x[rd] = alu(Op::Sraiw, a!(), imm);
                         pc = next;
                     }
                     Op::Add => {
-                        self.x[rd] = alu(Op::Add, a, b);
+                        self.x[rd] = alu(Op::Add, a!(), b!());
                         pc = next;
                     }
                     Op::Sub => {
-                        self.x[rd] = alu(Op::Sub, a, b);
+                        self.x[rd] = alu(Op::Sub, a!(), b!());
                         pc = next;
                     }
                     Op::Sll => {
-                        self.x[rd] = alu(Op::Sll, a, b);
+                        self.x[rd] = alu(Op::Sll, a!(), b!());
                         pc = next;
                     }
                     Op::Slt => {
-                        self.x[rd] = alu(Op::Slt, a, b);
+                        self.x[rd] = alu(Op::Slt, a!(), b!());
                         pc = next;
                     }
                     Op::Sltu => {
-                        self.x[rd] = alu(Op::Sltu, a, b);
+                        self.x[rd] = alu(Op::Sltu, a!(), b!());
                         pc = next;
                     }
                     Op::Xor => {
-                        self.x[rd] = alu(Op::Xor, a, b);
+                        self.x[rd] = alu(Op::Xor, a!(), b!());
                         pc = next;
                     }
                     Op::Srl => {
-                        self.x[rd] = alu(Op::Srl, a, b);
+                        self.x[rd] = alu(Op::Srl, a!(), b!());
                         pc = next;
                     }
                     Op::Sra => {
-                        self.x[rd] = alu(Op::Sra, a, b);
+                        self.x[rd] = alu(Op::Sra, a!(), b!());
                         pc = next;
                     }
                     Op::Or => {
-                        self.x[rd] = alu(Op::Or, a, b);
+                        self.x[rd] = alu(Op::Or, a!(), b!());
                         pc = next;
                     }
                     Op::And => {
-                        self.x[rd] = alu(Op::And, a, b);
+                        self.x[rd] = alu(Op::And, a!(), b!());
                         pc = next;
                     }
                     Op::Addw => {
-                        self.x[rd] = alu(Op::Addw, a, b);
+                        self.x[rd] = alu(Op::Addw, a!(), b!());
                         pc = next;
                     }
                     Op::Subw => {
-                        self.x[rd] = alu(Op::Subw, a, b);
+                        self.x[rd] = alu(Op::Subw, a!(), b!());
                         pc = next;
                     }
                     Op::Sllw => {
-                        self.x[rd] = alu(Op::Sllw, a, b);
+                        self.x[rd] = alu(Op::Sllw, a!(), b!());
                         pc = next;
                     }
                     Op::Srlw => {
-                        self.x[rd] = alu(Op::Srlw, a, b);
+                        self.x[rd] = alu(Op::Srlw, a!(), b!());
                         pc = next;
                     }
                     Op::Sraw => {
-                        self.x[rd] = alu(Op::Sraw, a, b);
+                        self.x[rd] = alu(Op::Sraw, a!(), b!());
                         pc = next;
                     }
                     Op::Mul => {
-                        self.x[rd] = alu(Op::Mul, a, b);
+                        self.x[rd] = alu(Op::Mul, a!(), b!());
                         pc = next;
                     }
                     Op::Mulh => {
-                        self.x[rd] = alu(Op::Mulh, a, b);
+                        self.x[rd] = alu(Op::Mulh, a!(), b!());
                         pc = next;
                     }
                     Op::Mulhsu => {
-                        self.x[rd] = alu(Op::Mulhsu, a, b);
+                        self.x[rd] = alu(Op::Mulhsu, a!(), b!());
                         pc = next;
                     }
                     Op::Mulhu => {
-                        self.x[rd] = alu(Op::Mulhu, a, b);
+                        self.x[rd] = alu(Op::Mulhu, a!(), b!());
                         pc = next;
                     }
                     Op::Div => {
-                        self.x[rd] = alu(Op::Div, a, b);
+                        self.x[rd] = alu(Op::Div, a!(), b!());
                         pc = next;
                     }
                     Op::Divu => {
-                        self.x[rd] = alu(Op::Divu, a, b);
+                        self.x[rd] = alu(Op::Divu, a!(), b!());
                         pc = next;
                     }
                     Op::Rem => {
-                        self.x[rd] = alu(Op::Rem, a, b);
+                        self.x[rd] = alu(Op::Rem, a!(), b!());
                         pc = next;
                     }
                     Op::Remu => {
-                        self.x[rd] = alu(Op::Remu, a, b);
+                        self.x[rd] = alu(Op::Remu, a!(), b!());
                         pc = next;
                     }
                     Op::Mulw => {
-                        self.x[rd] = alu(Op::Mulw, a, b);
+                        self.x[rd] = alu(Op::Mulw, a!(), b!());
                         pc = next;
                     }
                     Op::Divw => {
-                        self.x[rd] = alu(Op::Divw, a, b);
+                        self.x[rd] = alu(Op::Divw, a!(), b!());
                         pc = next;
                     }
                     Op::Divuw => {
-                        self.x[rd] = alu(Op::Divuw, a, b);
+                        self.x[rd] = alu(Op::Divuw, a!(), b!());
                         pc = next;
                     }
                     Op::Remw => {
-                        self.x[rd] = alu(Op::Remw, a, b);
+                        self.x[rd] = alu(Op::Remw, a!(), b!());
                         pc = next;
                     }
                     Op::Remuw => {
-                        self.x[rd] = alu(Op::Remuw, a, b);
+                        self.x[rd] = alu(Op::Remuw, a!(), b!());
                         pc = next;
                     }
                     Op::LrW | Op::LrD => {
                         let size = if inst.op == Op::LrW { 4 } else { 8 };
-                        self.x[rd] = slow!(self.lr(bus, a, size));
+                        self.x[rd] = slow!(self.lr(bus, a!(), size));
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::ScW | Op::ScD => {
                         let size = if inst.op == Op::ScW { 4 } else { 8 };
-                        self.x[rd] = slow!(self.sc(bus, a, b, size));
+                        self.x[rd] = slow!(self.sc(bus, a!(), b!(), size));
                         self.x[0] = 0;
                         pc = next;
                     }
@@ -436,13 +447,13 @@ impl Hart {
                     | Op::AmomaxD
                     | Op::AmominuD
                     | Op::AmomaxuD => {
-                        self.x[rd] = slow!(self.amo(bus, inst.op, a, b));
+                        self.x[rd] = slow!(self.amo(bus, inst.op, a!(), b!()));
                         self.x[0] = 0;
                         pc = next;
                     }
                     Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
                         let csr = inst.imm as u16;
-                        self.x[rd] = slow!(self.csr_inst(bus, inst.inst(), a));
+                        self.x[rd] = slow!(self.csr_inst(bus, inst.inst(), a!()));
                         self.x[0] = 0;
                         // CSRRS/CSRRC with x0 and their immediate forms with 0 only read.
                         let writes = matches!(inst.op, Op::Csrrw | Op::Csrrwi) || inst.rs1 != 0;

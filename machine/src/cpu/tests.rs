@@ -578,6 +578,16 @@ fn jal_jalr_link_and_x0() {
 }
 
 #[test]
+fn jalr_with_rd_equal_to_rs1_jumps_to_the_old_value() {
+    let auipc_t0 = T0 << 7 | 0x17; // auipc t0, 0
+    let mut t = T::new(&[auipc_t0, jalr(T0, T0, 12), li(A0, 1), WFI]);
+    t.run_to_wfi();
+    assert_eq!(t.x(T0), CODE + 8);
+    assert_eq!(t.x(A0), 0);
+    assert_eq!(t.h.pc, CODE + 16);
+}
+
+#[test]
 fn budget_and_breakpoints() {
     let prog = [li(A0, 1), li(A0, 2), li(A0, 3), li(A0, 4), WFI];
     let mut t = T::new(&prog);

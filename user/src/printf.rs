@@ -21,7 +21,11 @@ pub struct FdWriter {
 
 impl FdWriter {
     pub fn new(fd: Fd) -> Self {
-        FdWriter { fd, len: 0, buf: [0; BUF] }
+        FdWriter {
+            fd,
+            len: 0,
+            buf: [0; BUF],
+        }
     }
 
     pub fn flush(&mut self) {

@@ -179,14 +179,19 @@ pub fn uptime() -> i32 {
 /// Opens `path` with `O_*` flags.
 pub fn open(path: impl AsRef<[u8]>, flags: i32) -> SysResult<Fd> {
     // SAFETY: NUL-terminated copy.
-    check(with_cstr(path.as_ref(), |p| unsafe { usys::open(p, flags) }))
+    check(with_cstr(path.as_ref(), |p| unsafe {
+        usys::open(p, flags)
+    }))
 }
 
 /// Creates a device file.
 pub fn mknod(path: impl AsRef<[u8]>, major: i16, minor: i16) -> SysResult<()> {
     let (ma, mi) = (major as i32, minor as i32);
     // SAFETY: NUL-terminated copy.
-    check(with_cstr(path.as_ref(), |p| unsafe { usys::mknod(p, ma, mi) })).map(drop)
+    check(with_cstr(path.as_ref(), |p| unsafe {
+        usys::mknod(p, ma, mi)
+    }))
+    .map(drop)
 }
 
 /// Removes a directory entry.
@@ -198,7 +203,9 @@ pub fn unlink(path: impl AsRef<[u8]>) -> SysResult<()> {
 /// Makes `new` another name for `old`.
 pub fn link(old: impl AsRef<[u8]>, new: impl AsRef<[u8]>) -> SysResult<()> {
     // SAFETY: NUL-terminated copies.
-    let r = with_cstr(old.as_ref(), |o| with_cstr(new.as_ref(), |n| unsafe { usys::link(o, n) }));
+    let r = with_cstr(old.as_ref(), |o| {
+        with_cstr(new.as_ref(), |n| unsafe { usys::link(o, n) })
+    });
     check(r).map(drop)
 }
 

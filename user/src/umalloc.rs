@@ -41,8 +41,13 @@ pub struct Umalloc(UnsafeCell<State>);
 unsafe impl Sync for Umalloc {}
 
 #[global_allocator]
-static ALLOCATOR: Umalloc =
-    Umalloc(UnsafeCell::new(State { base: Header { next: null_mut(), units: 0 }, freep: null_mut() }));
+static ALLOCATOR: Umalloc = Umalloc(UnsafeCell::new(State {
+    base: Header {
+        next: null_mut(),
+        units: 0,
+    },
+    freep: null_mut(),
+}));
 
 impl State {
     /// Puts block `bp` (a header) on the free list, merging with adjacent free blocks.
@@ -80,11 +85,16 @@ impl State {
         let Some(bytes) = units.checked_mul(UNIT).filter(|&b| b <= i32::MAX as usize) else {
             return false;
         };
-        let Ok(at) = sbrk(bytes as i32) else { return false };
+        let Ok(at) = sbrk(bytes as i32) else {
+            return false;
+        };
         let hp = at as *mut Header;
         // SAFETY: sbrk just mapped `bytes` writable bytes at `at`, 16-byte aligned.
         unsafe {
-            hp.write(Header { next: null_mut(), units });
+            hp.write(Header {
+                next: null_mut(),
+                units,
+            });
             self.free(hp);
         }
         true

@@ -85,8 +85,12 @@ macro_rules! arg_ty {
 }
 
 macro_rules! ret_ty {
-    (Addr) => { usize };
-    ($other:ident) => { i32 };
+    (Addr) => {
+        usize
+    };
+    ($other:ident) => {
+        i32
+    };
 }
 
 macro_rules! stub {

@@ -55,6 +55,9 @@ impl FromReg for usize {
 }
 
 /// Executes `ecall` for system call `nr` with three argument registers.
+///
+/// # Safety
+/// Registers holding pointers must be valid for what system call `nr` does with them.
 #[inline(always)]
 pub unsafe fn ecall(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
     let ret: usize;
@@ -96,6 +99,9 @@ macro_rules! ret_ty {
 macro_rules! stub {
     ($nr:literal $name:ident () -> $r:ident) => {
         #[doc = concat!("System call ", stringify!($nr), ": `", stringify!($name), "`.")]
+        #[doc = ""]
+        #[doc = "# Safety"]
+        #[doc = "Pointer arguments must be valid for what the kernel reads or writes through them."]
         #[inline(never)]
         pub unsafe fn $name() -> ret_ty!($r) {
             // SAFETY: no arguments; see the module comment.
@@ -104,6 +110,9 @@ macro_rules! stub {
     };
     ($nr:literal $name:ident ($t0:ident) -> $r:ident) => {
         #[doc = concat!("System call ", stringify!($nr), ": `", stringify!($name), "`.")]
+        #[doc = ""]
+        #[doc = "# Safety"]
+        #[doc = "Pointer arguments must be valid for what the kernel reads or writes through them."]
         #[inline(never)]
         pub unsafe fn $name(a0: arg_ty!($t0)) -> ret_ty!($r) {
             // SAFETY: the caller vouches for pointer arguments; see the module comment.
@@ -112,6 +121,9 @@ macro_rules! stub {
     };
     ($nr:literal $name:ident ($t0:ident, $t1:ident) -> $r:ident) => {
         #[doc = concat!("System call ", stringify!($nr), ": `", stringify!($name), "`.")]
+        #[doc = ""]
+        #[doc = "# Safety"]
+        #[doc = "Pointer arguments must be valid for what the kernel reads or writes through them."]
         #[inline(never)]
         pub unsafe fn $name(a0: arg_ty!($t0), a1: arg_ty!($t1)) -> ret_ty!($r) {
             // SAFETY: the caller vouches for pointer arguments; see the module comment.
@@ -120,6 +132,9 @@ macro_rules! stub {
     };
     ($nr:literal $name:ident ($t0:ident, $t1:ident, $t2:ident) -> $r:ident) => {
         #[doc = concat!("System call ", stringify!($nr), ": `", stringify!($name), "`.")]
+        #[doc = ""]
+        #[doc = "# Safety"]
+        #[doc = "Pointer arguments must be valid for what the kernel reads or writes through them."]
         #[inline(never)]
         pub unsafe fn $name(a0: arg_ty!($t0), a1: arg_ty!($t1), a2: arg_ty!($t2)) -> ret_ty!($r) {
             // SAFETY: the caller vouches for pointer arguments; see the module comment.

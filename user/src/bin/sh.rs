@@ -50,10 +50,7 @@ fn main(_args: Args) {
             break;
         }
     }
-    // Static: the stack is one page.
-    static mut BUF: [u8; 100] = [0; 100];
-    // SAFETY: only this function touches BUF, and the process has one thread.
-    let buf = unsafe { &mut *(&raw mut BUF) };
+    let mut buf = [0u8; 100];
     loop {
         let _ = write(2, b"$ ");
         let n = gets(0, &mut buf[..99]);

@@ -271,6 +271,11 @@ pub fn arm_m_expect() {
     M_EXPECT.store(true, Relaxed);
 }
 
+/// Withdraws an announcement made by [`arm_m_expect`]; true if no trap used it up.
+pub fn disarm_m_expect() -> bool {
+    M_EXPECT.swap(false, Relaxed)
+}
+
 fn expect_with(
     expect: &AtomicBool,
     how: &AtomicU64,

@@ -161,359 +161,359 @@ impl Hart {
             macro_rules! dispatch {
                 ($len:expr) => {{
                     let next = pc.wrapping_add($len);
-                match inst.op {
-                    Op::Nop | Op::Fence => pc = next,
-                    Op::Lui => {
-                        self.x[rd] = imm;
-                        pc = next;
-                    }
-                    Op::Auipc => {
-                        self.x[rd] = pc.wrapping_add(imm);
-                        pc = next;
-                    }
-                    Op::Jal => {
-                        self.x[rd] = next;
-                        self.x[0] = 0;
-                        pc = pc.wrapping_add(imm);
-                    }
-                    Op::Jalr => {
-                        // The target first: rd may be rs1.
-                        let target = a!().wrapping_add(imm) & !1;
-                        self.x[rd] = next;
-                        self.x[0] = 0;
-                        pc = target;
-                    }
-                    Op::Beq => pc = if a!() == b!() { pc.wrapping_add(imm) } else { next },
-                    Op::Bne => pc = if a!() != b!() { pc.wrapping_add(imm) } else { next },
-                    Op::Blt => {
-                        pc = if (a!() as i64) < (b!() as i64) {
-                            pc.wrapping_add(imm)
-                        } else {
-                            next
+                    match inst.op {
+                        Op::Nop | Op::Fence => pc = next,
+                        Op::Lui => {
+                            self.x[rd] = imm;
+                            pc = next;
                         }
-                    }
-                    Op::Bge => {
-                        pc = if (a!() as i64) >= (b!() as i64) {
-                            pc.wrapping_add(imm)
-                        } else {
-                            next
+                        Op::Auipc => {
+                            self.x[rd] = pc.wrapping_add(imm);
+                            pc = next;
                         }
-                    }
-                    Op::Bltu => pc = if a!() < b!() { pc.wrapping_add(imm) } else { next },
-                    Op::Bgeu => pc = if a!() >= b!() { pc.wrapping_add(imm) } else { next },
-                    Op::Lb => {
-                        self.x[rd] = load!(a!().wrapping_add(imm), 1) as i8 as i64 as u64;
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Lh => {
-                        self.x[rd] = load!(a!().wrapping_add(imm), 2) as i16 as i64 as u64;
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Lw => {
-                        self.x[rd] = load!(a!().wrapping_add(imm), 4) as i32 as i64 as u64;
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Ld => {
-                        self.x[rd] = load!(a!().wrapping_add(imm), 8);
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Lbu => {
-                        self.x[rd] = load!(a!().wrapping_add(imm), 1);
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Lhu => {
-                        self.x[rd] = load!(a!().wrapping_add(imm), 2);
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Lwu => {
-                        self.x[rd] = load!(a!().wrapping_add(imm), 4);
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Sb => {
-                        store!(a!().wrapping_add(imm), 1, b!());
-                        pc = next;
-                    }
-                    Op::Sh => {
-                        store!(a!().wrapping_add(imm), 2, b!());
-                        pc = next;
-                    }
-                    Op::Sw => {
-                        store!(a!().wrapping_add(imm), 4, b!());
-                        pc = next;
-                    }
-                    Op::Sd => {
-                        store!(a!().wrapping_add(imm), 8, b!());
-                        pc = next;
-                    }
-                    // One arm per operation: `alu` folds to the single case (no second dispatch).
-                    Op::Addi => {
-                        self.x[rd] = alu(Op::Addi, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Slti => {
-                        self.x[rd] = alu(Op::Slti, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Sltiu => {
-                        self.x[rd] = alu(Op::Sltiu, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Xori => {
-                        self.x[rd] = alu(Op::Xori, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Ori => {
-                        self.x[rd] = alu(Op::Ori, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Andi => {
-                        self.x[rd] = alu(Op::Andi, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Slli => {
-                        self.x[rd] = alu(Op::Slli, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Srli => {
-                        self.x[rd] = alu(Op::Srli, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Srai => {
-                        self.x[rd] = alu(Op::Srai, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Addiw => {
-                        self.x[rd] = alu(Op::Addiw, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Slliw => {
-                        self.x[rd] = alu(Op::Slliw, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Srliw => {
-                        self.x[rd] = alu(Op::Srliw, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Sraiw => {
-                        self.x[rd] = alu(Op::Sraiw, a!(), imm);
-                        pc = next;
-                    }
-                    Op::Add => {
-                        self.x[rd] = alu(Op::Add, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Sub => {
-                        self.x[rd] = alu(Op::Sub, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Sll => {
-                        self.x[rd] = alu(Op::Sll, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Slt => {
-                        self.x[rd] = alu(Op::Slt, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Sltu => {
-                        self.x[rd] = alu(Op::Sltu, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Xor => {
-                        self.x[rd] = alu(Op::Xor, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Srl => {
-                        self.x[rd] = alu(Op::Srl, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Sra => {
-                        self.x[rd] = alu(Op::Sra, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Or => {
-                        self.x[rd] = alu(Op::Or, a!(), b!());
-                        pc = next;
-                    }
-                    Op::And => {
-                        self.x[rd] = alu(Op::And, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Addw => {
-                        self.x[rd] = alu(Op::Addw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Subw => {
-                        self.x[rd] = alu(Op::Subw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Sllw => {
-                        self.x[rd] = alu(Op::Sllw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Srlw => {
-                        self.x[rd] = alu(Op::Srlw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Sraw => {
-                        self.x[rd] = alu(Op::Sraw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Mul => {
-                        self.x[rd] = alu(Op::Mul, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Mulh => {
-                        self.x[rd] = alu(Op::Mulh, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Mulhsu => {
-                        self.x[rd] = alu(Op::Mulhsu, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Mulhu => {
-                        self.x[rd] = alu(Op::Mulhu, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Div => {
-                        self.x[rd] = alu(Op::Div, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Divu => {
-                        self.x[rd] = alu(Op::Divu, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Rem => {
-                        self.x[rd] = alu(Op::Rem, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Remu => {
-                        self.x[rd] = alu(Op::Remu, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Mulw => {
-                        self.x[rd] = alu(Op::Mulw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Divw => {
-                        self.x[rd] = alu(Op::Divw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Divuw => {
-                        self.x[rd] = alu(Op::Divuw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Remw => {
-                        self.x[rd] = alu(Op::Remw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::Remuw => {
-                        self.x[rd] = alu(Op::Remuw, a!(), b!());
-                        pc = next;
-                    }
-                    Op::LrW | Op::LrD => {
-                        let size = if inst.op == Op::LrW { 4 } else { 8 };
-                        self.x[rd] = slow!(self.lr(bus, a!(), size));
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::ScW | Op::ScD => {
-                        let size = if inst.op == Op::ScW { 4 } else { 8 };
-                        self.x[rd] = slow!(self.sc(bus, a!(), b!(), size));
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::AmoswapW
-                    | Op::AmoaddW
-                    | Op::AmoxorW
-                    | Op::AmoandW
-                    | Op::AmoorW
-                    | Op::AmominW
-                    | Op::AmomaxW
-                    | Op::AmominuW
-                    | Op::AmomaxuW
-                    | Op::AmoswapD
-                    | Op::AmoaddD
-                    | Op::AmoxorD
-                    | Op::AmoandD
-                    | Op::AmoorD
-                    | Op::AmominD
-                    | Op::AmomaxD
-                    | Op::AmominuD
-                    | Op::AmomaxuD => {
-                        self.x[rd] = slow!(self.amo(bus, inst.op, a!(), b!()));
-                        self.x[0] = 0;
-                        pc = next;
-                    }
-                    Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
-                        let csr = inst.imm as u16;
-                        self.x[rd] = slow!(self.csr_inst(bus, inst.inst(), a!()));
-                        self.x[0] = 0;
-                        // CSRRS/CSRRC with x0 and their immediate forms with 0 only read.
-                        let writes = matches!(inst.op, Op::Csrrw | Op::Csrrwi) || inst.rs1 != 0;
-                        if writes && affects_interrupts(csr) {
+                        Op::Jal => {
+                            self.x[rd] = next;
+                            self.x[0] = 0;
+                            pc = pc.wrapping_add(imm);
+                        }
+                        Op::Jalr => {
+                            // The target first: rd may be rs1.
+                            let target = a!().wrapping_add(imm) & !1;
+                            self.x[rd] = next;
+                            self.x[0] = 0;
+                            pc = target;
+                        }
+                        Op::Beq => pc = if a!() == b!() { pc.wrapping_add(imm) } else { next },
+                        Op::Bne => pc = if a!() != b!() { pc.wrapping_add(imm) } else { next },
+                        Op::Blt => {
+                            pc = if (a!() as i64) < (b!() as i64) {
+                                pc.wrapping_add(imm)
+                            } else {
+                                next
+                            }
+                        }
+                        Op::Bge => {
+                            pc = if (a!() as i64) >= (b!() as i64) {
+                                pc.wrapping_add(imm)
+                            } else {
+                                next
+                            }
+                        }
+                        Op::Bltu => pc = if a!() < b!() { pc.wrapping_add(imm) } else { next },
+                        Op::Bgeu => pc = if a!() >= b!() { pc.wrapping_add(imm) } else { next },
+                        Op::Lb => {
+                            self.x[rd] = load!(a!().wrapping_add(imm), 1) as i8 as i64 as u64;
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Lh => {
+                            self.x[rd] = load!(a!().wrapping_add(imm), 2) as i16 as i64 as u64;
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Lw => {
+                            self.x[rd] = load!(a!().wrapping_add(imm), 4) as i32 as i64 as u64;
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Ld => {
+                            self.x[rd] = load!(a!().wrapping_add(imm), 8);
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Lbu => {
+                            self.x[rd] = load!(a!().wrapping_add(imm), 1);
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Lhu => {
+                            self.x[rd] = load!(a!().wrapping_add(imm), 2);
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Lwu => {
+                            self.x[rd] = load!(a!().wrapping_add(imm), 4);
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Sb => {
+                            store!(a!().wrapping_add(imm), 1, b!());
+                            pc = next;
+                        }
+                        Op::Sh => {
+                            store!(a!().wrapping_add(imm), 2, b!());
+                            pc = next;
+                        }
+                        Op::Sw => {
+                            store!(a!().wrapping_add(imm), 4, b!());
+                            pc = next;
+                        }
+                        Op::Sd => {
+                            store!(a!().wrapping_add(imm), 8, b!());
+                            pc = next;
+                        }
+                        // One arm per operation: `alu` folds to the single case (no second dispatch).
+                        Op::Addi => {
+                            self.x[rd] = alu(Op::Addi, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Slti => {
+                            self.x[rd] = alu(Op::Slti, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Sltiu => {
+                            self.x[rd] = alu(Op::Sltiu, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Xori => {
+                            self.x[rd] = alu(Op::Xori, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Ori => {
+                            self.x[rd] = alu(Op::Ori, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Andi => {
+                            self.x[rd] = alu(Op::Andi, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Slli => {
+                            self.x[rd] = alu(Op::Slli, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Srli => {
+                            self.x[rd] = alu(Op::Srli, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Srai => {
+                            self.x[rd] = alu(Op::Srai, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Addiw => {
+                            self.x[rd] = alu(Op::Addiw, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Slliw => {
+                            self.x[rd] = alu(Op::Slliw, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Srliw => {
+                            self.x[rd] = alu(Op::Srliw, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Sraiw => {
+                            self.x[rd] = alu(Op::Sraiw, a!(), imm);
+                            pc = next;
+                        }
+                        Op::Add => {
+                            self.x[rd] = alu(Op::Add, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Sub => {
+                            self.x[rd] = alu(Op::Sub, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Sll => {
+                            self.x[rd] = alu(Op::Sll, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Slt => {
+                            self.x[rd] = alu(Op::Slt, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Sltu => {
+                            self.x[rd] = alu(Op::Sltu, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Xor => {
+                            self.x[rd] = alu(Op::Xor, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Srl => {
+                            self.x[rd] = alu(Op::Srl, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Sra => {
+                            self.x[rd] = alu(Op::Sra, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Or => {
+                            self.x[rd] = alu(Op::Or, a!(), b!());
+                            pc = next;
+                        }
+                        Op::And => {
+                            self.x[rd] = alu(Op::And, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Addw => {
+                            self.x[rd] = alu(Op::Addw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Subw => {
+                            self.x[rd] = alu(Op::Subw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Sllw => {
+                            self.x[rd] = alu(Op::Sllw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Srlw => {
+                            self.x[rd] = alu(Op::Srlw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Sraw => {
+                            self.x[rd] = alu(Op::Sraw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Mul => {
+                            self.x[rd] = alu(Op::Mul, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Mulh => {
+                            self.x[rd] = alu(Op::Mulh, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Mulhsu => {
+                            self.x[rd] = alu(Op::Mulhsu, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Mulhu => {
+                            self.x[rd] = alu(Op::Mulhu, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Div => {
+                            self.x[rd] = alu(Op::Div, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Divu => {
+                            self.x[rd] = alu(Op::Divu, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Rem => {
+                            self.x[rd] = alu(Op::Rem, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Remu => {
+                            self.x[rd] = alu(Op::Remu, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Mulw => {
+                            self.x[rd] = alu(Op::Mulw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Divw => {
+                            self.x[rd] = alu(Op::Divw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Divuw => {
+                            self.x[rd] = alu(Op::Divuw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Remw => {
+                            self.x[rd] = alu(Op::Remw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::Remuw => {
+                            self.x[rd] = alu(Op::Remuw, a!(), b!());
+                            pc = next;
+                        }
+                        Op::LrW | Op::LrD => {
+                            let size = if inst.op == Op::LrW { 4 } else { 8 };
+                            self.x[rd] = slow!(self.lr(bus, a!(), size));
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::ScW | Op::ScD => {
+                            let size = if inst.op == Op::ScW { 4 } else { 8 };
+                            self.x[rd] = slow!(self.sc(bus, a!(), b!(), size));
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::AmoswapW
+                        | Op::AmoaddW
+                        | Op::AmoxorW
+                        | Op::AmoandW
+                        | Op::AmoorW
+                        | Op::AmominW
+                        | Op::AmomaxW
+                        | Op::AmominuW
+                        | Op::AmomaxuW
+                        | Op::AmoswapD
+                        | Op::AmoaddD
+                        | Op::AmoxorD
+                        | Op::AmoandD
+                        | Op::AmoorD
+                        | Op::AmominD
+                        | Op::AmomaxD
+                        | Op::AmominuD
+                        | Op::AmomaxuD => {
+                            self.x[rd] = slow!(self.amo(bus, inst.op, a!(), b!()));
+                            self.x[0] = 0;
+                            pc = next;
+                        }
+                        Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
+                            let csr = inst.imm as u16;
+                            self.x[rd] = slow!(self.csr_inst(bus, inst.inst(), a!()));
+                            self.x[0] = 0;
+                            // CSRRS/CSRRC with x0 and their immediate forms with 0 only read.
+                            let writes = matches!(inst.op, Op::Csrrw | Op::Csrrwi) || inst.rs1 != 0;
+                            if writes && affects_interrupts(csr) {
+                                limit = n;
+                            }
+                            pc = next;
+                        }
+                        Op::Ecall => {
+                            let c = match self.mode {
+                                Mode::User => cause::ECALL_U,
+                                Mode::Supervisor => cause::ECALL_S,
+                                Mode::Machine => cause::ECALL_M,
+                            };
+                            trap!(Trap::new(c, 0));
+                        }
+                        Op::Ebreak => trap!(Trap::new(cause::BREAKPOINT, pc)),
+                        Op::Illegal => trap!(Trap::illegal(inst.imm as u32 as u64)),
+                        Op::Mret => {
+                            slow!(self.mret());
+                            pc = self.pc;
                             limit = n;
                         }
-                        pc = next;
-                    }
-                    Op::Ecall => {
-                        let c = match self.mode {
-                            Mode::User => cause::ECALL_U,
-                            Mode::Supervisor => cause::ECALL_S,
-                            Mode::Machine => cause::ECALL_M,
-                        };
-                        trap!(Trap::new(c, 0));
-                    }
-                    Op::Ebreak => trap!(Trap::new(cause::BREAKPOINT, pc)),
-                    Op::Illegal => trap!(Trap::illegal(inst.imm as u32 as u64)),
-                    Op::Mret => {
-                        slow!(self.mret());
-                        pc = self.pc;
-                        limit = n;
-                    }
-                    Op::Sret => {
-                        slow!(self.sret());
-                        pc = self.pc;
-                        limit = n;
-                    }
-                    Op::Wfi => {
-                        let tw = self.csr.mstatus & MSTATUS_TW != 0;
-                        // As QEMU: U may never wait, S not under TW.
-                        if self.mode == Mode::User || (self.mode == Mode::Supervisor && tw) {
-                            trap!(Trap::illegal(0x1050_0073));
+                        Op::Sret => {
+                            slow!(self.sret());
+                            pc = self.pc;
+                            limit = n;
                         }
-                        bus.now = start + n;
-                        pc = next;
-                        if !self.wakeable(bus) {
-                            self.waiting = true;
-                            break ExitReason::Wfi;
+                        Op::Wfi => {
+                            let tw = self.csr.mstatus & MSTATUS_TW != 0;
+                            // As QEMU: U may never wait, S not under TW.
+                            if self.mode == Mode::User || (self.mode == Mode::Supervisor && tw) {
+                                trap!(Trap::illegal(0x1050_0073));
+                            }
+                            bus.now = start + n;
+                            pc = next;
+                            if !self.wakeable(bus) {
+                                self.waiting = true;
+                                break ExitReason::Wfi;
+                            }
+                            limit = n;
                         }
-                        limit = n;
-                    }
-                    Op::SfenceVma => {
-                        let tvm = self.csr.mstatus & MSTATUS_TVM != 0;
-                        if self.mode == Mode::User || (self.mode == Mode::Supervisor && tvm) {
-                            trap!(Trap::illegal(inst.inst().raw_system() as u64));
+                        Op::SfenceVma => {
+                            let tvm = self.csr.mstatus & MSTATUS_TVM != 0;
+                            if self.mode == Mode::User || (self.mode == Mode::Supervisor && tvm) {
+                                trap!(Trap::illegal(inst.inst().raw_system() as u64));
+                            }
+                            self.flush_tlb();
+                            pc = next;
                         }
-                        self.flush_tlb();
-                        pc = next;
+                        Op::FenceI => {
+                            bus.icache.flush();
+                            self.fetch_tag = INVALID;
+                            pc = next;
+                        }
+                        Op::Undecoded => {
+                            // fetch_decode never returns an empty entry.
+                            trap!(Trap::illegal(0));
+                        }
                     }
-                    Op::FenceI => {
-                        bus.icache.flush();
-                        self.fetch_tag = INVALID;
-                        pc = next;
-                    }
-                    Op::Undecoded => {
-                        // fetch_decode never returns an empty entry.
-                        trap!(Trap::illegal(0));
-                    }
-                }
                 }};
             }
             if inst.rd & 64 != 0 {

@@ -33,7 +33,7 @@ use crate::vm::{
     PTE_R, PTE_W, PTE_X, Pagetable, copyin, copyout, kvmmap, mappages, uvmalloc, uvmcopy,
     uvmcreate, uvmdealloc, uvmfirst, uvmfree, uvmunmap,
 };
-use abi::memlayout::{TRAMPOLINE, TRAPFRAME, kstack};
+use abi::memlayout::{TRAMPOLINE, TRAPFRAME};
 use abi::param::{NCPU, NOFILE, NPROC, ROOTDEV};
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -234,6 +234,23 @@ static NEXTPID: AtomicI32 = AtomicI32::new(1);
 #[unsafe(no_mangle)]
 pub static wait_lock: Spinlock = Spinlock::new("wait_lock");
 
+/// Pages in each process's kernel stack. xv6 uses one; Rust code (debug builds above all)
+/// needs more: device interrupts nest on top of the deepest system call path.
+pub const KSTACK_PAGES: u64 = 4;
+
+/// Lowest address of the kernel stack of process slot `p`. Stacks are stacked down from the
+/// trampoline, each `KSTACK_PAGES` long with an unmapped guard page below it, so an overflow
+/// faults instead of corrupting the neighbour. (`abi::memlayout::kstack` describes xv6's
+/// one-page layout; this kernel uses this one.)
+pub const fn kstack(p: usize) -> u64 {
+    TRAMPOLINE - (p as u64 + 1) * (KSTACK_PAGES + 1) * PGSIZE
+}
+
+/// Top of a kernel stack whose lowest address is `kstack` (the initial stack pointer).
+pub const fn kstack_top(kstack: u64) -> u64 {
+    kstack + KSTACK_PAGES * PGSIZE
+}
+
 /// Slot `i` of the process table.
 fn proc_at(i: usize) -> *mut Proc {
     // SAFETY: in bounds; only a raw pointer is formed.
@@ -244,14 +261,16 @@ fn procs() -> impl Iterator<Item = *mut Proc> {
     (0..NPROC).map(proc_at)
 }
 
-/// Maps a kernel stack (one page, guard page below it) for every process slot.
+/// Maps a kernel stack (`KSTACK_PAGES`, guard page below) for every process slot.
 pub fn proc_mapstacks(kpgtbl: Pagetable) {
     for i in 0..NPROC {
-        let pa = kalloc();
-        if pa.is_null() {
-            panic!("proc_mapstacks: kalloc");
+        for page in 0..KSTACK_PAGES {
+            let pa = kalloc();
+            if pa.is_null() {
+                panic!("proc_mapstacks: kalloc");
+            }
+            kvmmap(kpgtbl, kstack(i) + page * PGSIZE, pa as u64, PGSIZE, PTE_R | PTE_W);
         }
-        kvmmap(kpgtbl, kstack(i), pa as u64, PGSIZE, PTE_R | PTE_W);
     }
 }
 
@@ -317,7 +336,7 @@ fn allocproc() -> *mut Proc {
             // Start executing at forkret, which returns to user space.
             (*p).context = Context::ZERO;
             (*p).context.ra = forkret as *const () as u64;
-            (*p).context.sp = (*p).kstack + PGSIZE;
+            (*p).context.sp = kstack_top((*p).kstack);
             return p;
         }
     }

@@ -126,7 +126,7 @@ pub fn usertrapret() -> ! {
         let tf = &mut *(*p).trapframe;
         // What uservec needs next time.
         tf.kernel_satp = r_satp();
-        tf.kernel_sp = (*p).kstack + crate::riscv::PGSIZE;
+        tf.kernel_sp = crate::proc::kstack_top((*p).kstack);
         tf.kernel_trap = usertrap as *const () as u64;
         tf.kernel_hartid = cpuid() as u64;
         // sret goes to user mode (SPP = 0) with interrupts on (SPIE = 1).

@@ -283,9 +283,11 @@ mod enc {
         f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
     }
     pub fn i(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+        assert!((-2048..2048).contains(&imm), "immediate {imm} does not fit");
         ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
     }
     pub fn s(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+        assert!((-2048..2048).contains(&imm), "immediate {imm} does not fit");
         let imm = imm as u32;
         (imm >> 5 & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (imm & 0x1f) << 7 | 0x23
     }
@@ -1398,4 +1400,41 @@ fn riscv_tests() {
         names.len()
     );
     assert!(failed.is_empty(), "failures:\n{}", failed.join("\n"));
+}
+
+#[test]
+fn clint_timer_and_software_interrupts_reach_m_mode() {
+    use crate::board::CLINT_BASE;
+    // mtimecmp = 30 ticks (300 cycles), MTIE and MIE on, then spin.
+    let mut t = T::new(&[
+        sd(A1, A0, 0),
+        csrw(csr::MIE, A2),
+        csrrs(ZERO, csr::MSTATUS, A3),
+        jal(ZERO, 0),
+    ]);
+    t.h.x[A0 as usize] = CLINT_BASE + 0x4000; // mtimecmp[0]
+    t.h.x[A1 as usize] = 30;
+    t.h.x[A2 as usize] = MIP_MTIP;
+    t.h.x[A3 as usize] = MSTATUS_MIE;
+    let e = t.run(2000);
+    assert_eq!(e.reason, ExitReason::Wfi);
+    t.trapped_m(cause::INTERRUPT | 7);
+    assert_eq!(t.h.csr.mepc, CODE + 12);
+    assert!((300..300 + 256 + 8).contains(&e.executed), "{}", e.executed);
+
+    // msip: the store to the CLINT makes MSI pending; it is taken right after the store.
+    let mut t = T::new(&[
+        csrw(csr::MIE, A2),
+        csrrs(ZERO, csr::MSTATUS, A3),
+        sw(A1, A0, 0),
+        NOP,
+        WFI,
+    ]);
+    t.h.x[A0 as usize] = CLINT_BASE;
+    t.h.x[A1 as usize] = 1;
+    t.h.x[A2 as usize] = MIP_MSIP;
+    t.h.x[A3 as usize] = MSTATUS_MIE;
+    t.run_to_wfi();
+    t.trapped_m(cause::INTERRUPT | 3);
+    assert_eq!(t.h.csr.mepc, CODE + 12);
 }

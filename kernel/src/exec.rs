@@ -134,7 +134,7 @@ fn load(path: &[u8], pagetable: &mut Pagetable, sz: &mut u64) -> Option<u64> {
         if ph.memsz < ph.filesz || ph.vaddr.checked_add(ph.memsz).is_none() {
             return None;
         }
-        if ph.vaddr % PGSIZE != 0 {
+        if !ph.vaddr.is_multiple_of(PGSIZE) {
             return None;
         }
         let (Ok(off), Ok(filesz)) = (u32::try_from(ph.off), u32::try_from(ph.filesz)) else {

@@ -31,8 +31,10 @@ use crate::proc::myproc;
 use crate::spinlock::{Shared, Spinlock};
 use crate::vm::copyout;
 
-/// What a `File` refers to.
+/// What a `File` refers to. Variant names are xv6's (`FD_NONE`...), which the debugger
+/// and the contract use.
 #[repr(C)]
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum FdType {
     FdNone,

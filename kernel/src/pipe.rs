@@ -160,6 +160,9 @@ pub fn piperead(pi: *mut Pipe, addr: u64, n: i32) -> i32 {
     unsafe {
         let lk = &(*pi).lock;
         lk.acquire();
+        // Other harts change nread/writeopen; sleep releases and re-takes the lock, and the
+        // fields are reloaded through the raw pointer on every test.
+        #[allow(clippy::while_immutable_condition)]
         while (*pi).nread == (*pi).nwrite && (*pi).writeopen != 0 {
             if killed(pr) {
                 lk.release();

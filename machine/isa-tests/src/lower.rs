@@ -47,15 +47,19 @@ pub fn stack_top() -> u64 {
 }
 
 /// Runs the code at `pc` in `mode` with a0 = `a0`, a1 = `a1`; returns the trap that ended it.
+/// The lower mode starts with mstatus.MIE = the caller's MPIE (mret's rule); back in M,
+/// MIE is what it was before the call.
 pub fn run_at(mode: Mode, pc: u64, a0: u64, a1: u64) -> Trap {
     // An S handler that ended an earlier run left sscratch pointing into its old stack.
     // The address of a linker symbol; nothing is read.
     csrw!(sscratch, &raw const _strap_stack_top as u64);
+    let mie = csrr!(mstatus) & crate::csr::MIE;
     ACTIVE.store(true, Relaxed);
     // SAFETY: lower_enter returns here, through lower_return, when the M handler ends the run;
     // it saves and restores the callee-saved registers like a normal call.
     unsafe { lower_enter(mode as u64, pc, a0, a1, stack_top()) };
     ACTIVE.store(false, Relaxed);
+    csrs!(mstatus, mie);
     M_TRAPS.last()
 }
 

@@ -181,8 +181,10 @@ pub(crate) extern "C" fn m_trap(f: &mut TrapFrame) {
         if M_EXPECT.swap(false, Relaxed) {
             resume(f, &M_RESUME);
         } else if crate::lower::active() && t.prev != 3 {
+            // Back to M with interrupts off (MIE <- MPIE = 0); run_at restores the caller's MIE.
             f.pc = crate::start::lower_return as *const () as u64;
             csrs!(mstatus, MPP_MASK);
+            csrc!(mstatus, MPIE);
         } else {
             report::puts("unexpected trap, epc ");
             report::put_hex(t.epc);

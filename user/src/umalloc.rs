@@ -3,7 +3,7 @@
 //!
 //! Memory is handed out in units of one 16-byte [`Header`]; every block starts with a header
 //! holding its size in units, and the payload follows it, so payloads are 16-byte aligned
-//! (sbrk's break starts page aligned and only ever moves by whole units here). Free blocks
+//! (morecore pads the break to a unit boundary first). Free blocks
 //! form a circular list sorted by address, which lets `free` merge a block with free
 //! neighbours. When no free block fits, at least 4096 units (64 KiB) more are taken from
 //! `sbrk`. Memory is never returned to the kernel. Alignments above 16 are refused (null).
@@ -82,14 +82,21 @@ impl State {
     /// Gets at least `units` more units from the kernel onto the free list.
     unsafe fn morecore(&mut self, units: usize) -> bool {
         let units = units.max(MIN_MORE);
-        let Some(bytes) = units.checked_mul(UNIT).filter(|&b| b <= i32::MAX as usize) else {
+        let Some(bytes) = units
+            .checked_mul(UNIT)
+            .filter(|&b| b < i32::MAX as usize - UNIT)
+        else {
             return false;
         };
-        let Ok(at) = sbrk(bytes as i32) else {
+        // A program may have moved the break by an odd amount with its own sbrk calls;
+        // take the padding to the next unit boundary as well.
+        let Ok(cur) = sbrk(0) else { return false };
+        let pad = cur.wrapping_neg() % UNIT;
+        let Ok(at) = sbrk((bytes + pad) as i32) else {
             return false;
         };
-        let hp = at as *mut Header;
-        // SAFETY: sbrk just mapped `bytes` writable bytes at `at`, 16-byte aligned.
+        let hp = (at + pad) as *mut Header;
+        // SAFETY: sbrk just mapped `bytes + pad` writable bytes at `at`; hp is 16-byte aligned.
         unsafe {
             hp.write(Header {
                 next: null_mut(),

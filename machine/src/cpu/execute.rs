@@ -32,8 +32,13 @@ impl Hart {
         self.run_start = start;
         self.skipped = 0;
         self.poll = false;
-        // Another hart, a DMA or a debugger may have written RAM since the last call.
+        // Another hart, a DMA or a debugger may have written RAM since the last call, and a
+        // debugger may have changed `mode` or the CSR fields directly.
         self.fetch_tag = INVALID;
+        if self.csr.satp != self.tlb_satp {
+            self.flush_tlb();
+        }
+        self.update_keys();
         if self.waiting {
             if !self.wakeable(bus) {
                 self.last_now = start;

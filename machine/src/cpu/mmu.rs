@@ -163,6 +163,7 @@ impl Hart {
 
     /// Forgets every cached translation (satp write, `sfence.vma`).
     pub(super) fn flush_tlb(&mut self) {
+        self.tlb_satp = self.csr.satp;
         self.tlb_gen = self.tlb_gen.wrapping_add(1);
         if self.tlb_gen == 0 {
             self.tlb_fetch.fill(EMPTY);

@@ -124,6 +124,8 @@ pub struct Hart {
     tlb_load: [TlbEntry; TLB_SIZE],
     tlb_store: [TlbEntry; TLB_SIZE],
     tlb_gen: u8,
+    /// `satp` as of the last flush: `run` flushes if a debugger changed `csr.satp` directly.
+    tlb_satp: u64,
     key_ls: u64,
     key_fetch: u64,
     // The page being executed: its TLB-style tag, first decode-cache entry and RAM offset.
@@ -160,6 +162,7 @@ impl Hart {
             tlb_load: [EMPTY; TLB_SIZE],
             tlb_store: [EMPTY; TLB_SIZE],
             tlb_gen: 0,
+            tlb_satp: 0,
             key_ls: 0,
             key_fetch: 0,
             fetch_tag: INVALID,

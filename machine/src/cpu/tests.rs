@@ -1467,3 +1467,32 @@ fn clint_timer_and_software_interrupts_reach_m_mode() {
     t.trapped_m(cause::INTERRUPT | 3);
     assert_eq!(t.h.csr.mepc, CODE + 12);
 }
+
+#[test]
+fn debugger_changes_to_satp_and_mode_take_effect_on_the_next_run() {
+    let mut t = s_mode_paged();
+    t.h.csr.mstatus |= MSTATUS_SUM;
+    t.put(CODE, &[ld(A0, A1, 0), WFI]);
+    t.h.x[A1 as usize] = 0x1000; // user page → DATA
+    t.put64(DATA, 11);
+    t.run_to_wfi();
+    assert_eq!(t.x(A0), 11);
+    // A second root: the same gigapage for code, VA 0x1000 → DATA + 0x7000.
+    let root2 = PT + 0x80000;
+    t.put64(root2 + 2 * 8, pte(RAM_BASE, V | R | W | X | A | D));
+    let l1 = root2 + 0x1000;
+    let l0 = root2 + 0x2000;
+    t.put64(root2, pte(l1, V));
+    t.put64(l1, pte(l0, V));
+    t.put64(l0 + 8, pte(DATA + 0x7000, V | R | W | U | A | D));
+    t.put64(DATA + 0x7000, 22);
+    t.h.csr.satp = 8 << 60 | root2 >> 12; // poked, not written by an instruction
+    t.resume(CODE);
+    t.run_to_wfi();
+    assert_eq!(t.x(A0), 22);
+    // Mode poked to U: the S-only code page now faults on fetch.
+    t.h.mode = Mode::User;
+    t.resume(CODE);
+    t.run_to_wfi();
+    t.trapped_m(12);
+}

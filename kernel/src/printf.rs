@@ -7,7 +7,8 @@
 //! Locking: `PR` serialises whole messages so lines from different harts do not interleave.
 //! After a panic the lock is no longer taken (the panicking hart might hold it), the message
 //! is printed, `PANICKED` is set, and every hart that tries to print spins forever — the
-//! machine stops with the panic message last on the console.
+//! machine stops with the panic message last on the console. The panicking hart halts at
+//! once; the others halt at their next timer interrupt.
 
 use crate::console::consputc;
 use crate::spinlock::Spinlock;
@@ -72,9 +73,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         ),
         None => writeln!(Console, "panic: {}", info.message()),
     };
-    // Freeze the UART output paths on every hart.
+    // Freeze the UART output paths on every hart; the others halt at their next timer
+    // interrupt (trap.rs clockintr), at most one interval from now.
     PANICKED.store(true, Ordering::Relaxed);
-    loop {
-        core::hint::spin_loop();
-    }
+    crate::trap::halt()
 }

@@ -269,7 +269,13 @@ pub fn proc_mapstacks(kpgtbl: Pagetable) {
             if pa.is_null() {
                 panic!("proc_mapstacks: kalloc");
             }
-            kvmmap(kpgtbl, kstack(i) + page * PGSIZE, pa as u64, PGSIZE, PTE_R | PTE_W);
+            kvmmap(
+                kpgtbl,
+                kstack(i) + page * PGSIZE,
+                pa as u64,
+                PGSIZE,
+                PTE_R | PTE_W,
+            );
         }
     }
 }
@@ -478,6 +484,10 @@ pub fn growproc(n: i32) -> Result<(), ()> {
     unsafe {
         let mut sz = (*p).sz;
         if n > 0 {
+            // User memory must stay below the trapframe and trampoline pages.
+            if sz + n as u64 > TRAPFRAME {
+                return Err(());
+            }
             sz = uvmalloc((*p).pagetable, sz, sz + n as u64, PTE_W)?;
         } else if n < 0 {
             let dec = (-(n as i64)) as u64;

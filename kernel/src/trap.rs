@@ -178,6 +178,9 @@ pub extern "C" fn kerneltrap() {
 }
 
 fn clockintr() {
+    if crate::printf::panicked() {
+        halt();
+    }
     if cpuid() == 0 {
         tickslock.acquire();
         // SAFETY: guarded by tickslock, held.
@@ -188,6 +191,17 @@ fn clockintr() {
     // Next interrupt one interval from now; writing stimecmp also clears STIP.
     // SAFETY: a timer deadline has no memory-safety effect.
     unsafe { w_stimecmp(r_time() + TIMER_INTERVAL) };
+}
+
+/// Stops this hart for good: no more timer interrupts, interrupts off, wait forever. Used by
+/// the panic handler on the panicking hart and by every other hart at its next timer tick.
+pub fn halt() -> ! {
+    intr_off();
+    // SAFETY: a timer deadline has no memory-safety effect; u64::MAX never arrives.
+    unsafe { w_stimecmp(u64::MAX) };
+    loop {
+        crate::riscv::wfi();
+    }
 }
 
 /// Handles a device interrupt if `scause` says it is one: 2 for the timer, 1 for another

@@ -260,6 +260,13 @@ pub fn expect_s_trap(f: impl FnOnce()) -> Trap {
     expect_with(&S_EXPECT, &S_RESUME, &S_TRAPS, RESUME_SKIP, line, f)
 }
 
+/// As [`expect_s_trap`], resuming at `ra` (for fetch faults in S-mode).
+#[track_caller]
+pub fn expect_s_trap_ret_ra(f: impl FnOnce()) -> Trap {
+    let line = caller_line();
+    expect_with(&S_EXPECT, &S_RESUME, &S_TRAPS, RESUME_RA, line, f)
+}
+
 /// Announces one S-mode trap to be skipped without running code (for tests whose trapping
 /// code is entered another way, e.g. from U-mode).
 pub fn arm_s_expect() {

@@ -110,6 +110,28 @@ impl Sv39 {
     }
 }
 
+/// The address space every paging test starts from: two identity gigapages, neither
+/// user-accessible, with A and D preset so hardware never needs to update them:
+/// 0x0000_0000..0x4000_0000 RW (the devices: finisher, CLINT, UART) and
+/// 0x8000_0000..0xc000_0000 RWX (RAM: code, data, stacks, these page tables).
+pub fn base_space() -> Sv39 {
+    let mut s = Sv39::new();
+    s.map(0, 0, 2, R | W | A | D);
+    s.map(0x8000_0000, 0x8000_0000, 2, R | W | X | A | D);
+    s
+}
+
+/// Runs `f` with `satp` installed (it governs S and U; M stays untranslated), then turns
+/// translation off again. Each switch is followed by `sfence.vma`.
+pub fn with_satp<T>(satp: u64, f: impl FnOnce() -> T) -> T {
+    csrw!(satp, satp);
+    sfence_all();
+    let r = f();
+    csrw!(satp, 0);
+    sfence_all();
+    r
+}
+
 /// Reads a PTE (as the hardware may have updated it).
 pub fn read_pte(p: *mut u64) -> u64 {
     // SAFETY: PTE pointers come from Sv39::map/slot.

@@ -14,6 +14,7 @@ pub mod cpu;
 pub mod devices;
 pub mod ram;
 pub mod error;
+pub mod inspect;
 pub mod loader;
 pub mod machine;
 

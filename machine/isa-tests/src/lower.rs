@@ -65,7 +65,12 @@ pub fn run_at(mode: Mode, pc: u64, a0: u64, a1: u64) -> Trap {
 
 /// Runs `f(arg)` in `mode`; returns the trap that ended it (normally the ecall, a0 = result).
 pub fn run_fn(mode: Mode, f: extern "C" fn(u64) -> u64, arg: u64) -> Trap {
-    run_at(mode, lower_trampoline as *const () as u64, f as *const () as u64, arg)
+    run_at(
+        mode,
+        lower_trampoline as *const () as u64,
+        f as *const () as u64,
+        arg,
+    )
 }
 
 /// Runs `f(arg)` in `mode`, which must return normally; returns its result.

@@ -48,7 +48,10 @@ pub fn set_name(name: &'static str) {
 }
 
 fn name() -> &'static str {
-    let (p, n) = (NAME_PTR.load(Ordering::Relaxed), NAME_LEN.load(Ordering::Relaxed));
+    let (p, n) = (
+        NAME_PTR.load(Ordering::Relaxed),
+        NAME_LEN.load(Ordering::Relaxed),
+    );
     if p == 0 {
         return "test";
     }

@@ -107,7 +107,10 @@ fn main() {
     check_eq!(vec & 3, 0);
     // sstatus is a restricted view of mstatus: SIE, SPIE, SPP, SUM, MXR are shared.
     csrs!(sstatus, SIE | SPIE | SPP | SUM | MXR);
-    check_eq!(csrr!(mstatus) & (SIE | SPIE | SPP | SUM | MXR), SIE | SPIE | SPP | SUM | MXR);
+    check_eq!(
+        csrr!(mstatus) & (SIE | SPIE | SPP | SUM | MXR),
+        SIE | SPIE | SPP | SUM | MXR
+    );
     csrc!(mstatus, SIE | SPIE | SPP | SUM | MXR);
     check_eq!(csrr!(sstatus) & (SIE | SPIE | SPP | SUM | MXR), 0);
     // M-only fields do not show through sstatus.

@@ -10,7 +10,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use isa::clint::{mtime, mtimecmp, msip, set_msip, set_mtimecmp};
+use isa::clint::{msip, mtime, mtimecmp, set_msip, set_mtimecmp};
 use isa::csr::*;
 use isa::lower::{Mode, call_in};
 use isa::trap::{M_IRQS, set_m_irq_hook};

@@ -10,9 +10,9 @@
 #![no_main]
 
 use core::arch::asm;
-use isa::{check, check_eq};
 use isa::csr::*;
 use isa::trap::{M_TRAPS, arm_m_expect, disarm_m_expect, expect_trap};
+use isa::{check, check_eq};
 
 isa::entry!(main);
 
@@ -78,12 +78,18 @@ fn main() {
     let t = expect_trap(|| unsafe {
         asm!("amoadd.d t6, {v}, ({a})", a = in(reg) a, v = in(reg) 1u64, out("t6") _)
     });
-    check_eq!(t.cause == CAUSE_STORE_MISALIGNED || t.cause == CAUSE_LOAD_MISALIGNED, true);
+    check_eq!(
+        t.cause == CAUSE_STORE_MISALIGNED || t.cause == CAUSE_LOAD_MISALIGNED,
+        true
+    );
     check_eq!(t.tval, a);
     let t = expect_trap(|| unsafe {
         asm!("amoswap.w t6, {v}, ({a})", a = in(reg) a + 1, v = in(reg) 1u64, out("t6") _)
     });
-    check_eq!(t.cause == CAUSE_STORE_MISALIGNED || t.cause == CAUSE_LOAD_MISALIGNED, true);
+    check_eq!(
+        t.cause == CAUSE_STORE_MISALIGNED || t.cause == CAUSE_LOAD_MISALIGNED,
+        true
+    );
     check_eq!(t.tval, a + 1);
     check_eq!(load!("ld", a - 4), before);
     // sc.d to a misaligned address (with a reservation held on the aligned word below): the

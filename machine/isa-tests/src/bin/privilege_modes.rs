@@ -130,7 +130,9 @@ extern "C" fn fib(n: u64) -> u64 {
 fn mret_to_m() -> u64 {
     let s: u64;
     // SAFETY: mret stays in M-mode (MPP = M) and continues at 1:.
-    unsafe { asm!("la t0, 1f", "csrw mepc, t0", "mret", "1: csrr {s}, mstatus", s = out(reg) s, out("t0") _) };
+    unsafe {
+        asm!("la t0, 1f", "csrw mepc, t0", "mret", "1: csrr {s}, mstatus", s = out(reg) s, out("t0") _)
+    };
     s
 }
 
@@ -208,4 +210,3 @@ extern "C" fn do_wfi(_: u64) -> u64 {
     unsafe { asm!("wfi") };
     0
 }
-

@@ -94,7 +94,10 @@ fn main() {
     check_eq!(amo!("amoand.w", w, 0xff00_ff00u64), 0xffff_ffff_f0f0_f0f0);
     check_eq!(get(2), hi | 0xf000_f000);
     set(2, hi | 0xf0f0_f0f0);
-    check_eq!(amo!("amoor.w.aqrl", w, 0xff00_ff00u64), 0xffff_ffff_f0f0_f0f0);
+    check_eq!(
+        amo!("amoor.w.aqrl", w, 0xff00_ff00u64),
+        0xffff_ffff_f0f0_f0f0
+    );
     check_eq!(get(2), hi | 0xfff0_fff0);
     // min/max: memory holds -5 (0xfffffffb); rs2 = 3, with junk above bit 31 that .w ignores.
     let three = 0xffff_ffff_0000_0003u64;
@@ -123,13 +126,22 @@ fn main() {
     check_eq!(amo!("amoadd.d", d, 2), u64::MAX);
     check_eq!(get(4), 1);
     set(4, 0xf0f0_f0f0_0000_ffff);
-    check_eq!(amo!("amoxor.d", d, 0xff00_ff00_ffff_0000u64), 0xf0f0_f0f0_0000_ffff);
+    check_eq!(
+        amo!("amoxor.d", d, 0xff00_ff00_ffff_0000u64),
+        0xf0f0_f0f0_0000_ffff
+    );
     check_eq!(get(4), 0x0ff0_0ff0_ffff_ffff);
     set(4, 0xf0f0_f0f0_0000_ffff);
-    check_eq!(amo!("amoand.d.aq", d, 0xff00_ff00_ffff_0000u64), 0xf0f0_f0f0_0000_ffff);
+    check_eq!(
+        amo!("amoand.d.aq", d, 0xff00_ff00_ffff_0000u64),
+        0xf0f0_f0f0_0000_ffff
+    );
     check_eq!(get(4), 0xf000_f000_0000_0000);
     set(4, 0xf0f0_f0f0_0000_ffff);
-    check_eq!(amo!("amoor.d.rl", d, 0xff00_ff00_ffff_0000u64), 0xf0f0_f0f0_0000_ffff);
+    check_eq!(
+        amo!("amoor.d.rl", d, 0xff00_ff00_ffff_0000u64),
+        0xf0f0_f0f0_0000_ffff
+    );
     check_eq!(get(4), 0xfff0_fff0_ffff_ffff);
     let m5 = (-5i64) as u64;
     set(4, m5);
@@ -144,9 +156,15 @@ fn main() {
     check_eq!(amo!("amomaxu.d", d, 3), m5);
     check_eq!(get(4), m5);
     set(4, 0x8000_0000_0000_0000);
-    check_eq!(amo!("amomin.d", d, 0x7fff_ffff_ffff_ffffu64), 0x8000_0000_0000_0000);
+    check_eq!(
+        amo!("amomin.d", d, 0x7fff_ffff_ffff_ffffu64),
+        0x8000_0000_0000_0000
+    );
     check_eq!(get(4), 0x8000_0000_0000_0000);
-    check_eq!(amo!("amominu.d", d, 0x7fff_ffff_ffff_ffffu64), 0x8000_0000_0000_0000);
+    check_eq!(
+        amo!("amominu.d", d, 0x7fff_ffff_ffff_ffffu64),
+        0x8000_0000_0000_0000
+    );
     check_eq!(get(4), 0x7fff_ffff_ffff_ffff);
     // rd = x0 still performs the operation.
     // SAFETY: aligned word of MEM.

@@ -14,7 +14,10 @@ const ALL: u64 = u64::MAX; // -1
 
 fn main() {
     check_eq!(rr!("mul", 7, (-3i64) as u64), (-21i64) as u64);
-    check_eq!(rr!("mul", 0x1_0000_0001u64, 0x1_0000_0001u64), 0x0000_0002_0000_0001); // mod 2^64
+    check_eq!(
+        rr!("mul", 0x1_0000_0001u64, 0x1_0000_0001u64),
+        0x0000_0002_0000_0001
+    ); // mod 2^64
     check_eq!(rr!("mul", MIN, 2), 0);
     // (-1)(-1) = 1: high half 0. (-2^63)^2 = 2^126: high half 2^62. -6: high half all ones.
     check_eq!(rr!("mulh", ALL, ALL), 0);
@@ -57,7 +60,10 @@ fn main() {
     check_eq!(rr!("divuw", 0x8000_0000, 1), 0xffff_ffff_8000_0000);
     check_eq!(rr!("remw", 0xffff_fff9, 2), ALL);
     check_eq!(rr!("remuw", 0xffff_ffff, 0x10), 0xf);
-    check_eq!(rr!("remuw", 0x1_8000_0003u64, 0x1_0000_0000u64 + 0x8000_0000), 3);
+    check_eq!(
+        rr!("remuw", 0x1_8000_0003u64, 0x1_0000_0000u64 + 0x8000_0000),
+        3
+    );
     check_eq!(rr!("divw", 5, 0), ALL);
     check_eq!(rr!("divuw", 5, 0), ALL);
     check_eq!(rr!("remw", 0x1_8000_0001u64, 0), 0xffff_ffff_8000_0001);

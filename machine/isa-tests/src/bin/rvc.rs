@@ -41,7 +41,10 @@ fn main() {
     check_eq!(c2!(0, 0, "c.addi a0, -1"), u64::MAX);
     check_eq!(c2!(10, 0, "c.addi a0, 31"), 41);
     check_eq!(c2!(0x7fff_ffff, 0, "c.addiw a0, 1"), 0xffff_ffff_8000_0000);
-    check_eq!(c2!(0x1_8000_0000, 0, "c.addiw a0, 0"), 0xffff_ffff_8000_0000);
+    check_eq!(
+        c2!(0x1_8000_0000, 0, "c.addiw a0, 0"),
+        0xffff_ffff_8000_0000
+    );
     check_eq!(c2!(0, 0, "c.lui a0, 1"), 0x1000);
     check_eq!(c2!(0, 0, "c.lui a0, 0x1f"), 0x1_f000);
     check_eq!(c2!(0, 0, "c.lui a0, 0xfffff"), 0xffff_ffff_ffff_f000); // nzimm = -1
@@ -49,8 +52,14 @@ fn main() {
     // Shifts and andi.
     check_eq!(c2!(1, 0, "c.slli a0, 63"), 0x8000_0000_0000_0000);
     check_eq!(c2!(u64::MAX, 0, "c.srli a0, 60"), 0xf);
-    check_eq!(c2!(0x8000_0000_0000_0000, 0, "c.srai a0, 60"), 0xffff_ffff_ffff_fff8);
-    check_eq!(c2!(0x8000_0000_0000_0000, 0, "c.srli a0, 1"), 0x4000_0000_0000_0000);
+    check_eq!(
+        c2!(0x8000_0000_0000_0000, 0, "c.srai a0, 60"),
+        0xffff_ffff_ffff_fff8
+    );
+    check_eq!(
+        c2!(0x8000_0000_0000_0000, 0, "c.srli a0, 1"),
+        0x4000_0000_0000_0000
+    );
     check_eq!(c2!(0x1234, 0, "c.andi a0, -16"), 0x1230);
     check_eq!(c2!(0x1234, 0, "c.andi a0, 15"), 4);
     // Register-register.
@@ -68,11 +77,33 @@ fn main() {
 
     // Control transfer.
     check_eq!(c2!(1, 0, "c.j 1f", "c.li a0, 2", "1:"), 1);
-    check_eq!(c2!(0, 0, "c.li a1, 0", "c.beqz a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"), 1);
-    check_eq!(c2!(0, 5, "c.beqz a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"), 3);
-    check_eq!(c2!(0, 5, "c.bnez a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"), 1);
-    check_eq!(c2!(0, 0, "c.bnez a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"), 3);
-    check_eq!(c2!(0, 5, "c.bnez a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"), 1);
+    check_eq!(
+        c2!(
+            0,
+            0,
+            "c.li a1, 0",
+            "c.beqz a1, 1f",
+            "c.li a0, 2",
+            "1: c.addi a0, 1"
+        ),
+        1
+    );
+    check_eq!(
+        c2!(0, 5, "c.beqz a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"),
+        3
+    );
+    check_eq!(
+        c2!(0, 5, "c.bnez a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"),
+        1
+    );
+    check_eq!(
+        c2!(0, 0, "c.bnez a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"),
+        3
+    );
+    check_eq!(
+        c2!(0, 5, "c.bnez a1, 1f", "c.li a0, 2", "1: c.addi a0, 1"),
+        1
+    );
     // A backward c.bnez loop: a0 counts a1 down to zero.
     let n: u64;
     // SAFETY: register-only.

@@ -78,21 +78,48 @@ fn main() {
         check_eq!(t.cause, CAUSE_ECALL_U);
         // ...S pages fault, whatever SUM says.
         csrs!(mstatus, SUM);
-        user_fault(run_at(Mode::User, ucode(u_load), SDATA, 0), CAUSE_LOAD_PAGE, SDATA);
-        user_fault(run_at(Mode::User, ucode(u_store), SDATA + 16, 0), CAUSE_STORE_PAGE, SDATA + 16);
+        user_fault(
+            run_at(Mode::User, ucode(u_load), SDATA, 0),
+            CAUSE_LOAD_PAGE,
+            SDATA,
+        );
+        user_fault(
+            run_at(Mode::User, ucode(u_store), SDATA + 16, 0),
+            CAUSE_STORE_PAGE,
+            SDATA + 16,
+        );
         let here = main as *const () as u64; // identity-mapped, no U bit
-        user_fault(run_at(Mode::User, ucode(u_jump), here, 0), CAUSE_FETCH_PAGE, here);
+        user_fault(
+            run_at(Mode::User, ucode(u_jump), here, 0),
+            CAUSE_FETCH_PAGE,
+            here,
+        );
         csrc!(mstatus, SUM);
         // Execute-only pages: unreadable from U, readable with MXR if they are U pages.
-        user_fault(run_at(Mode::User, ucode(u_load), UXONLY, 0), CAUSE_LOAD_PAGE, UXONLY);
+        user_fault(
+            run_at(Mode::User, ucode(u_load), UXONLY, 0),
+            CAUSE_LOAD_PAGE,
+            UXONLY,
+        );
         csrs!(mstatus, MXR);
         check_eq!(run_at(Mode::User, ucode(u_load), UXONLY, 0).a0, P2_WORD);
-        user_fault(run_at(Mode::User, ucode(u_load), XONLY, 0), CAUSE_LOAD_PAGE, XONLY);
-        user_fault(run_at(Mode::User, ucode(u_store), UXONLY, 0), CAUSE_STORE_PAGE, UXONLY);
+        user_fault(
+            run_at(Mode::User, ucode(u_load), XONLY, 0),
+            CAUSE_LOAD_PAGE,
+            XONLY,
+        );
+        user_fault(
+            run_at(Mode::User, ucode(u_store), UXONLY, 0),
+            CAUSE_STORE_PAGE,
+            UXONLY,
+        );
         csrc!(mstatus, MXR);
 
         // S-mode, with page faults delegated to its handler.
-        csrw!(medeleg, (1 << CAUSE_FETCH_PAGE) | (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE));
+        csrw!(
+            medeleg,
+            (1 << CAUSE_FETCH_PAGE) | (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE)
+        );
         check_eq!(call_in(Mode::Supervisor, s_checks, ucode(u_jump)), 1);
         csrw!(medeleg, 0);
     });
@@ -131,7 +158,13 @@ fn s_fault(t: Trap, cause: u64, va: u64) {
 /// In S-mode: SUM and MXR. `ujump` is a U-page code address.
 extern "C" fn s_checks(ujump: u64) -> u64 {
     // Without SUM, U pages are off limits to S.
-    s_fault(expect_s_trap(|| { load(UDATA); }), CAUSE_LOAD_PAGE, UDATA);
+    s_fault(
+        expect_s_trap(|| {
+            load(UDATA);
+        }),
+        CAUSE_LOAD_PAGE,
+        UDATA,
+    );
     s_fault(
         expect_s_trap(|| unsafe { asm!("sd x0, 8({a})", a = in(reg) UDATA) }),
         CAUSE_STORE_PAGE,
@@ -150,7 +183,13 @@ extern "C" fn s_checks(ujump: u64) -> u64 {
         ujump,
     );
     // MXR: execute-only S page readable, not writable.
-    s_fault(expect_s_trap(|| { load(XONLY); }), CAUSE_LOAD_PAGE, XONLY);
+    s_fault(
+        expect_s_trap(|| {
+            load(XONLY);
+        }),
+        CAUSE_LOAD_PAGE,
+        XONLY,
+    );
     csrs!(sstatus, MXR);
     check_eq!(load(XONLY), P2_WORD);
     s_fault(
@@ -161,7 +200,13 @@ extern "C" fn s_checks(ujump: u64) -> u64 {
     // MXR with SUM reads an execute-only U page; without SUM it still faults.
     check_eq!(load(UXONLY), P2_WORD);
     csrc!(sstatus, SUM);
-    s_fault(expect_s_trap(|| { load(UXONLY); }), CAUSE_LOAD_PAGE, UXONLY);
+    s_fault(
+        expect_s_trap(|| {
+            load(UXONLY);
+        }),
+        CAUSE_LOAD_PAGE,
+        UXONLY,
+    );
     csrc!(sstatus, MXR);
     1
 }

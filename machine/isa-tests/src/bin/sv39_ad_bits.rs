@@ -70,7 +70,11 @@ fn main() {
         check_eq!(read_pte(ro), pte(data, R));
         call_in(Mode::Supervisor, access, OP_LOAD | ((MEGA + 0x1_2000) << 2));
         check_eq!(read_pte(mega), pte(MEGA_PA, R | W | A));
-        call_in(Mode::Supervisor, access, OP_STORE | ((MEGA + 0x10_0000) << 2));
+        call_in(
+            Mode::Supervisor,
+            access,
+            OP_STORE | ((MEGA + 0x10_0000) << 2),
+        );
         check_eq!(read_pte(mega), pte(MEGA_PA, R | W | A | D));
     });
     csrw!(medeleg, 0);

@@ -102,14 +102,20 @@ fn main() {
     s.map(GIGA, 0x8000_0000, 2, R | W | A | D);
     s.map(GIGA_MISALIGNED, 0x8020_0000, 2, R | W | A | D);
 
-    csrw!(medeleg, (1 << CAUSE_FETCH_PAGE) | (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE));
+    csrw!(
+        medeleg,
+        (1 << CAUSE_FETCH_PAGE) | (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE)
+    );
     vm::with_satp(s.satp(), || {
         check_eq!(call_in(Mode::Supervisor, s_checks, 0), 1);
         check_eq!(call_in(Mode::Supervisor, s_superpages, 0), 1);
         check_eq!(call_in(Mode::Supervisor, s_sfence, 0), 1);
     });
     csrw!(medeleg, 0);
-    check_eq!(read_pte(SWAP_PTE.load(Relaxed) as *mut u64), pte(p2, R | W | A | D));
+    check_eq!(
+        read_pte(SWAP_PTE.load(Relaxed) as *mut u64),
+        pte(p2, R | W | A | D)
+    );
 
     // MPRV: M-mode data accesses translated as S with satp on.
     csrw!(satp, s.satp());
@@ -198,9 +204,16 @@ extern "C" fn s_checks(_: u64) -> u64 {
     fault(load_fault(UPAGE), CAUSE_LOAD_PAGE, UPAGE);
     // Not sign-extended from bit 38.
     fault(load_fault(NONCANONICAL), CAUSE_LOAD_PAGE, NONCANONICAL);
-    fault(store_fault(NONCANONICAL + 8), CAUSE_STORE_PAGE, NONCANONICAL + 8);
+    fault(
+        store_fault(NONCANONICAL + 8),
+        CAUSE_STORE_PAGE,
+        NONCANONICAL + 8,
+    );
     // A misaligned load within a page still translates (QEMU performs it).
-    check_eq!(load(RW + 0x14), (word(SEED1, 2) >> 32) | (word(SEED1, 3) << 32));
+    check_eq!(
+        load(RW + 0x14),
+        (word(SEED1, 2) >> 32) | (word(SEED1, 3) << 32)
+    );
     1
 }
 
@@ -210,9 +223,21 @@ extern "C" fn s_superpages(_: u64) -> u64 {
     check_eq!(load(MEGA + 0x1_f000), 0x1f00);
     store(MEGA + 0x1_fff8, 77);
     check_eq!(load(MEGA_ALIAS + 0x1_fff8), 77);
-    fault(store_fault(MEGA_ALIAS + 8), CAUSE_STORE_PAGE, MEGA_ALIAS + 8);
-    fault(load_fault(MEGA_MISALIGNED + 0x1_2340), CAUSE_LOAD_PAGE, MEGA_MISALIGNED + 0x1_2340);
-    fault(load_fault(GIGA_MISALIGNED), CAUSE_LOAD_PAGE, GIGA_MISALIGNED);
+    fault(
+        store_fault(MEGA_ALIAS + 8),
+        CAUSE_STORE_PAGE,
+        MEGA_ALIAS + 8,
+    );
+    fault(
+        load_fault(MEGA_MISALIGNED + 0x1_2340),
+        CAUSE_LOAD_PAGE,
+        MEGA_MISALIGNED + 0x1_2340,
+    );
+    fault(
+        load_fault(GIGA_MISALIGNED),
+        CAUSE_LOAD_PAGE,
+        GIGA_MISALIGNED,
+    );
     // The gigapage alias of RAM sees this program's own data.
     let m = (&raw const MARKER) as u64;
     check_eq!(load(GIGA + (m - 0x8000_0000)), 0x4d41_524b);

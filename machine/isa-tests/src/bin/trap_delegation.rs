@@ -10,7 +10,9 @@
 use core::arch::asm;
 use isa::csr::*;
 use isa::lower::{Mode, call_in, run_fn};
-use isa::trap::{M_IRQS, M_TRAPS, S_IRQS, S_TRAPS, expect_s_trap, expect_trap, set_m_irq_hook, set_s_irq_hook};
+use isa::trap::{
+    M_IRQS, M_TRAPS, S_IRQS, S_TRAPS, expect_s_trap, expect_trap, set_m_irq_hook, set_s_irq_hook,
+};
 use isa::{check_eq, csrc, csrr, csrs, csrw};
 
 isa::entry!(main);
@@ -37,7 +39,10 @@ fn main() {
 
     // Illegal instruction and load access fault delegated, raised in S, handled in S and
     // resumed after the instruction. M takes no trap.
-    csrw!(medeleg, (1 << CAUSE_ILLEGAL) | (1 << CAUSE_LOAD_ACCESS) | (1 << CAUSE_BREAKPOINT));
+    csrw!(
+        medeleg,
+        (1 << CAUSE_ILLEGAL) | (1 << CAUSE_LOAD_ACCESS) | (1 << CAUSE_BREAKPOINT)
+    );
     let m0 = M_TRAPS.count();
     check_eq!(call_in(Mode::Supervisor, s_traps, 0), 1);
     check_eq!(M_TRAPS.count(), m0 + 1); // only the ecall that ended the run

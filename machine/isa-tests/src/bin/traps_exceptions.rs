@@ -86,11 +86,13 @@ fn main() {
     check!(t.cause == CAUSE_STORE_ACCESS || t.cause == CAUSE_LOAD_ACCESS);
     check_access(t, t.cause, pc, HOLE);
     // Fetch: jump into the hole; mepc = mtval = target.
-    let t = expect_trap_ret_ra(|| unsafe { asm!("jalr ra, 0({a})", a = in(reg) HOLE, out("ra") _) });
+    let t =
+        expect_trap_ret_ra(|| unsafe { asm!("jalr ra, 0({a})", a = in(reg) HOLE, out("ra") _) });
     check_eq!(t.cause, CAUSE_FETCH_ACCESS);
     check_eq!(t.epc, HOLE);
     check_eq!(t.tval, HOLE);
-    let t = expect_trap_ret_ra(|| unsafe { asm!("jalr ra, 6({a})", a = in(reg) HOLE, out("ra") _) });
+    let t =
+        expect_trap_ret_ra(|| unsafe { asm!("jalr ra, 6({a})", a = in(reg) HOLE, out("ra") _) });
     check_eq!(t.cause, CAUSE_FETCH_ACCESS);
     check_eq!(t.epc, HOLE + 6);
 }

@@ -33,6 +33,12 @@ pub struct RunArgs {
     /// Print instructions retired, guest time, host time and MIPS to stderr on exit.
     #[arg(long)]
     pub stats: bool,
+    /// Serve gdb's remote protocol on ADDR (`:26000` is 127.0.0.1:26000), like `qemu -gdb`.
+    #[arg(long, value_name = "ADDR")]
+    pub gdb: Option<String>,
+    /// With --gdb: hold the guest at its first instruction until gdb attaches (QEMU's -S).
+    #[arg(long, requires = "gdb")]
+    pub gdb_wait: bool,
 }
 
 impl RunArgs {
@@ -53,6 +59,8 @@ impl RunArgs {
             until: None,
             timeout: None,
             stats: false,
+            gdb: None,
+            gdb_wait: false,
         }
     }
 }
@@ -99,7 +107,9 @@ fn display_kernel(args: &MachineArgs) -> String {
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
-    let Booted { mut machine, disk_path } = boot(&args.machine)?;
+    let Booted { machine, disk_path } = boot(&args.machine)?;
+    let mut host = crate::gdb::Host::new(machine, args.gdb.as_deref(), args.gdb_wait)?;
+    let machine = host.machine();
     let input = match &args.input {
         Some(text) => {
             machine.bus.uart.push_input(&unescape(text));
@@ -114,7 +124,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut stdout = std::io::stdout().lock();
 
     let outcome = loop {
-        let stop = machine.run(SLICE);
+        let Some(stop) = host.run(SLICE) else { break Outcome::Quit }; // gdb's `kill`
+        let machine = host.machine();
         let out = machine.bus.uart.take_output();
         if !out.is_empty() {
             terminal::write_console(&mut stdout, &out, raw_tty)?;
@@ -150,6 +161,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     stdout.flush()?;
     drop(stdout);
     terminal::restore();
+    let machine = host.into_machine();
 
     if let Some(path) = &disk_path {
         if machine.bus.virtio.disk_dirty() {

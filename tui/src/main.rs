@@ -10,6 +10,7 @@ mod bench;
 mod bundled;
 mod cmd_run;
 mod cmd_test_elf;
+mod gdb;
 mod terminal;
 
 use clap::{Args, Parser, Subcommand};

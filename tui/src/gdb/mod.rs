@@ -1,0 +1,303 @@
+//! The gdb remote server: gdb-multiarch drives xv6scope's machine as it drives QEMU's
+//! (`target remote :26000`), and sees more than QEMU shows.
+//!
+//! Shape (after gdbstub's armv4t example): the machine knows nothing of gdb. [`GdbTarget`]
+//! owns the [`Machine`] and implements gdbstub's `Target`; each protocol extension lives in
+//! its own file — `target_xml` (registers, CSRs, `priv`), `memory` (virtual and physical
+//! access, the Sv39 walker), `breakpoints` (breakpoints and watchpoints), `threads` (harts
+//! as threads, resume actions), `monitor` (`monitor help|pt|phys|stats`). `server` owns the
+//! TCP listener and the protocol state machine; `resume` and `step` only record what gdb
+//! asked for, and the server's run loop executes it in slices, polling the connection
+//! between slices so that Ctrl-C stops a running guest within milliseconds.
+//!
+//! Interface: [`Server::bind`] takes the machine; the run loop of `xv6scope run` calls
+//! [`Server::run`] where it would call `Machine::run`, and reaches the machine through
+//! [`Server::machine`] for console I/O. With no client attached the machine runs freely
+//! (or is held at its first instruction with `--gdb-wait`); with a client attached it runs
+//! only while gdb has resumed it.
+//!
+//! Invariants: harts are threads 1..=N (thread id = hart + 1); every breakpoint the session
+//! added to the machine is removed when the session ends, however it ends; the guest's
+//! state is never changed by a protocol error — the client is dropped with a message and
+//! the server keeps listening.
+
+mod breakpoints;
+mod memory;
+mod monitor;
+mod server;
+mod target_xml;
+mod threads;
+
+pub use server::{Event, Server};
+
+use breakpoints::Watch;
+use gdbstub::common::Tid;
+use gdbstub::target::ext::base::BaseOps;
+use gdbstub::target::ext::base::multithread::{MultiThreadBase, MultiThreadResumeOps};
+use gdbstub::target::ext::base::single_register_access::{
+    SingleRegisterAccess, SingleRegisterAccessOps,
+};
+use gdbstub::target::ext::breakpoints::BreakpointsOps;
+use gdbstub::target::ext::monitor_cmd::MonitorCmdOps;
+use gdbstub::target::ext::target_description_xml_override::{
+    TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
+};
+use gdbstub::target::ext::thread_extra_info::ThreadExtraInfoOps;
+use gdbstub::target::{Target, TargetError, TargetResult};
+use gdbstub_arch::riscv::reg::RiscvCoreRegs;
+use machine::Machine;
+use std::num::NonZeroUsize;
+use std::time::Instant;
+use target_xml::{Reg, Rv64};
+
+/// EFAULT, the error number gdb shows as "Cannot access memory".
+const EFAULT: u8 = 14;
+
+/// What the next resume executes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Resume {
+    /// Run every hart in the machine's round-robin order.
+    Continue,
+    /// Execute one instruction of this hart; the others hold.
+    Step(usize),
+    /// Run this hart alone (gdb's scheduler locking, used to step over a breakpoint), one
+    /// instruction at a time.
+    Solo(usize),
+}
+
+/// The machine plus what a gdb session adds to it.
+pub struct GdbTarget {
+    pub machine: Machine,
+    resume: Resume,
+    /// Resume actions gdb sent since `clear_resume_actions`: harts to continue, a hart to
+    /// step, and whether the others must hold.
+    continued: Vec<usize>,
+    stepped: Option<usize>,
+    locked: bool,
+    /// The first instruction of a resume does not stop at a breakpoint at its own pc (it is
+    /// where the previous stop happened), as in `Machine::run`.
+    first: bool,
+    /// The hart of the last stop gdb was told about: the default hart of monitor commands
+    /// (gdb does not tell the stub which thread the user selected with `thread N`).
+    stopped: usize,
+    /// `monitor phys on`: memory packets use physical addresses.
+    phys: bool,
+    /// Breakpoints this session put into the machine, by kind.
+    sw: Vec<u64>,
+    hw: Vec<u64>,
+    watches: Vec<Watch>,
+    /// The target description, built on first request.
+    xml: Option<String>,
+    /// When serving began, and when the current client attached (for `monitor stats`).
+    started: Instant,
+    attached: Option<(Instant, u64)>,
+}
+
+impl GdbTarget {
+    fn new(machine: Machine) -> Self {
+        GdbTarget {
+            machine,
+            resume: Resume::Continue,
+            continued: Vec::new(),
+            stepped: None,
+            locked: false,
+            first: true,
+            stopped: 0,
+            phys: false,
+            sw: Vec::new(),
+            hw: Vec::new(),
+            watches: Vec::new(),
+            xml: None,
+            started: Instant::now(),
+            attached: None,
+        }
+    }
+
+    /// The hart behind thread `tid`, if there is one.
+    fn hart(&self, tid: Tid) -> Option<usize> {
+        let h = tid.get() - 1;
+        (h < self.machine.harts.len()).then_some(h)
+    }
+
+    /// Same, or a non-fatal error for gdb.
+    fn select(&self, tid: Tid) -> Result<usize, TargetError<String>> {
+        self.hart(tid).ok_or(TargetError::NonFatal)
+    }
+}
+
+/// Thread id of hart `h`.
+fn tid(h: usize) -> Tid {
+    NonZeroUsize::MIN.saturating_add(h)
+}
+
+impl Target for GdbTarget {
+    type Arch = Rv64;
+    /// Fatal errors end the session (never the machine).
+    type Error = String;
+
+    fn base_ops(&mut self) -> BaseOps<'_, Rv64, String> {
+        BaseOps::MultiThread(self)
+    }
+
+    fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_monitor_cmd(&mut self) -> Option<MonitorCmdOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<TargetDescriptionXmlOverrideOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadBase for GdbTarget {
+    fn read_registers(
+        &mut self,
+        regs: &mut RiscvCoreRegs<u64>,
+        tid: Tid,
+    ) -> TargetResult<(), Self> {
+        let h = self.select(tid)?;
+        let hart = &self.machine.harts[h];
+        regs.x = hart.x;
+        regs.pc = hart.pc;
+        Ok(())
+    }
+
+    fn write_registers(&mut self, regs: &RiscvCoreRegs<u64>, tid: Tid) -> TargetResult<(), Self> {
+        let h = self.select(tid)?;
+        let hart = &mut self.machine.harts[h];
+        hart.x[1..].copy_from_slice(&regs.x[1..]);
+        hart.pc = regs.pc;
+        Ok(())
+    }
+
+    fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {
+        Some(self)
+    }
+
+    fn read_addrs(&mut self, start: u64, data: &mut [u8], tid: Tid) -> TargetResult<usize, Self> {
+        let h = self.select(tid)?;
+        match memory::read(&self.machine, h, start, data, self.phys) {
+            0 if !data.is_empty() => Err(TargetError::Errno(EFAULT)),
+            n => Ok(n),
+        }
+    }
+
+    fn write_addrs(&mut self, start: u64, data: &[u8], tid: Tid) -> TargetResult<(), Self> {
+        let h = self.select(tid)?;
+        if memory::write(&mut self.machine, h, start, data, self.phys) {
+            Ok(())
+        } else {
+            Err(TargetError::Errno(EFAULT))
+        }
+    }
+
+    fn list_active_threads(&mut self, thread_is_active: &mut dyn FnMut(Tid)) -> Result<(), String> {
+        (0..self.machine.harts.len()).for_each(|h| thread_is_active(tid(h)));
+        Ok(())
+    }
+
+    fn is_thread_alive(&mut self, tid: Tid) -> Result<bool, String> {
+        Ok(self.hart(tid).is_some())
+    }
+
+    fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_thread_extra_info(&mut self) -> Option<ThreadExtraInfoOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleRegisterAccess<Tid> for GdbTarget {
+    fn read_register(&mut self, tid: Tid, reg: Reg, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let h = self.select(tid)?;
+        let val = target_xml::read(&self.machine.harts[h], reg).ok_or(TargetError::NonFatal)?;
+        let bytes = val.to_le_bytes();
+        let n = bytes.len().min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn write_register(&mut self, tid: Tid, reg: Reg, val: &[u8]) -> TargetResult<(), Self> {
+        let h = self.select(tid)?;
+        let mut bytes = [0u8; 8];
+        let n = val.len().min(8);
+        bytes[..n].copy_from_slice(&val[..n]);
+        if target_xml::write(&mut self.machine.harts[h], reg, u64::from_le_bytes(bytes)) {
+            Ok(())
+        } else {
+            Err(TargetError::NonFatal)
+        }
+    }
+}
+
+impl TargetDescriptionXmlOverride for GdbTarget {
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            return Err(TargetError::NonFatal);
+        }
+        // `&self` here: the document is built once the session starts (see `Server`).
+        match &self.xml {
+            Some(doc) => Ok(target_xml::window(doc, offset, length, buf)),
+            None => Ok(target_xml::window(
+                &target_xml::build(&self.machine.harts[0]),
+                offset,
+                length,
+                buf,
+            )),
+        }
+    }
+}
+
+/// The host loop's view of the machine: driven directly, or through the gdb server.
+pub enum Host {
+    Plain(Machine),
+    Gdb(Box<Server>),
+}
+
+impl Host {
+    /// A gdb server on `addr` if one is given, else the bare machine.
+    pub fn new(machine: Machine, addr: Option<&str>, wait: bool) -> anyhow::Result<Host> {
+        Ok(match addr {
+            Some(a) => Host::Gdb(Box::new(Server::bind(a, wait, machine)?)),
+            None => Host::Plain(machine),
+        })
+    }
+
+    pub fn machine(&mut self) -> &mut Machine {
+        match self {
+            Host::Plain(m) => m,
+            Host::Gdb(s) => s.machine(),
+        }
+    }
+
+    /// Runs a slice; None when gdb killed the guest.
+    pub fn run(&mut self, budget: u64) -> Option<machine::Stop> {
+        match self {
+            Host::Plain(m) => Some(m.run(budget)),
+            Host::Gdb(s) => match s.run(budget) {
+                Event::Stop(stop) => Some(stop),
+                Event::Kill => None,
+            },
+        }
+    }
+
+    pub fn into_machine(self) -> Machine {
+        match self {
+            Host::Plain(m) => m,
+            Host::Gdb(s) => s.into_machine(),
+        }
+    }
+}

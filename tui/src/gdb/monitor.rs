@@ -1,0 +1,168 @@
+//! `monitor` commands (`qRcmd`): xv6scope's own views, as text in gdb's console.
+//!
+//! - `monitor help`
+//! - `monitor pt [HART]` — the Sv39 page table of the hart that last stopped (or HART): runs
+//!   of like pages, virtual → physical, flags.
+//! - `monitor phys [on|off]` — memory packets use physical addresses (on) or the current
+//!   hart's translation (off, the default, as QEMU).
+//! - `monitor stats` — instructions retired (all harts and each), guest time, MIPS.
+//! - `monitor harts` — pc, mode and state of every hart.
+//!
+//! Unknown commands answer with a hint, never an error, so gdb scripts keep going.
+
+use super::{GdbTarget, memory, threads};
+use gdbstub::outputln;
+use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
+
+/// Lines of `monitor pt` before it summarises the rest.
+const PT_MAX_LINES: usize = 400;
+
+const HELP: &str = "xv6scope monitor commands:
+  monitor help            this text
+  monitor pt [HART]       page table (Sv39) of the hart that stopped last, or of HART
+  monitor phys [on|off]   memory access by physical address (on) or through the hart's MMU (off)
+  monitor stats           instructions retired, guest time, MIPS
+  monitor harts           pc, privilege mode and state of every hart";
+
+impl MonitorCmd for GdbTarget {
+    fn handle_monitor_cmd(&mut self, cmd: &[u8], mut out: ConsoleOutput<'_>) -> Result<(), String> {
+        let text = String::from_utf8_lossy(cmd);
+        let reply = self.monitor(&text);
+        for line in reply.lines() {
+            outputln!(out, "{}", line);
+        }
+        Ok(())
+    }
+}
+
+impl GdbTarget {
+    /// Runs one monitor command and returns its text.
+    pub fn monitor(&mut self, cmd: &str) -> String {
+        let mut words = cmd.split_whitespace();
+        match (words.next(), words.next()) {
+            (None | Some("help"), _) => HELP.to_string(),
+            (Some("pt"), hart) => {
+                let h = match hart.map(str::parse::<usize>) {
+                    None => self.stopped,
+                    Some(Ok(h)) if h < self.machine.harts.len() => h,
+                    _ => {
+                        return format!(
+                            "no such hart: {} (harts 0..{})",
+                            hart.unwrap_or(""),
+                            self.machine.harts.len()
+                        );
+                    }
+                };
+                let satp = self.machine.harts[h].csr_read(0x180).unwrap_or(0);
+                format!(
+                    "hart {h}: {}",
+                    memory::dump(&self.machine, satp, PT_MAX_LINES)
+                )
+            }
+            (Some("phys"), arg) => {
+                match arg {
+                    Some("on") => self.phys = true,
+                    Some("off") => self.phys = false,
+                    None => {}
+                    Some(other) => {
+                        return format!("monitor phys: expected on or off, not {other:?}");
+                    }
+                }
+                if self.phys {
+                    "memory access: physical addresses".into()
+                } else {
+                    "memory access: virtual, through the current hart's translation".into()
+                }
+            }
+            (Some("stats"), _) => self.stats(),
+            (Some("harts"), _) => (0..self.machine.harts.len())
+                .map(|h| {
+                    format!(
+                        "{} pc {:#x}",
+                        threads::describe(self, h),
+                        self.machine.harts[h].pc
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            (Some(other), _) => format!("unknown monitor command {other:?}; try `monitor help`"),
+        }
+    }
+
+    fn stats(&self) -> String {
+        let m = &self.machine;
+        let instret = m.instret();
+        let host = self.started.elapsed().as_secs_f64();
+        let guest = m.mtime() as f64 / machine::board::TIMEBASE_HZ as f64;
+        let mut s = format!(
+            "instructions retired: {instret}\ncycles: {}\nguest time: {guest:.3} s\nhost time since start: {host:.3} s\nMIPS since start: {:.1}\n",
+            m.cycle(),
+            instret as f64 / host.max(1e-9) / 1e6
+        );
+        for (h, hart) in m.harts.iter().enumerate() {
+            s.push_str(&format!(
+                "hart {h}: {} instructions retired\n",
+                hart.instret()
+            ));
+        }
+        if let Some((at, base)) = self.attached {
+            s.push_str(&format!(
+                "since gdb attached: {} instructions in {:.3} s\n",
+                instret - base,
+                at.elapsed().as_secs_f64()
+            ));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use machine::{Config, Image, Machine};
+
+    fn target() -> GdbTarget {
+        let m = Machine::new(
+            Config {
+                harts: 2,
+                ram_mib: 1,
+                ..Config::default()
+            },
+            Image::Raw(&[0x13, 0, 0, 0]),
+            None,
+        )
+        .expect("machine");
+        GdbTarget::new(m)
+    }
+
+    #[test]
+    fn phys_toggles_and_rejects_nonsense() {
+        let mut t = target();
+        assert!(!t.phys);
+        assert!(t.monitor("phys on").contains("physical"));
+        assert!(t.phys);
+        assert!(t.monitor("phys maybe").contains("expected on or off"));
+        assert!(t.phys);
+        assert!(t.monitor("phys off").contains("virtual"));
+        assert!(!t.phys);
+    }
+
+    #[test]
+    fn help_stats_pt_and_unknown() {
+        let mut t = target();
+        assert!(t.monitor("help").contains("monitor pt"));
+        assert!(t.monitor("").contains("monitor stats"));
+        let stats = t.monitor("stats");
+        assert!(stats.contains("instructions retired: 0"), "{stats}");
+        assert!(stats.contains("hart 1: 0 instructions retired"), "{stats}");
+        assert!(
+            t.monitor("pt")
+                .contains("hart 0: satp 0x0: translation is off")
+        );
+        assert!(t.monitor("pt 1").starts_with("hart 1:"));
+        assert!(t.monitor("pt 7").contains("no such hart"));
+        assert!(t.monitor("frobnicate").contains("unknown monitor command"));
+        let harts = t.monitor("harts");
+        assert!(harts.contains("hart 1, M-mode pc 0x80000000"), "{harts}");
+    }
+}

@@ -1,0 +1,512 @@
+//! The TCP side of the gdb server: one listener, at most one attached client, and the run
+//! loop that executes what gdb asked for.
+//!
+//! [`Server::run`] is called by the host's run loop in place of `Machine::run`. Each call
+//! accepts a waiting client, feeds the bytes that arrived to gdbstub's state machine, and
+//! then — if gdb has resumed the guest — runs one slice (or steps one instruction) and
+//! reports a stop if one happened. While gdb holds the guest the call waits up to a few
+//! milliseconds for the next packet instead of spinning.
+//!
+//! Sessions end four ways, and each leaves the guest as it was, its breakpoints removed:
+//! `detach` (the guest runs on, as under QEMU), `kill` (xv6scope exits, as QEMU does), the
+//! client closing the connection (mid-packet or mid-run alike: the guest runs on), and a
+//! protocol error (a malformed packet: a message on stderr, the client is dropped). The
+//! listener stays open throughout, so gdb can attach again. A second client while one is
+//! attached gets an error reply naming the attached client, and is closed.
+
+use super::{GdbTarget, Resume, breakpoints, tid};
+use anyhow::{Context, Result};
+use gdbstub::common::Signal;
+use gdbstub::conn::Connection;
+use gdbstub::stub::state_machine::GdbStubStateMachine;
+use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+use machine::{Machine, Stop};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+/// How long a halted session waits for the next packet before giving the host loop a turn
+/// (console output, host input).
+const IDLE_WAIT: Duration = Duration::from_millis(20);
+/// A client that does not take our bytes for this long is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Instructions per call while watchpoints (or a hart running alone) force one-at-a-time
+/// execution.
+const SLOW_STEPS: u64 = 200_000;
+
+/// What a call to [`Server::run`] ended with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The machine stopped (or paused) as `Machine::run` reports it.
+    Stop(Stop),
+    /// gdb sent `kill`: the host should exit, as QEMU does.
+    Kill,
+}
+
+/// The client connection as gdbstub writes to it: responses are gathered and sent on
+/// `flush`, in blocking mode with a timeout so a stuck client cannot hang the guest forever.
+struct Conn {
+    stream: TcpStream,
+    out: Vec<u8>,
+}
+
+impl Connection for Conn {
+    type Error = io::Error;
+
+    fn write(&mut self, byte: u8) -> io::Result<()> {
+        self.out.push(byte);
+        Ok(())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.set_nonblocking(false)?;
+        Write::write_all(&mut self.stream, &self.out)?;
+        self.out.clear();
+        Write::flush(&mut self.stream)
+    }
+
+    fn on_session_start(&mut self) -> io::Result<()> {
+        self.stream.set_nodelay(true)?;
+        self.stream.set_write_timeout(Some(WRITE_TIMEOUT))
+    }
+}
+
+type Stub = GdbStubStateMachine<'static, GdbTarget, Conn>;
+
+struct Session {
+    /// Always Some between calls; taken while a transition consumes it.
+    stub: Option<Stub>,
+    /// A second handle on the socket, for reading.
+    reader: TcpStream,
+    peer: SocketAddr,
+}
+
+/// Why a session ended.
+enum End {
+    Detached,
+    Killed,
+    Closed,
+    Exited,
+    Error(String),
+}
+
+pub struct Server {
+    listener: TcpListener,
+    local: SocketAddr,
+    target: GdbTarget,
+    session: Option<Session>,
+    /// `--gdb-wait` and no client has attached yet: the guest does not run.
+    hold: bool,
+}
+
+/// Parses a gdb address as users write it: `:26000` and `26000` mean 127.0.0.1:26000;
+/// QEMU's `tcp::26000` is accepted too; anything else is a host:port.
+pub fn parse_addr(text: &str) -> Result<SocketAddr> {
+    let t = text.strip_prefix("tcp:").unwrap_or(text);
+    let full = if t.starts_with(':') {
+        format!("127.0.0.1{t}")
+    } else if t.chars().all(|c| c.is_ascii_digit()) {
+        format!("127.0.0.1:{t}")
+    } else {
+        t.to_string()
+    };
+    full.to_socket_addrs()
+        .with_context(|| format!("bad gdb address {text:?} (expected HOST:PORT or :PORT)"))?
+        .next()
+        .with_context(|| format!("gdb address {text:?} resolves to nothing"))
+}
+
+impl Server {
+    /// Listens on `addr`; with `wait`, holds the guest at its first instruction until a
+    /// client attaches (QEMU's `-S`).
+    pub fn bind(addr: &str, wait: bool, machine: Machine) -> Result<Server> {
+        let sock = parse_addr(addr)?;
+        let listener =
+            TcpListener::bind(sock).with_context(|| format!("cannot listen for gdb on {sock}"))?;
+        listener.set_nonblocking(true)?;
+        let local = listener.local_addr()?;
+        let held = if wait {
+            "; the guest waits for gdb to attach"
+        } else {
+            ""
+        };
+        eprintln!(
+            "xv6scope: gdb server on {local} (gdb-multiarch KERNEL -ex 'target remote {local}'){held}"
+        );
+        Ok(Server {
+            listener,
+            local,
+            target: GdbTarget::new(machine),
+            session: None,
+            hold: wait,
+        })
+    }
+
+    pub fn machine(&mut self) -> &mut Machine {
+        &mut self.target.machine
+    }
+
+    pub fn into_machine(self) -> Machine {
+        self.target.machine
+    }
+
+    /// Serves gdb and runs the machine for at most about `budget` cycles.
+    pub fn run(&mut self, budget: u64) -> Event {
+        self.accept();
+        if self.session.is_none() {
+            if self.hold {
+                std::thread::sleep(IDLE_WAIT);
+                return Event::Stop(Stop::Budget);
+            }
+            return Event::Stop(self.target.machine.run(budget));
+        }
+        match self.serve(budget) {
+            Ok(event) => event,
+            Err(end) => self.end_session(end),
+        }
+    }
+
+    /// Takes a new client, or turns away a second one.
+    fn accept(&mut self) {
+        loop {
+            let (stream, peer) = match self.listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    eprintln!("xv6scope: gdb: accept failed: {e}");
+                    return;
+                }
+            };
+            if let Some(s) = &self.session {
+                let msg = format!(
+                    "xv6scope: another gdb ({}) is attached; detach it first",
+                    s.peer
+                );
+                eprintln!("xv6scope: gdb: refused {peer}: {} is attached", s.peer);
+                refuse(stream, &msg);
+                continue;
+            }
+            match self.start_session(stream, peer) {
+                Ok(()) => eprintln!("xv6scope: gdb attached from {peer}"),
+                Err(e) => eprintln!("xv6scope: gdb: cannot start a session with {peer}: {e}"),
+            }
+        }
+    }
+
+    fn start_session(&mut self, stream: TcpStream, peer: SocketAddr) -> Result<()> {
+        stream.set_nonblocking(false)?;
+        let reader = stream.try_clone()?;
+        let conn = Conn {
+            stream,
+            out: Vec::new(),
+        };
+        let t = &mut self.target;
+        t.resume = Resume::Continue;
+        t.stopped = 0;
+        t.phys = false;
+        t.xml = Some(super::target_xml::build(&t.machine.harts[0]));
+        t.attached = Some((Instant::now(), t.machine.instret()));
+        let stub = GdbStub::new(conn)
+            .run_state_machine(t)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.session = Some(Session {
+            stub: Some(stub),
+            reader,
+            peer,
+        });
+        self.hold = false;
+        Ok(())
+    }
+
+    /// One turn of an attached session.
+    fn serve(&mut self, budget: u64) -> Result<Event, End> {
+        let halted = matches!(self.stub_ref(), Some(GdbStubStateMachine::Idle(_)));
+        let bytes = self.read_client(halted.then_some(IDLE_WAIT))?;
+        for b in bytes {
+            self.feed(b)?;
+        }
+        let t = &mut self.target;
+        let Some(GdbStubStateMachine::Running(_)) =
+            self.session.as_ref().and_then(|s| s.stub.as_ref())
+        else {
+            return Ok(Event::Stop(Stop::Budget));
+        };
+        let (stop, reason) = match t.resume {
+            Resume::Step(h) => {
+                let stop = t.machine.step_hart(h);
+                t.stopped = h;
+                (
+                    stop,
+                    Some(MultiThreadStopReason::SignalWithThread {
+                        tid: tid(h),
+                        signal: Signal::SIGTRAP,
+                    }),
+                )
+            }
+            Resume::Continue if t.watches.is_empty() => {
+                let stop = t.machine.run(budget);
+                t.first = false;
+                let reason = match stop {
+                    Stop::Breakpoint { hart } => {
+                        t.stopped = hart;
+                        let pc = t.machine.harts[hart].pc;
+                        Some(if t.hw.contains(&pc) && !t.sw.contains(&pc) {
+                            MultiThreadStopReason::HwBreak(tid(hart))
+                        } else {
+                            MultiThreadStopReason::SwBreak(tid(hart))
+                        })
+                    }
+                    _ => None,
+                };
+                (stop, reason)
+            }
+            Resume::Continue => slow_run(t, None),
+            Resume::Solo(h) => slow_run(t, Some(h)),
+        };
+        let reason = match stop {
+            Stop::PowerOff { code } => Some(MultiThreadStopReason::Exited(code.min(255) as u8)),
+            Stop::Htif { value } => Some(MultiThreadStopReason::Exited(if value == 1 {
+                0
+            } else {
+                (value >> 1).clamp(1, 255) as u8
+            })),
+            Stop::Reset => Some(MultiThreadStopReason::Exited(0)),
+            _ => reason,
+        };
+        if let Some(reason) = reason {
+            self.report(reason)?;
+        }
+        Ok(Event::Stop(stop))
+    }
+
+    fn stub_ref(&self) -> Option<&Stub> {
+        self.session.as_ref().and_then(|s| s.stub.as_ref())
+    }
+
+    /// Reads what the client sent: waits up to `wait` for the first byte, or not at all.
+    fn read_client(&mut self, wait: Option<Duration>) -> Result<Vec<u8>, End> {
+        let Some(s) = self.session.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let r = &mut s.reader;
+        let setup = match wait {
+            Some(d) => r
+                .set_nonblocking(false)
+                .and_then(|_| r.set_read_timeout(Some(d))),
+            None => r.set_nonblocking(true),
+        };
+        setup.map_err(|e| End::Error(format!("socket: {e}")))?;
+        let mut buf = [0u8; 4096];
+        let got = r.read(&mut buf);
+        // Writes go through the same socket: give them blocking mode back.
+        let _ = r.set_nonblocking(false);
+        match got {
+            Ok(0) => Err(End::Closed),
+            Ok(n) => Ok(buf[..n].to_vec()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(Vec::new())
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                Err(End::Closed)
+            }
+            Err(e) => Err(End::Error(format!("read: {e}"))),
+        }
+    }
+
+    /// Feeds one byte to the protocol state machine and settles the state it leads to.
+    fn feed(&mut self, byte: u8) -> Result<(), End> {
+        let Some(session) = self.session.as_mut() else {
+            return Ok(());
+        };
+        let Some(stub) = session.stub.take() else {
+            return Err(End::Error("lost protocol state".into()));
+        };
+        let t = &mut self.target;
+        let next = match stub {
+            GdbStubStateMachine::Idle(s) => s.incoming_data(t, byte),
+            GdbStubStateMachine::Running(s) => s.incoming_data(t, byte),
+            // Settled below right after it appears; nothing else can be pending here.
+            other => Ok(other),
+        };
+        let next = next.map_err(|e| End::Error(format!("protocol error: {e}")))?;
+        self.settle(next)
+    }
+
+    /// Answers an interrupt at once, and turns a disconnect into the end of the session.
+    fn settle(&mut self, stub: Stub) -> Result<(), End> {
+        let t = &mut self.target;
+        let stub = match stub {
+            GdbStubStateMachine::CtrlCInterrupt(s) => {
+                let reason = MultiThreadStopReason::SignalWithThread {
+                    tid: tid(t.stopped),
+                    signal: Signal::SIGINT,
+                };
+                s.interrupt_handled(t, Some(reason))
+                    .map_err(|e| End::Error(format!("protocol error: {e}")))?
+            }
+            GdbStubStateMachine::Disconnected(s) => {
+                return Err(match s.get_reason() {
+                    DisconnectReason::Kill => End::Killed,
+                    DisconnectReason::Disconnect => End::Detached,
+                    DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => {
+                        End::Exited
+                    }
+                });
+            }
+            other => other,
+        };
+        if let Some(session) = self.session.as_mut() {
+            session.stub = Some(stub);
+        }
+        Ok(())
+    }
+
+    /// Reports a stop to gdb (the session must be running).
+    fn report(&mut self, reason: MultiThreadStopReason<u64>) -> Result<(), End> {
+        let Some(session) = self.session.as_mut() else {
+            return Ok(());
+        };
+        let Some(stub) = session.stub.take() else {
+            return Err(End::Error("lost protocol state".into()));
+        };
+        let next = match stub {
+            GdbStubStateMachine::Running(s) => s
+                .report_stop(&mut self.target, reason)
+                .map_err(|e| End::Error(format!("protocol error: {e}")))?,
+            other => other,
+        };
+        self.settle(next)
+    }
+
+    /// Closes the session: the guest keeps its state, the session's breakpoints go.
+    fn end_session(&mut self, end: End) -> Event {
+        let peer = self
+            .session
+            .take()
+            .map(|s| s.peer.to_string())
+            .unwrap_or_default();
+        self.target.drop_breakpoints();
+        self.target.attached = None;
+        self.target.phys = false;
+        match end {
+            End::Detached => eprintln!("xv6scope: gdb {peer} detached; the guest runs on"),
+            End::Closed => {
+                eprintln!("xv6scope: gdb {peer} closed the connection; the guest runs on")
+            }
+            End::Exited => eprintln!("xv6scope: gdb {peer}: the guest exited"),
+            End::Error(e) => eprintln!(
+                "xv6scope: gdb {peer}: {e}; client dropped, the guest runs on, still listening on {}",
+                self.local
+            ),
+            End::Killed => {
+                eprintln!("xv6scope: gdb {peer} killed the guest");
+                return Event::Kill;
+            }
+        }
+        Event::Stop(Stop::Budget)
+    }
+}
+
+/// Runs the machine one instruction at a time — all harts in their round-robin order, or
+/// hart `solo` alone — checking breakpoints, and each load/store/AMO against the
+/// watchpoints before it executes (see `breakpoints`).
+fn slow_run(t: &mut GdbTarget, solo: Option<usize>) -> (Stop, Option<MultiThreadStopReason<u64>>) {
+    for _ in 0..SLOW_STEPS {
+        let next = match solo {
+            Some(h) => Some(h),
+            None => t.machine.scheduled_hart(),
+        };
+        let Some(h) = next else {
+            return (Stop::Idle, None);
+        };
+        let pc = t.machine.harts[h].pc;
+        if !t.first && t.machine.breakpoints().contains(&pc) {
+            t.stopped = h;
+            let reason = if t.hw.contains(&pc) && !t.sw.contains(&pc) {
+                MultiThreadStopReason::HwBreak(tid(h))
+            } else {
+                MultiThreadStopReason::SwBreak(tid(h))
+            };
+            return (Stop::Breakpoint { hart: h }, Some(reason));
+        }
+        t.first = false;
+        if let Some(acc) = breakpoints::next_access(&t.machine, h) {
+            if let Some((kind, addr)) = breakpoints::triggered(&t.watches, acc) {
+                t.stopped = h;
+                return (
+                    Stop::Budget,
+                    Some(MultiThreadStopReason::Watch {
+                        tid: tid(h),
+                        kind,
+                        addr,
+                    }),
+                );
+            }
+        }
+        let stop = match solo {
+            Some(h) => t.machine.step_hart(h),
+            None => t.machine.run(1),
+        };
+        match stop {
+            Stop::Budget => {}
+            other => return (other, None),
+        }
+    }
+    (Stop::Budget, None)
+}
+
+/// Tells a second client why it cannot attach: an error reply to its first packet.
+fn refuse(mut stream: TcpStream, msg: &str) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 1024];
+    let _ = stream.read(&mut buf);
+    let body = format!("E.{msg}");
+    let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+    let _ = Write::write_all(&mut stream, format!("+${body}#{sum:02x}").as_bytes());
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_as_users_write_them() {
+        assert_eq!(
+            parse_addr(":26000").ok(),
+            Some("127.0.0.1:26000".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_addr("26001").ok(),
+            Some("127.0.0.1:26001".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_addr("tcp::1234").ok(),
+            Some("127.0.0.1:1234".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_addr("0.0.0.0:9").ok(),
+            Some("0.0.0.0:9".parse().expect("addr"))
+        );
+        assert!(parse_addr("nonsense").is_err());
+    }
+}

@@ -9,6 +9,8 @@
 //!   that must fault;
 //! - sfence.vma: after a PTE changes, a fence (global, or for one address) makes the new
 //!   mapping visible;
+//! - an instruction that straddles into an unmapped page faults with stval = that page;
+//! - satp ignores writes with an unsupported MODE;
 //! - mstatus.MPRV with MPP = S makes M-mode loads and stores translate like S-mode.
 //! Page faults are delegated to S through medeleg; the checks run in S-mode.
 #![no_std]
@@ -20,7 +22,7 @@ use isa::csr::*;
 use isa::lower::{Mode, call_in};
 use isa::trap::{Trap, expect_s_trap, expect_s_trap_ret_ra};
 use isa::vm::{self, A, D, R, Sv39, U, W, X, alloc_page, pte, read_pte, write_pte};
-use isa::{check_eq, csrc, csrs, csrw};
+use isa::{check_eq, csrc, csrr, csrs, csrw};
 
 isa::entry!(main);
 
@@ -35,6 +37,8 @@ const UPAGE: u64 = B + 0x5000;
 const PTR_AT_L0: u64 = B + 0x6000;
 const SWAP: u64 = B + 0x7000;
 const RWX: u64 = B + 0x8000;
+/// An executable page followed by an unmapped one.
+const STRADDLE: u64 = B + 0x9000;
 /// Megapages in the sixth gigabyte (VPN[2] = 5).
 const MEGA: u64 = 0x1_4000_0000;
 const MEGA_ALIAS: u64 = 0x1_4020_0000;
@@ -96,11 +100,28 @@ fn main() {
     write_pte(p, pte(p2, 0)); // V only: a pointer where a leaf must be
     SWAP_PTE.store(s.map(SWAP, p1, 0, R | W | A | D) as u64, Relaxed);
     s.map(RWX, code, 0, R | W | X | A | D);
+    // Last 4 bytes of an X page: c.nop, then the first half of a 32-bit addi; the second
+    // half would be on the next page, which is unmapped.
+    let code2 = alloc_page();
+    // SAFETY: code2 is a fresh pool page.
+    unsafe {
+        ((code2 + 0xffc) as *mut u16).write_volatile(0x0001);
+        ((code2 + 0xffe) as *mut u16).write_volatile(0x0513);
+        asm!("fence.i");
+    }
+    s.map(STRADDLE, code2, 0, X | A);
     s.map(MEGA, MEGA_PA, 1, R | W | A | D);
     s.map(MEGA_ALIAS, MEGA_PA, 1, R | A);
     s.map(MEGA_MISALIGNED, MEGA_PA + 0x1000, 1, R | W | A | D);
     s.map(GIGA, 0x8000_0000, 2, R | W | A | D);
     s.map(GIGA_MISALIGNED, 0x8020_0000, 2, R | W | A | D);
+
+    // satp is WARL: a write with an unsupported MODE (here a reserved one) has no effect.
+    csrw!(satp, s.satp());
+    csrw!(satp, (5 << 60) | 0x1234);
+    check_eq!(csrr!(satp), s.satp());
+    csrw!(satp, 0);
+    check_eq!(csrr!(satp), 0);
 
     csrw!(
         medeleg,
@@ -209,6 +230,11 @@ extern "C" fn s_checks(_: u64) -> u64 {
         CAUSE_STORE_PAGE,
         NONCANONICAL + 8,
     );
+    // An instruction whose second half lies on an unmapped page: the fault is at the
+    // instruction (sepc) and stval names the first byte that could not be fetched.
+    let t = fetch_fault(STRADDLE + 0xffc);
+    check_eq!(t.epc, STRADDLE + 0xffe);
+    fault(t, CAUSE_FETCH_PAGE, STRADDLE + 0x1000);
     // A misaligned load within a page still translates (QEMU performs it).
     check_eq!(
         load(RW + 0x14),

@@ -9,10 +9,11 @@
 //!   that must fault;
 //! - sfence.vma: after a PTE changes, a fence (global, or for one address) makes the new
 //!   mapping visible;
+//! - a leaf that points at a physical address with nothing behind it gives access faults;
 //! - an instruction that straddles into an unmapped page faults with stval = that page;
 //! - satp ignores writes with an unsupported MODE;
 //! - mstatus.MPRV with MPP = S makes M-mode loads and stores translate like S-mode.
-//! Page faults are delegated to S through medeleg; the checks run in S-mode.
+//! Page and access faults are delegated to S through medeleg; the checks run in S-mode.
 #![no_std]
 #![no_main]
 
@@ -39,6 +40,8 @@ const SWAP: u64 = B + 0x7000;
 const RWX: u64 = B + 0x8000;
 /// An executable page followed by an unmapped one.
 const STRADDLE: u64 = B + 0x9000;
+/// A valid leaf whose physical page does not exist (past the end of RAM).
+const TO_HOLE: u64 = B + 0xb000;
 /// Megapages in the sixth gigabyte (VPN[2] = 5).
 const MEGA: u64 = 0x1_4000_0000;
 const MEGA_ALIAS: u64 = 0x1_4020_0000;
@@ -110,6 +113,7 @@ fn main() {
         asm!("fence.i");
     }
     s.map(STRADDLE, code2, 0, X | A);
+    s.map(TO_HOLE, 0x8800_0000, 0, R | W | X | A | D);
     s.map(MEGA, MEGA_PA, 1, R | W | A | D);
     s.map(MEGA_ALIAS, MEGA_PA, 1, R | A);
     s.map(MEGA_MISALIGNED, MEGA_PA + 0x1000, 1, R | W | A | D);
@@ -125,7 +129,12 @@ fn main() {
 
     csrw!(
         medeleg,
-        (1 << CAUSE_FETCH_PAGE) | (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE)
+        (1 << CAUSE_FETCH_PAGE)
+            | (1 << CAUSE_LOAD_PAGE)
+            | (1 << CAUSE_STORE_PAGE)
+            | (1 << CAUSE_FETCH_ACCESS)
+            | (1 << CAUSE_LOAD_ACCESS)
+            | (1 << CAUSE_STORE_ACCESS)
     );
     vm::with_satp(s.satp(), || {
         check_eq!(call_in(Mode::Supervisor, s_checks, 0), 1);
@@ -235,6 +244,11 @@ extern "C" fn s_checks(_: u64) -> u64 {
     let t = fetch_fault(STRADDLE + 0xffc);
     check_eq!(t.epc, STRADDLE + 0xffe);
     fault(t, CAUSE_FETCH_PAGE, STRADDLE + 0x1000);
+    // Translation succeeds but nothing answers at the physical address: access faults
+    // (1/5/7), not page faults, with stval = the virtual address.
+    fault(load_fault(TO_HOLE + 8), CAUSE_LOAD_ACCESS, TO_HOLE + 8);
+    fault(store_fault(TO_HOLE + 16), CAUSE_STORE_ACCESS, TO_HOLE + 16);
+    fault(fetch_fault(TO_HOLE), CAUSE_FETCH_ACCESS, TO_HOLE);
     // A misaligned load within a page still translates (QEMU performs it).
     check_eq!(
         load(RW + 0x14),

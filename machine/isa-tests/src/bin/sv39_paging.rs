@@ -9,6 +9,7 @@
 //!   that must fault;
 //! - sfence.vma: after a PTE changes, a fence (global, or for one address) makes the new
 //!   mapping visible;
+//! - the highest pages below and above the hole in the middle of the Sv39 space translate;
 //! - a leaf that points at a physical address with nothing behind it gives access faults;
 //! - an instruction that straddles into an unmapped page faults with stval = that page;
 //! - satp ignores writes with an unsupported MODE;
@@ -40,6 +41,9 @@ const SWAP: u64 = B + 0x7000;
 const RWX: u64 = B + 0x8000;
 /// An executable page followed by an unmapped one.
 const STRADDLE: u64 = B + 0x9000;
+/// The top page of the lower half (xv6's trampoline) and the top page of the upper half.
+const TOP_LOW: u64 = abi::memlayout::TRAMPOLINE;
+const TOP_HIGH: u64 = 0xffff_ffff_ffff_f000;
 /// A valid leaf whose physical page does not exist (past the end of RAM).
 const TO_HOLE: u64 = B + 0xb000;
 /// Megapages in the sixth gigabyte (VPN[2] = 5).
@@ -114,6 +118,8 @@ fn main() {
     }
     s.map(STRADDLE, code2, 0, X | A);
     s.map(TO_HOLE, 0x8800_0000, 0, R | W | X | A | D);
+    s.map(TOP_LOW, p1, 0, R | A);
+    s.map(TOP_HIGH, p2, 0, R | A);
     s.map(MEGA, MEGA_PA, 1, R | W | A | D);
     s.map(MEGA_ALIAS, MEGA_PA, 1, R | A);
     s.map(MEGA_MISALIGNED, MEGA_PA + 0x1000, 1, R | W | A | D);
@@ -244,6 +250,10 @@ extern "C" fn s_checks(_: u64) -> u64 {
     let t = fetch_fault(STRADDLE + 0xffc);
     check_eq!(t.epc, STRADDLE + 0xffe);
     fault(t, CAUSE_FETCH_PAGE, STRADDLE + 0x1000);
+    // The ends of the address space: bit 38 clear (VPN[2] = 255) and set (VPN[2] = 511,
+    // bits 63..39 all ones).
+    check_eq!(load(TOP_LOW + 0xff0), word(SEED1, 510));
+    check_eq!(load(TOP_HIGH + 0xff8), word(SEED2, 511));
     // Translation succeeds but nothing answers at the physical address: access faults
     // (1/5/7), not page faults, with stval = the virtual address.
     fault(load_fault(TO_HOLE + 8), CAUSE_LOAD_ACCESS, TO_HOLE + 8);

@@ -15,6 +15,8 @@
 //!   the trap that ended the run (normally the `ecall` that returns to M).
 //! - [`vm`]: an Sv39 page-table builder for tests that turn on paging.
 //! - [`clint`]: `mtime`, `mtimecmp` and `msip` of the CLINT.
+//! - macros: `check!`/`check_eq!` (fail with the line number), `rr!`/`ri!` (run one
+//!   register-register or register-immediate instruction on values).
 //!
 //! Invariants: one hart runs tests, so the globals here are plain atomics read and written by
 //! that hart (and by its own trap handlers, which never run concurrently with themselves). Only

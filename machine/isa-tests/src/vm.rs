@@ -77,22 +77,21 @@ impl Sv39 {
         crate::csr::satp_sv39(self.root)
     }
 
-    /// Maps `va` to `pa` with a leaf at `level` carrying `flags`; returns the PTE's address.
-    pub fn map(&mut self, va: u64, pa: u64, level: u32, flags: u64) -> *mut u64 {
+    /// Maps `va` to `pa` with a leaf at `level` carrying `flags`; returns the PTE.
+    pub fn map(&mut self, va: u64, pa: u64, level: u32, flags: u64) -> Pte {
         let p = self.slot(va, level);
-        // SAFETY: p points into a pool page owned by this table.
-        unsafe { core::ptr::write_volatile(p, pte(pa, flags)) };
+        p.set(pte(pa, flags));
         p
     }
 
-    /// Address of the PTE slot for `va` at `level`, creating tables above it as needed.
-    pub fn slot(&mut self, va: u64, level: u32) -> *mut u64 {
+    /// The PTE slot for `va` at `level`, creating tables above it as needed.
+    pub fn slot(&mut self, va: u64, level: u32) -> Pte {
         let mut table = self.root;
         let mut l = 2;
         loop {
             let p = (table + 8 * vpn(va, l) as u64) as *mut u64;
             if l == level {
-                return p;
+                return Pte(p);
             }
             // SAFETY: p points into a pool page owned by this table.
             let e = unsafe { core::ptr::read_volatile(p) };
@@ -132,16 +131,37 @@ pub fn with_satp<T>(satp: u64, f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// Reads a PTE (as the hardware may have updated it).
-pub fn read_pte(p: *mut u64) -> u64 {
-    // SAFETY: PTE pointers come from Sv39::map/slot.
-    unsafe { core::ptr::read_volatile(p) }
-}
+/// One page-table entry in memory, as handed out by [`Sv39`]: the hardware may update it
+/// (A/D bits) and tests may rewrite it (then `sfence.vma`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pte(*mut u64);
 
-/// Overwrites a PTE; the caller issues `sfence.vma` before relying on the change.
-pub fn write_pte(p: *mut u64, v: u64) {
-    // SAFETY: as read_pte.
-    unsafe { core::ptr::write_volatile(p, v) }
+impl Pte {
+    /// The entry's current value.
+    pub fn get(self) -> u64 {
+        // SAFETY: Pte values only come from Sv39 (or from_addr of such an address): an aligned
+        // slot in a pool page that lives for the whole program.
+        unsafe { core::ptr::read_volatile(self.0) }
+    }
+
+    /// Overwrites the entry; the caller issues `sfence.vma` before relying on the change.
+    pub fn set(self, v: u64) {
+        // SAFETY: as get.
+        unsafe { core::ptr::write_volatile(self.0, v) }
+    }
+
+    /// Physical (= identity-mapped virtual) address of the entry.
+    pub fn addr(self) -> u64 {
+        self.0 as u64
+    }
+
+    /// Rebuilds a `Pte` from [`Pte::addr`] (for passing one through an integer).
+    ///
+    /// # Safety
+    /// `a` must be the address of an entry that [`Sv39`] handed out.
+    pub unsafe fn from_addr(a: u64) -> Pte {
+        Pte(a as *mut u64)
+    }
 }
 
 /// `sfence.vma` for all addresses and address spaces.

@@ -9,6 +9,7 @@
 //!   traps it; the spec allows a bounded wait instead);
 //! - the trap-virtualization bits: TSR makes sret illegal in S, TW makes wfi illegal in S,
 //!   TVM makes satp and sfence.vma illegal in S.
+//!
 //! (MPP = 2 is reserved and WARL in the spec, but QEMU 7.2 reads it back, so it is not tested.)
 #![no_std]
 #![no_main]

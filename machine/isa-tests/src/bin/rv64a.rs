@@ -18,7 +18,7 @@ static mut MEM: Mem = Mem([0; 64]);
 
 fn word(i: usize) -> *mut u64 {
     // SAFETY: address computation inside MEM.
-    unsafe { (&raw mut MEM.0[i]) as *mut u64 }
+    unsafe { &raw mut MEM.0[i] }
 }
 
 fn get(i: usize) -> u64 {

@@ -12,7 +12,7 @@ use core::arch::asm;
 use isa::csr::*;
 use isa::lower::{Mode, call_in};
 use isa::trap::expect_s_trap;
-use isa::vm::{self, A, D, R, W, X, alloc_page, pte, read_pte};
+use isa::vm::{self, A, D, R, W, X, alloc_page, pte};
 use isa::{check_eq, csrw};
 
 isa::entry!(main);
@@ -48,39 +48,39 @@ fn main() {
     let ro = s.map(RO, data, 0, R);
     let mega = s.map(MEGA, MEGA_PA, 1, R | W);
     // The root entry for B and the level-1 entry above the 4 KiB leaves are pointers.
-    let root_b = (s.root() + 8 * 4) as *mut u64;
-    let l1 = vm::pte_pa(read_pte(root_b));
-    let l1_b = l1 as *mut u64;
-    let (root_before, l1_before) = (read_pte(root_b), read_pte(l1_b));
+    let root_b = s.slot(B, 2);
+    let l1_b = s.slot(B, 1);
+    let (root_before, l1_before) = (root_b.get(), l1_b.get());
 
     csrw!(medeleg, 1 << CAUSE_STORE_PAGE);
     vm::with_satp(s.satp(), || {
-        check_eq!(read_pte(ld), pte(data, R | W));
+        check_eq!(ld.get(), pte(data, R | W));
         call_in(Mode::Supervisor, access, OP_LOAD | (LD << 2));
-        check_eq!(read_pte(ld), pte(data, R | W | A));
+        check_eq!(ld.get(), pte(data, R | W | A));
         call_in(Mode::Supervisor, access, OP_STORE | (ST << 2));
-        check_eq!(read_pte(st), pte(data, R | W | A | D));
+        check_eq!(st.get(), pte(data, R | W | A | D));
         call_in(Mode::Supervisor, access, OP_LOAD | (LDST << 2));
-        check_eq!(read_pte(ldst), pte(data, R | W | A));
+        check_eq!(ldst.get(), pte(data, R | W | A));
         call_in(Mode::Supervisor, access, OP_STORE | (LDST << 2));
-        check_eq!(read_pte(ldst), pte(data, R | W | A | D));
+        check_eq!(ldst.get(), pte(data, R | W | A | D));
         check_eq!(call_in(Mode::Supervisor, access, OP_CALL | (CODE << 2)), 42);
-        check_eq!(read_pte(cd), pte(code, R | X | A));
+        check_eq!(cd.get(), pte(code, R | X | A));
         call_in(Mode::Supervisor, access, OP_STORE_FAULT | (RO << 2));
-        check_eq!(read_pte(ro), pte(data, R));
+        check_eq!(ro.get(), pte(data, R));
         call_in(Mode::Supervisor, access, OP_LOAD | ((MEGA + 0x1_2000) << 2));
-        check_eq!(read_pte(mega), pte(MEGA_PA, R | W | A));
+        check_eq!(mega.get(), pte(MEGA_PA, R | W | A));
         call_in(
             Mode::Supervisor,
             access,
             OP_STORE | ((MEGA + 0x10_0000) << 2),
         );
-        check_eq!(read_pte(mega), pte(MEGA_PA, R | W | A | D));
+        check_eq!(mega.get(), pte(MEGA_PA, R | W | A | D));
     });
     csrw!(medeleg, 0);
-    check_eq!(read_pte(root_b), root_before);
-    check_eq!(read_pte(l1_b), l1_before);
+    check_eq!(root_b.get(), root_before);
+    check_eq!(l1_b.get(), l1_before);
     check_eq!(root_before & (A | D), 0);
+    check_eq!(l1_before & (A | D), 0);
 }
 
 /// In S: performs the access `arg & 3` at virtual address `arg >> 2`.

@@ -14,6 +14,7 @@
 //! - an instruction that straddles into an unmapped page faults with stval = that page;
 //! - satp ignores writes with an unsupported MODE;
 //! - mstatus.MPRV with MPP = S makes M-mode loads and stores translate like S-mode.
+//!
 //! Page and access faults are delegated to S through medeleg; the checks run in S-mode.
 #![no_std]
 #![no_main]
@@ -23,7 +24,7 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use isa::csr::*;
 use isa::lower::{Mode, call_in};
 use isa::trap::{Trap, expect_s_trap, expect_s_trap_ret_ra};
-use isa::vm::{self, A, D, R, Sv39, U, W, X, alloc_page, pte, read_pte, write_pte};
+use isa::vm::{self, A, D, Pte, R, Sv39, U, W, X, alloc_page, pte};
 use isa::{check_eq, csrc, csrr, csrs, csrw};
 
 isa::entry!(main);
@@ -103,9 +104,8 @@ fn main() {
     s.map(XO, code, 0, X | A);
     s.map(WONLY, p2, 0, W | A | D);
     s.map(UPAGE, p1, 0, U | R | W | A | D);
-    let p = s.slot(PTR_AT_L0, 0);
-    write_pte(p, pte(p2, 0)); // V only: a pointer where a leaf must be
-    SWAP_PTE.store(s.map(SWAP, p1, 0, R | W | A | D) as u64, Relaxed);
+    s.slot(PTR_AT_L0, 0).set(pte(p2, 0)); // V only: a pointer where a leaf must be
+    SWAP_PTE.store(s.map(SWAP, p1, 0, R | W | A | D).addr(), Relaxed);
     s.map(RWX, code, 0, R | W | X | A | D);
     // Last 4 bytes of an X page: c.nop, then the first half of a 32-bit addi; the second
     // half would be on the next page, which is unmapped.
@@ -148,10 +148,7 @@ fn main() {
         check_eq!(call_in(Mode::Supervisor, s_sfence, 0), 1);
     });
     csrw!(medeleg, 0);
-    check_eq!(
-        read_pte(SWAP_PTE.load(Relaxed) as *mut u64),
-        pte(p2, R | W | A | D)
-    );
+    check_eq!(swap_pte().get(), pte(p2, R | W | A | D));
 
     // MPRV: M-mode data accesses translated as S with satp on.
     csrw!(satp, s.satp());
@@ -166,6 +163,11 @@ fn main() {
     check_eq!(v, word(SEED1, 2));
     // SAFETY: p1 is a pool page.
     check_eq!(unsafe { ((p1 + 24) as *const u64).read_volatile() }, 0x5a5a);
+}
+
+fn swap_pte() -> Pte {
+    // SAFETY: SWAP_PTE holds the address of the entry Sv39::map returned for SWAP.
+    unsafe { Pte::from_addr(SWAP_PTE.load(Relaxed)) }
 }
 
 fn load(va: u64) -> u64 {
@@ -296,20 +298,20 @@ extern "C" fn s_superpages(_: u64) -> u64 {
 
 /// sfence.vma after remapping a page, in S-mode (the page tables are mapped RW in RAM).
 extern "C" fn s_sfence(_: u64) -> u64 {
-    let p = SWAP_PTE.load(Relaxed) as *mut u64;
+    let p = swap_pte();
     check_eq!(load(SWAP), word(SEED1, 0));
-    write_pte(p, pte(P2.load(Relaxed), R | W | A | D));
+    p.set(pte(P2.load(Relaxed), R | W | A | D));
     // SAFETY: a fence for one address.
     unsafe { asm!("sfence.vma {a}, x0", a = in(reg) SWAP) };
     check_eq!(load(SWAP), word(SEED2, 0));
-    write_pte(p, pte(P1.load(Relaxed), R | W | A | D));
+    p.set(pte(P1.load(Relaxed), R | W | A | D));
     vm::sfence_all();
     check_eq!(load(SWAP + 8), word(SEED1, 1));
     // Invalidate it: the next access faults.
-    write_pte(p, 0);
+    p.set(0);
     vm::sfence_all();
     fault(load_fault(SWAP), CAUSE_LOAD_PAGE, SWAP);
-    write_pte(p, pte(P2.load(Relaxed), R | W | A | D));
+    p.set(pte(P2.load(Relaxed), R | W | A | D));
     vm::sfence_all();
     check_eq!(load(SWAP), word(SEED2, 0));
     1

@@ -130,10 +130,18 @@ impl Bus {
     }
 
     /// The interrupt levels that hart `hart` sees in `mip` (MSIP, MTIP, MEIP, SEIP) now.
-    /// Devices' lines are first folded into the PLIC's pending bits.
+    ///
+    /// Devices signal the PLIC only when they re-evaluate their line, as QEMU's devices do
+    /// (`qemu_set_irq`), not on every poll: a line that stays high interrupts once per signal.
+    /// MIT xv6 relies on this — it never clears the UART's transmitter-empty condition, and a
+    /// gateway fed the polled level would re-pend the UART forever (see `devices::plic`).
     pub fn irq_lines(&mut self, hart: usize) -> u64 {
-        self.plic.set_level(UART_IRQ, self.uart.irq());
-        self.plic.set_level(VIRTIO_IRQ, self.virtio.irq());
+        if let Some(level) = self.uart.take_irq_update() {
+            self.plic.set_level(UART_IRQ, level);
+        }
+        if let Some(level) = self.virtio.take_irq_update() {
+            self.plic.set_level(VIRTIO_IRQ, level);
+        }
         let mut mip = 0;
         if self.clint.msip(hart) {
             mip |= irq::MSIP;

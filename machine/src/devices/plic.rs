@@ -62,6 +62,8 @@ pub struct Plic {
     enable: Vec<[u32; WORDS]>,
     /// Per context: only priorities above it interrupt.
     threshold: Vec<u32>,
+    /// Successful claims per source since reset (statistics for the host).
+    claims: [u64; NUM_SOURCES as usize],
 }
 
 impl Plic {
@@ -74,6 +76,7 @@ impl Plic {
             claimed: [0; WORDS],
             enable: vec![[0; WORDS]; contexts],
             threshold: vec![0; contexts],
+            claims: [0; NUM_SOURCES as usize],
         }
     }
 
@@ -170,6 +173,7 @@ impl Plic {
                 let (w, bit) = (irq as usize / 32, 1u32 << (irq % 32));
                 self.pending[w] &= !bit;
                 self.claimed[w] |= bit;
+                self.claims[irq as usize] += 1;
                 irq
             }
             None => 0,
@@ -205,6 +209,11 @@ impl Plic {
     /// Priority of source `irq` (for debuggers).
     pub fn priority(&self, irq: u32) -> u32 {
         self.priority.get(irq as usize).copied().unwrap_or(0)
+    }
+
+    /// How many times source `irq` has been claimed (interrupts delivered).
+    pub fn claim_count(&self, irq: u32) -> u64 {
+        self.claims.get(irq as usize).copied().unwrap_or(0)
     }
 
     /// Threshold of `context` (for debuggers).
@@ -278,6 +287,7 @@ mod tests {
         p.write(0x20_1004, UART);
         assert!(p.interrupting(1));
         assert_eq!(p.read(0x20_1004), UART);
+        assert_eq!(p.claim_count(UART), 2);
         p.write(0x20_1004, UART);
         // Not signalled again: no further interrupt, though nobody lowered the line.
         assert!(!p.interrupting(1));

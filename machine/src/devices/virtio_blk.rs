@@ -135,8 +135,12 @@ pub struct VirtioBlk {
     page_shift: u32,
     align: u64,
     pfn: u32,
-    /// Modern: QueueReady.
+    /// Modern: QueueReady, and QueueNum and the three addresses as written; they take effect
+    /// when the driver sets QueueReady (QEMU keeps them in the transport until then).
     ready: bool,
+    staged_num: u32,
+    staged: [u64; 3],
+    /// The queue the device works on.
     queue: Virtqueue,
     /// Why the device needs a reset, once it does.
     broken: Option<String>,
@@ -164,6 +168,8 @@ impl VirtioBlk {
             align: 4096,
             pfn: 0,
             ready: false,
+            staged_num: 0,
+            staged: [0; 3],
             queue: Virtqueue::new(DEFAULT_QUEUE_SIZE),
             broken: None,
             irq_update: None,
@@ -248,7 +254,8 @@ impl VirtioBlk {
             0x044 if q0 && !self.legacy => self.ready as u32,
             0x060 => self.isr,
             0x070 => self.status,
-            0x0b0..=0x0bc if !self.legacy => u32::MAX,
+            // SHMLenLow/High: no shared memory regions (QEMU answers in both versions).
+            0x0b0 | 0x0b4 => u32::MAX,
             0x0fc if !self.legacy => self.generation,
             _ => 0,
         }
@@ -262,29 +269,30 @@ impl VirtioBlk {
         }
         let q0 = self.queue_sel == 0;
         let modern = !self.legacy;
-        let lo = |old: u64| (old & !0xffff_ffff) | val as u64;
-        let hi = |old: u64| (old & 0xffff_ffff) | (val as u64) << 32;
+        // QEMU keeps the selectors as 0 or 1.
+        let sel = (val != 0) as u32;
         match offset {
-            0x014 => self.device_features_sel = val,
-            0x020 => match (self.driver_features_sel, self.legacy) {
-                // Legacy has no FEATURES_OK: the write itself negotiates (QEMU masks what it
-                // does not offer).
-                (0, true) => self.features = val as u64 & self.offered_features(),
-                (sel @ (0 | 1), false) => self.driver_features[sel as usize] = val,
-                _ => {}
-            },
-            0x024 => self.driver_features_sel = val,
+            0x014 => self.device_features_sel = sel,
+            0x020 if self.legacy => {
+                // Legacy has no FEATURES_OK step: the write itself negotiates, masked by what
+                // is offered, and is refused once FEATURES_OK is set (QEMU
+                // `virtio_set_features`).
+                if self.driver_features_sel == 0 && self.status & STATUS_FEATURES_OK == 0 {
+                    self.features = val as u64 & self.offered_features();
+                }
+            }
+            0x020 => self.driver_features[self.driver_features_sel as usize] = val,
+            0x024 => self.driver_features_sel = sel,
             0x028 if self.legacy => {
                 // QEMU keeps the position of the lowest set bit, 0 for a value of 0.
                 self.page_shift = if val == 0 { 0 } else { val.trailing_zeros() };
                 self.place_legacy_rings();
             }
-            0x030 => self.queue_sel = val,
+            0x030 if val < MAX_SIZE as u32 => self.queue_sel = val,
             0x038 if q0 => {
-                if (1..=MAX_SIZE as u32).contains(&val) {
-                    self.queue.num = val as u16;
-                    self.place_legacy_rings();
-                }
+                self.set_num(val);
+                self.staged_num = val;
+                self.place_legacy_rings();
             }
             0x03c if q0 && self.legacy => {
                 self.align = val as u64;
@@ -298,12 +306,15 @@ impl VirtioBlk {
                     self.place_legacy_rings();
                 }
             }
-            0x044 if q0 && modern => self.ready = val & 1 != 0,
-            0x050 => {
-                if val == 0 {
-                    self.process(ram);
+            0x044 if q0 && modern => {
+                self.ready = val != 0;
+                if self.ready {
+                    self.set_num(self.staged_num);
+                    [self.queue.desc, self.queue.avail, self.queue.used] = self.staged;
                 }
             }
+            // The queue index is the low 16 bits.
+            0x050 if val as u16 == 0 => self.process(ram),
             0x064 => {
                 self.isr &= !val;
                 self.signal();
@@ -320,13 +331,23 @@ impl VirtioBlk {
                     self.reset();
                 }
             }
-            0x080 if q0 && modern => self.queue.desc = lo(self.queue.desc),
-            0x084 if q0 && modern => self.queue.desc = hi(self.queue.desc),
-            0x090 if q0 && modern => self.queue.avail = lo(self.queue.avail),
-            0x094 if q0 && modern => self.queue.avail = hi(self.queue.avail),
-            0x0a0 if q0 && modern => self.queue.used = lo(self.queue.used),
-            0x0a4 if q0 && modern => self.queue.used = hi(self.queue.used),
+            0x080..=0x0a4 if q0 && modern && offset & 0xf < 8 && offset & 3 == 0 => {
+                // Desc at 0x80, driver (avail) at 0x90, device (used) at 0xa0; low word first.
+                let area = &mut self.staged[(offset as usize - 0x80) >> 4];
+                *area = if offset & 4 == 0 {
+                    (*area & !0xffff_ffff) | val as u64
+                } else {
+                    (*area & 0xffff_ffff) | (val as u64) << 32
+                };
+            }
             _ => {}
+        }
+    }
+
+    /// QueueNum: sizes outside 1..=1024 are refused, as QEMU's `virtio_queue_set_num` does.
+    fn set_num(&mut self, num: u32) {
+        if (1..=MAX_SIZE as u32).contains(&num) {
+            self.queue.num = num as u16;
         }
     }
 
@@ -346,7 +367,8 @@ impl VirtioBlk {
     }
 
     /// Device reset (§2.1.2 / QEMU `virtio_reset`): status, features, interrupt and queue
-    /// state go back to their initial values; the selectors and page size stay.
+    /// state go back to their initial values; the selectors, page size and the modern queue
+    /// registers as written stay (QEMU keeps them in the transport).
     fn reset(&mut self) {
         self.status = 0;
         self.features = 0;
@@ -378,12 +400,9 @@ impl VirtioBlk {
 
     /// QueueNotify: completes every chain the driver has made available.
     fn process(&mut self, ram: &mut Ram) {
-        let active = if self.legacy {
-            self.pfn != 0
-        } else {
-            self.ready
-        };
-        if !active || self.broken.is_some() {
+        // As QEMU's `virtio_queue_notify`: nothing to do until the driver has placed the
+        // queue (QueuePFN, or QueueReady which installs the addresses).
+        if self.queue.desc == 0 || self.broken.is_some() {
             return;
         }
         let event_idx = self.features & RING_F_EVENT_IDX != 0;

@@ -278,8 +278,10 @@ fn feature_words() {
     assert_ne!(lo & (1 << 24), 0);
     dev.write(0x014, 4, 1, &mut ram);
     assert_eq!(dev.read(0x010, 4), 1, "VERSION_1");
+    // QEMU keeps any non-zero selector as 1.
     dev.write(0x014, 4, 2, &mut ram);
-    assert_eq!(dev.read(0x010, 4), 0);
+    assert_eq!(dev.read(0x010, 4), 1);
+    dev.write(0x014, 4, 0, &mut ram);
     // Accepted features take effect at FEATURES_OK, masked by what is offered.
     dev.write(0x020, 4, 0xffff_ffff, &mut ram);
     dev.write(0x024, 4, 1, &mut ram);
@@ -573,4 +575,83 @@ fn irq_updates_follow_completions_and_acks() {
     assert_eq!(rig.dev.take_irq_update(), None);
     rig.ack();
     assert_eq!(rig.dev.take_irq_update(), Some(false));
+}
+
+#[test]
+fn modern_queue_registers_take_effect_at_queue_ready() {
+    let mut rig = Rig::modern(0);
+    // Moving the rings while the queue is ready changes nothing until QueueReady is written.
+    let elsewhere = RAM_BASE + 0x8_0000;
+    rig.w(0x080, elsewhere as u32);
+    rig.w(0x090, (elsewhere + 0x1000) as u32);
+    rig.w(0x0a0, (elsewhere + 0x2000) as u32);
+    assert_eq!(rig.rw(false, 1, 512), 0);
+    assert_eq!(rig.used_idx(), 1);
+    rig.w(0x044, 1);
+    rig.desc = elsewhere;
+    rig.avail = elsewhere + 0x1000;
+    rig.used = elsewhere + 0x2000;
+    rig.avail_idx = 0;
+    // The queue kept its own progress: the device expects avail slot 1 next.
+    rig.avail_idx = 1;
+    rig.put(rig.avail + 2, &1u16.to_le_bytes());
+    assert_eq!(rig.rw(false, 2, 512), 0);
+    assert_eq!(rig.u16_at(elsewhere + 0x2000 + 2), 2);
+    assert_eq!(rig.get(BUF, 512), disk()[1024..1536]);
+    // A queue size the device cannot have is refused.
+    rig.w(0x038, 2048);
+    rig.w(0x038, 0);
+    assert_eq!(rig.dev.queue.num, NUM);
+    // Selecting queue 1024 or beyond is ignored; queue 1 has no registers.
+    rig.w(0x030, 5000);
+    assert_eq!(rig.r(0x034), 1024);
+    rig.w(0x030, 1);
+    assert_eq!(rig.r(0x034), 0);
+    rig.w(0x044, 0);
+    rig.w(0x030, 0);
+    assert_eq!(rig.r(0x044), 1);
+}
+
+#[test]
+fn notify_uses_the_low_16_bits_and_shm_is_absent() {
+    let mut rig = Rig::modern(0);
+    rig.header(0, 4);
+    rig.desc_at(DESC, 0, HDR, 16, NEXT, 1);
+    rig.desc_at(DESC, 1, BUF, 513, WRITE, 0);
+    rig.put(AVAIL + 4, &0u16.to_le_bytes());
+    rig.put(AVAIL + 2, &1u16.to_le_bytes());
+    rig.w(0x050, 1);
+    assert_eq!(rig.used_idx(), 0, "queue 1 does not exist");
+    rig.w(0x050, 0x1_0000);
+    assert_eq!(rig.used_idx(), 1);
+    assert_eq!(rig.get(BUF, 512), disk()[2048..2560]);
+    assert_eq!(rig.r(0x0b0), u32::MAX);
+    assert_eq!(rig.r(0x0b4), u32::MAX);
+    assert_eq!(rig.r(0x0b8), 0);
+    assert_eq!(Rig::legacy().r(0x0b0), u32::MAX);
+}
+
+#[test]
+fn legacy_queue_align_and_pfn_zero_reset() {
+    let mut rig = Rig::legacy();
+    assert_eq!(rig.rw(false, 0, 512), 0);
+    // A smaller alignment moves the used ring right after the available ring (QEMU does not
+    // count used_event): avail at +128, its ring ends at +128 + 4 + 16 = +148.
+    rig.w(0x03c, 4);
+    rig.used = DESC + 148;
+    rig.put(rig.used + 2, &1u16.to_le_bytes());
+    assert_eq!(rig.rw(false, 1, 512), 0);
+    assert_eq!(rig.u16_at(DESC + 148 + 2), 2);
+    // QueuePFN 0 resets the device.
+    rig.w(0x040, 0);
+    assert_eq!(rig.r(0x070), 0);
+    assert_eq!(rig.r(0x040), 0);
+    rig.rw(false, 2, 512);
+    assert_eq!(rig.u16_at(DESC + 148 + 2), 2);
+    // Legacy features cannot change once FEATURES_OK is set.
+    rig.w(0x070, 1 | 2);
+    rig.w(0x020, 1 << 9);
+    rig.w(0x070, 1 | 2 | 8);
+    rig.w(0x020, 1 << 6);
+    assert_eq!(rig.dev.negotiated_features(), 1 << 9);
 }

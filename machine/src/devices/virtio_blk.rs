@@ -11,7 +11,7 @@
 //!  0x004 Version 2 | 1       0x034 QueueNumMax 1024    0x080 QueueDescLow/High      (v2)
 //!  0x008 DeviceID 2          0x038 QueueNum            0x090 QueueDriverLow/High    (v2)
 //!  0x00c VendorID 'QEMU'     0x03c QueueAlign     (v1) 0x0a0 QueueDeviceLow/High    (v2)
-//!  0x010 DeviceFeatures      0x040 QueuePFN       (v1) 0x0b0 SHMLen/Base: all ones  (v2)
+//!  0x010 DeviceFeatures      0x040 QueuePFN       (v1) 0x0b0 SHMLenLow/High: all ones
 //!  0x014 DeviceFeaturesSel   0x044 QueueReady     (v2) 0x0fc ConfigGeneration      (v2)
 //!  0x020 DriverFeatures      0x050 QueueNotify         0x100 config space
 //!  0x024 DriverFeaturesSel   0x060 InterruptStatus
@@ -26,7 +26,9 @@
 //! (default 4096) after `ring[num]` of the available ring — QEMU does not count the
 //! `used_event` word there, which the legacy spec does; the two differ only when that word
 //! would straddle the boundary. Writing 0 to Status (or, legacy, to QueuePFN) resets the
-//! device. Modern queue addresses are stored as written and used once QueueReady is 1.
+//! device. Modern QueueNum and queue addresses are staged as written and installed when the
+//! driver sets QueueReady, as QEMU's transport does; the selectors keep 0 or 1 (any non-zero
+//! value selects the high word); QueueNotify takes the queue index from its low 16 bits.
 //!
 //! The block device (virtio 1.x §5.2). Features offered are the ones implemented, a subset of
 //! what QEMU offers: SEG_MAX, BLK_SIZE, FLUSH, NOTIFY_ON_EMPTY, INDIRECT_DESC, EVENT_IDX, and
@@ -43,8 +45,10 @@
 //! GET_ID (8, an empty serial number as QEMU gives without `serial=`); others UNSUPP. Status
 //! IOERR when a read's data buffers are not all device-writable or a write's not all
 //! device-readable (QEMU silently moves nothing then; an error here points at the driver bug),
-//! when the data is not a whole number of sectors, when it runs past the end of the disk, or
-//! when a header or data buffer lies outside RAM. Each chain goes to the used ring with
+//! when the data is not a whole number of sectors, when it runs past the end of the disk,
+//! when the device-readable bytes are fewer than the 16 of a header, or when a header or data
+//! buffer lies outside RAM (QEMU gives up on the whole device for the last two; an error
+//! status lets the guest see which request was wrong). Each chain goes to the used ring with
 //! `len` = all its device-writable bytes (QEMU's `in_len`), then InterruptStatus bit 0 is set
 //! if the driver wants notifying, raising the interrupt until InterruptACK clears it.
 //!

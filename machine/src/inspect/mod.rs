@@ -10,6 +10,8 @@
 //! - [`pagetable`]: the Sv39 tree from any root, folded, named, in `vmprint` form, diffed.
 //! - [`dwarf`]: kernel tables (`proc`, `cpus`, `ftable`) read through DWARF, for MIT's C
 //!   kernel and the Rust kernel alike; a field a kernel lacks reads as None.
+//! - [`proc`]: `monitor ps` and `monitor fds PID` on top of [`dwarf`], inode names from
+//!   the disk image.
 //! - [`strace`]: syscall trace from the hart's trap/xRET events, with no kernel help.
 //!
 //! Invariant: nothing here writes guest state, and no guest value can panic the host: every
@@ -17,9 +19,12 @@
 
 pub mod dwarf;
 pub mod pagetable;
+pub mod proc;
 pub mod state;
 pub mod strace;
 pub mod symbols;
+#[cfg(test)]
+mod testboot;
 
 use crate::machine::Machine;
 

@@ -1,0 +1,431 @@
+//! Processes, CPUs and open files of a running xv6, read through DWARF ([`super::dwarf`]):
+//! what `monitor ps` and `monitor fds PID` print.
+//!
+//! Interface: [`Kernel::new`] finds `proc`, `cpus`, `ftable` and `itable` in a kernel ELF's
+//! DWARF once; [`Kernel::procs`], [`Kernel::cpus`] and [`Kernel::files`] read them from any
+//! [`PhysMem`] at a stop; [`render_ps`] and [`render_fds`] give the lines. Inode numbers are
+//! turned into path names with an [`InodeNames`] built from the disk image.
+//!
+//! Every field is optional: a kernel without `trace_mask`, or one whose `struct file` lacks
+//! `major`, leaves that column blank. Field names are tried in C's and in the Rust kernel's
+//! spelling (`type`/`typ`, `ref`/`refcnt`).
+//!
+//! The reads are not atomic with respect to the guest: call them while the machine is
+//! stopped (between `run` calls), which is the only time the debugger's views run.
+
+use super::PhysMem;
+use super::dwarf::{DwarfError, Types, Val};
+use super::symbols::Symbols;
+use std::collections::HashMap;
+
+/// One slot of the process table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcInfo {
+    pub slot: usize,
+    /// Kernel address of the slot (`struct proc *`).
+    pub addr: u64,
+    pub pid: Option<i64>,
+    /// `unused`, `used`, `sleeping`, `runnable`, `running`, `zombie`.
+    pub state: Option<String>,
+    pub name: Option<String>,
+    pub parent: Option<u64>,
+    pub ppid: Option<i64>,
+    pub sz: Option<u64>,
+    pub killed: Option<i64>,
+    pub xstate: Option<i64>,
+    pub chan: Option<u64>,
+    pub kstack: Option<u64>,
+    pub pagetable: Option<u64>,
+    pub trapframe: Option<u64>,
+    pub trace_mask: Option<u64>,
+    /// `ofile[]`: kernel addresses of open `struct file`s (0 for a free descriptor).
+    pub ofile: Vec<u64>,
+}
+
+impl ProcInfo {
+    /// Whether the slot holds a process (state other than unused).
+    pub fn in_use(&self) -> bool {
+        self.state.as_deref().is_some_and(|s| s != "unused")
+    }
+}
+
+/// One CPU: which process it runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CpuInfo {
+    pub id: usize,
+    /// Kernel address of the current `struct proc`, 0 when the CPU runs its scheduler.
+    pub proc: Option<u64>,
+    pub noff: Option<i64>,
+    pub intena: Option<i64>,
+}
+
+/// An open file and, for inodes, the inode's fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileInfo {
+    pub addr: u64,
+    /// `none`, `pipe`, `inode`, `device`.
+    pub kind: Option<String>,
+    pub refcnt: Option<i64>,
+    pub readable: Option<bool>,
+    pub writable: Option<bool>,
+    pub off: Option<u64>,
+    pub major: Option<i64>,
+    pub pipe: Option<u64>,
+    pub inum: Option<u64>,
+    /// Inode type: 1 dir, 2 file, 3 device (`T_DIR`, `T_FILE`, `T_DEVICE`).
+    pub itype: Option<i64>,
+    pub isize: Option<u64>,
+    pub nlink: Option<i64>,
+}
+
+/// The kernel's tables as DWARF describes them.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    pub types: Types,
+}
+
+/// The globals the views read.
+pub const GLOBALS: [&str; 5] = ["proc", "cpus", "ftable", "itable", "ticks"];
+
+fn opt_i(v: Option<Val>) -> Option<i64> {
+    v.and_then(|v| v.int())
+}
+
+fn opt_u(v: Option<Val>) -> Option<u64> {
+    v.and_then(|v| v.uint())
+}
+
+impl Kernel {
+    /// Reads the kernel ELF's DWARF for the tables. Errors when there is no DWARF at all;
+    /// tables that are missing just read as empty.
+    pub fn new(syms: &Symbols) -> Result<Kernel, DwarfError> {
+        Ok(Kernel {
+            types: Types::for_vars(syms, &GLOBALS)?,
+        })
+    }
+
+    /// Whether the process table was found.
+    pub fn has_procs(&self) -> bool {
+        self.types.vars.contains_key("proc")
+    }
+
+    /// Every slot of `proc[]`.
+    pub fn procs(&self, mem: &dyn PhysMem) -> Vec<ProcInfo> {
+        let Some(table) = self.types.var(mem, "proc") else {
+            return Vec::new();
+        };
+        let n = table.len().unwrap_or(0).min(4096);
+        let mut out: Vec<ProcInfo> = (0..n)
+            .filter_map(|i| table.index(i))
+            .enumerate()
+            .map(|(i, p)| read_proc(i, p))
+            .collect();
+        // Parent pids: parents are slots of the same table.
+        let pids: HashMap<u64, i64> = out.iter().filter_map(|p| Some((p.addr, p.pid?))).collect();
+        for p in &mut out {
+            p.ppid = p.parent.and_then(|a| pids.get(&a).copied());
+        }
+        out
+    }
+
+    /// Every slot of `cpus[]`.
+    pub fn cpus(&self, mem: &dyn PhysMem) -> Vec<CpuInfo> {
+        let Some(table) = self.types.var(mem, "cpus") else {
+            return Vec::new();
+        };
+        let n = table.len().unwrap_or(0).min(64);
+        (0..n)
+            .filter_map(|i| table.index(i).map(|c| (i, c)))
+            .map(|(id, c)| CpuInfo {
+                id: id as usize,
+                proc: opt_u(c.field(&["proc"])),
+                noff: opt_i(c.field(&["noff"])),
+                intena: opt_i(c.field(&["intena"])),
+            })
+            .collect()
+    }
+
+    /// The `struct file` at kernel address `addr`, with its inode's fields.
+    pub fn file(&self, mem: &dyn PhysMem, addr: u64) -> Option<FileInfo> {
+        let ftable = self.types.var(mem, "ftable")?;
+        let files = ftable.field(&["file"])?;
+        let f = Val {
+            addr,
+            ..files.index(0)?
+        };
+        let ip = f.field(&["ip"]).and_then(|p| p.deref());
+        Some(FileInfo {
+            addr,
+            kind: f.field(&["type", "typ"]).and_then(|v| v.enum_name()),
+            refcnt: opt_i(f.field(&["ref", "refcnt"])),
+            readable: opt_i(f.field(&["readable"])).map(|v| v != 0),
+            writable: opt_i(f.field(&["writable"])).map(|v| v != 0),
+            off: opt_u(f.field(&["off"])),
+            major: opt_i(f.field(&["major"])),
+            pipe: opt_u(f.field(&["pipe"])).filter(|p| *p != 0),
+            inum: opt_u(ip.and_then(|i| i.field(&["inum"]))),
+            itype: opt_i(ip.and_then(|i| i.field(&["type", "typ"]))),
+            isize: opt_u(ip.and_then(|i| i.field(&["size"]))),
+            nlink: opt_i(ip.and_then(|i| i.field(&["nlink"]))),
+        })
+    }
+
+    /// Open descriptors of process `pid`: (fd, file).
+    pub fn files(&self, mem: &dyn PhysMem, pid: i64) -> Option<(ProcInfo, Vec<(usize, FileInfo)>)> {
+        let p = self
+            .procs(mem)
+            .into_iter()
+            .find(|p| p.in_use() && p.pid == Some(pid))?;
+        let files = p
+            .ofile
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a != 0)
+            .map(|(fd, a)| {
+                (
+                    fd,
+                    self.file(mem, *a).unwrap_or(FileInfo {
+                        addr: *a,
+                        ..FileInfo::default()
+                    }),
+                )
+            })
+            .collect();
+        Some((p, files))
+    }
+
+    /// `ticks`, the clock-interrupt count.
+    pub fn ticks(&self, mem: &dyn PhysMem) -> Option<u64> {
+        self.types.var(mem, "ticks")?.uint()
+    }
+}
+
+fn read_proc(slot: usize, p: Val) -> ProcInfo {
+    let ofile = p
+        .field(&["ofile"])
+        .map(|o| {
+            (0..o.len().unwrap_or(0).min(256))
+                .map(|i| o.index(i).and_then(|f| f.uint()).unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default();
+    ProcInfo {
+        slot,
+        addr: p.addr,
+        pid: opt_i(p.field(&["pid"])),
+        state: p.field(&["state"]).and_then(|s| s.enum_name()),
+        name: p.field(&["name"]).and_then(|n| n.cstring()),
+        parent: opt_u(p.field(&["parent"])).filter(|a| *a != 0),
+        ppid: None,
+        sz: opt_u(p.field(&["sz"])),
+        killed: opt_i(p.field(&["killed"])),
+        xstate: opt_i(p.field(&["xstate"])),
+        chan: opt_u(p.field(&["chan"])),
+        kstack: opt_u(p.field(&["kstack"])),
+        pagetable: opt_u(p.field(&["pagetable"])),
+        trapframe: opt_u(p.field(&["trapframe"])),
+        trace_mask: opt_u(p.field(&["trace_mask", "mask", "tracemask"])),
+        ofile,
+    }
+}
+
+fn or_blank<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn hex_or_blank(v: Option<u64>) -> String {
+    v.map(|v| format!("{v:#x}")).unwrap_or_default()
+}
+
+/// `monitor ps`: one line per process in use, with the CPU running it.
+pub fn render_ps(procs: &[ProcInfo], cpus: &[CpuInfo]) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{:>4} {:>5} {:>5} {:<9} {:>3} {:>8} {:>12} {:>6} {}",
+        "slot", "pid", "ppid", "state", "cpu", "sz", "pagetable", "killed", "name"
+    )];
+    for p in procs.iter().filter(|p| p.in_use()) {
+        let cpu = cpus.iter().find(|c| c.proc == Some(p.addr)).map(|c| c.id);
+        lines.push(format!(
+            "{:>4} {:>5} {:>5} {:<9} {:>3} {:>8} {:>12} {:>6} {}",
+            p.slot,
+            or_blank(p.pid),
+            or_blank(p.ppid),
+            or_blank(p.state.as_deref()),
+            or_blank(cpu),
+            hex_or_blank(p.sz),
+            hex_or_blank(p.pagetable),
+            or_blank(p.killed),
+            or_blank(p.name.as_deref())
+        ));
+    }
+    if lines.len() == 1 {
+        lines.push("(no processes)".into());
+    }
+    lines
+}
+
+/// `monitor fds PID`: the process's open descriptors.
+pub fn render_fds(
+    p: &ProcInfo,
+    files: &[(usize, FileInfo)],
+    names: Option<&InodeNames>,
+) -> Vec<String> {
+    let mut lines = vec![format!(
+        "pid {} ({})",
+        or_blank(p.pid),
+        or_blank(p.name.as_deref())
+    )];
+    lines.push(format!(
+        "{:>3} {:<7} {:>4} {:<2} {:>7}  {}",
+        "fd", "type", "ref", "rw", "off", "what"
+    ));
+    for (fd, f) in files {
+        let rw = format!(
+            "{}{}",
+            if f.readable == Some(true) { "r" } else { "-" },
+            if f.writable == Some(true) { "w" } else { "-" }
+        );
+        let kind = f.kind.as_deref().unwrap_or("");
+        let what = match kind {
+            "pipe" => format!("pipe {}", hex_or_blank(f.pipe)),
+            "device" => {
+                let dev = match f.major {
+                    Some(1) => "console (major 1)".to_string(),
+                    Some(m) => format!("major {m}"),
+                    None => String::new(),
+                };
+                format!("{dev} inum {}", or_blank(f.inum))
+                    .trim()
+                    .to_string()
+            }
+            _ => {
+                let itype = match f.itype {
+                    Some(1) => "dir",
+                    Some(2) => "file",
+                    Some(3) => "device",
+                    _ => "",
+                };
+                let path = f.inum.and_then(|i| names.and_then(|n| n.name(i as u32)));
+                let mut s = format!(
+                    "inum {} {itype} size {}",
+                    or_blank(f.inum),
+                    or_blank(f.isize)
+                );
+                if let Some(p) = path {
+                    s.push_str(&format!(" \"{p}\""));
+                }
+                s
+            }
+        };
+        let off = if kind == "inode" {
+            or_blank(f.off)
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "{fd:>3} {kind:<7} {:>4} {rw:<2} {off:>7}  {what}",
+            or_blank(f.refcnt)
+        ));
+    }
+    if files.is_empty() {
+        lines.push("(no open files)".into());
+    }
+    lines
+}
+
+/// Inode number → path, from an xv6 disk image's directory tree (as `mkfs` or the kernel
+/// left it). Inodes reached by several names keep the first found; the walk visits each
+/// directory once, so a corrupt image cannot make it loop.
+#[derive(Clone, Debug, Default)]
+pub struct InodeNames {
+    names: HashMap<u32, String>,
+}
+
+impl InodeNames {
+    /// Walks the image from the root directory. An image without an xv6 file system gives
+    /// an empty map.
+    pub fn from_disk(disk: &[u8]) -> InodeNames {
+        use abi::fs::{
+            BSIZE, DInode, Dirent, FSMAGIC, IPB, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
+        };
+        let mut names = HashMap::new();
+        let block = |b: u32| disk.get(b as usize * BSIZE..(b as usize + 1) * BSIZE);
+        let Some(sbb) = block(1) else {
+            return InodeNames { names };
+        };
+        let sb = SuperBlock::decode(sbb);
+        if sb.magic != FSMAGIC {
+            return InodeNames { names };
+        }
+        let dinode = |inum: u32| -> Option<DInode> {
+            if inum >= sb.ninodes {
+                return None;
+            }
+            let b = block(abi::fs::iblock(inum, &sb))?;
+            let size = BSIZE / IPB;
+            let off = (inum as usize % IPB) * size;
+            Some(DInode::decode(b.get(off..off + size)?))
+        };
+        // The data blocks of an inode, direct then indirect.
+        let blocks = |d: &DInode| -> Vec<u32> {
+            let mut v: Vec<u32> = d.addrs[..NDIRECT]
+                .iter()
+                .copied()
+                .filter(|b| *b != 0)
+                .collect();
+            if let Some(ind) = d
+                .addrs
+                .get(NDIRECT)
+                .copied()
+                .filter(|b| *b != 0)
+                .and_then(block)
+            {
+                v.extend(
+                    ind.chunks_exact(4)
+                        .take(NINDIRECT)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .filter(|b| *b != 0),
+                );
+            }
+            v
+        };
+        names.insert(ROOTINO, "/".to_string());
+        let mut todo = vec![(ROOTINO, String::new())];
+        let mut seen = std::collections::HashSet::new();
+        while let Some((dir, path)) = todo.pop() {
+            if !seen.insert(dir) || seen.len() > 100_000 {
+                continue;
+            }
+            let Some(d) = dinode(dir) else { continue };
+            let mut left = d.size as usize;
+            for b in blocks(&d) {
+                let Some(data) = block(b) else { break };
+                let n = left.min(BSIZE);
+                left -= n;
+                for ent in data[..n].chunks_exact(core::mem::size_of::<Dirent>()) {
+                    let de = Dirent::decode(ent);
+                    let name = String::from_utf8_lossy(de.name_bytes()).into_owned();
+                    if de.inum == 0 || name == "." || name == ".." {
+                        continue;
+                    }
+                    let full = format!("{path}/{name}");
+                    let inum = de.inum as u32;
+                    names.entry(inum).or_insert_with(|| full.clone());
+                    if dinode(inum).is_some_and(|c| c.typ == abi::T_DIR) {
+                        todo.push((inum, full));
+                    }
+                }
+            }
+        }
+        InodeNames { names }
+    }
+
+    /// The path of inode `inum`, if the walk found it.
+    pub fn name(&self, inum: u32) -> Option<&str> {
+        self.names.get(&inum).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+#[path = "proc_tests.rs"]
+mod tests;

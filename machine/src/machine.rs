@@ -83,6 +83,10 @@ pub struct Machine {
     breakpoints: Vec<u64>,
     tohost: Option<u64>,
     entry: u64,
+    /// Whether an idle period is reported ([`Stop::Idle`]) before time skips over it.
+    idle_stops: bool,
+    /// The idle period now in progress was reported; the next `run` skips it.
+    idle_reported: bool,
 }
 
 impl Machine {
@@ -127,6 +131,8 @@ impl Machine {
             breakpoints: Vec::new(),
             tohost: loaded.tohost,
             entry: loaded.entry,
+            idle_stops: false,
+            idle_reported: false,
         })
     }
 
@@ -202,6 +208,9 @@ impl Machine {
                 first_slice = false;
                 self.progress[h] += exit.executed;
                 spent += exit.executed;
+                if exit.executed > 0 {
+                    self.idle_reported = false;
+                }
                 match exit.reason {
                     ExitReason::Breakpoint => return Stop::Breakpoint { hart: h },
                     ExitReason::Halt => continue,
@@ -217,11 +226,34 @@ impl Machine {
             }
             self.next_hart();
             if self.hart_in_round == 0 && self.all_waiting() {
+                if self.idle_stops && !self.idle_reported {
+                    self.idle_reported = true;
+                    return Stop::Idle;
+                }
+                self.idle_reported = false;
                 if let Some(stop) = self.skip_idle_time() {
                     return stop;
                 }
             }
         }
+    }
+
+    /// With `on`, every idle period — all harts in `wfi` — stops `run` with [`Stop::Idle`]
+    /// before time skips ahead, so that an interactive host can pace guest time to its own
+    /// clock and wait for input ([`Machine::idle_until`] says for how long). The next `run`
+    /// skips the period unless an interrupt (host input) ended it. Off by default: scripted
+    /// runs skip idle time at once.
+    pub fn set_idle_stops(&mut self, on: bool) {
+        self.idle_stops = on;
+    }
+
+    /// While every hart waits: the cycle of the earliest enabled timer deadline, or None when
+    /// only an interrupt from host input can wake a hart.
+    pub fn idle_until(&self) -> Option<u64> {
+        (0..self.harts.len())
+            .filter_map(|h| self.timer_deadline(h))
+            .min()
+            .map(|ticks| ticks.saturating_mul(CYCLES_PER_TICK))
     }
 
     /// The hart on which the next instruction of [`Machine::run`] will execute, for debuggers
@@ -281,11 +313,7 @@ impl Machine {
 
     /// Every hart waits: jump to the earliest timer deadline, or report idle.
     fn skip_idle_time(&mut self) -> Option<Stop> {
-        let deadline = (0..self.harts.len())
-            .filter_map(|h| self.timer_deadline(h))
-            .min()
-            .map(|ticks| ticks.saturating_mul(CYCLES_PER_TICK));
-        match deadline {
+        match self.idle_until() {
             Some(d) if d > self.round_start => {
                 self.round_start = d;
                 None

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 /// Cycles per slice between host I/O checks (a few milliseconds of host time).
 const SLICE: u64 = 2_000_000;
+/// Machine cycles per guest second (see `machine::board`).
+const CYCLES_PER_SECOND: f64 = (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
 
 #[derive(Args, Clone, Debug)]
 pub struct RunArgs {
@@ -118,6 +120,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None => Input::from_stdin()?,
     };
     let raw_tty = input.is_raw_tty();
+    // With live input (a terminal or a pipe), idle time passes at the host's pace.
+    machine.set_idle_stops(input.is_live());
     let mut until = args.until.as_ref().map(|t| Matcher::new(t.as_bytes()));
     let started = Instant::now();
     let deadline = args.timeout.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
@@ -141,8 +145,16 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Htif { value } => break Outcome::Htif(value),
             Stop::Breakpoint { .. } | Stop::Budget => {}
             Stop::Idle => {
-                // Nothing can happen until input arrives; wait for it instead of spinning.
-                match input.wait(Duration::from_millis(50)) {
+                // Every hart waits. Keep guest time from running ahead of the host clock while
+                // a person may type, and wait for input instead of spinning.
+                let wait = match machine.idle_until() {
+                    Some(until) => {
+                        let ahead = until as f64 / CYCLES_PER_SECOND - started.elapsed().as_secs_f64();
+                        Duration::from_secs_f64(ahead.clamp(0.0, 0.05))
+                    }
+                    None => Duration::from_millis(50),
+                };
+                match input.wait(wait) {
                     Some(terminal::Event::Bytes(bytes)) => machine.bus.uart.push_input(&bytes),
                     Some(terminal::Event::Quit) => break Outcome::Quit,
                     None => {}

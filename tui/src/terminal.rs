@@ -80,6 +80,11 @@ impl Input {
         Ok(Input { rx: Some(rx), raw_tty })
     }
 
+    /// Whether input may still arrive from outside (stdin is read).
+    pub fn is_live(&self) -> bool {
+        self.rx.is_some()
+    }
+
     /// Whether the console is an interactive terminal in raw mode.
     pub fn is_raw_tty(&self) -> bool {
         self.raw_tty
@@ -104,8 +109,10 @@ impl Input {
         match self.rx.as_ref() {
             Some(rx) => match rx.recv_timeout(timeout) {
                 Ok(ev) => Some(ev),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                    std::thread::sleep(Duration::from_millis(1));
+                Err(RecvTimeoutError::Timeout) => None,
+                // stdin ended: nothing more will come, but pace the guest all the same.
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(timeout);
                     None
                 }
             },

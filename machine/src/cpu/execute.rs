@@ -10,7 +10,10 @@
 //! `instret` advances by `n - skipped`. Before any slow path that can observe time or devices,
 //! `bus.now = start + n - 1` (the cycle of the instruction being executed); at the loop top
 //! `bus.now = start + n`. Interrupts and `bus.halt` are polled when `n` reaches `limit`: every
-//! 256 cycles, and at once (`limit = n`) after anything that may change them.
+//! 256 cycles, and at once (`limit = n`) after a device access. A change of enables (CSR
+//! writes, xRET) re-evaluates the pending interrupts against the lines of the last poll only
+//! (`interrupt_now!`): xv6 toggles `sstatus.SIE` around every spinlock, and a full poll of the
+//! devices there would cost more than the lock.
 //!
 //! `x0` stays zero: ALU ops writing x0 were lowered to `Nop` in the decode cache; the few
 //! other ops that write `rd` (loads, jumps, CSR, AMO) zero `x[0]` again after their write.
@@ -85,6 +88,18 @@ impl Hart {
                 self.exception($t);
                 pc = self.pc;
                 continue;
+            }};
+        }
+        // After a change of interrupt enables (the lines cannot have changed): take an
+        // interrupt that became takeable before the next instruction, without a bus poll.
+        macro_rules! interrupt_now {
+            () => {{
+                bus.now = start + n;
+                self.pc = pc;
+                self.at = n;
+                if self.take_interrupt(bus.mtime()) {
+                    pc = self.pc;
+                }
             }};
         }
         macro_rules! load {
@@ -462,10 +477,10 @@ impl Hart {
                             self.x[0] = 0;
                             // CSRRS/CSRRC with x0 and their immediate forms with 0 only read.
                             let writes = matches!(inst.op, Op::Csrrw | Op::Csrrwi) || inst.rs1 != 0;
-                            if writes && affects_interrupts(csr) {
-                                limit = n;
-                            }
                             pc = next;
+                            if writes && affects_interrupts(csr) {
+                                interrupt_now!();
+                            }
                         }
                         Op::Ecall => {
                             let c = match self.mode {
@@ -480,12 +495,12 @@ impl Hart {
                         Op::Mret => {
                             slow!(self.mret());
                             pc = self.pc;
-                            limit = n;
+                            interrupt_now!();
                         }
                         Op::Sret => {
                             slow!(self.sret());
                             pc = self.pc;
-                            limit = n;
+                            interrupt_now!();
                         }
                         Op::Wfi => {
                             let tw = self.csr.mstatus & MSTATUS_TW != 0;

@@ -173,7 +173,13 @@ impl Hart {
     /// `bus.now` must be exact. Returns whether an interrupt was taken.
     pub(super) fn check_interrupts(&mut self, bus: &mut Bus) -> bool {
         self.lines = bus.irq_lines(self.id);
-        let pending = self.mip_now(bus.mtime()) & self.csr.mie;
+        self.take_interrupt(bus.mtime())
+    }
+
+    /// Takes the highest-priority enabled interrupt given the lines of the last poll, if any.
+    /// Enough after a change of enables (CSR writes, xRET), which cannot change the lines.
+    pub(super) fn take_interrupt(&mut self, mtime: u64) -> bool {
+        let pending = self.mip_now(mtime) & self.csr.mie;
         if pending == 0 {
             return false;
         }

@@ -127,9 +127,9 @@ pub fn walk(m: &Machine, satp: u64, vaddr: u64) -> Option<Leaf> {
     None
 }
 
-/// `rwxugad` with `-` for clear bits.
+/// `rwxug` with `-` for clear bits.
 pub fn flags(pte: u64) -> String {
-    "rwxugad"
+    "rwxug"
         .chars()
         .enumerate()
         .map(|(i, c)| if pte >> (i + 1) & 1 == 1 { c } else { '-' })
@@ -137,7 +137,8 @@ pub fn flags(pte: u64) -> String {
 }
 
 /// A run of leaves that map consecutive virtual pages to consecutive physical pages with
-/// the same flags.
+/// the same permissions (R W X U G; the A and D bits, which the hardware sets as pages are
+/// touched, would split runs without telling much).
 struct Run {
     va: u64,
     pa: u64,
@@ -158,7 +159,7 @@ pub fn dump(m: &Machine, satp: u64, max_lines: usize) -> String {
         return out;
     }
     let _ = writeln!(out, "satp {satp:#x}: Sv39, root page table at {root:#x}");
-    let _ = writeln!(out, "{:<39} {:<35} flags    pages", "virtual", "physical");
+    let _ = writeln!(out, "{:<39} {:<35} flags  pages", "virtual", "physical");
     let mut runs: Vec<Run> = Vec::new();
     let mut bad = Vec::new();
     collect(m, root, 2, 0, &mut runs, &mut bad);
@@ -223,7 +224,7 @@ fn collect(
             continue;
         }
         let pa = pte_pa(pte);
-        let fl = pte & 0xfe;
+        let fl = pte & 0x3e;
         match runs.last_mut() {
             Some(r) if r.va + r.len == eva && r.pa + r.len == pa && r.flags == fl => r.len += size,
             _ => runs.push(Run {
@@ -325,13 +326,13 @@ mod tests {
         let text = dump(&m, satp, 100);
         assert!(
             text.contains(
-                "0x0000000000000000-0x0000000000001fff 0x000080200000-0x000080201fff   r-xu---  2"
+                "0x0000000000000000-0x0000000000001fff 0x000080200000-0x000080201fff   r-xu-  2"
             ),
             "{text}"
         );
         assert!(
             text.contains(
-                "0x0000000040000000-0x00000000401fffff 0x000080400000-0x0000805fffff   rw-----  512"
+                "0x0000000040000000-0x00000000401fffff 0x000080400000-0x0000805fffff   rw---  512"
             ),
             "{text}"
         );

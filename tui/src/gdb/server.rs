@@ -397,11 +397,16 @@ impl Server {
 
     /// Closes the session: the guest keeps its state, the session's breakpoints go.
     fn end_session(&mut self, end: End) -> Event {
-        let peer = self
-            .session
-            .take()
-            .map(|s| s.peer.to_string())
-            .unwrap_or_default();
+        let session = self.session.take();
+        if let (End::Error(e), Some(s)) = (&end, &session) {
+            // Tell the client why, as an error reply it may print; it may be gone already.
+            let mut w = &s.reader;
+            let _ = Write::write_all(
+                &mut w,
+                packet(&format!("E.xv6scope: {e}; disconnecting")).as_bytes(),
+            );
+        }
+        let peer = session.map(|s| s.peer.to_string()).unwrap_or_default();
         self.target.drop_breakpoints();
         self.target.attached = None;
         self.target.phys = false;
@@ -479,10 +484,28 @@ fn refuse(mut stream: TcpStream, msg: &str) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(500)));
     let mut buf = [0u8; 1024];
     let _ = stream.read(&mut buf);
-    let body = format!("E.{msg}");
-    let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
-    let _ = Write::write_all(&mut stream, format!("+${body}#{sum:02x}").as_bytes());
+    let _ = Write::write_all(
+        &mut stream,
+        format!("+{}", packet(&format!("E.{msg}"))).as_bytes(),
+    );
     let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// `body` framed as a remote-protocol packet. `$`, `#`, `}` and `*` would need escaping; the
+/// texts sent here are plain words, so those characters are replaced.
+fn packet(body: &str) -> String {
+    let body: String = body
+        .chars()
+        .map(|c| {
+            if matches!(c, '$' | '#' | '}' | '*') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+    format!("${body}#{sum:02x}")
 }
 
 #[cfg(test)]
@@ -508,5 +531,11 @@ mod tests {
             Some("0.0.0.0:9".parse().expect("addr"))
         );
         assert!(parse_addr("nonsense").is_err());
+    }
+
+    #[test]
+    fn packets_carry_their_checksum() {
+        assert_eq!(packet("OK"), "$OK#9a");
+        assert_eq!(packet("E.a#b"), "$E.a?b#75");
     }
 }

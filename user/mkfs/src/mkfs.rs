@@ -78,7 +78,10 @@ pub enum MkfsError {
     EmptyName(String),
     #[error("two files would both be called {0:?} in the root directory")]
     DuplicateName(String),
-    #[error("{name:?} is {size} bytes; an xv6 file holds at most {max} bytes")]
+    #[error(
+        "{name:?} is {size} bytes; an xv6 file holds at most {max} bytes \
+         (for a program built with debug info, store mkfs::strip_elf of it)"
+    )]
     FileTooLarge {
         name: String,
         size: usize,

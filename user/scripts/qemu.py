@@ -4,7 +4,8 @@
     qemu.py [--kernel K] [--timeout S] IMG 'cmd 1' 'cmd 2' ...
 
 Waits for the first `$ ` prompt, then for each command sends the line and collects output
-until the next prompt (or the per-command timeout). Prints the transcript and exits 0 when
+until the next prompt (or the per-command timeout). Echoes the console as it comes (so long
+runs can be watched with tail -f), and exits 0 when
 every command got its prompt back, 1 otherwise. Used to check the Rust user programs against
 MIT's C kernel (the default --kernel) and against ours.
 """
@@ -38,6 +39,8 @@ def main():
                 if not chunk:
                     return False
                 out += chunk
+                sys.stdout.write(chunk.decode(errors="replace").replace("\r", ""))
+                sys.stdout.flush()
                 if out[start:].endswith(b"$ "):
                     return True
         return False
@@ -51,7 +54,6 @@ def main():
         ok = until_prompt(a.timeout)
     qemu.kill()
     qemu.wait()
-    sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
     if not ok:
         print("\n[qemu.py: timed out waiting for the prompt]")
     sys.exit(0 if ok else 1)

@@ -4,6 +4,8 @@
 //! - `bare_metal_loop`: the generated memory loop (`xv6scope bench --emit`), no symbols:
 //!   threads, pc, `priv`, CSRs, memory, `stepi`, write and read watchpoints, software and
 //!   hardware breakpoints, `monitor pt`/`stats`, detach (the guest then runs to power-off).
+//! - `power_off_ends_the_session`: the generated integer loop runs to its finisher write;
+//!   gdb sees the inferior exit.
 //! - `sessions`: a spinning raw binary: a malformed packet, a client gone mid-packet, a second
 //!   client while one is attached, Ctrl-C (SIGINT to gdb), re-attach, kill.
 //! - `mit_xv6`: MIT's xv6 kernel from `XV6SCOPE_MIT_XV6` (a folder with kernel/kernel and
@@ -361,6 +363,33 @@ fn bare_metal_loop() {
     assert!(status.success(), "{status:?}\n{}", guest.stderr());
     assert!(
         guest.stderr().contains("detached; the guest runs on"),
+        "{}",
+        guest.stderr()
+    );
+}
+
+#[test]
+fn power_off_ends_the_session() {
+    require_gdb!();
+    let dir = temp_dir("exit");
+    let status = Command::new(BIN)
+        .args(["bench", "--emit"])
+        .arg(&dir)
+        .status()
+        .expect("bench --emit");
+    assert!(status.success());
+    let elf = dir.join("int-loop.elf");
+    let mut guest = Guest::start(&["--kernel", elf.to_str().expect("utf-8 path"), "--smp", "1"]);
+    let out = gdb(guest.port, None, &["continue", "info threads"]);
+    // The loop writes "pass" to the test finisher: gdb sees the inferior exit with code 0.
+    assert_has(&out, "[Inferior 1 (process 1) exited normally]");
+    assert_has(&out, "No threads.");
+    let status = guest
+        .wait_exit(Duration::from_secs(20))
+        .expect("xv6scope exits with the guest");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        guest.stderr().contains("the guest exited"),
         "{}",
         guest.stderr()
     );

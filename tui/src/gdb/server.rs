@@ -279,7 +279,16 @@ impl Server {
             _ => reason,
         };
         if let Some(reason) = reason {
-            self.report(reason)?;
+            if let Err(end) = self.report(reason) {
+                // The session ends (the guest exited, or the client went away), but the
+                // host loop must still see why the machine stopped: a power-off ends it.
+                let event = self.end_session(end);
+                return Ok(if event == Event::Kill {
+                    event
+                } else {
+                    Event::Stop(stop)
+                });
+            }
         }
         Ok(Event::Stop(stop))
     }
@@ -354,6 +363,11 @@ impl Server {
         let t = &mut self.target;
         let stub = match stub {
             GdbStubStateMachine::CtrlCInterrupt(s) => {
+                // Report the hart that would execute next (the one "running" now), as QEMU
+                // reports the CPU it interrupted; the hart of the last stop if all wait.
+                if let Some(h) = t.machine.scheduled_hart() {
+                    t.stopped = h;
+                }
                 let reason = MultiThreadStopReason::SignalWithThread {
                     tid: tid(t.stopped),
                     signal: Signal::SIGINT,

@@ -249,7 +249,7 @@ mod tests {
     }
 
     #[test]
-    fn priv_reads_the_mode_and_x0_stays_zero() {
+    fn priv_is_the_mode_and_read_only_and_x0_stays_zero() {
         let mut hart = Hart::new(0);
         assert_eq!(read(&hart, Reg::Priv), Some(3));
         assert!(!write(&mut hart, Reg::Priv, 1));

@@ -31,6 +31,12 @@ enum Command {
     TestElf(cmd_test_elf::TestElfArgs),
     /// Measure guest speed (MIPS) and boot time, beside qemu-system-riscv64 if installed.
     Bench(bench::BenchArgs),
+    /// Write the bundled kernel ELF, fs.img and user ELFs (with symbols) into a directory.
+    Image {
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// Options shared by every command that builds a machine.
@@ -81,6 +87,10 @@ fn main() {
         Some(Command::Run(args)) => cmd_run::run(args),
         Some(Command::TestElf(args)) => cmd_test_elf::run(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Image { out }) => bundled::write_image(&out).map(|()| {
+            println!("wrote {}/kernel, {}/fs.img and {}/user/", out.display(), out.display(), out.display());
+            0
+        }),
         None => cmd_run::run(cmd_run::RunArgs::interactive_default()),
     };
     match result {

@@ -1,0 +1,148 @@
+//! The bundled Rust xv6 kernel: it boots to the shell on our machine with one and three harts,
+//! a scripted session gives xv6's answers, the same kernel and fs.img boot on
+//! qemu-system-riscv64 (the reference machine), and its disk format interchanges with MIT's.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn xv6scope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xv6scope")).args(args).stdin(Stdio::null()).output().expect("run xv6scope")
+}
+
+fn console_of(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "console:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// The session of the kernel issue; its last command's output ends the run.
+const SESSION: &str = "ls\\necho hi > f\\ncat f\\nmkdir d\\nrm f\\nls d\\necho a | wc\\n";
+
+fn check_session(console: &str) {
+    for wanted in ["init: starting sh", "README", "console", "1 1 2"] {
+        assert!(console.contains(wanted), "{wanted:?} missing from:\n{console}");
+    }
+    // `cat f` prints what `echo hi > f` wrote, after a prompt (input is typed ahead).
+    assert!(console.lines().any(|l| l.trim_start_matches("$ ").trim() == "hi"), "no `hi` line:\n{console}");
+    // `ls d` lists the new directory's two entries, both directories (type 1).
+    let dot_lines = console.lines().map(|l| l.trim_start_matches("$ ")).filter(|l| l.starts_with(". ") || l.starts_with("..")).count();
+    assert!(dot_lines >= 4, "ls and ls d should each list . and ..:\n{console}");
+}
+
+#[test]
+fn bundled_kernel_runs_a_session_with_one_and_three_harts() {
+    for smp in ["1", "3"] {
+        let out = xv6scope(&["run", "--smp", smp, "--input", SESSION, "--until", "1 1 2", "--timeout", "120"]);
+        check_session(&console_of(&out));
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xv6scope-kernel-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn qemu_installed() -> bool {
+    Command::new("qemu-system-riscv64").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Boots `kernel` with `disk` on QEMU, types `input` once `$ ` appears, and returns the
+/// console up to `until` (or panics after `timeout`).
+fn qemu_session(kernel: &Path, disk: &Path, input: &str, until: &str, timeout: Duration) -> String {
+    let mut child = Command::new("qemu-system-riscv64")
+        .args(["-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "3", "-display", "none", "-serial", "stdio", "-monitor", "none"])
+        .args(["-global", "virtio-mmio.force-legacy=false", "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0"])
+        .arg("-drive")
+        .arg(format!("file={},if=none,format=raw,id=x0", disk.display()))
+        .arg("-kernel")
+        .arg(kernel)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start qemu");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    let mut console = Vec::new();
+    let mut typed = false;
+    let result = loop {
+        if let Ok(bytes) = rx.recv_timeout(Duration::from_millis(100)) {
+            console.extend(bytes);
+        }
+        let text = String::from_utf8_lossy(&console).into_owned();
+        if !typed && text.contains("$ ") {
+            child.stdin.as_mut().unwrap().write_all(input.as_bytes()).unwrap();
+            typed = true;
+        }
+        if typed && text.contains(until) {
+            break Ok(text);
+        }
+        if start.elapsed() > timeout {
+            break Err(text);
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    result.unwrap_or_else(|text| panic!("QEMU: no {until:?} after {timeout:?}:\n{text}"))
+}
+
+#[test]
+fn bundled_kernel_and_fs_img_run_the_same_session_on_qemu() {
+    if !qemu_installed() {
+        println!("skipped: qemu-system-riscv64 is not installed");
+        return;
+    }
+    let dir = scratch("qemu");
+    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("user/sh").exists() && dir.join("user/usertests").exists());
+    let console = qemu_session(&dir.join("kernel"), &dir.join("fs.img"), &SESSION.replace("\\n", "\n"), "1 1 2", Duration::from_secs(120));
+    check_session(&console);
+}
+
+/// MIT's tree, when `XV6SCOPE_MIT_XV6` names one.
+fn mit_xv6(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from);
+    if dir.is_none() {
+        println!("skipped {test}: XV6SCOPE_MIT_XV6 is not set (a built MIT xv6-riscv tree)");
+    }
+    dir
+}
+
+#[test]
+fn mit_fs_img_boots_under_our_kernel() {
+    let Some(mit) = mit_xv6("mit_fs_img_boots_under_our_kernel") else { return };
+    let dir = scratch("mitfs");
+    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let disk = dir.join("mit-fs.img");
+    std::fs::copy(mit.join("fs.img"), &disk).unwrap();
+    // MIT's C user programs on our kernel: `ls` and `echo a | wc` from MIT's fs.img.
+    let out = xv6scope(&["run", "--kernel", dir.join("kernel").to_str().unwrap(), "--disk", disk.to_str().unwrap(), "--snapshot", "--input", "ls\\necho a | wc\\n", "--until", "1 1 2", "--timeout", "120"]);
+    let console = console_of(&out);
+    assert!(console.contains("usertests") && console.contains("1 1 2"), "{console}");
+}
+
+#[test]
+fn our_fs_img_boots_under_mit_kernel() {
+    let Some(mit) = mit_xv6("our_fs_img_boots_under_mit_kernel") else { return };
+    let dir = scratch("ourfs");
+    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let kernel = mit.join("kernel/kernel");
+    let out = xv6scope(&["run", "--kernel", kernel.to_str().unwrap(), "--disk", dir.join("fs.img").to_str().unwrap(), "--snapshot", "--input", SESSION, "--until", "1 1 2", "--timeout", "120"]);
+    check_session(&console_of(&out));
+}

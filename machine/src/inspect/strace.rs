@@ -1,1 +1,740 @@
-//! stub
+//! System call trace, strace-style, with no help from the kernel: it works for any xv6.
+//!
+//! Source: the hart's event log ([`crate::cpu::Event`], on when `Hart::events` is `Some`),
+//! which records every trap and xRET with `satp`, a0..a7 and the cycle. A system call is a
+//! trap with cause 8 (ecall from U-mode): a7 holds its number and a0..a5 its arguments (the
+//! xv6 calling convention, `abi::syscall`). Its result is a0 at the next return to U-mode
+//! (an xRET whose target mode is U) of the same process, because xv6's `usertrapret` restores
+//! the trapframe, where `syscall()` stored the result, just before `sret`.
+//!
+//! Matching an entry with its return: by pid when a [`Resolver`] can tell the pid from the
+//! address space (the [`KernelResolver`] reads `proc[]` through DWARF), else by `satp`.
+//! Matching by pid is what makes `exec` work (it returns on a new page table) and shows
+//! `fork` once, in the parent (the child's first return has no pending entry). `exit`
+//! never returns, so it is recorded at entry with no result.
+//!
+//! Arguments are decoded by the shared table's [`Arg`] kinds: strings, argv arrays and
+//! written buffers are read at entry through the caller's page table (U pages only); filled
+//! buffers (`read`, `pipe`, `wait`, `fstat`, `sysinfo`) at return.
+//!
+//! Bounded memory: completed records go to a ring buffer of `capacity` records (older ones
+//! are dropped and counted); pending entries are at most [`MAX_PENDING`].
+//!
+//! Exactness: the event log is drained only when `Machine::run` returns, and memory is read
+//! then, so a buffer the process reused in between would show its later contents. To read
+//! memory at the right instant, [`Tracer::install`] sets two machine breakpoints on the
+//! trampoline page, which every xv6 maps at the same virtual address in every address
+//! space: its first instruction (`uservec`, where every trap from U enters) and its `sret`
+//! (in `userret`, after the user page table and a0 are restored). `run` then returns at each
+//! trap from U and before each return to U; [`Tracer::after_run`] drains the entry there and
+//! completes the return from the hart's registers at the `sret`, steps the hart over the
+//! breakpoint and tells the caller the stop was the tracer's, to be resumed at once.
+//!
+//! Use from a run loop (the CLI's `--strace`, the TUI, gdb's `monitor strace`):
+//! ```text
+//! let mut t = Tracer::new(4096, Filter::parse(spec)?);
+//! t.install(&mut m, kernel_symbols);          // enables the event logs, sets breakpoints
+//! loop {
+//!     let stop = m.run(budget);
+//!     let (records, stop) = t.after_run(&mut m, stop, &mut resolver);
+//!     for r in records { eprintln!("{r}"); }
+//!     let Some(stop) = stop else { continue };   // the tracer's own breakpoint
+//!     /* handle the stop as usual */
+//! }
+//! ```
+//! Without `install`, [`Tracer::enable`] plus [`Tracer::drain`] after each run give the same
+//! records with buffers read late (good enough when stops are frequent).
+
+use super::PhysMem;
+use super::pagetable::{read_virt, satp_root};
+use super::proc::Kernel;
+use super::symbols::Symbols;
+use crate::cpu::{Event, Mode};
+use crate::machine::{Machine, Stop};
+use abi::memlayout::{PGSIZE, TRAMPOLINE};
+use abi::syscall::{Arg, Ret, SYSCALLS, Syscall, lookup};
+use std::collections::{HashMap, VecDeque};
+
+/// Most syscalls waiting for their return at once.
+pub const MAX_PENDING: usize = 256;
+/// Bytes of a buffer shown.
+const SHOW_BYTES: usize = 32;
+/// Longest string argument read.
+const MAX_STR: usize = 128;
+
+/// One system call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Order of entry (0, 1, 2...).
+    pub seq: u64,
+    /// The hart that executed the `ecall`.
+    pub hart: usize,
+    pub pid: Option<i64>,
+    /// The process's name (`proc.name`) at entry.
+    pub name: Option<String>,
+    pub nr: u64,
+    /// Raw a0..a5 at entry.
+    pub args: [u64; 6],
+    /// Decoded arguments, as shown.
+    pub shown: Vec<String>,
+    /// a0 at the return to user mode; None for `exit` or a call that never returned.
+    pub result: Option<i64>,
+    /// Hart cycle counts at entry and return.
+    pub cycle_enter: u64,
+    pub cycle_exit: Option<u64>,
+}
+
+impl Record {
+    /// The table row, if `nr` is a known system call.
+    pub fn syscall(&self) -> Option<&'static Syscall> {
+        lookup(self.nr as usize)
+    }
+
+    /// The system call's name, or `syscall_N`.
+    pub fn call_name(&self) -> String {
+        match self.syscall() {
+            Some(s) => s.name.to_string(),
+            None => format!("syscall_{}", self.nr),
+        }
+    }
+}
+
+impl std::fmt::Display for Record {
+    /// `[1] 3 sh: open("README", O_RDONLY) = 3`: hart, pid, process name, call, result.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pid = self
+            .pid
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "?".into());
+        let name = self.name.as_deref().unwrap_or("?");
+        write!(
+            f,
+            "[{}] {pid} {name}: {}({})",
+            self.hart,
+            self.call_name(),
+            self.shown.join(", ")
+        )?;
+        match (self.result, self.syscall().map(|s| s.ret)) {
+            (None, _) => write!(f, " = ?"),
+            (Some(r), Some(Ret::Addr)) => write!(f, " = {:#x}", r as u64),
+            (Some(r), _) => write!(f, " = {}", r as i32),
+        }
+    }
+}
+
+/// Which calls to keep. Empty lists mean "all".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub pids: Vec<i64>,
+    /// Process names (`proc.name`).
+    pub procs: Vec<String>,
+    /// System call numbers.
+    pub calls: Vec<u64>,
+    /// The trace lab's mask: bit N keeps system call N.
+    pub mask: Option<u64>,
+}
+
+impl Filter {
+    /// Parses a comma-separated list: syscall names (`open`), `pid=N`, `proc=NAME`,
+    /// `mask=N` (decimal or 0x hex). Empty text keeps everything.
+    pub fn parse(s: &str) -> Result<Filter, String> {
+        let mut f = Filter::default();
+        let num = |v: &str| -> Result<u64, String> {
+            let r = match v.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => v.parse(),
+            };
+            r.map_err(|_| format!("not a number: {v:?}"))
+        };
+        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item.split_once('=') {
+                Some(("pid", v)) => f.pids.push(num(v)? as i64),
+                Some(("proc", v)) => f.procs.push(v.to_string()),
+                Some(("mask", v)) => f.mask = Some(num(v)?),
+                Some((k, _)) => return Err(format!("unknown filter key {k:?} (pid, proc, mask)")),
+                None => match SYSCALLS.iter().find(|c| c.name == item) {
+                    Some(c) => f.calls.push(c.nr as u64),
+                    None => return Err(format!("unknown system call {item:?}")),
+                },
+            }
+        }
+        Ok(f)
+    }
+
+    /// Whether `r` passes.
+    pub fn keeps(&self, r: &Record) -> bool {
+        (self.pids.is_empty() || r.pid.is_some_and(|p| self.pids.contains(&p)))
+            && (self.procs.is_empty() || r.name.as_ref().is_some_and(|n| self.procs.contains(n)))
+            && (self.calls.is_empty() || self.calls.contains(&r.nr))
+            && self.mask.is_none_or(|m| r.nr < 64 && m >> r.nr & 1 != 0)
+    }
+}
+
+/// Tells which process owns an address space.
+pub trait Resolver {
+    /// (pid, name) of the process whose page table is `satp`'s root.
+    fn process(&mut self, mem: &dyn PhysMem, satp: u64) -> Option<(i64, String)>;
+    /// Forget cached answers (after calls that change processes: fork, exec, exit, wait).
+    fn invalidate(&mut self) {}
+}
+
+/// A resolver that knows nothing: records carry no pid and match by `satp`.
+pub struct NoResolver;
+
+impl Resolver for NoResolver {
+    fn process(&mut self, _: &dyn PhysMem, _: u64) -> Option<(i64, String)> {
+        None
+    }
+}
+
+/// Finds the process through the kernel's `proc[]` (DWARF): the slot whose `pagetable` is
+/// the root of `satp` (kernel pointers are physical addresses in xv6's direct map).
+pub struct KernelResolver<'k> {
+    pub kernel: &'k Kernel,
+    cache: HashMap<u64, (i64, String)>,
+}
+
+impl<'k> KernelResolver<'k> {
+    pub fn new(kernel: &'k Kernel) -> Self {
+        KernelResolver {
+            kernel,
+            cache: HashMap::new(),
+        }
+    }
+}
+
+impl Resolver for KernelResolver<'_> {
+    fn process(&mut self, mem: &dyn PhysMem, satp: u64) -> Option<(i64, String)> {
+        let root = satp_root(satp);
+        if let Some(hit) = self.cache.get(&root) {
+            return Some(hit.clone());
+        }
+        let p = self
+            .kernel
+            .procs(mem)
+            .into_iter()
+            .find(|p| p.in_use() && p.pagetable == Some(root))?;
+        let v = (p.pid?, p.name.unwrap_or_default());
+        self.cache.insert(root, v.clone());
+        Some(v)
+    }
+
+    fn invalidate(&mut self) {
+        self.cache.clear();
+    }
+}
+
+/// A syscall between its entry and its return.
+#[derive(Clone, Debug)]
+struct Pending {
+    rec: Record,
+    /// (index in args, address, length) of buffers to show at return.
+    out: Vec<(usize, Arg, u64, u64)>,
+}
+
+/// The tracer: pending calls and the ring of completed ones.
+#[derive(Debug)]
+pub struct Tracer {
+    pub filter: Filter,
+    capacity: usize,
+    ring: VecDeque<Record>,
+    /// Records dropped from the ring because it was full.
+    pub dropped: u64,
+    /// Events the harts could not record (their logs were full): calls may be missing.
+    pub events_lost: u64,
+    pending: HashMap<(bool, u64), Pending>,
+    seq: u64,
+    /// Breakpoints set by [`Tracer::install`]: (uservec, sret) virtual addresses, and
+    /// whether each was added by us (a user's own breakpoint there is left alone).
+    hooks: Option<Hooks>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Hooks {
+    uservec: u64,
+    sret: u64,
+    added: (bool, bool),
+}
+
+/// `sret` (privileged spec §3.3.2).
+const SRET: u32 = 0x1020_0073;
+
+/// The syscalls after which the pid ↔ page table map may have changed.
+fn changes_processes(nr: u64) -> bool {
+    use abi::syscall::nr;
+    [nr::fork, nr::exec, nr::exit, nr::wait, nr::kill, nr::sbrk].contains(&(nr as usize))
+}
+
+impl Tracer {
+    /// A tracer keeping at most `capacity` completed records.
+    pub fn new(capacity: usize, filter: Filter) -> Tracer {
+        Tracer {
+            filter,
+            capacity: capacity.max(1),
+            ring: VecDeque::new(),
+            dropped: 0,
+            events_lost: 0,
+            pending: HashMap::new(),
+            seq: 0,
+            hooks: None,
+        }
+    }
+
+    /// Enables the event logs and sets the two trampoline breakpoints (see the module
+    /// essay). The trampoline's code is found through the kernel's `trampoline`, `uservec`
+    /// symbols when given, else through the page mapped at TRAMPOLINE by any hart's `satp`.
+    pub fn install(&mut self, m: &mut Machine, kernel: Option<&Symbols>) -> Result<(), String> {
+        Tracer::enable(m);
+        let sym = |n: &str| kernel.and_then(|k| k.lookup(n)).map(|s| s.addr);
+        // Physical address of the trampoline page: xv6 maps the kernel's `trampoline` there.
+        let page = sym("trampoline").or_else(|| {
+            m.harts
+                .iter()
+                .map(|h| h.csr.satp)
+                .filter(|s| s >> 60 == 8)
+                .find_map(|satp| {
+                    super::pagetable::translate(&*m, satp_root(satp), TRAMPOLINE).map(|t| t.0)
+                })
+        });
+        let Some(page) = page else {
+            return Err(
+                "trampoline not found: give the kernel's symbols or install after boot".into(),
+            );
+        };
+        let uservec = TRAMPOLINE
+            + sym("uservec")
+                .zip(sym("trampoline"))
+                .map(|(u, t)| u.wrapping_sub(t))
+                .filter(|o| *o < PGSIZE)
+                .unwrap_or(0);
+        let mut code = vec![0u8; PGSIZE as usize];
+        if !PhysMem::read_phys(&*m, page, &mut code) {
+            return Err(format!("trampoline page {page:#x} is not in RAM"));
+        }
+        let off = code
+            .chunks_exact(4)
+            .position(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) == SRET)
+            .ok_or("no sret in the trampoline page")?;
+        let sret = TRAMPOLINE + 4 * off as u64;
+        let added = (m.add_breakpoint(uservec), m.add_breakpoint(sret));
+        self.hooks = Some(Hooks {
+            uservec,
+            sret,
+            added,
+        });
+        Ok(())
+    }
+
+    /// Removes what [`Tracer::install`] set and turns the event logs off.
+    pub fn uninstall(&mut self, m: &mut Machine) {
+        if let Some(h) = self.hooks.take() {
+            if h.added.0 {
+                m.remove_breakpoint(h.uservec);
+            }
+            if h.added.1 {
+                m.remove_breakpoint(h.sret);
+            }
+        }
+        Tracer::disable(m);
+    }
+
+    /// Call after every `Machine::run`: drains the event logs, completes a return at the
+    /// tracer's `sret` breakpoint, and returns the completed records and the stop to report:
+    /// None when `stop` was the tracer's own breakpoint (then just run on), else `stop`.
+    ///
+    /// At its own breakpoint the tracer steps the hart over the breakpointed instruction
+    /// (`Machine::step_hart`), so the next `run` starts with every breakpoint armed.
+    pub fn after_run(
+        &mut self,
+        m: &mut Machine,
+        stop: Stop,
+        resolver: &mut dyn Resolver,
+    ) -> (Vec<Record>, Option<Stop>) {
+        let mut done = self.drain(m, resolver);
+        let (Some(h), Stop::Breakpoint { hart }) = (self.hooks, stop) else {
+            return (done, Some(stop));
+        };
+        let Some(hs) = m.harts.get(hart) else {
+            return (done, Some(stop));
+        };
+        let pc = hs.pc;
+        if pc == h.sret && hs.mode == Mode::Supervisor {
+            // The return as the xRET event would record it, but with memory as of now.
+            let mut a = [0u64; 8];
+            a.copy_from_slice(&hs.x[10..18]);
+            let e = Event {
+                cause: None,
+                tval: 0,
+                pc,
+                target: hs.csr.sepc,
+                from: Mode::Supervisor,
+                to: Mode::User,
+                satp: hs.csr.satp,
+                a,
+                cycle: hs.cycles(),
+            };
+            self.leave(&e, &*m, resolver, &mut done);
+        }
+        let ours = (pc == h.uservec && h.added.0) || (pc == h.sret && h.added.1);
+        if !ours {
+            return (done, Some(stop));
+        }
+        // The instruction is `csrw` or `sret`: it touches no device, so stepping it cannot
+        // power off or halt; should it, that stop is reported instead.
+        match m.step_hart(hart) {
+            Stop::Budget => (done, None),
+            other => (done, Some(other)),
+        }
+    }
+
+    /// Turns on the event logs of every hart of `m`.
+    pub fn enable(m: &mut Machine) {
+        for h in &mut m.harts {
+            h.events.get_or_insert_with(Vec::new);
+        }
+    }
+
+    /// Turns them off (no cost while off).
+    pub fn disable(m: &mut Machine) {
+        for h in &mut m.harts {
+            h.events = None;
+        }
+    }
+
+    /// The completed records kept, oldest first.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.ring.iter()
+    }
+
+    /// Empties the ring.
+    pub fn clear(&mut self) {
+        self.ring.clear();
+        self.dropped = 0;
+    }
+
+    /// Consumes every hart's event log and returns the records completed by it (filtered),
+    /// which are also kept in the ring.
+    pub fn drain(&mut self, m: &mut Machine, resolver: &mut dyn Resolver) -> Vec<Record> {
+        let mut evs: Vec<(usize, Event)> = Vec::new();
+        for h in &mut m.harts {
+            if let Some(v) = h.events.as_mut() {
+                evs.extend(v.drain(..).map(|e| (h.id, e)));
+            }
+            self.events_lost += std::mem::take(&mut h.events_dropped);
+        }
+        // Harts run in round-robin slices; their cycle counts are close enough to order a
+        // process's entry (on one hart) before its return (possibly on another).
+        evs.sort_by_key(|(_, e)| e.cycle);
+        let mut done = Vec::new();
+        for (hart, e) in evs {
+            self.event(hart, &e, &*m, resolver, &mut done);
+        }
+        done
+    }
+
+    /// Feeds one event (for tests and for callers with their own event source).
+    pub fn event(
+        &mut self,
+        hart: usize,
+        e: &Event,
+        mem: &dyn PhysMem,
+        resolver: &mut dyn Resolver,
+        done: &mut Vec<Record>,
+    ) {
+        let ecall_u = e.cause == Some(8) && e.from == Mode::User;
+        let ret_u = e.cause.is_none() && e.to == Mode::User;
+        if ecall_u {
+            self.enter(hart, e, mem, resolver, done);
+        } else if ret_u {
+            self.leave(e, mem, resolver, done);
+        }
+    }
+
+    fn key(pid: Option<i64>, satp: u64) -> (bool, u64) {
+        match pid {
+            Some(p) => (true, p as u64),
+            None => (false, satp_root(satp)),
+        }
+    }
+
+    fn enter(
+        &mut self,
+        hart: usize,
+        e: &Event,
+        mem: &dyn PhysMem,
+        resolver: &mut dyn Resolver,
+        done: &mut Vec<Record>,
+    ) {
+        let who = resolver.process(mem, e.satp);
+        let nr = e.a[7];
+        let mut args = [0u64; 6];
+        args.copy_from_slice(&e.a[..6]);
+        let root = satp_root(e.satp);
+        let mut out = Vec::new();
+        let shown = match lookup(nr as usize) {
+            Some(sc) => sc
+                .args
+                .iter()
+                .enumerate()
+                .map(|(i, kind)| {
+                    let next = args.get(i + 1).copied().unwrap_or(0);
+                    if matches!(
+                        kind,
+                        Arg::BufOut
+                            | Arg::StatusOut
+                            | Arg::PipeOut
+                            | Arg::StatOut
+                            | Arg::SysinfoOut
+                    ) {
+                        out.push((i, *kind, args[i], next));
+                    }
+                    show_arg(mem, root, *kind, args[i], next)
+                })
+                .collect(),
+            None => args.iter().map(|a| format!("{a:#x}")).collect(),
+        };
+        let rec = Record {
+            seq: self.seq,
+            hart,
+            pid: who.as_ref().map(|w| w.0),
+            name: who.map(|w| w.1),
+            nr,
+            args,
+            shown,
+            result: None,
+            cycle_enter: e.cycle,
+            cycle_exit: None,
+        };
+        self.seq += 1;
+        if nr as usize == abi::syscall::nr::exit {
+            resolver.invalidate();
+            self.complete(rec, done);
+            return;
+        }
+        if self.pending.len() >= MAX_PENDING {
+            // Calls that never returned (killed processes): forget the oldest.
+            if let Some(k) = self
+                .pending
+                .iter()
+                .min_by_key(|(_, p)| p.rec.seq)
+                .map(|(k, _)| *k)
+            {
+                self.pending.remove(&k);
+            }
+        }
+        self.pending
+            .insert(Self::key(rec.pid, e.satp), Pending { rec, out });
+    }
+
+    fn leave(
+        &mut self,
+        e: &Event,
+        mem: &dyn PhysMem,
+        resolver: &mut dyn Resolver,
+        done: &mut Vec<Record>,
+    ) {
+        // A fast path: no call in flight means nothing to match (timer returns and the like).
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut who = resolver.process(mem, e.satp);
+        if who.is_none() {
+            // A new page table (exec): the cache may be stale.
+            resolver.invalidate();
+            who = resolver.process(mem, e.satp);
+        }
+        let Some(mut p) = self.pending.remove(&Self::key(who.map(|w| w.0), e.satp)) else {
+            return;
+        };
+        let result = e.a[0] as i64;
+        p.rec.result = Some(result);
+        p.rec.cycle_exit = Some(e.cycle);
+        let root = satp_root(e.satp);
+        for (i, kind, addr, len) in p.out {
+            if let Some(s) = show_out(mem, root, kind, addr, len, result) {
+                p.rec.shown[i] = s;
+            }
+        }
+        if changes_processes(p.rec.nr) {
+            resolver.invalidate();
+        }
+        self.complete(p.rec, done);
+    }
+
+    fn complete(&mut self, rec: Record, done: &mut Vec<Record>) {
+        if !self.filter.keeps(&rec) {
+            return;
+        }
+        if self.ring.len() >= self.capacity {
+            self.ring.pop_front();
+            self.dropped += 1;
+        }
+        self.ring.push_back(rec.clone());
+        done.push(rec);
+    }
+
+    /// The ring as lines (for `monitor strace show`).
+    pub fn render(&self) -> Vec<String> {
+        let mut lines: Vec<String> = Vec::new();
+        if self.dropped > 0 {
+            lines.push(format!("({} older records dropped)", self.dropped));
+        }
+        lines.extend(self.ring.iter().map(|r| r.to_string()));
+        if self.events_lost > 0 {
+            lines.push(format!(
+                "({} hart events lost: some calls may be missing)",
+                self.events_lost
+            ));
+        }
+        lines
+    }
+}
+
+fn read_user(mem: &dyn PhysMem, root: u64, va: u64, len: usize) -> Option<Vec<u8>> {
+    let mut b = vec![0u8; len];
+    read_virt(mem, root, va, &mut b, true).then_some(b)
+}
+
+/// A NUL-terminated user string, read a byte at a time up to [`MAX_STR`].
+fn user_str(mem: &dyn PhysMem, root: u64, va: u64) -> Option<String> {
+    let mut out = Vec::new();
+    let mut b = [0u8; 1];
+    while out.len() < MAX_STR {
+        if !read_virt(mem, root, va + out.len() as u64, &mut b, true) {
+            return None;
+        }
+        if b[0] == 0 {
+            return Some(format!("\"{}\"", super::escape(&out)));
+        }
+        out.push(b[0]);
+    }
+    Some(format!("\"{}\"...", super::escape(&out)))
+}
+
+fn show_bytes(b: &[u8], total: u64) -> String {
+    let more = if (b.len() as u64) < total { "..." } else { "" };
+    format!("\"{}\"{more}", super::escape(b))
+}
+
+/// An argument at entry.
+fn show_arg(mem: &dyn PhysMem, root: u64, kind: Arg, v: u64, next: u64) -> String {
+    match kind {
+        Arg::Int | Arg::Fd | Arg::Pid => (v as i32).to_string(),
+        Arg::Addr
+        | Arg::BufOut
+        | Arg::StatusOut
+        | Arg::PipeOut
+        | Arg::StatOut
+        | Arg::SysinfoOut => {
+            format!("{v:#x}")
+        }
+        Arg::Str => user_str(mem, root, v).unwrap_or_else(|| format!("{v:#x}")),
+        Arg::Argv => {
+            let mut items = Vec::new();
+            for i in 0..abi::param::MAXARG as u64 {
+                let Some(p) = read_user(mem, root, v + 8 * i, 8) else {
+                    return format!("{v:#x}");
+                };
+                let p = u64::from_le_bytes(p.try_into().unwrap_or([0; 8]));
+                if p == 0 {
+                    break;
+                }
+                items.push(user_str(mem, root, p).unwrap_or_else(|| format!("{p:#x}")));
+            }
+            format!("[{}]", items.join(", "))
+        }
+        Arg::BufIn => {
+            let n = (next as i32).clamp(0, SHOW_BYTES as i32) as usize;
+            match read_user(mem, root, v, n) {
+                Some(b) => show_bytes(&b, next as i32 as u64),
+                None => format!("{v:#x}"),
+            }
+        }
+        Arg::OpenFlags => open_flags(v as i32),
+        Arg::Mask => {
+            let names: Vec<&str> = SYSCALLS
+                .iter()
+                .filter(|s| s.nr < 64 && v >> s.nr & 1 != 0)
+                .map(|s| s.name)
+                .collect();
+            if names.is_empty() {
+                v.to_string()
+            } else {
+                format!("{v} /* {} */", names.join("|"))
+            }
+        }
+    }
+}
+
+/// A filled buffer at return, when the call succeeded.
+fn show_out(
+    mem: &dyn PhysMem,
+    root: u64,
+    kind: Arg,
+    addr: u64,
+    len: u64,
+    result: i64,
+) -> Option<String> {
+    if (result as i32) < 0 || addr == 0 {
+        return None;
+    }
+    let i32_at = |b: &[u8], o: usize| i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    match kind {
+        Arg::BufOut => {
+            let n = (result as usize).min(SHOW_BYTES).min(len as usize);
+            read_user(mem, root, addr, n).map(|b| show_bytes(&b, result as u64))
+        }
+        Arg::StatusOut => read_user(mem, root, addr, 4).map(|b| format!("[{}]", i32_at(&b, 0))),
+        Arg::PipeOut => {
+            read_user(mem, root, addr, 8).map(|b| format!("[{}, {}]", i32_at(&b, 0), i32_at(&b, 4)))
+        }
+        Arg::StatOut => {
+            // struct stat: dev i32 @0, ino u32 @4, type i16 @8, nlink i16 @10, size u64 @16.
+            let b = read_user(mem, root, addr, 24)?;
+            let typ = i16::from_le_bytes([b[8], b[9]]);
+            let nlink = i16::from_le_bytes([b[10], b[11]]);
+            Some(format!(
+                "{{dev={}, ino={}, type={typ}, nlink={nlink}, size={}}}",
+                i32_at(&b, 0),
+                i32_at(&b, 4) as u32,
+                u64_at(&b, 16)
+            ))
+        }
+        Arg::SysinfoOut => {
+            let b = read_user(mem, root, addr, 16)?;
+            Some(format!(
+                "{{freemem={}, nproc={}}}",
+                u64_at(&b, 0),
+                u64_at(&b, 8)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `O_RDONLY`, `O_CREATE|O_WRONLY`...
+pub fn open_flags(f: i32) -> String {
+    use abi::fcntl::*;
+    let mut parts = vec![match f & 3 {
+        O_WRONLY => "O_WRONLY".to_string(),
+        O_RDWR => "O_RDWR".to_string(),
+        O_RDONLY => "O_RDONLY".to_string(),
+        _ => "3".to_string(),
+    }];
+    if f & O_CREATE != 0 {
+        parts.push("O_CREATE".into());
+    }
+    if f & O_TRUNC != 0 {
+        parts.push("O_TRUNC".into());
+    }
+    let rest = f & !(3 | O_CREATE | O_TRUNC);
+    if rest != 0 {
+        parts.push(format!("{rest:#x}"));
+    }
+    parts.join("|")
+}
+
+#[cfg(test)]
+#[path = "strace_tests.rs"]
+mod tests;

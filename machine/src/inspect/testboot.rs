@@ -45,25 +45,28 @@ impl Booted {
     }
 
     /// Runs until the console output (since this call) contains `want`, within `budget`
-    /// cycles; `step` is called after every slice with the machine stopped.
+    /// cycles; `step` sees the machine after every `run` with its stop reason and says
+    /// whether to go on (false ends the loop, e.g. at a breakpoint that is not its own).
     pub fn run_until_with(
         &mut self,
         want: &str,
         budget: u64,
-        step: &mut dyn FnMut(&mut Machine),
+        step: &mut dyn FnMut(&mut Machine, Stop) -> bool,
     ) -> bool {
         let start = self.console.len();
-        let mut spent = 0;
-        while spent < budget {
+        let end = self.m.cycle() + budget;
+        while self.m.cycle() < end {
             let stop = self.m.run(100_000);
-            spent += 100_000;
-            step(&mut self.m);
+            let go_on = step(&mut self.m, stop);
             let out = self.m.bus.uart.take_output();
             self.console.push_str(&String::from_utf8_lossy(&out));
             if self.console[start..].contains(want) {
                 return true;
             }
-            if !matches!(stop, Stop::Budget | Stop::Idle) {
+            if !go_on || !matches!(stop, Stop::Budget | Stop::Idle | Stop::Breakpoint { .. }) {
+                return false;
+            }
+            if stop == Stop::Idle && !self.m.bus.uart.input_pending() {
                 return false;
             }
         }
@@ -71,7 +74,9 @@ impl Booted {
     }
 
     pub fn run_until(&mut self, want: &str, budget: u64) -> bool {
-        self.run_until_with(want, budget, &mut |_| {})
+        self.run_until_with(want, budget, &mut |_, stop| {
+            !matches!(stop, Stop::Breakpoint { .. })
+        })
     }
 
     /// Types `line` at the console.

@@ -237,6 +237,7 @@ impl Server {
             return Ok(Event::Stop(Stop::Budget));
         };
         let (stop, reason) = match t.resume {
+            Resume::Step(h) if t.machine.harts[h].is_waiting() => step_waiting(t, h),
             Resume::Step(h) => {
                 let stop = t.machine.step_hart(h);
                 t.stopped = h;
@@ -441,6 +442,43 @@ impl Server {
         }
         Event::Stop(Stop::Budget)
     }
+}
+
+/// A step of a hart that sits in `wfi`: nothing happens on that hart until an interrupt
+/// wakes it, so the machine runs on, one instruction at a time in its normal order (other
+/// harts stop at breakpoints as usual), until the hart has executed an instruction again —
+/// the first of its trap handler. Stepping it in place would never make progress and would
+/// leave gdb's `next` spinning.
+fn step_waiting(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopReason<u64>>) {
+    let start = t.machine.harts[h].cycles();
+    for _ in 0..SLOW_STEPS {
+        let Some(next) = t.machine.scheduled_hart() else {
+            return (Stop::Idle, None);
+        };
+        if next != h && !t.first && t.machine.breakpoints().contains(&t.machine.harts[next].pc) {
+            t.stopped = next;
+            return (
+                Stop::Breakpoint { hart: next },
+                Some(MultiThreadStopReason::SwBreak(tid(next))),
+            );
+        }
+        t.first = false;
+        match t.machine.run(1) {
+            Stop::Budget => {}
+            other => return (other, None),
+        }
+        if t.machine.harts[h].cycles() != start {
+            t.stopped = h;
+            return (
+                Stop::Budget,
+                Some(MultiThreadStopReason::SignalWithThread {
+                    tid: tid(h),
+                    signal: Signal::SIGTRAP,
+                }),
+            );
+        }
+    }
+    (Stop::Budget, None)
 }
 
 /// Runs the machine one instruction at a time — all harts in their round-robin order, or

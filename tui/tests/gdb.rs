@@ -7,7 +7,8 @@
 //! - `power_off_ends_the_session`: the generated integer loop runs to its finisher write;
 //!   gdb sees the inferior exit.
 //! - `sessions`: a spinning raw binary: a malformed packet, a client gone mid-packet, a second
-//!   client while one is attached, Ctrl-C (SIGINT to gdb), re-attach, kill.
+//!   client while one is attached, a client killed while the guest runs, Ctrl-C (SIGINT to
+//!   gdb), re-attach, kill.
 //! - `mit_xv6`: MIT's xv6 kernel from `XV6SCOPE_MIT_XV6` (a folder with kernel/kernel and
 //!   fs.img; skipped with a message when unset): break by function and by file:line,
 //!   registers, CSRs, `bt`, `x/4i`, `stepi`, `watch ticks`, threads, detach.
@@ -134,6 +135,14 @@ impl Guest {
             std::thread::sleep(Duration::from_millis(20));
         }
         false
+    }
+
+    /// Waits until `n` clients have attached in all.
+    fn wait_sessions(&self, n: usize) {
+        let end = Instant::now() + Duration::from_secs(20);
+        while self.stderr().matches("gdb attached from").count() < n && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
@@ -476,6 +485,44 @@ fn sessions() {
     assert_has(&a, "a-still=0x80000000");
     assert_has(&a, "[Inferior 1 (process 1) detached]");
 
+    // A client that dies while the guest runs: the guest runs on, the server listens.
+    let d = Gdb::spawn(guest.port, None, &["continue"]);
+    guest.wait_sessions(4);
+    assert!(
+        d.wait_output("0x0000000080000000 in ?? ()", Duration::from_secs(20)),
+        "{}",
+        d.output()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = d.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("kill -KILL")
+            .success()
+    );
+    let _ = d.finish(Duration::from_secs(20));
+    let end = Instant::now() + Duration::from_secs(10);
+    while guest
+        .stderr()
+        .matches("closed the connection; the guest runs on")
+        .count()
+        < 2
+        && Instant::now() < end
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        guest
+            .stderr()
+            .matches("closed the connection; the guest runs on")
+            .count(),
+        2,
+        "{}",
+        guest.stderr()
+    );
+
     // Re-attach, continue, Ctrl-C (SIGINT to gdb sends the interrupt), then kill.
     let c = Gdb::spawn(
         guest.port,
@@ -487,12 +534,9 @@ fn sessions() {
             "kill",
         ],
     );
-    // gdb in batch mode prints nothing on `continue`: wait for the attach (the fourth
-    // session: two raw clients, gdb A, now C), then give it time to send the continue.
-    let end = Instant::now() + Duration::from_secs(20);
-    while guest.stderr().matches("gdb attached from").count() < 4 && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // gdb in batch mode prints nothing on `continue`: wait for the attach (the fifth session:
+    // two raw clients, gdb A, gdb D, now C), then give it time to send the continue.
+    guest.wait_sessions(5);
     assert!(
         c.wait_output("0x0000000080000000 in ?? ()", Duration::from_secs(20)),
         "{}",

@@ -17,8 +17,8 @@
 //! with `p`/`P` (a short `g` reply tells it to), as it does against QEMU.
 
 use gdbstub::arch::{Arch, RegId};
-use machine::cpu::Hart;
 use machine::cpu::csr::csr_name;
+use machine::cpu::{Hart, Mode};
 use std::fmt::Write;
 use std::num::NonZeroUsize;
 
@@ -90,7 +90,7 @@ pub fn read(hart: &Hart, reg: Reg) -> Option<u64> {
 }
 
 /// Writes one register of `hart`; false if it does not exist or cannot be written.
-/// Writes to x0 are accepted and dropped, as the hardware does; `priv` is read-only.
+/// Writes to x0 are accepted and dropped, as the hardware does.
 pub fn write(hart: &mut Hart, reg: Reg, val: u64) -> bool {
     match reg {
         Reg::X(0) => true,
@@ -107,10 +107,20 @@ pub fn write(hart: &mut Hart, reg: Reg, val: u64) -> bool {
         }
         Reg::F(_) => false,
         Reg::Csr(n) => hart.csr_write(n, val),
-        // The hart derives its TLB keys from the mode; changing it behind the hart's back
-        // would leave stale translations, so the mode is read-only here.
-        Reg::Priv => false,
+        // `run` recomputes the hart's translation keys from `mode` on entry, so a debugger
+        // may switch modes between runs (QEMU allows it too); 2 is reserved.
+        Reg::Priv => match val {
+            0 => set_mode(hart, Mode::User),
+            1 => set_mode(hart, Mode::Supervisor),
+            3 => set_mode(hart, Mode::Machine),
+            _ => false,
+        },
     }
+}
+
+fn set_mode(hart: &mut Hart, mode: Mode) -> bool {
+    hart.mode = mode;
+    true
 }
 
 /// fflags, frm, fcsr: gdb's RISC-V support requires them with the F registers.
@@ -249,11 +259,14 @@ mod tests {
     }
 
     #[test]
-    fn priv_is_the_mode_and_read_only_and_x0_stays_zero() {
+    fn priv_is_the_mode_and_x0_stays_zero() {
         let mut hart = Hart::new(0);
         assert_eq!(read(&hart, Reg::Priv), Some(3));
-        assert!(!write(&mut hart, Reg::Priv, 1));
-        assert_eq!(read(&hart, Reg::Priv), Some(3));
+        assert!(write(&mut hart, Reg::Priv, 1));
+        assert_eq!(read(&hart, Reg::Priv), Some(1));
+        assert_eq!(hart.mode, Mode::Supervisor);
+        assert!(!write(&mut hart, Reg::Priv, 2), "2 is reserved");
+        assert_eq!(read(&hart, Reg::Priv), Some(1));
         assert!(write(&mut hart, Reg::X(0), 5));
         assert_eq!(read(&hart, Reg::X(0)), Some(0));
         assert!(write(&mut hart, Reg::X(5), 7));

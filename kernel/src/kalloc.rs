@@ -62,29 +62,29 @@ pub fn kfree(pa: *mut u8) {
     // SAFETY: the page is in RAM above the kernel and the caller gives up ownership of it.
     unsafe { core::ptr::write_bytes(pa, 1, PGSIZE as usize) };
     let r = pa as *mut Run;
-    kmem.lock.acquire();
+    let _g = kmem.lock.lock();
     // SAFETY: freelist and nfree are guarded by kmem.lock, held; r is an owned free page.
     unsafe {
         (*r).next = *kmem.freelist.get();
         *kmem.freelist.get() = r;
         *kmem.nfree.get() += 1;
     }
-    kmem.lock.release();
 }
 
 /// A free page, or null when there is none. Its contents are junk.
 pub fn kalloc() -> *mut u8 {
-    kmem.lock.acquire();
-    // SAFETY: guarded by kmem.lock, held.
-    let r = unsafe {
-        let r = *kmem.freelist.get();
-        if !r.is_null() {
-            *kmem.freelist.get() = (*r).next;
-            *kmem.nfree.get() -= 1;
+    let r = {
+        let _g = kmem.lock.lock();
+        // SAFETY: guarded by kmem.lock, held.
+        unsafe {
+            let r = *kmem.freelist.get();
+            if !r.is_null() {
+                *kmem.freelist.get() = (*r).next;
+                *kmem.nfree.get() -= 1;
+            }
+            r
         }
-        r
     };
-    kmem.lock.release();
     if !r.is_null() {
         // SAFETY: the page just left the free list and is ours.
         unsafe { core::ptr::write_bytes(r as *mut u8, 5, PGSIZE as usize) };
@@ -94,9 +94,7 @@ pub fn kalloc() -> *mut u8 {
 
 /// Bytes of free physical memory.
 pub fn freemem() -> u64 {
-    kmem.lock.acquire();
+    let _g = kmem.lock.lock();
     // SAFETY: guarded by kmem.lock, held.
-    let n = unsafe { *kmem.nfree.get() };
-    kmem.lock.release();
-    n * PGSIZE
+    unsafe { *kmem.nfree.get() * PGSIZE }
 }

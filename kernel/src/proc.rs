@@ -755,30 +755,27 @@ pub fn wakeup(chan: usize) {
 /// Marks process `pid` killed; it exits when it next crosses the user/kernel boundary.
 pub fn kill(pid: i32) -> i32 {
     for p in procs() {
-        // SAFETY: under p.lock.
+        // SAFETY: pid, state and killed are guarded by p.lock, held by the guard.
         unsafe {
-            (*p).lock.acquire();
+            let _g = (*p).lock.lock();
             if (*p).pid == pid && (*p).state != ProcState::Unused {
                 (*p).killed = 1;
                 if (*p).state == ProcState::Sleeping {
                     // Wake it from sleep() so it notices.
                     (*p).state = ProcState::Runnable;
                 }
-                (*p).lock.release();
                 return 0;
             }
-            (*p).lock.release();
         }
     }
     -1
 }
 
 pub fn setkilled(p: *mut Proc) {
-    // SAFETY: under p.lock.
+    // SAFETY: killed is guarded by p.lock, held by the guard.
     unsafe {
-        (*p).lock.acquire();
+        let _g = (*p).lock.lock();
         (*p).killed = 1;
-        (*p).lock.release();
     }
 }
 
@@ -786,12 +783,10 @@ pub fn killed(p: *mut Proc) -> bool {
     if p.is_null() {
         return false;
     }
-    // SAFETY: under p.lock.
+    // SAFETY: killed is guarded by p.lock, held by the guard.
     unsafe {
-        (*p).lock.acquire();
-        let k = (*p).killed != 0;
-        (*p).lock.release();
-        k
+        let _g = (*p).lock.lock();
+        (*p).killed != 0
     }
 }
 
@@ -827,13 +822,12 @@ pub fn either_copyin(dst: &mut [u8], user_src: bool, src: u64) -> Result<(), ()>
 pub fn nproc() -> u64 {
     let mut n = 0;
     for p in procs() {
-        // SAFETY: state under p.lock.
+        // SAFETY: state is guarded by p.lock, held by the guard.
         unsafe {
-            (*p).lock.acquire();
+            let _g = (*p).lock.lock();
             if (*p).state != ProcState::Unused {
                 n += 1;
             }
-            (*p).lock.release();
         }
     }
     n

@@ -1,6 +1,7 @@
 //! Spin locks: mutual exclusion between harts, with interrupts off while held.
 //!
-//! Interface: `Spinlock::new(name)`, `acquire`, `release`, `holding`; `push_off`/`pop_off`
+//! Interface: `Spinlock::new(name)`, `acquire`, `release`, `holding`, and `lock()` which
+//! returns a guard that releases on drop; `push_off`/`pop_off`
 //! nest interrupt disabling per hart; `Shared<T>` is the `UnsafeCell` wrapper that lets a
 //! `static` table (the process table, the file table, ...) be mutated under a lock that lives
 //! beside it.
@@ -64,10 +65,28 @@ impl Spinlock {
         pop_off();
     }
 
+    /// Acquires the lock for the lifetime of the returned guard (released when it drops).
+    pub fn lock(&self) -> SpinlockGuard<'_> {
+        self.acquire();
+        SpinlockGuard { lock: self }
+    }
+
     /// Does this hart hold the lock? Call with interrupts off (the answer would otherwise go
     /// stale if the process moved to another hart).
     pub fn holding(&self) -> bool {
         self.locked.load(Ordering::Relaxed) != 0 && self.cpu.load(Ordering::Relaxed) == mycpu()
+    }
+}
+
+/// Proof that this hart holds `lock`; releases it when dropped. Used where a critical
+/// section has one entry and several exits; `sleep` still takes the bare lock.
+pub struct SpinlockGuard<'a> {
+    lock: &'a Spinlock,
+}
+
+impl Drop for SpinlockGuard<'_> {
+    fn drop(&mut self) {
+        self.lock.release();
     }
 }
 

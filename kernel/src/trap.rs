@@ -49,11 +49,9 @@ pub fn ticks_chan() -> usize {
 
 /// Current tick count (takes `tickslock`).
 pub fn uptime() -> u32 {
-    tickslock.acquire();
+    let _g = tickslock.lock();
     // SAFETY: guarded by tickslock, held.
-    let t = unsafe { *ticks.get() };
-    tickslock.release();
-    t
+    unsafe { *ticks.get() }
 }
 
 pub fn trapinit() {}

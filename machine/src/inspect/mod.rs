@@ -12,12 +12,15 @@
 //!   kernel and the Rust kernel alike; a field a kernel lacks reads as None.
 //! - [`proc`]: `monitor ps` and `monitor fds PID` on top of [`dwarf`], inode names from
 //!   the disk image.
+//! - [`monitor`]: all of the above as text commands (`ps`, `fds PID`, `pt PID`...), for
+//!   gdb's `monitor` and the TUI's command line.
 //! - [`strace`]: syscall trace from the hart's trap/xRET events, with no kernel help.
 //!
 //! Invariant: nothing here writes guest state, and no guest value can panic the host: every
 //! read of guest memory may fail and every failure becomes a blank or an error value.
 
 pub mod dwarf;
+pub mod monitor;
 pub mod pagetable;
 pub mod proc;
 pub mod state;

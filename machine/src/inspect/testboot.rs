@@ -44,6 +44,35 @@ impl Booted {
         Some(b)
     }
 
+    /// Boots the Rust kernel (kernel/target/.../release/kernel) with MIT's fs.img (the two
+    /// share xv6's ABI and disk format) and runs to the first shell prompt.
+    pub fn rust(harts: usize) -> Option<Booted> {
+        let dir = mit_dir()?;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../kernel/target/riscv64gc-unknown-none-elf/release/kernel");
+        let Ok(kernel_elf) = std::fs::read(&path) else {
+            eprintln!("skipped: {} is not built", path.display());
+            return None;
+        };
+        let disk = std::fs::read(dir.join("fs.img")).expect("MIT fs.img");
+        let config = Config {
+            harts,
+            ..Config::default()
+        };
+        let m = Machine::new(config, Image::Elf(&kernel_elf), Some(disk)).expect("machine");
+        let mut b = Booted {
+            m,
+            console: String::new(),
+            kernel_elf,
+        };
+        assert!(
+            b.run_until("$ ", 2_000_000_000),
+            "no prompt from the Rust kernel: {}",
+            b.console
+        );
+        Some(b)
+    }
+
     /// Runs until the console output (since this call) contains `want`, within `budget`
     /// cycles; `step` sees the machine after every `run` with its stop reason and says
     /// whether to go on (false ends the loop, e.g. at a breakpoint that is not its own).

@@ -1,0 +1,363 @@
+//! The debugger's views as text commands: what gdb's `monitor CMD` and the TUI's command
+//! line run. One [`Views`] per debugging session holds the symbols, the kernel's DWARF
+//! tables and the syscall tracer; [`Views::command`] parses one line and returns the lines
+//! to print. Commands (see [`HELP`]):
+//!
+//! `ps` · `fds PID` · `pt [PID|kernel] [tree]` · `vmprint PID|kernel` · `ptsave PID` then
+//! `ptdiff PID` · `regs [HART]` · `sym ADDR|NAME` · `strace on [FILTER]|off|show|clear`.
+//!
+//! A view that needs what this kernel lacks (no DWARF, no `proc` table) says so in one
+//! line rather than failing. Run loops that trace syscalls call [`Views::after_run`] after
+//! every `Machine::run` (see [`super::strace`]).
+
+use super::pagetable::{self, Names, Tree};
+use super::proc::{InodeNames, Kernel, render_fds, render_ps};
+use super::state::HartState;
+use super::strace::{Filter, KernelResolver, NoResolver, Record, Tracer};
+use super::symbols::{SymbolSet, Symbols};
+use crate::machine::{Machine, Stop};
+use std::collections::HashMap;
+
+/// One line per command, for `monitor help`.
+pub const HELP: &[&str] = &[
+    "ps                       processes (pid, parent, state, cpu, size, page table, name)",
+    "fds PID                  open files of process PID",
+    "pt [PID|kernel] [tree]   page table, runs of like pages folded (default: hart 0's satp)",
+    "vmprint PID|kernel       page table in the pgtbl lab's vmprint format",
+    "ptsave PID / ptdiff PID  remember a page table / show what changed since",
+    "regs [HART]              registers and CSRs, decoded",
+    "sym ADDR|NAME            symbol, file and line of an address; address of a symbol",
+    "strace on [FILTER]       trace system calls (FILTER: open,read,pid=N,proc=NAME,mask=N)",
+    "strace off|show|clear    stop tracing / show the kept trace / forget it",
+];
+
+/// Ring size of the syscall trace kept for `strace show`.
+pub const TRACE_KEEP: usize = 4096;
+
+/// The state of the views for one machine.
+pub struct Views {
+    pub syms: SymbolSet,
+    pub kernel: Option<Kernel>,
+    /// Why `kernel` is None.
+    pub kernel_error: Option<String>,
+    pub tracer: Tracer,
+    tracing: bool,
+    saved: HashMap<String, Tree>,
+}
+
+impl Views {
+    /// Views for a kernel ELF (with DWARF for `ps`/`fds`; symbols alone still give `sym`).
+    pub fn new(kernel_elf: Option<&[u8]>) -> Views {
+        let mut v = Views {
+            syms: SymbolSet::default(),
+            kernel: None,
+            kernel_error: Some("no kernel ELF given".into()),
+            tracer: Tracer::new(TRACE_KEEP, Filter::default()),
+            tracing: false,
+            saved: HashMap::new(),
+        };
+        if let Some(elf) = kernel_elf {
+            match Symbols::parse("kernel", elf) {
+                Ok(s) => {
+                    match Kernel::new(&s) {
+                        Ok(k) if k.has_procs() => {
+                            v.kernel = Some(k);
+                            v.kernel_error = None;
+                        }
+                        Ok(_) => {
+                            v.kernel_error = Some("the kernel's DWARF has no `proc` table".into())
+                        }
+                        Err(e) => v.kernel_error = Some(e.to_string()),
+                    }
+                    v.syms.kernel = Some(s);
+                }
+                Err(e) => v.kernel_error = Some(e.to_string()),
+            }
+        }
+        v
+    }
+
+    /// Whether the syscall tracer is on.
+    pub fn tracing(&self) -> bool {
+        self.tracing
+    }
+
+    /// Turns syscall tracing on with `filter`.
+    pub fn strace_on(&mut self, m: &mut Machine, filter: Filter) -> Result<(), String> {
+        self.tracer.filter = filter;
+        if !self.tracing {
+            self.tracer.install(m, self.syms.kernel.as_ref())?;
+            self.tracing = true;
+        }
+        Ok(())
+    }
+
+    /// Turns it off.
+    pub fn strace_off(&mut self, m: &mut Machine) {
+        if self.tracing {
+            self.tracer.uninstall(m);
+            self.tracing = false;
+        }
+    }
+
+    /// Call after every `Machine::run` while tracing: the records completed and the stop to
+    /// report (None: the tracer's own breakpoint, run on).
+    pub fn after_run(&mut self, m: &mut Machine, stop: Stop) -> (Vec<Record>, Option<Stop>) {
+        if !self.tracing {
+            return (Vec::new(), Some(stop));
+        }
+        match &self.kernel {
+            Some(k) => self.tracer.after_run(m, stop, &mut KernelResolver::new(k)),
+            None => self.tracer.after_run(m, stop, &mut NoResolver),
+        }
+    }
+
+    fn need_kernel(&self) -> Result<&Kernel, Vec<String>> {
+        self.kernel.as_ref().ok_or_else(|| {
+            vec![format!(
+                "no kernel tables: {}",
+                self.kernel_error.as_deref().unwrap_or("unknown reason")
+            )]
+        })
+    }
+
+    /// The root and names of `who`'s address space: a pid, `kernel`, or None for hart 0's.
+    fn space(&self, m: &Machine, who: Option<&str>) -> Result<(u64, Names, String), String> {
+        match who {
+            None => {
+                let satp = m.harts.first().map(|h| h.csr.satp).unwrap_or(0);
+                if satp >> 60 != 8 {
+                    return Err("hart 0 runs without paging (satp is Bare)".into());
+                }
+                let root = pagetable::satp_root(satp);
+                let names = self.names_for_root(m, root);
+                Ok((root, names, "hart 0's satp".into()))
+            }
+            Some("kernel") => {
+                let sym = self
+                    .syms
+                    .kernel
+                    .as_ref()
+                    .and_then(|k| k.lookup("kernel_pagetable"))
+                    .ok_or("no `kernel_pagetable` symbol")?;
+                let root = super::PhysMem::read_u64(m, sym.addr)
+                    .filter(|r| *r != 0)
+                    .ok_or("kernel_pagetable is not set yet")?;
+                Ok((root, self.kernel_names(), "the kernel".into()))
+            }
+            Some(pid) => {
+                let pid: i64 = pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?;
+                let k = self
+                    .kernel
+                    .as_ref()
+                    .ok_or("no kernel tables (DWARF) to find processes")?;
+                let p = k
+                    .procs(m)
+                    .into_iter()
+                    .find(|p| p.in_use() && p.pid == Some(pid))
+                    .ok_or(format!("no process {pid}"))?;
+                let root = p
+                    .pagetable
+                    .filter(|r| *r != 0)
+                    .ok_or(format!("process {pid} has no page table"))?;
+                let label = format!("pid {pid} ({})", p.name.unwrap_or_default());
+                Ok((root, Names::user(p.sz.unwrap_or(0)), label))
+            }
+        }
+    }
+
+    fn kernel_names(&self) -> Names {
+        Names::kernel(
+            self.syms
+                .kernel
+                .as_ref()
+                .and_then(|k| k.lookup("etext"))
+                .map(|s| s.addr),
+        )
+    }
+
+    /// Names for a root found in a satp: a process's if it is one, else the kernel's.
+    fn names_for_root(&self, m: &Machine, root: u64) -> Names {
+        let p = self.kernel.as_ref().and_then(|k| {
+            k.procs(m)
+                .into_iter()
+                .find(|p| p.in_use() && p.pagetable == Some(root))
+        });
+        match p {
+            Some(p) => Names::user(p.sz.unwrap_or(0)),
+            None => self.kernel_names(),
+        }
+    }
+
+    /// Runs one command line and returns its output.
+    pub fn command(&mut self, m: &mut Machine, line: &str) -> Vec<String> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let arg = |i: usize| words.get(i).copied();
+        let err = |e: String| vec![e];
+        match words.first().copied() {
+            None | Some("help") => HELP.iter().map(|s| s.to_string()).collect(),
+            Some("ps") => match self.need_kernel() {
+                Ok(k) => render_ps(&k.procs(m), &k.cpus(m)),
+                Err(e) => e,
+            },
+            Some("fds") => {
+                let k = match self.need_kernel() {
+                    Ok(k) => k,
+                    Err(e) => return e,
+                };
+                let Some(pid) = arg(1).and_then(|p| p.parse::<i64>().ok()) else {
+                    return err("usage: fds PID".into());
+                };
+                match k.files(m, pid) {
+                    Some((p, files)) => {
+                        let names = InodeNames::from_disk(m.bus.virtio.disk());
+                        render_fds(&p, &files, Some(&names))
+                    }
+                    None => err(format!("no process {pid}")),
+                }
+            }
+            Some("pt") => {
+                let tree_form = words.contains(&"tree");
+                let who = words[1..].iter().copied().find(|w| *w != "tree");
+                match self.space(m, who) {
+                    Ok((root, names, label)) => {
+                        let t = pagetable::walk(&*m, root);
+                        let mut lines = vec![format!("address space of {label}")];
+                        lines.extend(if tree_form {
+                            t.render_tree(&names)
+                        } else {
+                            t.render(&names)
+                        });
+                        lines
+                    }
+                    Err(e) => err(e),
+                }
+            }
+            Some("vmprint") => match arg(1)
+                .ok_or_else(|| "usage: vmprint PID|kernel".to_string())
+                .and_then(|w| self.space(m, Some(w)))
+            {
+                Ok((root, _, _)) => pagetable::walk(&*m, root).vmprint(),
+                Err(e) => err(e),
+            },
+            Some("ptsave") => match self.space(m, arg(1)) {
+                Ok((root, _, label)) => {
+                    let t = pagetable::walk(&*m, root);
+                    let n = t.leaves().count();
+                    self.saved.insert(arg(1).unwrap_or("").to_string(), t);
+                    vec![format!("saved the page table of {label} ({n} leaves)")]
+                }
+                Err(e) => err(e),
+            },
+            Some("ptdiff") => {
+                let key = arg(1).unwrap_or("").to_string();
+                let Some(old) = self.saved.get(&key) else {
+                    return err(format!("nothing saved for {key:?}: use ptsave first"));
+                };
+                match self.space(m, arg(1)) {
+                    Ok((root, _, label)) => {
+                        let new = pagetable::walk(&*m, root);
+                        let mut lines =
+                            vec![format!("changes in the page table of {label} since ptsave")];
+                        lines.extend(pagetable::render_diff(&pagetable::diff(old, &new)));
+                        lines
+                    }
+                    Err(e) => err(e),
+                }
+            }
+            Some("regs") => {
+                let h = arg(1).and_then(|h| h.parse::<usize>().ok()).unwrap_or(0);
+                match m.harts.get(h) {
+                    Some(hart) => {
+                        let st = HartState::of(hart);
+                        let mut lines = st.render();
+                        let user = st.mode == crate::cpu::Mode::User;
+                        let pname = if user {
+                            let root = pagetable::satp_root(st.csr("satp").unwrap_or(0));
+                            self.kernel
+                                .as_ref()
+                                .and_then(|k| {
+                                    k.procs(m).into_iter().find(|p| p.pagetable == Some(root))
+                                })
+                                .and_then(|p| p.name)
+                        } else {
+                            None
+                        };
+                        lines.insert(
+                            1,
+                            format!("at {}", self.syms.describe(st.pc, user, pname.as_deref())),
+                        );
+                        lines
+                    }
+                    None => err(format!("no hart {h}")),
+                }
+            }
+            Some("sym") => {
+                let Some(a) = arg(1) else {
+                    return err("usage: sym ADDR|NAME".into());
+                };
+                let Some(k) = self.syms.kernel.as_ref() else {
+                    return err("no kernel symbols".into());
+                };
+                let addr = a
+                    .strip_prefix("0x")
+                    .and_then(|h| u64::from_str_radix(h, 16).ok());
+                match addr {
+                    Some(addr) => {
+                        let mut lines = vec![k.describe(addr)];
+                        for f in k.frames(addr).iter().filter(|f| f.inlined) {
+                            lines.push(format!(
+                                "  inlined: {} at {}",
+                                f.function.as_deref().unwrap_or("?"),
+                                f.location().unwrap_or_default()
+                            ));
+                        }
+                        lines
+                    }
+                    None => match k.lookup(a) {
+                        Some(s) => vec![format!("{} = {:#x} (size {})", s.name, s.addr, s.size)],
+                        None => err(format!("no symbol {a:?}")),
+                    },
+                }
+            }
+            Some("strace") => match arg(1) {
+                Some("on") => {
+                    let spec = words.get(2..).map(|w| w.join(",")).unwrap_or_default();
+                    match Filter::parse(&spec).and_then(|f| self.strace_on(m, f)) {
+                        Ok(()) => vec![format!(
+                            "syscall trace on{}",
+                            if spec.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({spec})")
+                            }
+                        )],
+                        Err(e) => err(e),
+                    }
+                }
+                Some("off") => {
+                    self.strace_off(m);
+                    vec!["syscall trace off".into()]
+                }
+                Some("show") | None => {
+                    let lines = self.tracer.render();
+                    if lines.is_empty() {
+                        vec!["(no system calls recorded)".into()]
+                    } else {
+                        lines
+                    }
+                }
+                Some("clear") => {
+                    self.tracer.clear();
+                    vec!["trace cleared".into()]
+                }
+                Some(other) => err(format!("strace {other}: use on, off, show or clear")),
+            },
+            Some(other) => err(format!("unknown command {other:?}; try help")),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "monitor_tests.rs"]
+mod tests;

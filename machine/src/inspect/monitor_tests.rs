@@ -1,0 +1,129 @@
+use super::*;
+use crate::inspect::testboot::Booted;
+
+/// Runs `line` at the console with the tracer on, to the next prompt.
+fn run_traced(b: &mut Booted, v: &mut Views, line: &str) -> Vec<String> {
+    b.type_line(line);
+    let mut out = Vec::new();
+    let ok = b.run_until_with("$ ", 2_000_000_000, &mut |m, stop| {
+        let (recs, stop) = v.after_run(m, stop);
+        out.extend(recs.iter().map(|r| r.to_string()));
+        stop.is_none_or(|s| !matches!(s, Stop::Breakpoint { .. }))
+    });
+    assert!(ok, "{}", b.console);
+    out
+}
+
+fn check_views(b: &mut Booted) {
+    let mut v = Views::new(Some(&b.kernel_elf.clone()));
+    assert!(v.kernel.is_some(), "{:?}", v.kernel_error);
+    let m = &mut b.m;
+    let ps = v.command(m, "ps");
+    assert!(
+        ps.iter()
+            .any(|l| l.ends_with(" init") && l.contains(" sleeping ")),
+        "{ps:#?}"
+    );
+    assert!(ps.iter().any(|l| l.ends_with(" sh")), "{ps:#?}");
+    let fds = v.command(m, "fds 2");
+    assert_eq!(fds[0], "pid 2 (sh)");
+    assert_eq!(fds.len(), 5, "{fds:#?}");
+    assert!(
+        fds[2].starts_with("  0 device") && fds[2].contains("console (major 1)"),
+        "{fds:#?}"
+    );
+    let pt = v.command(m, "pt 2");
+    assert_eq!(pt[0], "address space of pid 2 (sh)");
+    for name in [
+        "text",
+        "guard page",
+        "user stack",
+        "trapframe",
+        "trampoline",
+    ] {
+        assert!(
+            pt.iter().any(|l| l.ends_with(name)),
+            "{name} missing: {pt:#?}"
+        );
+    }
+    let tree = v.command(m, "pt 2 tree");
+    assert!(tree.iter().any(|l| l.contains("L2[255]")), "{tree:#?}");
+    let vm = v.command(m, "vmprint 2");
+    assert!(vm[0].starts_with("page table 0x"));
+    assert!(vm[1].starts_with(" ..0: pte 0x"), "{vm:#?}");
+    let kpt = v.command(m, "pt kernel");
+    for name in ["UART0", "virtio disk", "PLIC", "kernel text", "trampoline"] {
+        assert!(
+            kpt.iter().any(|l| l.ends_with(name)),
+            "{name} missing: {kpt:#?}"
+        );
+    }
+    assert!(v.command(m, "fds 77")[0].contains("no process 77"));
+    assert!(v.command(m, "bogus")[0].contains("unknown command"));
+    let regs = v.command(m, "regs 0");
+    assert!(regs[0].starts_with("hart 0  mode "), "{regs:#?}");
+    assert!(regs[1].starts_with("at "), "{regs:#?}");
+    let sym = v.command(m, "sym 0x80000000");
+    assert!(sym[0].starts_with("_entry"), "{sym:#?}");
+
+    assert_eq!(
+        v.command(m, "ptsave 2")[0].split(" (").next(),
+        Some("saved the page table of pid 2")
+    );
+    assert_eq!(v.command(m, "strace on"), vec!["syscall trace on"]);
+    let trace = run_traced(b, &mut v, "ls | wc\n");
+    let m = &mut b.m;
+    assert!(
+        trace.iter().any(|l| l.contains(" sh: pipe([3, 4]) = 0")),
+        "{trace:#?}"
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|l| l.contains(" ls: open(\".\", O_RDONLY) = 3")),
+        "{trace:#?}"
+    );
+    assert!(
+        trace.iter().any(|l| l.contains(" wc: read(0, \"")),
+        "{trace:#?}"
+    );
+    let shown = v.command(m, "strace show");
+    assert_eq!(shown.len(), trace.len());
+    // sh grew its heap (malloc) for the pipeline's command structures, or not: either way
+    // the diff is well-formed and names the change of kind.
+    let diff = v.command(m, "ptdiff 2");
+    assert_eq!(
+        diff[0],
+        "changes in the page table of pid 2 (sh) since ptsave"
+    );
+    v.command(m, "strace off");
+    assert!(m.breakpoints().is_empty());
+    assert_eq!(
+        v.command(m, "strace on read,proc=wc"),
+        vec!["syscall trace on (read,proc=wc)"]
+    );
+    v.tracer.clear();
+    let trace = run_traced(b, &mut v, "echo hello | wc\n");
+    assert!(
+        !trace.is_empty() && trace.iter().all(|l| l.contains(" wc: read(")),
+        "{trace:#?}"
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|l| l.contains("read(0, \"hello\\n\", 512) = 6")),
+        "{trace:#?}"
+    );
+}
+
+#[test]
+fn mit_kernel_views() {
+    let Some(mut b) = Booted::mit(3) else { return };
+    check_views(&mut b);
+}
+
+#[test]
+fn rust_kernel_views() {
+    let Some(mut b) = Booted::rust(3) else { return };
+    check_views(&mut b);
+}

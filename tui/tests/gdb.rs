@@ -600,6 +600,8 @@ fn mit_xv6() {
             "printf \"satp-mode=%d\\n\", (unsigned long)$satp >> 60",
             "bt",
             "x/4i $pc",
+            "printf \"name=%s\\n\", proc[0].name",
+            "x/2wx &proc[0].pid",
             "stepi",
             "printf \"after-stepi=%d\\n\", (long)$pc != (long)&syscall",
             "delete",
@@ -628,6 +630,10 @@ fn mit_xv6() {
     assert_has(&out, "in usertrap () at kernel/trap.c");
     assert_has(&out, "=> 0x");
     assert_has(&out, "<syscall+");
+    // Memory through the kernel's page table: the first process, still running initcode.
+    assert_has(&out, "name=initcode");
+    assert_has(&out, "<proc+");
+    assert_has(&out, ">:\t0x00000001"); // its pid
     assert_has(&out, "after-stepi=1");
     assert_has(&out, &format!("syscall () at kernel/syscall.c:{line}"));
     // xv6's first system call is exec (7), from initcode.

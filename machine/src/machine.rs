@@ -93,10 +93,17 @@ impl Machine {
     /// Builds a machine, loads `image` and attaches `disk` (raw bytes of a disk image).
     pub fn new(config: Config, image: Image, disk: Option<Vec<u8>>) -> Result<Self, Error> {
         if config.harts == 0 || config.harts > board::MAX_HARTS {
-            return Err(Error::Config(format!("{} harts (1 to {} supported)", config.harts, board::MAX_HARTS)));
+            return Err(Error::Config(format!(
+                "{} harts (1 to {} supported)",
+                config.harts,
+                board::MAX_HARTS
+            )));
         }
         if !(1..=2048).contains(&config.ram_mib) {
-            return Err(Error::Config(format!("{} MiB of RAM (1 to 2048 supported)", config.ram_mib)));
+            return Err(Error::Config(format!(
+                "{} MiB of RAM (1 to 2048 supported)",
+                config.ram_mib
+            )));
         }
         if config.quantum == 0 {
             return Err(Error::Config("quantum of 0 cycles".into()));
@@ -109,7 +116,11 @@ impl Machine {
             Image::Elf(bytes) => loader::load_elf(&mut ram, bytes)?,
             Image::Raw(bytes) => loader::load_raw(&mut ram, bytes)?,
         };
-        let mut bus = Bus::new(ram, config.harts, VirtioBlk::new(disk, config.virtio_legacy));
+        let mut bus = Bus::new(
+            ram,
+            config.harts,
+            VirtioBlk::new(disk, config.virtio_legacy),
+        );
         bus.tohost = loaded.tohost;
         let harts = (0..config.harts)
             .map(|id| {
@@ -214,7 +225,8 @@ impl Machine {
                 match exit.reason {
                     ExitReason::Breakpoint => return Stop::Breakpoint { hart: h },
                     ExitReason::Halt => continue,
-                    ExitReason::Wfi => self.progress[h] = self.config.quantum,
+                    // A hart in `wfi`, or spinning on another hart, gives up its turn.
+                    ExitReason::Wfi | ExitReason::Yield => self.progress[h] = self.config.quantum,
                     ExitReason::Budget => {}
                 }
                 if let Some(stop) = self.check_tohost() {
@@ -285,7 +297,9 @@ impl Machine {
         }
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
         self.progress[h] += exit.executed.max(1);
-        self.take_halt().or_else(|| self.check_tohost()).unwrap_or(Stop::Budget)
+        self.take_halt()
+            .or_else(|| self.check_tohost())
+            .unwrap_or(Stop::Budget)
     }
 
     fn hart_runnable(&mut self, h: usize) -> bool {
@@ -328,7 +342,8 @@ impl Machine {
         const MIE: u16 = 0x304;
         const MTIE: u64 = 1 << 7;
         let hart = &self.harts[h];
-        let clint = (hart.csr_read(MIE).unwrap_or(0) & MTIE != 0).then(|| self.bus.clint.mtimecmp(h));
+        let clint =
+            (hart.csr_read(MIE).unwrap_or(0) & MTIE != 0).then(|| self.bus.clint.mtimecmp(h));
         [clint, hart.timer_deadline()].into_iter().flatten().min()
     }
 
@@ -378,7 +393,10 @@ pub fn check_disk(disk: &[u8]) -> Result<(), Error> {
     if disk.len() >= 2 * bsize {
         let sb = abi::fs::SuperBlock::decode(&disk[bsize..2 * bsize]);
         if sb.magic == abi::fs::FSMAGIC && (sb.size as u64) * bsize as u64 > len {
-            return Err(Error::DiskTruncated { blocks: sb.size as u64, bytes: len });
+            return Err(Error::DiskTruncated {
+                blocks: sb.size as u64,
+                bytes: len,
+            });
         }
     }
     Ok(())

@@ -52,6 +52,7 @@ impl Hart {
             }
             self.waiting = false;
         }
+        self.spin.reset();
         let entry_pc = self.pc;
         // The pc lives in a register here and in `self.pc` only around slow paths that read
         // or change it (traps, xRET, interrupt polls) and on return: going through memory
@@ -203,8 +204,19 @@ impl Hart {
                             self.x[0] = 0;
                             pc = target;
                         }
-                        Op::Beq => pc = if a!() == b!() { pc.wrapping_add(imm) } else { next },
-                        Op::Bne => pc = if a!() != b!() { pc.wrapping_add(imm) } else { next },
+                        Op::Beq | Op::Bne => {
+                            let taken = (a!() == b!()) == (inst.op == Op::Beq);
+                            if !taken {
+                                pc = next;
+                            } else {
+                                // A backward test against zero may be a flag poll (spin.rs).
+                                if inst.rs2 == 0 && (imm as i64) < 0 && self.spin.backward_branch(pc, a!(), &self.x) {
+                                    pc = pc.wrapping_add(imm);
+                                    break ExitReason::Yield;
+                                }
+                                pc = pc.wrapping_add(imm);
+                            }
+                        }
                         Op::Blt => {
                             pc = if (a!() as i64) < (b!() as i64) {
                                 pc.wrapping_add(imm)
@@ -439,8 +451,13 @@ impl Hart {
                         }
                         Op::LrW | Op::LrD => {
                             let size = if inst.op == Op::LrW { 4 } else { 8 };
-                            self.x[rd] = slow!(self.lr(bus, a!(), size));
+                            let value = slow!(self.lr(bus, a!(), size));
+                            self.x[rd] = value;
                             self.x[0] = 0;
+                            if self.spin.atomic_read(pc, value) {
+                                pc = next;
+                                break ExitReason::Yield;
+                            }
                             pc = next;
                         }
                         Op::ScW | Op::ScD => {
@@ -467,8 +484,14 @@ impl Hart {
                         | Op::AmomaxD
                         | Op::AmominuD
                         | Op::AmomaxuD => {
-                            self.x[rd] = slow!(self.amo(bus, inst.op, a!(), b!()));
+                            let old = slow!(self.amo(bus, inst.op, a!(), b!()));
+                            self.x[rd] = old;
                             self.x[0] = 0;
+                            let swap = matches!(inst.op, Op::AmoswapW | Op::AmoswapD);
+                            if swap && self.spin.atomic_read(pc, old) {
+                                pc = next;
+                                break ExitReason::Yield;
+                            }
                             pc = next;
                         }
                         Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
@@ -480,6 +503,9 @@ impl Hart {
                             pc = next;
                             if writes && affects_interrupts(csr) {
                                 interrupt_now!();
+                            }
+                            if writes && self.interrupts_left_on(csr) && self.spin.interrupts_enabled(pc, &self.x) {
+                                break ExitReason::Yield;
                             }
                         }
                         Op::Ecall => {
@@ -888,5 +914,19 @@ impl Inst {
             | f3 << 12
             | (self.rd as u32 & 31) << 7
             | 0x73
+    }
+}
+
+impl Hart {
+    /// Whether a write to `csr` left interrupts globally enabled in the current mode: the
+    /// moment an idle loop shows itself (see spin.rs).
+    fn interrupts_left_on(&self, csr: u16) -> bool {
+        const SIE: u64 = 1 << 1;
+        const MIE: u64 = 1 << 3;
+        match (csr, self.mode) {
+            (csra::SSTATUS | csra::MSTATUS, Mode::Supervisor) => self.csr.mstatus & SIE != 0,
+            (csra::MSTATUS, Mode::Machine) => self.csr.mstatus & MIE != 0,
+            _ => false,
+        }
     }
 }

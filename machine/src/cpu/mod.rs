@@ -22,6 +22,7 @@ pub mod decode;
 mod execute;
 pub mod icache;
 pub mod mmu;
+mod spin;
 pub mod trap;
 
 #[cfg(test)]
@@ -74,6 +75,9 @@ pub enum ExitReason {
     Breakpoint,
     /// A device asked the machine to stop (`bus.halt` is set).
     Halt,
+    /// The hart spins waiting for another hart (see `spin`): the rest of its quantum would be
+    /// wasted. It is not waiting: the machine runs it again in its next turn.
+    Yield,
 }
 
 /// Result of `Hart::run`.
@@ -134,6 +138,8 @@ pub struct Hart {
     fetch_off: usize,
     /// Whether a breakpoint lies in the fetch page.
     bp_here: bool,
+    /// Detects idle loops and lock spins (see spin.rs).
+    spin: spin::SpinDetector,
 }
 
 impl Hart {
@@ -169,6 +175,7 @@ impl Hart {
             fetch_slot: 0,
             fetch_off: usize::MAX,
             bp_here: false,
+            spin: spin::SpinDetector::new(),
         };
         h.update_keys();
         h

@@ -130,6 +130,7 @@ impl Hart {
 
     /// Appends an event if the owner asked for them (`events` is Some).
     fn record(&mut self, cause: Option<u64>, tval: u64, pc: u64, from: Mode) {
+        self.spin.trap();
         let Some(log) = &mut self.events else { return };
         if log.len() >= MAX_EVENTS {
             self.events_dropped += 1;

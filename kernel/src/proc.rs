@@ -59,22 +59,8 @@ pub struct Context {
 }
 
 impl Context {
-    pub const ZERO: Context = Context {
-        ra: 0,
-        sp: 0,
-        s0: 0,
-        s1: 0,
-        s2: 0,
-        s3: 0,
-        s4: 0,
-        s5: 0,
-        s6: 0,
-        s7: 0,
-        s8: 0,
-        s9: 0,
-        s10: 0,
-        s11: 0,
-    };
+    // SAFETY: every field is an integer, for which all-zero bits are a valid value.
+    pub const ZERO: Context = unsafe { core::mem::zeroed() };
 }
 
 /// Per-hart state.
@@ -858,10 +844,4 @@ pub fn procdump() {
             crate::println!("{} {} {}", (*p).pid, s, name);
         }
     }
-}
-
-/// Sets the process name (exec uses this through `Proc::name` directly; kept for symmetry).
-#[allow(dead_code)]
-pub fn setname(p: *mut Proc, s: &[u8]) {
-    set_name(p, s);
 }

@@ -26,6 +26,7 @@ pub mod proc;
 pub mod state;
 pub mod strace;
 pub mod symbols;
+mod syscall_args;
 #[cfg(test)]
 mod testboot;
 

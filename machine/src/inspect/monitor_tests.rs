@@ -63,6 +63,9 @@ fn check_views(b: &mut Booted) {
     let regs = v.command(m, "regs 0");
     assert!(regs[0].starts_with("hart 0  mode "), "{regs:#?}");
     assert!(regs[1].starts_with("at "), "{regs:#?}");
+    for cmd in ["ps", "fds 2", "pt 2", "pt 2 tree", "pt kernel", "regs 0"] {
+        println!("(monitor) {cmd}\n{}\n", v.command(m, cmd).join("\n"));
+    }
     let sym = v.command(m, "sym 0x80000000");
     assert!(sym[0].starts_with("_entry"), "{sym:#?}");
 

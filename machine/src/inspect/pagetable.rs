@@ -54,6 +54,30 @@ pub fn flags_str(pte: u64) -> String {
     s
 }
 
+/// Flags of a run of leaves: `all` has the bits every leaf has, `any` those some leaf has;
+/// a bit some but not all leaves have (A or D, which the hardware sets page by page) shows
+/// in lower case.
+pub fn run_flags_str(all: u64, any: u64) -> String {
+    let names = ['V', 'R', 'W', 'X', 'U', 'G', 'A', 'D'];
+    let mut s = String::with_capacity(15);
+    for (i, c) in names.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push(if all >> i & 1 != 0 {
+            *c
+        } else if any >> i & 1 != 0 {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        });
+    }
+    s
+}
+
+/// The flags that make leaves "alike" for folding: all but A and D.
+const LIKE: u64 = 0x3f;
+
 /// Bytes mapped by a leaf at `level` (0, 1 or 2).
 pub fn level_size(level: u8) -> u64 {
     PGSIZE << (9 * level as u64)
@@ -279,8 +303,10 @@ pub struct Run {
     pub pa: u64,
     /// Whether the leaves are also physically contiguous.
     pub pa_contiguous: bool,
-    /// Flag bits (0..7) shared by all leaves.
+    /// Flag bits (0..7) that all leaves have.
     pub flags: u64,
+    /// Flag bits that some leaf has (differs from `flags` only in A and D).
+    pub any: u64,
     pub name: String,
 }
 
@@ -315,11 +341,13 @@ impl Tree {
             if let Some(r) = out.last_mut()
                 && r.level == e.level
                 && r.end() == e.va
-                && r.flags == flags
+                && r.flags & LIKE == flags & LIKE
                 && r.name == name
             {
                 r.pa_contiguous &= r.pa + r.count * e.size() == e.pa();
                 r.count += 1;
+                r.flags &= flags;
+                r.any |= flags;
                 continue;
             }
             out.push(Run {
@@ -329,6 +357,7 @@ impl Tree {
                 pa: e.pa(),
                 pa_contiguous: true,
                 flags,
+                any: flags,
                 name,
             });
         }
@@ -358,7 +387,7 @@ impl Tree {
                 r.va,
                 r.end(),
                 pa,
-                flags_str(r.flags),
+                run_flags_str(r.flags, r.any),
                 pages,
                 r.name
             ));
@@ -395,7 +424,7 @@ impl Tree {
                 if n.is_leaf()
                     && n.level == e.level
                     && n.index == prev.index + 1
-                    && n.pte & 0xff == e.pte & 0xff
+                    && n.pte & LIKE == e.pte & LIKE
                     && names.name(n.va, n.pte, guard) == name
                 {
                     j += 1;
@@ -404,6 +433,9 @@ impl Tree {
                 }
             }
             let last = self.entries[j - 1];
+            let run = &self.entries[i..j];
+            let all = run.iter().fold(0xff, |a, x| a & x.pte);
+            let any = run.iter().fold(0, |a, x| a | x.pte);
             let idx = if j - i == 1 {
                 format!("[{:3}]", e.index)
             } else {
@@ -416,7 +448,7 @@ impl Tree {
                 last.va.wrapping_add(last.size()),
                 e.pa(),
                 if j - i > 1 { ".." } else { "" },
-                flags_str(e.pte),
+                run_flags_str(all, any),
                 name
             ));
             i = j;
@@ -550,222 +582,5 @@ pub fn render_diff(changes: &BTreeMap<u64, Change>) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::inspect::MemImage;
-
-    const BASE: u64 = 0x8000_0000;
-
-    /// Builds a tree in a 64-page image: root at page 0, tables allocated upwards.
-    struct Builder {
-        mem: MemImage,
-        next: u64,
-    }
-
-    impl Builder {
-        fn new() -> Self {
-            Builder {
-                mem: MemImage::new(BASE, 64 * PGSIZE as usize),
-                next: BASE + PGSIZE,
-            }
-        }
-        /// Maps one 4 KiB page, creating tables as needed (as xv6's `mappages`).
-        fn map(&mut self, va: u64, pa: u64, flags: u64) {
-            let mut table = BASE;
-            for level in [2u64, 1] {
-                let slot = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
-                let pte = self.mem.read_u64(slot).unwrap();
-                table = if pte & PTE_V != 0 {
-                    pte_pa(pte)
-                } else {
-                    let t = self.next;
-                    self.next += PGSIZE;
-                    self.mem.write_u64(slot, (t >> 12) << 10 | PTE_V);
-                    t
-                };
-            }
-            let slot = table + ((va >> 12) & 0x1ff) * 8;
-            self.mem.write_u64(slot, (pa >> 12) << 10 | flags | PTE_V);
-        }
-    }
-
-    /// xv6's layout of a small process: text+data at 0 (2 pages), guard, stack, one heap
-    /// page, trapframe and trampoline.
-    fn process() -> Builder {
-        let mut b = Builder::new();
-        let urx = PTE_R | PTE_X | PTE_U;
-        b.map(0x0, 0x8700_0000, urx);
-        b.map(0x1000, 0x8700_1000, PTE_R | PTE_W | PTE_U);
-        b.map(0x2000, 0x8700_5000, PTE_R | PTE_W); // guard: U cleared
-        b.map(0x3000, 0x8700_3000, PTE_R | PTE_W | PTE_U);
-        b.map(0x4000, 0x8700_9000, PTE_R | PTE_W | PTE_U);
-        b.map(TRAPFRAME, 0x8770_0000, PTE_R | PTE_W);
-        b.map(TRAMPOLINE, 0x8000_7000, PTE_R | PTE_X);
-        b
-    }
-
-    #[test]
-    fn walk_finds_tables_and_leaves_in_order() {
-        let b = process();
-        let t = walk(&b.mem, BASE);
-        let leaves: Vec<u64> = t.leaves().map(|e| e.va).collect();
-        assert_eq!(
-            leaves,
-            vec![0, 0x1000, 0x2000, 0x3000, 0x4000, TRAPFRAME, TRAMPOLINE]
-        );
-        // Two level-2 and two level-1 pointers (low and high halves), then 7 leaves.
-        assert_eq!(t.entries.len(), 2 + 2 + 7);
-        assert_eq!(t.entries[0].level, 2);
-        assert_eq!(t.entries[0].index, 0);
-        let top: Vec<u16> = t
-            .entries
-            .iter()
-            .filter(|e| e.level == 2)
-            .map(|e| e.index)
-            .collect();
-        assert_eq!(
-            top,
-            vec![0, 255],
-            "TRAMPOLINE is in the last slot of the low half"
-        );
-        assert!(t.unreadable.is_empty());
-        assert_eq!(t.user_guard(), Some(0x2000));
-    }
-
-    #[test]
-    fn names_and_runs_for_a_process() {
-        let b = process();
-        let t = walk(&b.mem, BASE);
-        let runs = t.runs(&Names::user(0x5000));
-        let named: Vec<(u64, u64, &str)> = runs
-            .iter()
-            .map(|r| (r.va, r.count, r.name.as_str()))
-            .collect();
-        assert_eq!(
-            named,
-            vec![
-                (0, 1, "text"),
-                (0x1000, 1, "data"),
-                (0x2000, 1, "guard page"),
-                (0x3000, 1, "user stack"),
-                (0x4000, 1, "heap"),
-                (TRAPFRAME, 1, "trapframe"),
-                (TRAMPOLINE, 1, "trampoline"),
-            ]
-        );
-        let lines = t.render(&Names::user(0x5000));
-        assert!(lines[2].starts_with("0x0000000000000000-0x0000000000001000  0x0000000087000000"));
-        assert!(lines[2].contains("V R - X U - - -"), "{}", lines[2]);
-        assert!(lines[2].ends_with("text"));
-    }
-
-    #[test]
-    fn like_pages_fold() {
-        let mut b = Builder::new();
-        for i in 0..4 {
-            b.map(
-                0x10_0000 + i * PGSIZE,
-                0x8100_0000 + i * PGSIZE,
-                PTE_R | PTE_W,
-            );
-        }
-        b.map(0x10_4000, 0x8200_0000, PTE_R | PTE_W); // same flags, pa elsewhere
-        b.map(0x10_5000, 0x8200_1000, PTE_R); // different flags
-        let t = walk(&b.mem, BASE);
-        let runs = t.runs(&Names::none());
-        assert_eq!(runs.len(), 2);
-        assert_eq!((runs[0].count, runs[0].pa_contiguous), (5, false));
-        assert_eq!((runs[1].va, runs[1].count), (0x10_5000, 1));
-        let tree = t.render_tree(&Names::none());
-        assert!(tree.iter().any(|l| l.contains("L0[256..260]")), "{tree:?}");
-    }
-
-    #[test]
-    fn vmprint_matches_the_lab_format() {
-        let mut b = Builder::new();
-        b.map(0x0, 0x8700_0000, PTE_R | PTE_X | PTE_U);
-        let t = walk(&b.mem, BASE);
-        assert_eq!(
-            t.vmprint(),
-            vec![
-                "page table 0x0000000080000000",
-                " ..0: pte 0x0000000020000401 pa 0x0000000080001000",
-                " .. ..0: pte 0x0000000020000801 pa 0x0000000080002000",
-                " .. .. ..0: pte 0x0000000021c0001b pa 0x0000000087000000",
-            ]
-        );
-    }
-
-    #[test]
-    fn translate_and_read_virt_cross_pages() {
-        let mut b = Builder::new();
-        b.map(0x0, BASE + 40 * PGSIZE, PTE_R | PTE_U);
-        b.map(0x1000, BASE + 50 * PGSIZE, PTE_R | PTE_U);
-        b.map(0x2000, BASE + 51 * PGSIZE, PTE_R);
-        b.mem.write(BASE + 41 * PGSIZE - 2, b"ab");
-        b.mem.write(BASE + 50 * PGSIZE, b"cd");
-        assert_eq!(
-            translate(&b.mem, BASE, 0xffe).map(|x| x.0),
-            Some(BASE + 41 * PGSIZE - 2)
-        );
-        let mut buf = [0u8; 4];
-        assert!(read_virt(&b.mem, BASE, 0xffe, &mut buf, true));
-        assert_eq!(&buf, b"abcd");
-        assert!(
-            !read_virt(&b.mem, BASE, 0x1ffe, &mut buf, true),
-            "no U on the third page"
-        );
-        assert!(read_virt(&b.mem, BASE, 0x1ffe, &mut buf, false));
-        assert!(translate(&b.mem, BASE, 0x3000).is_none());
-        assert!(translate(&b.mem, BASE, 1 << 40).is_none(), "not canonical");
-    }
-
-    #[test]
-    fn bad_pointers_are_reported_not_followed() {
-        let mut mem = MemImage::new(BASE, PGSIZE as usize);
-        // Root entry 3 points outside the image; entry 4 points back at the root itself.
-        mem.write_u64(BASE + 3 * 8, (0x1234_5000u64 >> 12) << 10 | PTE_V);
-        mem.write_u64(BASE + 4 * 8, (BASE >> 12) << 10 | PTE_V);
-        let t = walk(&mem, BASE);
-        assert_eq!(t.unreadable, vec![(1, 0x1234_5000), (0, 0x1234_5000)]);
-        // The self-loop is followed for the two remaining levels only, then stops.
-        assert!(t.entries.len() < 16, "{}", t.entries.len());
-        assert!(walk(&mem, 0x10).unreadable.len() == 1);
-    }
-
-    #[test]
-    fn diff_shows_cow_and_sbrk() {
-        let before = process();
-        let mut after = process();
-        // A copy-on-write style change: the data page loses W; sbrk adds a heap page.
-        after.map(0x1000, 0x8700_1000, PTE_R | PTE_U);
-        after.map(0x5000, 0x8700_a000, PTE_R | PTE_W | PTE_U);
-        let d = diff(&walk(&before.mem, BASE), &walk(&after.mem, BASE));
-        assert_eq!(d.len(), 2);
-        assert!(matches!(d[&0x1000], Change::Changed(_, _)));
-        assert!(matches!(d[&0x5000], Change::Added(0, _)));
-        let lines = render_diff(&d);
-        assert!(lines[0].contains("~ flags :"), "{lines:?}");
-        assert!(
-            lines[1]
-                .starts_with("0x0000000000005000-0x0000000000006000     1 pages  + pa 0x8700a000")
-        );
-        assert_eq!(render_diff(&BTreeMap::new()), vec!["(no differences)"]);
-    }
-
-    #[test]
-    fn kernel_names() {
-        let n = Names::kernel(Some(0x8000_8000));
-        assert_eq!(n.name(UART0, PTE_R | PTE_W, None), "UART0");
-        assert_eq!(n.name(0x8000_1000, PTE_R | PTE_X, None), "kernel text");
-        assert!(
-            n.name(0x8000_9000, PTE_R | PTE_W, None)
-                .starts_with("direct map")
-        );
-        assert_eq!(n.name(TRAMPOLINE, PTE_R | PTE_X, None), "trampoline");
-        assert_eq!(
-            n.name(TRAMPOLINE - 3 * PGSIZE, PTE_R | PTE_W, None),
-            "kernel stacks"
-        );
-    }
-}
+#[path = "pagetable_tests.rs"]
+mod tests;

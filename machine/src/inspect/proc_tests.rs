@@ -7,7 +7,8 @@ fn mit_ps_and_fds_at_the_prompt() {
     let syms = Symbols::parse("kernel", &b.kernel_elf).unwrap();
     let k = Kernel::new(&syms).unwrap();
     let procs = k.procs(&b.m);
-    let live: Vec<(Option<i64>, Option<i64>, Option<&str>, Option<&str>)> = procs
+    type Row<'a> = (Option<i64>, Option<i64>, Option<&'a str>, Option<&'a str>);
+    let live: Vec<Row> = procs
         .iter()
         .filter(|p| p.in_use())
         .map(|p| (p.pid, p.ppid, p.state.as_deref(), p.name.as_deref()))

@@ -18,16 +18,15 @@
 
 use crate::cpu::decode;
 use addr2line::Context;
-use gimli::{EndianRcSlice, RunTimeEndian};
+use gimli::{EndianArcSlice, RunTimeEndian};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// The DWARF reader type used by the debugger: owned, reference-counted section data.
-pub type Reader = EndianRcSlice<RunTimeEndian>;
+pub type Reader = EndianArcSlice<RunTimeEndian>;
 
 /// An error reading symbols.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,7 +166,7 @@ impl Symbols {
                         .map_err(|e| SymError(format!("{name}: section {}: {e}", id.name())))?,
                     None => Cow::Borrowed(&[]),
                 };
-                Ok(EndianRcSlice::new(Rc::from(&*data), endian))
+                Ok(EndianArcSlice::new(Arc::from(&*data), endian))
             };
             let dwarf = Arc::new(gimli::Dwarf::load(load)?);
             let ctx = Context::from_arc_dwarf(dwarf.clone())
@@ -411,6 +410,14 @@ mod tests {
             return None;
         };
         std::fs::read(Path::new(&dir).join(rel)).ok()
+    }
+
+    #[test]
+    fn views_can_move_to_the_emulator_thread() {
+        fn send<T: Send>() {}
+        send::<Symbols>();
+        send::<SymbolSet>();
+        send::<crate::inspect::monitor::Views>();
     }
 
     #[test]

@@ -171,6 +171,23 @@ impl Image {
         }
     }
 
+    /// Every allocated inode with a known type, in inode-number order (free slots and
+    /// slots of unknown type are skipped).
+    pub fn inodes(&self) -> impl Iterator<Item = (u32, DInode)> + '_ {
+        (1..self.sb.ninodes).filter_map(|inum| self.inode(inum).ok().map(|d| (inum, d)))
+    }
+
+    /// Block numbers recorded in the log header: blocks committed to the log but not yet
+    /// installed (empty after a clean shutdown). Counts beyond the log's size are clamped.
+    pub fn pending_log_blocks(&self) -> Vec<u32> {
+        let h = self.block(self.sb.logstart);
+        let n = i32::from_le_bytes([h[0], h[1], h[2], h[3]]).max(0) as usize;
+        let max = (self.sb.nlog as usize).saturating_sub(1).min(BSIZE / 4 - 1);
+        (0..n.min(max))
+            .map(|i| u32::from_le_bytes([h[4 + 4 * i], h[5 + 4 * i], h[6 + 4 * i], h[7 + 4 * i]]))
+            .collect()
+    }
+
     /// `struct stat` for inode `inum`, as `fstat` would fill it on the root device.
     pub fn stat(&self, inum: u32) -> Result<Stat, FsError> {
         let din = self.inode(inum)?;

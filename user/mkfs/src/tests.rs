@@ -88,6 +88,12 @@ fn built_image_reads_back() {
     let root = fs.stat(ROOTINO).unwrap();
     assert_eq!((root.typ, root.size), (T_DIR, BSIZE as u64));
 
+    let inums: Vec<u32> = fs.inodes().map(|(i, _)| i).collect();
+    assert_eq!(inums, vec![1, 2, 3, 4, 5]);
+    assert!(
+        fs.pending_log_blocks().is_empty(),
+        "a fresh image has an empty log"
+    );
     assert_eq!(fs.path_of(4).unwrap(), "/big");
     assert_eq!(fs.path_of(ROOTINO).unwrap(), "/");
     assert_eq!(fs.lookup("/nope"), Err(FsError::NotFound("/nope".into())));
@@ -248,6 +254,8 @@ fn exercise(fs: &Image) {
         let _ = fs.list_dir(inum);
         let _ = fs.path_of(inum);
     }
+    let _ = fs.inodes().count();
+    let _ = fs.pending_log_blocks();
     for p in ["/", "/README", "/a/b/c", "x", "/big"] {
         let _ = fs.lookup(p);
     }
@@ -298,6 +306,16 @@ fn corrupt_images_give_errors_not_panics() {
         Image::open(bad).unwrap().read_file(3),
         Err(FsError::BadSize { .. })
     ));
+    let mut bad = good.clone();
+    bad[2 * BSIZE..2 * BSIZE + 12].copy_from_slice(&[2, 0, 0, 0, 50, 0, 0, 0, 51, 0, 0, 0]);
+    assert_eq!(Image::open(bad).unwrap().pending_log_blocks(), vec![50, 51]);
+    let mut bad = good.clone();
+    bad[2 * BSIZE..2 * BSIZE + 4].copy_from_slice(&i32::MAX.to_le_bytes());
+    assert_eq!(
+        Image::open(bad).unwrap().pending_log_blocks().len(),
+        29,
+        "clamped to the log"
+    );
     let mut bad = good.clone();
     bad[32 * BSIZE + 2 * 64] = 9;
     assert_eq!(

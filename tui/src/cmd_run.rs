@@ -110,7 +110,7 @@ fn display_kernel(args: &MachineArgs) -> String {
 
 pub fn run(args: RunArgs) -> Result<i32> {
     let Booted { machine, disk_path } = boot(&args.machine)?;
-    let mut host = crate::gdb::Host::new(machine, args.gdb.as_deref(), args.gdb_wait)?;
+    let mut host = crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), args.gdb_wait)?;
     let machine = host.machine();
     let input = match &args.input {
         Some(text) => {

@@ -12,6 +12,8 @@
 //! - `mit_xv6`: MIT's xv6 kernel from `XV6SCOPE_MIT_XV6` (a folder with kernel/kernel and
 //!   fs.img; skipped with a message when unset): break by function and by file:line,
 //!   registers, CSRs, `bt`, `x/4i`, `stepi`, `watch ticks`, threads, detach.
+//! - `mit_xv6_views`: the same kernel through `monitor` views: a live syscall trace,
+//!   `ps`, `fds`, `pt PID`.
 //!
 //! Without gdb-multiarch every test prints why it is skipped and passes (CI installs it).
 
@@ -653,4 +655,47 @@ fn mit_xv6() {
         guest.wait_exit(Duration::from_millis(500)).is_none(),
         "the guest keeps running after detach"
     );
+}
+
+#[test]
+fn mit_xv6_views() {
+    require_gdb!();
+    let Some(root) = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from) else {
+        eprintln!("skipped: set XV6SCOPE_MIT_XV6 to a built xv6-riscv (kernel/kernel, fs.img)");
+        return;
+    };
+    let kernel = root.join("kernel/kernel");
+    let disk = root.join("fs.img");
+    let guest = Guest::start(&[
+        "--kernel",
+        kernel.to_str().expect("utf-8 path"),
+        "--disk",
+        disk.to_str().expect("utf-8 path"),
+        "--snapshot",
+    ]);
+    let out = gdb(
+        guest.port,
+        Some(&kernel),
+        &[
+            "monitor strace on",
+            // init duplicates its console descriptor after creating and opening it.
+            "break sys_dup",
+            "continue",
+            "monitor ps",
+            "monitor fds 1",
+            "monitor pt 1",
+            "monitor strace show",
+            "detach",
+        ],
+    );
+    // Completed system calls appear in gdb's console while the guest runs.
+    assert_has(&out, "strace: [");
+    assert_has(&out, "initcode: exec(\"/init\", [\"/init\"]) = 1");
+    assert_has(&out, "init: mknod(\"console\", 1, 0) = 0");
+    assert_has(&out, "init: open(\"console\", O_RDWR) = 0");
+    assert_has(&out, "hit Breakpoint 1, sys_dup ()");
+    assert_has(&out, "init\n");
+    assert_has(&out, "console (major 1)");
+    assert_has(&out, "trampoline");
+    assert_has(&out, "[Inferior 1 (process 1) detached]");
 }

@@ -45,7 +45,8 @@ use gdbstub::target::ext::target_description_xml_override::{
 use gdbstub::target::ext::thread_extra_info::ThreadExtraInfoOps;
 use gdbstub::target::{Target, TargetError, TargetResult};
 use gdbstub_arch::riscv::reg::RiscvCoreRegs;
-use machine::Machine;
+use machine::inspect::monitor::Views;
+use machine::{Machine, Stop};
 use std::num::NonZeroUsize;
 use std::time::Instant;
 use target_xml::{Reg, Rv64};
@@ -91,10 +92,26 @@ pub struct GdbTarget {
     /// When serving began, and when the current client attached (for `monitor stats`).
     started: Instant,
     attached: Option<(Instant, u64)>,
+    /// The debugger views (`ps`, `fds`, `pt PID`, `strace`...) behind `monitor`.
+    views: Views,
+    /// System calls the tracer completed, to print in gdb's console before the next stop.
+    traced: Vec<String>,
 }
 
 impl GdbTarget {
-    fn new(machine: Machine) -> Self {
+    /// Lets the syscall tracer see a stop of `Machine::run`: its own breakpoints are
+    /// consumed (None: run on), completed calls are kept for gdb's console.
+    fn after_run(&mut self, stop: Stop) -> Option<Stop> {
+        if !self.views.tracing() {
+            return Some(stop);
+        }
+        let (records, stop) = self.views.after_run(&mut self.machine, stop);
+        self.traced.extend(records.iter().map(|r| r.to_string()));
+        stop
+    }
+
+    /// `kernel_elf` gives the views their symbols and DWARF (none for a raw image).
+    fn new(machine: Machine, kernel_elf: Option<&[u8]>) -> Self {
         GdbTarget {
             machine,
             resume: Resume::Continue,
@@ -110,6 +127,8 @@ impl GdbTarget {
             xml: None,
             started: Instant::now(),
             attached: None,
+            views: Views::new(kernel_elf),
+            traced: Vec::new(),
         }
     }
 
@@ -268,12 +287,28 @@ pub enum Host {
 }
 
 impl Host {
-    /// A gdb server on `addr` if one is given, else the bare machine.
-    pub fn new(machine: Machine, addr: Option<&str>, wait: bool) -> anyhow::Result<Host> {
-        Ok(match addr {
-            Some(a) => Host::Gdb(Box::new(Server::bind(a, wait, machine)?)),
-            None => Host::Plain(machine),
-        })
+    /// A gdb server on `addr` if one is given, else the bare machine. `kernel` is what the
+    /// machine booted (read again for the views' symbols; a raw image has none).
+    pub fn new(
+        machine: Machine,
+        kernel: &crate::MachineArgs,
+        addr: Option<&str>,
+        wait: bool,
+    ) -> anyhow::Result<Host> {
+        let Some(a) = addr else {
+            return Ok(Host::Plain(machine));
+        };
+        let elf = match (&kernel.kernel, kernel.raw) {
+            (_, true) => None,
+            (Some(path), false) => std::fs::read(path).ok(),
+            (None, false) => crate::bundled::kernel().ok().map(|k| k.to_vec()),
+        };
+        Ok(Host::Gdb(Box::new(Server::bind(
+            a,
+            wait,
+            machine,
+            elf.as_deref(),
+        )?)))
     }
 
     pub fn machine(&mut self) -> &mut Machine {

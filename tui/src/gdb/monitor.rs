@@ -1,28 +1,41 @@
 //! `monitor` commands (`qRcmd`): xv6scope's own views, as text in gdb's console.
 //!
 //! - `monitor help`
-//! - `monitor pt [HART]` — the Sv39 page table of the hart that last stopped (or HART): runs
-//!   of like pages, virtual → physical, flags.
+//! - `monitor pt` / `monitor pt hart N` — the Sv39 page table in the `satp` of the hart that
+//!   last stopped (or of hart N): runs of like pages, virtual → physical, flags.
 //! - `monitor phys [on|off]` — memory packets use physical addresses (on) or the current
 //!   hart's translation (off, the default, as QEMU).
 //! - `monitor stats` — instructions retired (all harts and each), guest time, MIPS.
 //! - `monitor harts` — pc, mode and state of every hart.
+//!
+//! - the debugger views of `machine::inspect` (`ps`, `fds PID`, `pt PID|kernel [tree]`,
+//!   `vmprint`, `ptsave`/`ptdiff`, `regs`, `sym`, `strace on|off|show|clear`), passed on to
+//!   `machine::inspect::monitor::Views::command`. While `strace` is on, each completed system call is also printed in
+//!   gdb's console as the guest runs (see `server`).
 //!
 //! Unknown commands answer with a hint, never an error, so gdb scripts keep going.
 
 use super::{GdbTarget, memory, threads};
 use gdbstub::outputln;
 use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
+use machine::inspect::monitor::HELP as VIEWS_HELP;
 
 /// Lines of `monitor pt` before it summarises the rest.
 const PT_MAX_LINES: usize = 400;
 
 const HELP: &str = "xv6scope monitor commands:
   monitor help            this text
-  monitor pt [HART]       page table (Sv39) of the hart that stopped last, or of HART
+  monitor pt              page table (Sv39) of the hart that stopped last
+  monitor pt hart N       page table of hart N's satp
   monitor phys [on|off]   memory access by physical address (on) or through the hart's MMU (off)
   monitor stats           instructions retired, guest time, MIPS
-  monitor harts           pc, privilege mode and state of every hart";
+  monitor harts           pc, privilege mode and state of every hart
+debugger views (monitor CMD):";
+
+/// The first words that the views' `command` understands.
+const VIEWS: [&str; 9] = [
+    "ps", "fds", "pt", "vmprint", "ptsave", "ptdiff", "regs", "sym", "strace",
+];
 
 impl MonitorCmd for GdbTarget {
     fn handle_monitor_cmd(&mut self, cmd: &[u8], mut out: ConsoleOutput<'_>) -> Result<(), String> {
@@ -40,25 +53,21 @@ impl GdbTarget {
     pub fn monitor(&mut self, cmd: &str) -> String {
         let mut words = cmd.split_whitespace();
         match (words.next(), words.next()) {
-            (None | Some("help"), _) => HELP.to_string(),
-            (Some("pt"), hart) => {
-                let h = match hart.map(str::parse::<usize>) {
-                    None => self.stopped,
-                    Some(Ok(h)) if h < self.machine.harts.len() => h,
-                    _ => {
-                        return format!(
-                            "no such hart: {} (harts 0..{})",
-                            hart.unwrap_or(""),
-                            self.machine.harts.len()
-                        );
-                    }
-                };
-                let satp = self.machine.harts[h].csr_read(0x180).unwrap_or(0);
-                format!(
-                    "hart {h}: {}",
-                    memory::dump(&self.machine, satp, PT_MAX_LINES)
-                )
+            (None | Some("help"), _) => {
+                let views = VIEWS_HELP.iter().map(|l| format!("  monitor {l}"));
+                std::iter::once(HELP.to_string())
+                    .chain(views)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             }
+            (Some("pt"), None) => self.page_table(self.stopped),
+            (Some("pt"), Some("hart")) => match words.next().map(str::parse::<usize>) {
+                Some(Ok(h)) if h < self.machine.harts.len() => self.page_table(h),
+                _ => format!(
+                    "usage: pt hart N, with N from 0 to {}",
+                    self.machine.harts.len() - 1
+                ),
+            },
             (Some("phys"), arg) => {
                 match arg {
                     Some("on") => self.phys = true,
@@ -85,8 +94,19 @@ impl GdbTarget {
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
+            (Some(first), _) if VIEWS.contains(&first) => {
+                self.views.command(&mut self.machine, cmd).join("\n")
+            }
             (Some(other), _) => format!("unknown monitor command {other:?}; try `monitor help`"),
         }
+    }
+
+    fn page_table(&self, h: usize) -> String {
+        let satp = self.machine.harts[h].csr_read(0x180).unwrap_or(0);
+        format!(
+            "hart {h}: {}",
+            memory::dump(&self.machine, satp, PT_MAX_LINES)
+        )
     }
 
     fn stats(&self) -> String {
@@ -132,7 +152,7 @@ mod tests {
             None,
         )
         .expect("machine");
-        GdbTarget::new(m)
+        GdbTarget::new(m, None)
     }
 
     #[test]
@@ -159,8 +179,18 @@ mod tests {
             t.monitor("pt")
                 .contains("hart 0: satp 0x0: translation is off")
         );
-        assert!(t.monitor("pt 1").starts_with("hart 1:"));
-        assert!(t.monitor("pt 7").contains("no such hart"));
+        assert!(t.monitor("pt hart 1").starts_with("hart 1:"));
+        assert!(
+            t.monitor("pt hart 7")
+                .contains("usage: pt hart N, with N from 0 to 1")
+        );
+        // Views without a kernel ELF say what they lack.
+        assert!(
+            t.monitor("ps").contains("no kernel tables"),
+            "{}",
+            t.monitor("ps")
+        );
+        assert!(t.monitor("help").contains("monitor strace on"));
         assert!(t.monitor("frobnicate").contains("unknown monitor command"));
         let harts = t.monitor("harts");
         assert!(harts.contains("hart 1, M-mode pc 0x80000000"), "{harts}");

@@ -124,7 +124,12 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr> {
 impl Server {
     /// Listens on `addr`; with `wait`, holds the guest at its first instruction until a
     /// client attaches (QEMU's `-S`).
-    pub fn bind(addr: &str, wait: bool, machine: Machine) -> Result<Server> {
+    pub fn bind(
+        addr: &str,
+        wait: bool,
+        machine: Machine,
+        kernel_elf: Option<&[u8]>,
+    ) -> Result<Server> {
         let sock = parse_addr(addr)?;
         let listener =
             TcpListener::bind(sock).with_context(|| format!("cannot listen for gdb on {sock}"))?;
@@ -141,7 +146,7 @@ impl Server {
         Ok(Server {
             listener,
             local,
-            target: GdbTarget::new(machine),
+            target: GdbTarget::new(machine, kernel_elf),
             session: None,
             hold: wait,
         })
@@ -240,6 +245,7 @@ impl Server {
             Resume::Step(h) if t.machine.harts[h].is_waiting() => step_waiting(t, h),
             Resume::Step(h) => {
                 let stop = t.machine.step_hart(h);
+                let stop = t.after_run(stop).unwrap_or(Stop::Budget);
                 t.stopped = h;
                 (
                     stop,
@@ -251,6 +257,8 @@ impl Server {
             }
             Resume::Continue if t.watches.is_empty() => {
                 let stop = t.machine.run(budget);
+                // The tracer's own breakpoints are not gdb's business: run on.
+                let stop = t.after_run(stop).unwrap_or(Stop::Budget);
                 t.first = false;
                 let reason = match stop {
                     Stop::Breakpoint { hart } => {
@@ -279,6 +287,7 @@ impl Server {
             Stop::Reset => Some(MultiThreadStopReason::Exited(0)),
             _ => reason,
         };
+        self.send_traced();
         if let Some(reason) = reason {
             if let Err(end) = self.report(reason) {
                 // The session ends (the guest exited, or the client went away), but the
@@ -292,6 +301,24 @@ impl Server {
             }
         }
         Ok(Event::Stop(stop))
+    }
+
+    /// Prints the system calls the tracer completed in gdb's console (`O` packets, which a
+    /// stub may send while the target runs).
+    fn send_traced(&mut self) {
+        let lines = std::mem::take(&mut self.target.traced);
+        let Some(s) = &self.session else { return };
+        if lines.is_empty() || !matches!(s.stub, Some(GdbStubStateMachine::Running(_))) {
+            return;
+        }
+        let mut w = &s.reader;
+        for line in lines {
+            let hex: String = format!("strace: {line}\n")
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let _ = Write::write_all(&mut w, packet(&format!("O{hex}")).as_bytes());
+        }
     }
 
     fn stub_ref(&self) -> Option<&Stub> {
@@ -423,6 +450,9 @@ impl Server {
         }
         let peer = session.map(|s| s.peer.to_string()).unwrap_or_default();
         self.target.drop_breakpoints();
+        // The tracer needs `after_run` after every run, which only a session gives it.
+        self.target.views.strace_off(&mut self.target.machine);
+        self.target.traced.clear();
         self.target.attached = None;
         self.target.phys = false;
         match end {
@@ -495,6 +525,10 @@ fn slow_run(t: &mut GdbTarget, solo: Option<usize>) -> (Stop, Option<MultiThread
         };
         let pc = t.machine.harts[h].pc;
         if !t.first && t.machine.breakpoints().contains(&pc) {
+            let gdbs = t.sw.contains(&pc) || t.hw.contains(&pc);
+            if !gdbs && t.after_run(Stop::Breakpoint { hart: h }).is_none() {
+                continue; // the syscall tracer's: it stepped the hart over it
+            }
             t.stopped = h;
             let reason = if t.hw.contains(&pc) && !t.sw.contains(&pc) {
                 MultiThreadStopReason::HwBreak(tid(h))
@@ -523,10 +557,10 @@ fn slow_run(t: &mut GdbTarget, solo: Option<usize>) -> (Stop, Option<MultiThread
         };
         match stop {
             Stop::Budget => {}
-            other => return (other, None),
+            other => return (t.after_run(other).unwrap_or(Stop::Budget), None),
         }
     }
-    (Stop::Budget, None)
+    (t.after_run(Stop::Budget).unwrap_or(Stop::Budget), None)
 }
 
 /// Tells a second client why it cannot attach: an error reply to its first packet.

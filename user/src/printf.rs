@@ -32,11 +32,9 @@ impl FdWriter {
         let _ = write_all(self.fd, &self.buf[..self.len]);
         self.len = 0;
     }
-}
 
-impl fmt::Write for FdWriter {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut b = s.as_bytes();
+    /// Appends raw bytes (not necessarily UTF-8), flushing as the buffer fills.
+    pub fn write_bytes(&mut self, mut b: &[u8]) {
         while !b.is_empty() {
             if self.len == BUF {
                 self.flush();
@@ -46,6 +44,12 @@ impl fmt::Write for FdWriter {
             self.len += n;
             b = &b[n..];
         }
+    }
+}
+
+impl fmt::Write for FdWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.write_bytes(s.as_bytes());
         Ok(())
     }
 }

@@ -53,9 +53,10 @@ pub const BUFSZ: usize = (abi::param::MAXOPBLOCKS + 2) * abi::fs::BSIZE;
 /// stack nor in the heap, whose growth some tests measure).
 pub fn buf() -> &'static mut [u8; BUFSZ] {
     static mut BUF: [u8; BUFSZ] = [0; BUFSZ];
+    let p = &raw mut BUF;
     // SAFETY: each test process is single-threaded and uses the buffer through one reference
     // at a time (tests take it once, at the start, or re-take it after the last use).
-    unsafe { &mut *(&raw mut BUF) }
+    unsafe { &mut *p }
 }
 
 /// `fork()` with the C convention: the pid, 0 in the child, -1 on failure.

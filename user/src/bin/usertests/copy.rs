@@ -106,7 +106,7 @@ fn path_calls_fail(b: &[u8], shown: &str) {
     if ret != -1 {
         fail!("link({shown}, {shown}) returned {ret}, not -1");
     }
-    let xx = [b"xx\0".as_ptr(), core::ptr::null()];
+    let xx = [c"xx".as_ptr().cast::<u8>(), core::ptr::null()];
     let ret = unsafe { usys::exec(b.as_ptr(), xx.as_ptr()) };
     if ret != -1 {
         fail!("exec({shown}) returned {ret}, not -1");
@@ -124,13 +124,11 @@ pub fn copyinstr2(_s: &str) {
     }
     if pid == 0 {
         // Three arguments of a page each cannot fit in exec's one-page stack.
-        static mut BIG: [u8; PGSIZE as usize + 1] = [b'x'; PGSIZE as usize + 1];
-        // SAFETY: only this child touches BIG.
-        let big = unsafe { &mut *(&raw mut BIG) };
+        let mut big = vec![b'x'; PGSIZE as usize + 1];
         big[PGSIZE as usize] = 0;
         let args = [big.as_ptr(), big.as_ptr(), big.as_ptr(), core::ptr::null()];
         // SAFETY: all strings NUL-terminated, array null-terminated.
-        let ret = unsafe { usys::exec(b"echo\0".as_ptr(), args.as_ptr()) };
+        let ret = unsafe { usys::exec(c"echo".as_ptr().cast(), args.as_ptr()) };
         if ret != -1 {
             fail!("exec(echo, BIG) returned {ret}, not -1");
         }
@@ -145,11 +143,11 @@ pub fn copyinstr2(_s: &str) {
 pub fn copyinstr3(_s: &str) {
     sbrk_raw(8192);
     let top = brk();
-    if top % PGSIZE as usize != 0 {
+    if !top.is_multiple_of(PGSIZE as usize) {
         sbrk_raw((PGSIZE as usize - top % PGSIZE as usize) as i32);
     }
     let top = brk();
-    if top % PGSIZE as usize != 0 {
+    if !top.is_multiple_of(PGSIZE as usize) {
         fail!("oops");
     }
     // A one-byte string with no NUL before the end of the address space's last page.

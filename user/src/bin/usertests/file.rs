@@ -482,9 +482,7 @@ pub fn concreate(s: &str) {
         let file = [b'C', b'0' + i];
         let _ = unlink(file);
         let pid = fork_raw();
-        if pid != 0 && i % 3 == 1 {
-            let _ = link("C0", file);
-        } else if pid == 0 && i % 5 == 1 {
+        if (pid != 0 && i % 3 == 1) || (pid == 0 && i % 5 == 1) {
             let _ = link("C0", file);
         } else {
             let Ok(fd) = open(file, O_CREATE | O_RDWR) else {

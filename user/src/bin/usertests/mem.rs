@@ -29,11 +29,11 @@ pub fn poke(addr: usize, v: u8) {
     unsafe { asm!("sb {v}, 0({a})", a = in(reg) addr, v = in(reg) v, options(nostack)) };
 }
 
-/// `exec(path, argv)` without the wrapper's heap copies: `path` and every string in `argv`
-/// must be NUL-terminated, and `argv` must end with a null pointer.
-pub fn exec_raw(path: &[u8], argv: &[*const u8]) -> i32 {
+/// `exec(path, argv)` without the wrapper's heap copies: every string in `argv` must be
+/// NUL-terminated, and `argv` must end with a null pointer.
+pub fn exec_raw(path: &core::ffi::CStr, argv: &[*const u8]) -> i32 {
     // SAFETY: per the contract above; the kernel validates everything else.
-    unsafe { usys::exec(path.as_ptr(), argv.as_ptr()) }
+    unsafe { usys::exec(path.as_ptr().cast(), argv.as_ptr()) }
 }
 
 /// Allocate all memory through the allocator, free it, and allocate again.
@@ -290,7 +290,7 @@ pub fn validatetest(s: &str) {
     let mut p = 0;
     while p <= hi {
         // SAFETY: the kernel only reads the strings; p is checked by it.
-        let r = unsafe { usys::link(b"nosuchfile\0".as_ptr(), p as *const u8) };
+        let r = unsafe { usys::link(c"nosuchfile".as_ptr().cast(), p as *const u8) };
         if r != -1 {
             fail!("{s}: link should not succeed");
         }
@@ -301,8 +301,9 @@ pub fn validatetest(s: &str) {
 /// Does uninitialized data start out zero?
 pub fn bsstest(s: &str) {
     static mut UNINIT: [u8; 10000] = [0; 10000];
+    let p = &raw const UNINIT;
     // SAFETY: read-only look at a static nobody else touches.
-    let u = unsafe { &*(&raw const UNINIT) };
+    let u = unsafe { &*p };
     // A volatile read, so the check is of memory and not of the initializer.
     if u.iter().any(|b| {
         // SAFETY: b is a valid reference.
@@ -322,7 +323,7 @@ pub fn bigargtest(s: &str) {
         for a in args.iter_mut().take(MAXARG - 1) {
             *a = ARG.as_ptr();
         }
-        exec_raw(b"echo\0", &args);
+        exec_raw(c"echo", &args);
         touch("bigarg-ok", O_CREATE);
         exit(0);
     } else if pid < 0 {
@@ -434,7 +435,7 @@ pub fn sbrkbugs(_s: &str) {
 /// be usable by copyin and copyout.
 pub fn sbrklast(_s: &str) {
     let top = brk();
-    if top % 4096 != 0 {
+    if !top.is_multiple_of(4096) {
         sbrk_raw((4096 - top % 4096) as i32);
     }
     sbrk_raw(4096);
@@ -466,7 +467,7 @@ pub fn sbrk8000(_s: &str) {
 pub fn badarg(_s: &str) {
     for _ in 0..50_000 {
         let argv = [0xffff_ffffusize as *const u8, core::ptr::null()];
-        exec_raw(b"echo\0", &argv);
+        exec_raw(c"echo", &argv);
     }
     exit(0);
 }

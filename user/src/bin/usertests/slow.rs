@@ -119,10 +119,12 @@ pub fn execout(_s: &str) {
                 sbrk_raw(-4096);
             }
             let _ = close(1);
-            exec_raw(
-                b"echo\0",
-                &[b"echo\0".as_ptr(), b"x\0".as_ptr(), core::ptr::null()],
-            );
+            let argv = [
+                c"echo".as_ptr().cast(),
+                c"x".as_ptr().cast(),
+                core::ptr::null(),
+            ];
+            exec_raw(c"echo", &argv);
             exit(0);
         } else {
             let _ = wait(None);

@@ -227,8 +227,8 @@ impl Plic {
         let enable = self.enable.get(context)?;
         let mut best: Option<(u32, u32)> = None;
         let mut max_prio = self.threshold[context];
-        for w in 0..WORDS {
-            let mut bits = self.pending[w] & !self.claimed[w] & enable[w];
+        for (w, &enabled) in enable.iter().enumerate() {
+            let mut bits = self.pending[w] & !self.claimed[w] & enabled;
             while bits != 0 {
                 let irq = w as u32 * 32 + bits.trailing_zeros();
                 bits &= bits - 1;

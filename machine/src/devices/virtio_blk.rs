@@ -277,15 +277,7 @@ impl VirtioBlk {
         let sel = (val != 0) as u32;
         match offset {
             0x014 => self.device_features_sel = sel,
-            0x020 if self.legacy => {
-                // Legacy has no FEATURES_OK step: the write itself negotiates, masked by what
-                // is offered, and is refused once FEATURES_OK is set (QEMU
-                // `virtio_set_features`).
-                if self.driver_features_sel == 0 && self.status & STATUS_FEATURES_OK == 0 {
-                    self.features = val as u64 & self.offered_features();
-                }
-            }
-            0x020 => self.driver_features[self.driver_features_sel as usize] = val,
+            0x020 => self.write_driver_features(val),
             0x024 => self.driver_features_sel = sel,
             0x028 if self.legacy => {
                 // QEMU keeps the position of the lowest set bit, 0 for a value of 0.
@@ -345,6 +337,18 @@ impl VirtioBlk {
                 };
             }
             _ => {}
+        }
+    }
+
+    /// DriverFeatures. Legacy has no FEATURES_OK step: the write itself negotiates, masked by
+    /// what is offered, and is refused once FEATURES_OK is set (QEMU `virtio_set_features`).
+    /// Modern stages the word until FEATURES_OK.
+    fn write_driver_features(&mut self, val: u32) {
+        let sel = self.driver_features_sel as usize;
+        if !self.legacy {
+            self.driver_features[sel] = val;
+        } else if sel == 0 && self.status & STATUS_FEATURES_OK == 0 {
+            self.features = val as u64 & self.offered_features();
         }
     }
 

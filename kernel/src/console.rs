@@ -98,6 +98,8 @@ fn consoleread(user_dst: bool, mut dst: u64, n: i32) -> i32 {
     while n > 0 {
         // SAFETY: see above.
         unsafe {
+            // The ring changes under us while sleep() has released the lock.
+            #[allow(clippy::while_immutable_condition)]
             while (*inp).r == (*inp).w {
                 if killed(myproc()) {
                     cons.lock.release();

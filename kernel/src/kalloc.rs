@@ -56,7 +56,7 @@ pub fn kinit() {
 /// Returns the page at `pa` (as returned by `kalloc`) to the free list.
 pub fn kfree(pa: *mut u8) {
     let a = pa as u64;
-    if a % PGSIZE != 0 || a < end_addr() || a >= PHYSTOP {
+    if !a.is_multiple_of(PGSIZE) || a < end_addr() || a >= PHYSTOP {
         panic!("kfree {a:#x}");
     }
     // SAFETY: the page is in RAM above the kernel and the caller gives up ownership of it.

@@ -240,7 +240,7 @@ pub const fn kstack_top(kstack: u64) -> u64 {
 /// Slot `i` of the process table.
 fn proc_at(i: usize) -> *mut Proc {
     // SAFETY: in bounds; only a raw pointer is formed.
-    unsafe { (&raw mut (*proc.get())[i]) as *mut Proc }
+    unsafe { &raw mut (*proc.get())[i] }
 }
 
 fn procs() -> impl Iterator<Item = *mut Proc> {
@@ -284,7 +284,7 @@ pub fn cpuid() -> usize {
 /// This hart's `Cpu`. Interrupts must be off.
 pub fn mycpu() -> *mut Cpu {
     // SAFETY: tp holds the hart id (< NCPU, checked by start); only a pointer is formed.
-    unsafe { (&raw mut (*cpus.get())[cpuid()]) as *mut Cpu }
+    unsafe { &raw mut (*cpus.get())[cpuid()] }
 }
 
 /// The current process, or null.

@@ -34,6 +34,9 @@ pub struct Stack0([u8; STACK0_SIZE * NCPU]);
 pub static mut stack0: Stack0 = Stack0([0; STACK0_SIZE * NCPU]);
 
 /// The kernel entry point (kernel.ld places `.text.entry` at 0x8000_0000).
+///
+/// # Safety
+/// Only the hardware calls this, once per hart at reset, in M-mode.
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 #[unsafe(link_section = ".text.entry")]

@@ -94,6 +94,8 @@ pub fn uartputc(c: u8) {
     // SAFETY: the ring is guarded by uart_tx_lock, held.
     unsafe {
         let t = UART_TX.get();
+        // The ring changes under us while sleep() has released the lock.
+        #[allow(clippy::while_immutable_condition)]
         while (*t).w == (*t).r + UART_TX_BUF_SIZE as u64 {
             // Full: uartstart() wakes us when it has sent something.
             sleep(tx_chan(), &uart_tx_lock);

@@ -186,7 +186,7 @@ pub fn mappages(
 /// Removes `npages` mappings from `va` (aligned); they must exist. Frees the pages if
 /// `do_free`.
 pub fn uvmunmap(pagetable: Pagetable, va: u64, npages: u64, do_free: bool) {
-    if va % PGSIZE != 0 {
+    if !va.is_multiple_of(PGSIZE) {
         panic!("uvmunmap: not aligned");
     }
     let mut a = va;

@@ -53,6 +53,11 @@ impl Clint {
 
     /// Load of `size` bytes at `offset`, `mtime` being the current time.
     pub fn read(&mut self, offset: u64, size: u64, mtime: u64) -> u64 {
+        self.peek(offset, size, mtime)
+    }
+
+    /// The value a load would return (for debuggers; reads have no side effects here).
+    pub fn peek(&self, offset: u64, size: u64, mtime: u64) -> u64 {
         if let Some((hart, word)) = self.msip_slot(offset) {
             return if size == 4 && word == 0 {
                 self.msip[hart] as u64

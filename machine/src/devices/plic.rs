@@ -85,8 +85,18 @@ impl Plic {
         self.threshold.len()
     }
 
-    /// 32-bit load at `offset`. Reading a claim register claims (see the module essay).
+    /// 32-bit load at `offset`. Reading a claim register claims (see the module essay);
+    /// [`Plic::peek`] reads without claiming.
     pub fn read(&mut self, offset: u64) -> u32 {
+        match self.context_register(offset) {
+            Some((ctx, 4)) => self.claim(ctx),
+            _ => self.peek(offset),
+        }
+    }
+
+    /// The value a guest load at `offset` would return, without claiming (for debuggers: the
+    /// claim register shows the source a claim would take).
+    pub fn peek(&self, offset: u64) -> u32 {
         if let Some(irq) = in_range(offset, PRIORITY_BASE, 4 * NUM_SOURCES as u64) {
             return self.priority[irq as usize / 4];
         }
@@ -110,7 +120,7 @@ impl Plic {
             let ctx = (rel / CONTEXT_STRIDE) as usize;
             return match rel % CONTEXT_STRIDE {
                 0 => self.threshold[ctx],
-                4 => self.claim(ctx),
+                4 => self.best(ctx).unwrap_or(0),
                 _ => 0,
             };
         }
@@ -144,6 +154,16 @@ impl Plic {
             }
         }
         // The pending bits are read-only; other offsets are holes.
+    }
+
+    /// Context and register offset of `offset` inside the per-context threshold/claim area.
+    fn context_register(&self, offset: u64) -> Option<(usize, u64)> {
+        let rel = in_range(
+            offset,
+            CONTEXT_BASE,
+            CONTEXT_STRIDE * self.contexts() as u64,
+        )?;
+        Some(((rel / CONTEXT_STRIDE) as usize, rel % CONTEXT_STRIDE))
     }
 
     /// A device signals its line `irq` at `level` (see the module essay for when to call it).
@@ -291,6 +311,18 @@ mod tests {
         p.write(0x20_1004, UART);
         // Not signalled again: no further interrupt, though nobody lowered the line.
         assert!(!p.interrupting(1));
+    }
+
+    #[test]
+    fn peek_does_not_claim() {
+        let mut p = xv6_plic();
+        p.set_level(UART, true);
+        assert_eq!(p.peek(0x20_1004), UART);
+        assert_eq!(p.peek(0x20_1004), UART);
+        assert!(p.interrupting(1));
+        assert_eq!(p.read(0x20_1004), UART);
+        assert_eq!(p.peek(0x20_1004), 0);
+        assert_eq!(p.peek(4 * UART as u64), 1);
     }
 
     #[test]

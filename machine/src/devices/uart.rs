@@ -145,33 +145,39 @@ impl Uart {
         }
     }
 
-    /// Guest load of the register at `offset`.
+    /// Guest load of the register at `offset`. Reading RBR takes a byte and reading IIR can
+    /// acknowledge the THRE interrupt; [`Uart::peek`] reads without those effects.
     pub fn read(&mut self, offset: u64) -> u8 {
+        let value = self.peek(offset);
+        match offset {
+            0 if !self.dlab() => {
+                if self.rx_count() > 0 {
+                    self.received += 1;
+                    self.input.pop_front();
+                }
+                self.rbr = value;
+                self.signal();
+            }
+            2 if value & IIR_ID == IIR_THRI => {
+                self.thr_ipending = false;
+                self.signal();
+            }
+            _ => {}
+        }
+        value
+    }
+
+    /// The value a guest load at `offset` would return, without its side effects (for
+    /// debuggers: a look at RBR must not eat input, nor one at IIR acknowledge anything).
+    pub fn peek(&self, offset: u64) -> u8 {
         match offset {
             0 if self.dlab() => self.divider as u8,
-            0 => {
-                let byte = if self.rx_count() > 0 {
-                    self.received += 1;
-                    self.input.pop_front().unwrap_or(0)
-                } else if self.fifo_enabled() {
-                    0
-                } else {
-                    self.rbr
-                };
-                self.rbr = byte;
-                self.signal();
-                byte
-            }
+            0 if self.rx_count() > 0 => self.input.front().copied().unwrap_or(0),
+            0 if self.fifo_enabled() => 0,
+            0 => self.rbr,
             1 if self.dlab() => (self.divider >> 8) as u8,
             1 => self.ier,
-            2 => {
-                let iir = self.iir();
-                if iir & IIR_ID == IIR_THRI {
-                    self.thr_ipending = false;
-                    self.signal();
-                }
-                iir
-            }
+            2 => self.iir(),
             3 => self.lcr,
             4 => self.mcr,
             5 => self.lsr(),
@@ -493,6 +499,24 @@ mod tests {
         assert_eq!(u.read(2), 0x02);
         // Masking the condition lowers the line but keeps the condition.
         u.write(1, 0x01);
+        assert!(!u.irq());
+    }
+
+    #[test]
+    fn peek_has_no_side_effects() {
+        let mut u = xv6_uart();
+        u.push_input(b"ab");
+        u.take_irq_update();
+        assert_eq!(u.peek(0), b'a');
+        assert_eq!(u.peek(0), b'a');
+        assert_eq!(u.peek(2), 0xc4);
+        assert_eq!(u.take_irq_update(), None);
+        assert_eq!(u.read(0), b'a');
+        assert_eq!(u.read(0), b'b');
+        assert_eq!(u.peek(2), 0xc2);
+        assert_eq!(u.peek(2), 0xc2);
+        assert!(u.irq());
+        assert_eq!(u.read(2), 0xc2);
         assert!(!u.irq());
     }
 

@@ -226,8 +226,13 @@ impl VirtioBlk {
         self.irq_update.take()
     }
 
-    /// Guest load of `size` bytes at `offset`.
+    /// Guest load of `size` bytes at `offset` (reads have no side effects on this device).
     pub fn read(&mut self, offset: u64, size: u64) -> u32 {
+        self.peek(offset, size)
+    }
+
+    /// The value a guest load would return (for debuggers; the same as [`VirtioBlk::read`]).
+    pub fn peek(&self, offset: u64, size: u64) -> u32 {
         let Some(disk) = &self.disk else {
             return match offset {
                 0x000 => MAGIC,

@@ -250,6 +250,11 @@ impl Uart {
         !self.input.is_empty()
     }
 
+    /// Bytes queued by the host and not yet read by the guest.
+    pub fn input_len(&self) -> usize {
+        self.input.len()
+    }
+
     /// Takes the bytes the guest transmitted since the last call.
     pub fn take_output(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.output)

@@ -201,6 +201,27 @@ impl VirtioBlk {
         self.broken.as_deref()
     }
 
+    /// The queue as the device sees it: size, ring addresses, progress (for debuggers).
+    pub fn queue(&self) -> &Virtqueue {
+        &self.queue
+    }
+
+    /// The Status register (§2.1: ACKNOWLEDGE 1, DRIVER 2, DRIVER_OK 4, FEATURES_OK 8,
+    /// DEVICE_NEEDS_RESET 0x40, FAILED 0x80).
+    pub fn device_status(&self) -> u32 {
+        self.status
+    }
+
+    /// The InterruptStatus register (bit 0 used buffer, bit 1 configuration change).
+    pub fn interrupt_status(&self) -> u32 {
+        self.isr
+    }
+
+    /// Whether the transport is virtio-mmio version 1.
+    pub fn is_legacy(&self) -> bool {
+        self.legacy
+    }
+
     /// Features the device offers.
     pub fn offered_features(&self) -> u64 {
         if self.legacy {

@@ -113,7 +113,7 @@ pub fn walk(m: &Machine, satp: u64, vaddr: u64) -> Option<Leaf> {
         if pte & (PTE_R | PTE_X) != 0 {
             let size = 1u64 << (12 + 9 * level);
             let base = pte_pa(pte);
-            if base % size != 0 {
+            if !base.is_multiple_of(size) {
                 return None; // misaligned superpage
             }
             return Some(Leaf {
@@ -163,8 +163,7 @@ pub fn dump(m: &Machine, satp: u64, max_lines: usize) -> String {
     let mut runs: Vec<Run> = Vec::new();
     let mut bad = Vec::new();
     collect(m, root, 2, 0, &mut runs, &mut bad);
-    let mut lines = 0;
-    for r in &runs {
+    for (lines, r) in runs.iter().enumerate() {
         if lines == max_lines {
             let _ = writeln!(out, "... ({} more runs)", runs.len() - lines);
             break;
@@ -179,7 +178,6 @@ pub fn dump(m: &Machine, satp: u64, max_lines: usize) -> String {
             flags(r.flags),
             r.len / PAGE
         );
-        lines += 1;
     }
     for b in bad.iter().take(16) {
         let _ = writeln!(out, "{b}");

@@ -282,7 +282,7 @@ impl TargetDescriptionXmlOverride for GdbTarget {
 
 /// The host loop's view of the machine: driven directly, or through the gdb server.
 pub enum Host {
-    Plain(Machine),
+    Plain(Box<Machine>),
     Gdb(Box<Server>),
 }
 
@@ -296,7 +296,7 @@ impl Host {
         wait: bool,
     ) -> anyhow::Result<Host> {
         let Some(a) = addr else {
-            return Ok(Host::Plain(machine));
+            return Ok(Host::Plain(Box::new(machine)));
         };
         let elf = match (&kernel.kernel, kernel.raw) {
             (_, true) => None,
@@ -331,7 +331,7 @@ impl Host {
 
     pub fn into_machine(self) -> Machine {
         match self {
-            Host::Plain(m) => m,
+            Host::Plain(m) => *m,
             Host::Gdb(s) => s.into_machine(),
         }
     }

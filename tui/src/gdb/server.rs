@@ -288,17 +288,17 @@ impl Server {
             _ => reason,
         };
         self.send_traced();
-        if let Some(reason) = reason {
-            if let Err(end) = self.report(reason) {
-                // The session ends (the guest exited, or the client went away), but the
-                // host loop must still see why the machine stopped: a power-off ends it.
-                let event = self.end_session(end);
-                return Ok(if event == Event::Kill {
-                    event
-                } else {
-                    Event::Stop(stop)
-                });
-            }
+        if let Some(reason) = reason
+            && let Err(end) = self.report(reason)
+        {
+            // The session ends (the guest exited, or the client went away), but the
+            // host loop must still see why the machine stopped: a power-off ends it.
+            let event = self.end_session(end);
+            return Ok(if event == Event::Kill {
+                event
+            } else {
+                Event::Stop(stop)
+            });
         }
         Ok(Event::Stop(stop))
     }
@@ -538,18 +538,18 @@ fn slow_run(t: &mut GdbTarget, solo: Option<usize>) -> (Stop, Option<MultiThread
             return (Stop::Breakpoint { hart: h }, Some(reason));
         }
         t.first = false;
-        if let Some(acc) = breakpoints::next_access(&t.machine, h) {
-            if let Some((kind, addr)) = breakpoints::triggered(&t.watches, acc) {
-                t.stopped = h;
-                return (
-                    Stop::Budget,
-                    Some(MultiThreadStopReason::Watch {
-                        tid: tid(h),
-                        kind,
-                        addr,
-                    }),
-                );
-            }
+        if let Some(acc) = breakpoints::next_access(&t.machine, h)
+            && let Some((kind, addr)) = breakpoints::triggered(&t.watches, acc)
+        {
+            t.stopped = h;
+            return (
+                Stop::Budget,
+                Some(MultiThreadStopReason::Watch {
+                    tid: tid(h),
+                    kind,
+                    addr,
+                }),
+            );
         }
         let stop = match solo {
             Some(h) => t.machine.step_hart(h),

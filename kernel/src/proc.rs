@@ -220,16 +220,12 @@ static NEXTPID: AtomicI32 = AtomicI32::new(1);
 #[unsafe(no_mangle)]
 pub static wait_lock: Spinlock = Spinlock::new("wait_lock");
 
-/// Pages in each process's kernel stack. xv6 uses one; Rust code (debug builds above all)
-/// needs more: device interrupts nest on top of the deepest system call path.
-pub const KSTACK_PAGES: u64 = 4;
+/// Pages in each process's kernel stack (see `abi::memlayout::KSTACK_PAGES`).
+pub const KSTACK_PAGES: u64 = abi::memlayout::KSTACK_PAGES;
 
-/// Lowest address of the kernel stack of process slot `p`. Stacks are stacked down from the
-/// trampoline, each `KSTACK_PAGES` long with an unmapped guard page below it, so an overflow
-/// faults instead of corrupting the neighbour. (`abi::memlayout::kstack` describes xv6's
-/// one-page layout; this kernel uses this one.)
+/// Lowest address of the kernel stack of process slot `p`; an unmapped guard page lies below.
 pub const fn kstack(p: usize) -> u64 {
-    TRAMPOLINE - (p as u64 + 1) * (KSTACK_PAGES + 1) * PGSIZE
+    abi::memlayout::kstack(p, KSTACK_PAGES)
 }
 
 /// Top of a kernel stack whose lowest address is `kstack` (the initial stack pointer).

@@ -34,7 +34,27 @@ pub const TRAMPOLINE: u64 = MAXVA - PGSIZE;
 /// Each process's trapframe page, just below the trampoline.
 pub const TRAPFRAME: u64 = TRAMPOLINE - PGSIZE;
 
-/// Kernel stack of process slot `p`, each followed by an unmapped guard page.
-pub const fn kstack(p: usize) -> u64 {
-    TRAMPOLINE - (p as u64 + 1) * 2 * PGSIZE
+/// Pages per kernel stack in MIT's C xv6.
+pub const XV6_KSTACK_PAGES: u64 = 1;
+/// Pages per kernel stack in the bundled Rust kernel: a debug build's deepest system call
+/// plus an interrupt on top overflowed xv6's single page.
+pub const KSTACK_PAGES: u64 = 4;
+
+/// Lowest address of process slot `p`'s kernel stack of `pages` pages; the stacks sit below
+/// the trampoline, each with an unmapped guard page below it so an overflow faults.
+pub const fn kstack(p: usize, pages: u64) -> u64 {
+    TRAMPOLINE - (p as u64 + 1) * (pages + 1) * PGSIZE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_stacks_as_xv6_lays_them_out() {
+        // xv6's KSTACK(p) = TRAMPOLINE - (p+1)*2*PGSIZE.
+        assert_eq!(kstack(0, XV6_KSTACK_PAGES), TRAMPOLINE - 2 * PGSIZE);
+        assert_eq!(kstack(3, XV6_KSTACK_PAGES), TRAMPOLINE - 8 * PGSIZE);
+        assert_eq!(kstack(1, KSTACK_PAGES), TRAMPOLINE - 10 * PGSIZE);
+    }
 }

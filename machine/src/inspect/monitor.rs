@@ -42,6 +42,7 @@ pub struct Views {
     pub kernel_error: Option<String>,
     pub tracer: Tracer,
     tracing: bool,
+    resolver: Option<KernelResolver>,
     saved: HashMap<String, Tree>,
 }
 
@@ -54,6 +55,7 @@ impl Views {
             kernel_error: Some("no kernel ELF given".into()),
             tracer: Tracer::new(TRACE_KEEP, Filter::default()),
             tracing: false,
+            resolver: None,
             saved: HashMap::new(),
         };
         if let Some(elf) = kernel_elf {
@@ -61,6 +63,7 @@ impl Views {
                 Ok(s) => {
                     match Kernel::new(&s) {
                         Ok(k) if k.has_procs() => {
+                            v.resolver = Some(KernelResolver::new(&k));
                             v.kernel = Some(k);
                             v.kernel_error = None;
                         }
@@ -106,8 +109,8 @@ impl Views {
         if !self.tracing {
             return (Vec::new(), Some(stop));
         }
-        match &self.kernel {
-            Some(k) => self.tracer.after_run(m, stop, &mut KernelResolver::new(k)),
+        match &mut self.resolver {
+            Some(r) => self.tracer.after_run(m, stop, r),
             None => self.tracer.after_run(m, stop, &mut NoResolver),
         }
     }

@@ -130,3 +130,34 @@ fn rust_kernel_views() {
     let Some(mut b) = Booted::rust(3) else { return };
     check_views(&mut b);
 }
+
+/// Guest speed with the syscall trace on and off (`cargo test --release -- --ignored
+/// --nocapture trace_overhead`), on syscall-heavy programs.
+#[test]
+#[ignore = "a measurement, not a check: prints timings"]
+fn trace_overhead() {
+    let work = "forktest; stressfs; wc README; ls; echo done-done\n";
+    let mut times = Vec::new();
+    for on in [false, true, false, true] {
+        let Some(mut b) = Booted::mit(3) else { return };
+        let mut v = Views::new(Some(&b.kernel_elf.clone()));
+        if on {
+            v.command(&mut b.m, "strace on");
+        }
+        let (c0, t0) = (b.m.instret(), std::time::Instant::now());
+        b.type_line(work);
+        let mut n = 0usize;
+        let ok = b.run_until_with("\ndone-done", 20_000_000_000, &mut |m, stop| {
+            let (recs, stop) = v.after_run(m, stop);
+            n += recs.len();
+            stop.is_none_or(|s| !matches!(s, Stop::Breakpoint { .. }))
+        });
+        assert!(ok, "{}", b.console);
+        let (secs, instr) = (t0.elapsed().as_secs_f64(), b.m.instret() - c0);
+        println!(
+            "trace {on}: {instr} instructions in {secs:.2} s = {:.0} MIPS, {n} syscalls",
+            instr as f64 / secs / 1e6
+        );
+        times.push(instr as f64 / secs);
+    }
+}

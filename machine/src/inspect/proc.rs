@@ -82,6 +82,61 @@ pub struct FileInfo {
 #[derive(Clone, Debug)]
 pub struct Kernel {
     pub types: Types,
+    /// Where `pagetable`, `pid`, `name` and `state` sit in `proc[]`, for the syscall
+    /// tracer's lookups, which must be cheap (one per system call).
+    pub layout: Option<ProcLayout>,
+}
+
+/// `proc[]`'s address, stride and the offsets of the fields that identify a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcLayout {
+    pub base: u64,
+    pub stride: u64,
+    pub count: u64,
+    pub pagetable: u64,
+    /// (offset, size) of `pid`.
+    pub pid: (u64, u64),
+    /// (offset, length) of `name`.
+    pub name: (u64, u64),
+}
+
+impl ProcLayout {
+    fn of(types: &Types) -> Option<ProcLayout> {
+        let none = super::MemImage::default();
+        let table = types.var(&none, "proc")?;
+        let p0 = table.index(0)?;
+        let off = |f: &str| Some(p0.field(&[f])?.addr - p0.addr);
+        let pid = p0.field(&["pid"])?;
+        Some(ProcLayout {
+            base: table.addr,
+            stride: table.stride()?,
+            count: table.len()?,
+            pagetable: off("pagetable")?,
+            pid: (
+                off("pid")?,
+                types.size(pid.ty).filter(|s| (1..=8).contains(s))?,
+            ),
+            name: (off("name")?, p0.field(&["name"])?.len()?.min(64)),
+        })
+    }
+
+    /// (pid, name) of the slot whose `pagetable` is `root`. Free slots keep a null page
+    /// table in xv6 (`freeproc` clears it), so a match is a live process.
+    pub fn find(&self, mem: &dyn PhysMem, root: u64) -> Option<(i64, String)> {
+        (0..self.count.min(4096)).find_map(|i| {
+            let p = self.base + i * self.stride;
+            if mem.read_u64(p + self.pagetable)? != root {
+                return None;
+            }
+            let mut b = [0u8; 8];
+            mem.read_phys(p + self.pid.0, &mut b[..self.pid.1 as usize])
+                .then_some(())?;
+            let shift = 64 - 8 * self.pid.1 as u32;
+            let pid = ((u64::from_le_bytes(b) << shift) as i64) >> shift;
+            let (name, _) = super::read_cstr(mem, p + self.name.0, self.name.1 as usize);
+            Some((pid, String::from_utf8_lossy(&name).into_owned()))
+        })
+    }
 }
 
 /// The globals the views read.
@@ -99,9 +154,9 @@ impl Kernel {
     /// Reads the kernel ELF's DWARF for the tables. Errors when there is no DWARF at all;
     /// tables that are missing just read as empty.
     pub fn new(syms: &Symbols) -> Result<Kernel, DwarfError> {
-        Ok(Kernel {
-            types: Types::for_vars(syms, &GLOBALS)?,
-        })
+        let types = Types::for_vars(syms, &GLOBALS)?;
+        let layout = ProcLayout::of(&types);
+        Ok(Kernel { types, layout })
     }
 
     /// Whether the process table was found.

@@ -45,6 +45,17 @@ fn mit_ps_and_fds_at_the_prompt() {
     assert!(lines[2].contains("console (major 1)"), "{lines:#?}");
     assert_eq!(names.name(f0.inum.unwrap() as u32), Some("/console"));
     assert!(k.files(&b.m, 99).is_none());
+    // The tracer's fast lookup agrees with the full read.
+    let lay = k.layout.expect("proc layout");
+    assert_eq!(
+        lay.pid.0, 48,
+        "MIT's struct proc: pid after a 24-byte lock and 24 bytes of fields"
+    );
+    assert_eq!(
+        lay.find(&b.m, p.pagetable.unwrap()),
+        Some((2, "sh".to_string()))
+    );
+    assert_eq!(lay.find(&b.m, 0x1234_5000), None);
     assert!(k.ticks(&b.m).is_some());
 }
 

@@ -47,7 +47,7 @@
 
 use super::PhysMem;
 use super::pagetable::satp_root;
-use super::proc::Kernel;
+use super::proc::{Kernel, ProcLayout};
 use super::symbols::Symbols;
 pub use super::syscall_args::open_flags;
 use super::syscall_args::{show_arg, show_out};
@@ -186,33 +186,30 @@ impl Resolver for NoResolver {
 }
 
 /// Finds the process through the kernel's `proc[]` (DWARF): the slot whose `pagetable` is
-/// the root of `satp` (kernel pointers are physical addresses in xv6's direct map).
-pub struct KernelResolver<'k> {
-    pub kernel: &'k Kernel,
+/// the root of `satp` (kernel pointers are physical addresses in xv6's direct map). Answers
+/// are cached per root until [`Resolver::invalidate`].
+#[derive(Clone, Debug)]
+pub struct KernelResolver {
+    layout: Option<ProcLayout>,
     cache: HashMap<u64, (i64, String)>,
 }
 
-impl<'k> KernelResolver<'k> {
-    pub fn new(kernel: &'k Kernel) -> Self {
+impl KernelResolver {
+    pub fn new(kernel: &Kernel) -> Self {
         KernelResolver {
-            kernel,
+            layout: kernel.layout,
             cache: HashMap::new(),
         }
     }
 }
 
-impl Resolver for KernelResolver<'_> {
+impl Resolver for KernelResolver {
     fn process(&mut self, mem: &dyn PhysMem, satp: u64) -> Option<(i64, String)> {
         let root = satp_root(satp);
         if let Some(hit) = self.cache.get(&root) {
             return Some(hit.clone());
         }
-        let p = self
-            .kernel
-            .procs(mem)
-            .into_iter()
-            .find(|p| p.in_use() && p.pagetable == Some(root))?;
-        let v = (p.pid?, p.name.unwrap_or_default());
+        let v = self.layout?.find(mem, root)?;
         self.cache.insert(root, v.clone());
         Some(v)
     }

@@ -12,13 +12,16 @@
 //! - **Path names**: `namei`/`nameiparent` walk `/a/b/c` from the root or the current
 //!   directory, one element at a time (`skipelem`).
 //!
+//! Files: this one holds blocks and inodes; `dir.rs` holds directories and path names (its
+//! items are re-exported here, so `fs::namei` etc. keep xv6's flat naming).
+//!
 //! Guards: [`IRef`] is one counted reference (drop = `iput`); [`ilock`] returns an
 //! [`ILocked`] (drop = `iunlock`) that dereferences to the `Inode`. Declared in the order
 //! "reference, then lock", they drop as xv6's `iunlockput`; [`LockedRef`] holds both and
-//! drops in that order by construction. Functions that need the inode
-//! locked take `&mut Inode`, which only an `ILocked` hands out. The contract functions
-//! `idup`, `iput`, `namei` work on raw `*mut Inode` for callers outside the file system
-//! (process cwd, open files).
+//! drops in that order by construction. Functions that need the inode locked take
+//! `&mut Inode`, which only an `ILocked` hands out. The contract functions `idup`, `iput`,
+//! `namei` work on raw `*mut Inode` for callers outside the file system (process cwd, open
+//! files).
 //!
 //! Invariants: an itable entry is free when `refcnt == 0`; `dev`/`inum` name the inode while
 //! `refcnt > 0`; the other fields are a copy of the disk inode only when `valid != 0`.
@@ -34,16 +37,18 @@
 use core::ops::{Deref, DerefMut};
 use core::ptr::{addr_of_mut, null_mut};
 
+use abi::Stat;
 use abi::fs::{
-    BPB, BSIZE, DIRSIZ, DInode, Dirent, FSMAGIC, IPB, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
-    SuperBlock, bblock, iblock,
+    BPB, BSIZE, DInode, FSMAGIC, IPB, MAXFILE, NDIRECT, NINDIRECT, SuperBlock, bblock, iblock,
 };
-use abi::param::{NINODE, ROOTDEV};
-use abi::{Stat, T_DIR};
+use abi::param::NINODE;
+
+mod dir;
+pub use dir::*;
 
 use crate::bio::bread;
 use crate::log::{initlog, log_write};
-use crate::proc::{either_copyin, either_copyout, myproc};
+use crate::proc::{either_copyin, either_copyout};
 use crate::sleeplock::Sleeplock;
 use crate::spinlock::{Shared, Spinlock};
 
@@ -577,178 +582,3 @@ pub fn writei_kernel(ip: &mut Inode, src: &[u8], off: u32) -> i32 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Directories.
-
-/// A path element as directories store it: up to `DIRSIZ` bytes, NUL-padded.
-pub type Name = [u8; DIRSIZ];
-
-/// Makes a `Name` from bytes (truncated to `DIRSIZ`).
-pub const fn name(s: &[u8]) -> Name {
-    let mut n = [0u8; DIRSIZ];
-    let mut i = 0;
-    while i < s.len() && i < DIRSIZ {
-        n[i] = s[i];
-        i += 1;
-    }
-    n
-}
-
-/// Compares two names as C's `strncmp(a, b, DIRSIZ) == 0`: equal up to the first NUL.
-pub fn namecmp(a: &Name, b: &Name) -> bool {
-    for i in 0..DIRSIZ {
-        if a[i] != b[i] {
-            return false;
-        }
-        if a[i] == 0 {
-            return true;
-        }
-    }
-    true
-}
-
-/// Reads the directory entry at byte offset `off`; panics on a short read (a directory's
-/// size is always a multiple of the entry size).
-pub fn read_dirent(dp: &mut Inode, off: u32) -> Dirent {
-    let mut de = Dirent::default();
-    let n = readi(
-        dp,
-        false,
-        &raw mut de as u64,
-        off,
-        size_of::<Dirent>() as u32,
-    );
-    if n != size_of::<Dirent>() as i32 {
-        panic!("read_dirent");
-    }
-    de
-}
-
-/// Looks `name` up in directory `dp`; returns the entry's inode (referenced, unlocked) and
-/// its byte offset.
-pub fn dirlookup(dp: &mut Inode, name: &Name) -> Option<(IRef, u32)> {
-    if dp.typ != T_DIR {
-        panic!("dirlookup not DIR");
-    }
-    let mut off = 0;
-    while off < dp.size {
-        let de = read_dirent(dp, off);
-        if de.inum != 0 && namecmp(name, &de.name) {
-            return Some((iget(dp.dev, de.inum as u32), off));
-        }
-        off += size_of::<Dirent>() as u32;
-    }
-    None
-}
-
-/// Adds the entry (name, inum) to directory `dp`. Fails if the name is already present or
-/// the disk is full.
-pub fn dirlink(dp: &mut Inode, name: &Name, inum: u32) -> Result<(), ()> {
-    if dirlookup(dp, name).is_some() {
-        return Err(()); // the IRef is dropped (iput) here
-    }
-    let mut off = 0;
-    while off < dp.size {
-        if read_dirent(dp, off).inum == 0 {
-            break;
-        }
-        off += size_of::<Dirent>() as u32;
-    }
-    let de = Dirent {
-        inum: inum as u16,
-        name: *name,
-    };
-    let n = writei(
-        dp,
-        false,
-        &raw const de as u64,
-        off,
-        size_of::<Dirent>() as u32,
-    );
-    if n != size_of::<Dirent>() as i32 {
-        return Err(());
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// Path names.
-
-/// Splits off the first element of `path` into `name`; returns the rest with its leading
-/// slashes removed, or `None` if there is no element. Examples: "a/bb/c" → name "a", rest
-/// "bb/c"; "///a//bb" → "a", "bb"; "a" → "a", ""; "" and "////" → None. Elements longer
-/// than `DIRSIZ` are truncated, as xv6 does.
-pub fn skipelem<'a>(path: &'a [u8], name: &mut Name) -> Option<&'a [u8]> {
-    let mut i = 0;
-    while i < path.len() && path[i] == b'/' {
-        i += 1;
-    }
-    if i == path.len() {
-        return None;
-    }
-    let s = i;
-    while i < path.len() && path[i] != b'/' {
-        i += 1;
-    }
-    *name = self::name(&path[s..i]);
-    while i < path.len() && path[i] == b'/' {
-        i += 1;
-    }
-    Some(&path[i..])
-}
-
-/// Walks `path`. With `parent`, stops one element early: returns the parent directory and
-/// leaves the last element in `name`. Must run inside a log operation (it calls iput).
-fn namex(path: &[u8], parent: bool, name: &mut Name) -> Option<IRef> {
-    // A C string ends at its NUL.
-    let path = match path.iter().position(|&c| c == 0) {
-        Some(end) => &path[..end],
-        None => path,
-    };
-    let mut ip = if path.first() == Some(&b'/') {
-        iget(ROOTDEV, ROOTINO)
-    } else {
-        let p = myproc();
-        // SAFETY: a process's cwd is only changed by the process itself (chdir).
-        IRef(idup(unsafe { (*p).cwd }))
-    };
-    let mut path = path;
-    while let Some(rest) = skipelem(path, name) {
-        path = rest;
-        let mut dp = ip.lock();
-        if dp.typ != T_DIR {
-            return None; // drops the lock, then the reference
-        }
-        if parent && path.is_empty() {
-            drop(dp);
-            return Some(ip);
-        }
-        let (next, _) = dirlookup(&mut dp, name)?;
-        drop(dp);
-        ip = next;
-    }
-    if parent {
-        return None;
-    }
-    Some(ip)
-}
-
-/// The inode named by `path`, referenced and unlocked.
-pub fn lookup(path: &[u8]) -> Option<IRef> {
-    let mut name = [0; DIRSIZ];
-    namex(path, false, &mut name)
-}
-
-/// The parent directory of `path`'s last element, which goes in `name`.
-pub fn lookup_parent(path: &[u8], name: &mut Name) -> Option<IRef> {
-    namex(path, true, name)
-}
-
-/// Contract form of `lookup`: a counted reference, or null if the path does not resolve.
-pub fn namei(path: &[u8]) -> *mut Inode {
-    lookup(path).map_or(null_mut(), IRef::into_raw)
-}
-
-/// Contract form of `lookup_parent`.
-pub fn nameiparent(path: &[u8], name: &mut Name) -> *mut Inode {
-    lookup_parent(path, name).map_or(null_mut(), IRef::into_raw)
-}

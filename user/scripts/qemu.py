@@ -42,7 +42,8 @@ class Xv6:
                 if self.echo:
                     sys.stdout.write(chunk.decode(errors="replace").replace("\r", ""))
                     sys.stdout.flush()
-                if self.out[start:].endswith(b"$ "):
+                # The prompt starts a line; a "$ " inside an echoed command line does not.
+                if self.out[start:].endswith(b"\n$ ") or self.out[start:] == b"$ ":
                     return self.out[start:-2].decode(errors="replace").replace("\r", "")
         return None
 

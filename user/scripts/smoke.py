@@ -30,6 +30,7 @@ def matches(pattern):
 
 README_SIZE = os.path.getsize(os.path.join(ROOT, "README.md"))
 
+# ls pads names to DIRSIZ (14) columns, then a space.
 CHECKS = [
     ("echo hello world", exact("hello world\n")),
     ("echo abc > f; cat f", exact("abc\n")),
@@ -40,11 +41,12 @@ CHECKS = [
     ("grep a.y g", exact("xaby\n")),
     ("grep ^x*ab g", exact("ab\nxaby\n")),
     ("cat README | wc", matches(r"\d+ \d+ %d \n" % README_SIZE)),
-    ("ls README", matches(r"README {8}2 \d+ %d\n" % README_SIZE)),
+    ("ls README", matches(r"README {9}2 \d+ %d\n" % README_SIZE)),
     ("mkdir d; ln f d/f2; rm f; cat d/f2", exact("abc\n")),
-    ("ls d", matches(r"\. {13}1 (\d+) 48\n\.\. {12}1 1 \d+\nf2 {12}2 \d+ 4\n")),
+    ("ls d", matches(r"\. {14}1 \d+ 48\n\.\. {13}1 1 \d+\nf2 {13}2 \d+ 4\n")),
     ("cd d", exact("")),
-    ("cat f2", exact("abc\n")),
+    ("cat f2", exact("exec cat failed\n")),  # no PATH: programs are found from the cwd
+    ("/cat f2", exact("abc\n")),
     ("cd /; ls", exact("cannot cd /; ls\n")),  # cd is built in only as a whole line
     ("cd ..", exact("")),
     ("find . f2", exact("./d/f2\n")),

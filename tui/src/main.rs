@@ -12,6 +12,7 @@ mod cmd_run;
 mod cmd_test_elf;
 mod gdb;
 mod terminal;
+mod ui;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ enum Command {
     TestElf(cmd_test_elf::TestElfArgs),
     /// Measure guest speed (MIPS) and boot time, beside qemu-system-riscv64 if installed.
     Bench(bench::BenchArgs),
+    /// The terminal debugger (what `xv6scope` alone opens on a terminal).
+    Tui(ui::TuiArgs),
     /// Write the bundled kernel ELF, fs.img and user ELFs (with symbols) into a directory.
     Image {
         /// Output directory (created if missing).
@@ -91,6 +94,9 @@ fn main() {
             println!("wrote {}/kernel, {}/fs.img and {}/user/", out.display(), out.display(), out.display());
             0
         }),
+        Some(Command::Tui(args)) => ui::run(args),
+        // On a terminal the TUI; with stdin or stdout redirected, the headless console.
+        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) && std::io::IsTerminal::is_terminal(&std::io::stdout()) => ui::run(ui::TuiArgs::bundled()),
         None => cmd_run::run(cmd_run::RunArgs::interactive_default()),
     };
     match result {

@@ -1,0 +1,213 @@
+//! The `:` command line: gdb-like words parsed into what the UI or the machine does.
+//!
+//! Grammar (one command a line, words separated by blanks):
+//! `b FUNC` · `b FILE:LINE` · `b *ADDR` · `d N` · `c` · `p` (pause) · `s` (step line) ·
+//! `si` · `n` (step over) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
+//! `strace [FILTER|off]` · `mon CMD` (any debugger view: `ps`, `sym`, `pt 3 tree`...) ·
+//! `help` · `q`. Numbers are decimal or `0x` hex. Parsing is pure: an unknown or malformed
+//! line is an `Err` with a one-line message for the status bar, and the UI keeps the line in
+//! the history so nothing typed is lost.
+
+use super::event::BreakSpec;
+
+/// A parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Break(BreakSpec),
+    Delete(usize),
+    Continue,
+    Pause,
+    StepLine,
+    StepInst,
+    Next,
+    Examine {
+        count: usize,
+        addr: u64,
+    },
+    /// `pt` with no argument: the process on the current hart.
+    PageTable(Option<i64>),
+    /// `pt kernel`.
+    KernelPageTable,
+    Fds(i64),
+    Strace(String),
+    Monitor(String),
+    Help,
+    Quit,
+}
+
+/// A number in decimal or `0x` hex.
+pub fn number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(&h.replace('_', ""), 16).ok(),
+        None => s.replace('_', "").parse().ok(),
+    }
+}
+
+/// Parses one command line.
+pub fn parse(line: &str) -> Result<Parsed, String> {
+    let line = line.trim();
+    let mut words = line.split_whitespace();
+    let Some(cmd) = words.next() else {
+        return Err("empty command".into());
+    };
+    let rest: Vec<&str> = words.collect();
+    let one = |usage: &str| -> Result<&str, String> {
+        match rest.as_slice() {
+            [a] => Ok(a),
+            _ => Err(format!("usage: {usage}")),
+        }
+    };
+    if let Some(fmt) = cmd.strip_prefix("x/").or((cmd == "x").then_some("")) {
+        let addr = one("x/Ngx ADDR")?;
+        let addr = number(addr).ok_or(format!("not an address: {addr:?}"))?;
+        let digits: String = fmt.chars().take_while(char::is_ascii_digit).collect();
+        let letters = &fmt[digits.len()..];
+        if !letters.chars().all(|c| c == 'g' || c == 'x') {
+            return Err(format!(
+                "x/{fmt}: only the gx format (64-bit hex) is supported"
+            ));
+        }
+        let count = if digits.is_empty() {
+            1
+        } else {
+            digits
+                .parse()
+                .map_err(|_| format!("bad count {digits:?}"))?
+        };
+        return Ok(Parsed::Examine { count, addr });
+    }
+    Ok(match cmd {
+        "b" | "break" => {
+            let spec = one("b FUNC | b FILE:LINE | b *ADDR")?;
+            if let Some(a) = spec.strip_prefix('*') {
+                Parsed::Break(BreakSpec::Addr(
+                    number(a).ok_or(format!("not an address: {a:?}"))?,
+                ))
+            } else if let Some((file, l)) = spec.rsplit_once(':')
+                && !file.is_empty()
+                && !file.ends_with(':')
+            {
+                let l: u32 = l.parse().map_err(|_| format!("not a line number: {l:?}"))?;
+                Parsed::Break(BreakSpec::FileLine(file.to_string(), l))
+            } else {
+                Parsed::Break(BreakSpec::Func(spec.to_string()))
+            }
+        }
+        "d" | "delete" => {
+            let n = one("d N")?;
+            Parsed::Delete(
+                n.parse()
+                    .map_err(|_| format!("not a breakpoint number: {n:?}"))?,
+            )
+        }
+        "c" | "continue" if rest.is_empty() => Parsed::Continue,
+        "p" | "pause" if rest.is_empty() => Parsed::Pause,
+        "s" | "step" if rest.is_empty() => Parsed::StepLine,
+        "si" | "stepi" if rest.is_empty() => Parsed::StepInst,
+        "n" | "next" if rest.is_empty() => Parsed::Next,
+        "pt" => match rest.as_slice() {
+            [] => Parsed::PageTable(None),
+            ["kernel"] => Parsed::KernelPageTable,
+            [pid] => Parsed::PageTable(Some(
+                pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?,
+            )),
+            _ => return Err("usage: pt [PID|kernel]".into()),
+        },
+        "fds" => {
+            let pid = one("fds PID")?;
+            Parsed::Fds(pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?)
+        }
+        "strace" => Parsed::Strace(rest.join(" ")),
+        "mon" | "monitor" if !rest.is_empty() => Parsed::Monitor(rest.join(" ")),
+        "help" | "h" | "?" => Parsed::Help,
+        "q" | "quit" => Parsed::Quit,
+        _ => return Err(format!("unknown command {line:?} (help lists commands)")),
+    })
+}
+
+/// The commands, one line each, for the help overlay.
+pub const HELP: &[&str] = &[
+    "b FUNC | FILE:LINE | *ADDR   set a breakpoint (b sys_exec, b sysfile.rs:420, b *0x80000000)",
+    "d N                          delete breakpoint N",
+    "c / p                        continue / pause",
+    "s / n / si                   step line / step over / step instruction",
+    "x/Ngx ADDR                   examine N doublewords at a virtual address",
+    "pt [PID|kernel]              page table of a process (default: the current one)",
+    "fds PID                      open files of a process",
+    "strace [FILTER|off]          syscall trace filter (open,read,pid=N,proc=NAME)",
+    "mon CMD                      any debugger view: ps, regs, sym ADDR, pt 3 tree, vmprint 3",
+    "q                            quit",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breakpoints_by_function_line_and_address() {
+        assert_eq!(
+            parse("b sys_exec"),
+            Ok(Parsed::Break(BreakSpec::Func("sys_exec".into())))
+        );
+        assert_eq!(
+            parse("break kernel::proc::fork"),
+            Ok(Parsed::Break(BreakSpec::Func("kernel::proc::fork".into())))
+        );
+        assert_eq!(
+            parse("b sysfile.rs:420"),
+            Ok(Parsed::Break(BreakSpec::FileLine("sysfile.rs".into(), 420)))
+        );
+        assert_eq!(
+            parse("b *0x8000_1000"),
+            Ok(Parsed::Break(BreakSpec::Addr(0x8000_1000)))
+        );
+        assert!(parse("b").is_err());
+        assert!(parse("b *zz").is_err());
+        assert!(parse("b f.c:x").is_err());
+    }
+
+    #[test]
+    fn run_control_and_examine() {
+        assert_eq!(parse(" c "), Ok(Parsed::Continue));
+        assert_eq!(parse("si"), Ok(Parsed::StepInst));
+        assert_eq!(parse("s"), Ok(Parsed::StepLine));
+        assert_eq!(parse("n"), Ok(Parsed::Next));
+        assert_eq!(parse("d 2"), Ok(Parsed::Delete(2)));
+        assert_eq!(
+            parse("x/8gx 0x80000000"),
+            Ok(Parsed::Examine {
+                count: 8,
+                addr: 0x8000_0000
+            })
+        );
+        assert_eq!(
+            parse("x 4096"),
+            Ok(Parsed::Examine {
+                count: 1,
+                addr: 4096
+            })
+        );
+        assert!(parse("x/8i 0x0").is_err());
+        assert!(parse("c 3").is_err());
+    }
+
+    #[test]
+    fn views_and_errors() {
+        assert_eq!(parse("pt"), Ok(Parsed::PageTable(None)));
+        assert_eq!(parse("pt 3"), Ok(Parsed::PageTable(Some(3))));
+        assert_eq!(parse("pt kernel"), Ok(Parsed::KernelPageTable));
+        assert_eq!(parse("fds 2"), Ok(Parsed::Fds(2)));
+        assert_eq!(
+            parse("strace open read"),
+            Ok(Parsed::Strace("open read".into()))
+        );
+        assert_eq!(parse("mon ps"), Ok(Parsed::Monitor("ps".into())));
+        assert_eq!(parse("q"), Ok(Parsed::Quit));
+        let e = parse("frobnicate 3").unwrap_err();
+        assert!(
+            e.contains("unknown command") && e.contains("frobnicate 3"),
+            "{e}"
+        );
+        assert!(parse("").is_err());
+    }
+}

@@ -1,0 +1,616 @@
+//! The machine thread: runs the guest in slices and reports it to the UI as snapshots.
+//!
+//! Interface: [`spawn`] moves a booted [`Host`] (bare machine or gdb server) onto a new
+//! thread; the thread reads [`Request`]s and sends [`Event`]s. It owns the debugger views
+//! (`inspect::monitor::Views`: symbols, DWARF tables, syscall tracer) and reuses their text
+//! renderers for the process, fd and page-table panes.
+//!
+//! Pacing: while the guest runs, a snapshot goes out every [`FRAME`] (the costly views —
+//! `ps`, `fds`, `pt` — every [`SLOW_FRAME`]); while it is stopped, only after something
+//! changed. Between slices the thread only polls the request channel (no allocation, no
+//! locking), so an idle UI costs the guest nothing but that poll. When every hart waits
+//! for input ([`Stop::Idle`]) the thread sleeps on the request channel, as `xv6scope run`
+//! sleeps on stdin.
+//!
+//! Invariants: the breakpoints this thread set are the machine's breakpoints minus the
+//! tracer's; a step never leaves the guest running; every stop bumps `stop_seq`.
+
+use super::event::{BreakSpec, Event, Request, Snapshot, Source};
+use crate::gdb::Host;
+use machine::Stop;
+use machine::cpu::Mode;
+use machine::inspect::monitor::Views;
+use machine::inspect::pagetable;
+use machine::inspect::state::HartState;
+use machine::inspect::strace::Filter;
+use machine::inspect::symbols::{self, Symbols};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::time::{Duration, Instant};
+
+/// Cycles per slice between request polls (a few milliseconds of host time).
+const SLICE: u64 = 1_000_000;
+/// Snapshot period while running (20 Hz).
+const FRAME: Duration = Duration::from_millis(50);
+/// Period of the costly views while running.
+const SLOW_FRAME: Duration = Duration::from_millis(500);
+/// Most instructions a line step executes before it gives up.
+const STEP_LIMIT: usize = 200_000;
+/// Source lines shown around the current one.
+const SOURCE_CONTEXT: usize = 40;
+
+/// What the thread needs besides the machine.
+pub struct Setup {
+    pub host: Host,
+    /// The kernel ELF (for symbols and DWARF); None for a raw image.
+    pub kernel_elf: Option<Vec<u8>>,
+    /// User programs (file name, ELF) for user-mode source.
+    pub user_elfs: Vec<(String, Vec<u8>)>,
+    /// Where the disk goes back on exit, if anywhere.
+    pub disk_path: Option<PathBuf>,
+}
+
+/// Starts the machine thread; it ends after a [`Request::Quit`] or the guest's power-off
+/// (either way an [`Event::Exited`] is its last message).
+pub fn spawn(
+    setup: Setup,
+    requests: Receiver<Request>,
+    events: Sender<Event>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut e = Engine::new(setup, events);
+        e.main(requests);
+    })
+}
+
+struct Engine {
+    host: Host,
+    views: Views,
+    events: Sender<Event>,
+    disk_path: Option<PathBuf>,
+    running: bool,
+    stop_seq: u64,
+    stop_reason: String,
+    hart: usize,
+    /// (address, label) of the user's breakpoints.
+    breaks: Vec<(u64, String)>,
+    selected: Option<i64>,
+    console: Vec<u8>,
+    strace: Vec<String>,
+    files: HashMap<String, Option<Vec<String>>>,
+    last_sent: Instant,
+    last_slow: Instant,
+    mips_at: (Instant, u64),
+    mips: f64,
+    dirty: bool,
+}
+
+impl Engine {
+    fn new(setup: Setup, events: Sender<Event>) -> Engine {
+        let mut views = Views::new(setup.kernel_elf.as_deref());
+        for (name, elf) in &setup.user_elfs {
+            let _ = views.syms.add_user(name, elf);
+        }
+        let mut host = setup.host;
+        host.machine().set_idle_stops(true);
+        let mut e = Engine {
+            host,
+            views,
+            events,
+            disk_path: setup.disk_path,
+            running: true,
+            stop_seq: 0,
+            stop_reason: "running".into(),
+            hart: 0,
+            breaks: Vec::new(),
+            selected: None,
+            console: Vec::new(),
+            strace: Vec::new(),
+            files: HashMap::new(),
+            last_sent: Instant::now(),
+            last_slow: Instant::now(),
+            mips_at: (Instant::now(), 0),
+            mips: 0.0,
+            dirty: true,
+        };
+        // The syscall trace is on from the start: the tracer watches trap events the hart
+        // records anyway, so it costs the guest little.
+        if let Err(err) = e.views.strace_on(e.host.machine(), Filter::default()) {
+            e.message(format!("syscall trace unavailable: {err}"), true);
+        }
+        e
+    }
+
+    fn message(&self, text: String, error: bool) {
+        let _ = self.events.send(Event::Message { text, error });
+    }
+
+    fn main(&mut self, requests: Receiver<Request>) {
+        loop {
+            // Requests first: they are few, and a pause must win over the next slice.
+            loop {
+                match requests.try_recv() {
+                    Ok(r) => {
+                        if !self.handle(r) {
+                            return self.exit(0, "quit".into());
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        return self.exit(0, "the UI went away".into());
+                    }
+                }
+            }
+            if self.running {
+                let Some(stop) = self.host.run(SLICE) else {
+                    return self.exit(0, "gdb killed the guest".into());
+                };
+                self.take_console();
+                let (records, stop) = self.views.after_run(self.host.machine(), stop);
+                self.strace.extend(records.iter().map(|r| r.to_string()));
+                match stop {
+                    None | Some(Stop::Budget) => {}
+                    Some(Stop::Breakpoint { hart }) => {
+                        self.hart = hart;
+                        let pc = self.host.machine().harts[hart].pc;
+                        let label = self
+                            .breaks
+                            .iter()
+                            .find(|(a, _)| *a == pc)
+                            .map(|(_, l)| l.clone());
+                        self.stopped(format!(
+                            "breakpoint {} hit on hart {hart}",
+                            label.unwrap_or_else(|| format!("{pc:#x}"))
+                        ));
+                    }
+                    Some(Stop::Idle) => {
+                        self.maybe_send();
+                        match requests.recv_timeout(Duration::from_millis(20)) {
+                            Ok(r) => {
+                                if !self.handle(r) {
+                                    return self.exit(0, "quit".into());
+                                }
+                            }
+                            Err(RecvTimeoutError::Timeout) => {}
+                            Err(RecvTimeoutError::Disconnected) => {
+                                return self.exit(0, "the UI went away".into());
+                            }
+                        }
+                    }
+                    Some(Stop::PowerOff { code }) => {
+                        return self.exit(
+                            code.min(255) as i32,
+                            format!("the guest powered off (code {code})"),
+                        );
+                    }
+                    Some(Stop::Reset) => return self.exit(0, "the guest asked for a reset".into()),
+                    Some(Stop::Htif { value }) => {
+                        return self.exit(
+                            i32::from(value != 1),
+                            format!("the guest wrote tohost = {value}"),
+                        );
+                    }
+                }
+                self.maybe_send();
+            } else {
+                if self.dirty {
+                    self.send(true);
+                }
+                match requests.recv_timeout(Duration::from_millis(100)) {
+                    Ok(r) => {
+                        if !self.handle(r) {
+                            return self.exit(0, "quit".into());
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {
+                        // gdb may resume or change the guest while the UI holds it.
+                        if matches!(self.host, Host::Gdb(_)) {
+                            self.take_console();
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        return self.exit(0, "the UI went away".into());
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_console(&mut self) {
+        let out = self.host.machine().bus.uart.take_output();
+        if !out.is_empty() {
+            self.console.extend_from_slice(&out);
+            self.dirty = true;
+        }
+    }
+
+    fn stopped(&mut self, reason: String) {
+        self.running = false;
+        self.stop_seq += 1;
+        self.stop_reason = reason;
+        self.dirty = true;
+        self.send(true);
+    }
+
+    /// Handles one request; false to quit.
+    fn handle(&mut self, r: Request) -> bool {
+        self.dirty = true;
+        match r {
+            Request::Quit => return false,
+            Request::Input(bytes) => self.host.machine().bus.uart.push_input(&bytes),
+            Request::Continue => {
+                self.running = true;
+                self.stop_reason = "running".into();
+            }
+            Request::Pause => {
+                if self.running {
+                    self.hart = self.current_hart();
+                    self.stopped("paused".into());
+                }
+            }
+            Request::StepInst => self.step(Step::Inst),
+            Request::StepLine => self.step(Step::Line),
+            Request::Next => self.step(Step::Over),
+            Request::Break(spec) => match self.resolve(&spec) {
+                Ok((addr, label)) => {
+                    if self.breaks.iter().any(|(a, _)| *a == addr) {
+                        self.message(format!("breakpoint at {label} already set"), false);
+                    } else {
+                        self.host.machine().add_breakpoint(addr);
+                        self.message(
+                            format!("breakpoint {} at {label}", self.breaks.len() + 1),
+                            false,
+                        );
+                        self.breaks.push((addr, label));
+                    }
+                }
+                Err(e) => self.message(e, true),
+            },
+            Request::Delete(n) => {
+                if n >= 1 && n <= self.breaks.len() {
+                    let (addr, label) = self.breaks.remove(n - 1);
+                    self.host.machine().remove_breakpoint(addr);
+                    // The tracer may use the same address: put its mark back.
+                    if self.views.tracing() {
+                        self.views.strace_off(self.host.machine());
+                        let _ = self.views.strace_on(self.host.machine(), Filter::default());
+                    }
+                    self.message(format!("deleted breakpoint {n} ({label})"), false);
+                } else {
+                    self.message(format!("no breakpoint {n}"), true);
+                }
+            }
+            Request::Examine { count, addr } => {
+                let lines = self.examine(count, addr);
+                let _ = self.events.send(Event::Output(lines));
+            }
+            Request::Select(pid) => {
+                self.selected = pid;
+                self.last_slow = Instant::now() - SLOW_FRAME;
+            }
+            Request::Strace(spec) => {
+                let m = self.host.machine();
+                if spec.trim() == "off" {
+                    self.views.strace_off(m);
+                    self.message("syscall trace off".into(), false);
+                } else {
+                    let spec = spec.split_whitespace().collect::<Vec<_>>().join(",");
+                    match Filter::parse(&spec).and_then(|f| self.views.strace_on(m, f)) {
+                        Ok(()) => self.message(
+                            format!(
+                                "syscall trace on ({})",
+                                if spec.is_empty() { "all" } else { &spec }
+                            ),
+                            false,
+                        ),
+                        Err(e) => self.message(e, true),
+                    }
+                }
+            }
+            Request::Monitor(line) => {
+                let m = self.host.machine();
+                let mut out = vec![format!("> {line}")];
+                out.extend(self.views.command(m, &line));
+                let _ = self.events.send(Event::Output(out));
+            }
+        }
+        true
+    }
+
+    /// The hart to show: the one the round-robin schedule runs next, else hart 0.
+    fn current_hart(&mut self) -> usize {
+        let m = self.host.machine();
+        (0..m.harts.len())
+            .find(|&h| !m.harts[h].is_waiting())
+            .unwrap_or(0)
+    }
+
+    fn resolve(&self, spec: &BreakSpec) -> Result<(u64, String), String> {
+        let kernel = self.views.syms.kernel.as_ref();
+        match spec {
+            BreakSpec::Addr(a) => Ok((
+                *a,
+                kernel
+                    .map(|k| k.describe(*a))
+                    .unwrap_or_else(|| format!("{a:#x}")),
+            )),
+            BreakSpec::Func(name) => {
+                let k = kernel.ok_or("no kernel symbols")?;
+                let s = k.lookup(name).ok_or(format!("no function {name:?}"))?;
+                Ok((s.addr, k.describe(s.addr)))
+            }
+            BreakSpec::FileLine(file, line) => {
+                let k = kernel.ok_or("no kernel symbols")?;
+                let addr =
+                    line_address(k, file, *line).ok_or(format!("no code for {file}:{line}"))?;
+                Ok((addr, k.describe(addr)))
+            }
+        }
+    }
+
+    fn step(&mut self, kind: Step) {
+        let h = if self.running {
+            self.current_hart()
+        } else {
+            self.hart
+        };
+        self.hart = h;
+        let start = self.line_of(h);
+        let sp0 = self.host.machine().harts[h].x[2];
+        let mode0 = self.host.machine().harts[h].mode;
+        let mut n = 0;
+        let mut why = match kind {
+            Step::Inst => "stepped one instruction",
+            Step::Line => "stepped one line",
+            Step::Over => "stepped over one line",
+        }
+        .to_string();
+        loop {
+            let stop = self.host.machine().step_hart(h);
+            n += 1;
+            if let Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. } = stop {
+                why = "the guest stopped while stepping".into();
+                break;
+            }
+            if kind == Step::Inst {
+                break;
+            }
+            let hart = &self.host.machine().harts[h];
+            let (sp, mode) = (hart.x[2], hart.mode);
+            let line = self.line_of(h);
+            let deeper = kind == Step::Over && mode == mode0 && sp < sp0;
+            if line.is_some() && line != start && !deeper {
+                break;
+            }
+            if n >= STEP_LIMIT {
+                why = format!("no new source line after {STEP_LIMIT} instructions");
+                break;
+            }
+        }
+        // The tracer sees the traps the step went through.
+        let (records, _) = self.views.after_run(self.host.machine(), Stop::Budget);
+        self.strace.extend(records.iter().map(|r| r.to_string()));
+        self.take_console();
+        self.stopped(format!("{why} on hart {h}"));
+    }
+
+    /// The source line of hart `h`'s pc, if its ELF has one.
+    fn line_of(&mut self, h: usize) -> Option<(String, u32)> {
+        let (pc, user, name) = self.pc_context(h);
+        self.views.syms.for_pc(pc, user, name.as_deref())?.line(pc)
+    }
+
+    /// pc, whether it is a user pc, and the process name (for user symbols).
+    fn pc_context(&mut self, h: usize) -> (u64, bool, Option<String>) {
+        let m = self.host.machine();
+        let hart = &m.harts[h];
+        let (pc, user) = (hart.pc, hart.mode == Mode::User);
+        let name = if user {
+            let root = pagetable::satp_root(hart.csr.satp);
+            self.views.kernel.as_ref().and_then(|k| {
+                k.procs(&*m)
+                    .into_iter()
+                    .find(|p| p.pagetable == Some(root))
+                    .and_then(|p| p.name)
+            })
+        } else {
+            None
+        };
+        (pc, user, name)
+    }
+
+    fn examine(&mut self, count: usize, addr: u64) -> Vec<String> {
+        let h = self.hart;
+        let m = self.host.machine();
+        let satp = m.harts[h].csr.satp;
+        let mut out = vec![format!("x/{count}gx {addr:#x}")];
+        for i in 0..count.min(512) {
+            let a = addr.wrapping_add(8 * i as u64);
+            let mut b = [0u8; 8];
+            let ok = if satp >> 60 == 8 {
+                pagetable::read_virt(&*m, pagetable::satp_root(satp), a, &mut b, false)
+            } else {
+                m.read_phys(a, &mut b)
+            };
+            if ok {
+                out.push(format!("{a:#018x}: {:#018x}", u64::from_le_bytes(b)));
+            } else {
+                out.push(format!("{a:#018x}: <cannot read>"));
+                break;
+            }
+        }
+        out
+    }
+
+    fn maybe_send(&mut self) {
+        if self.last_sent.elapsed() >= FRAME {
+            let slow = self.last_slow.elapsed() >= SLOW_FRAME;
+            self.send(slow);
+        }
+    }
+
+    fn send(&mut self, slow: bool) {
+        let now = Instant::now();
+        let instret = self.host.machine().instret();
+        let dt = now.duration_since(self.mips_at.0).as_secs_f64();
+        if dt >= 0.25 {
+            self.mips = if self.running {
+                (instret - self.mips_at.1) as f64 / dt / 1e6
+            } else {
+                0.0
+            };
+            self.mips_at = (now, instret);
+        }
+        let h = self.hart;
+        let source = self.source(h);
+        let m = self.host.machine();
+        let state = HartState::of(&m.harts[h]);
+        let (procs, fds, pt) = if slow {
+            self.last_slow = now;
+            let pid = self.selected.or_else(|| self.current_pid(h));
+            let m = self.host.machine();
+            let procs = self.views.command(m, "ps");
+            let (fds, pt) = match pid {
+                Some(p) => (
+                    self.views.command(m, &format!("fds {p}")),
+                    self.views.command(m, &format!("pt {p}")),
+                ),
+                None => (
+                    vec!["no process on this hart".into()],
+                    self.views.command(m, "pt"),
+                ),
+            };
+            (Some(procs), Some(fds), Some(pt))
+        } else {
+            (None, None, None)
+        };
+        let m = self.host.machine();
+        let snap = Snapshot {
+            running: self.running,
+            stop_seq: self.stop_seq,
+            stop_reason: self.stop_reason.clone(),
+            state,
+            harts: m.harts.len(),
+            instret,
+            mips: self.mips,
+            console: std::mem::take(&mut self.console),
+            strace: std::mem::take(&mut self.strace),
+            tracing: self.views.tracing(),
+            source,
+            procs,
+            fds,
+            pagetable: pt,
+            breakpoints: self
+                .breaks
+                .iter()
+                .map(|(a, l)| format!("{a:#x}  {l}"))
+                .collect(),
+        };
+        let _ = self.events.send(Event::Snapshot(Box::new(snap)));
+        self.last_sent = now;
+        self.dirty = false;
+    }
+
+    /// The pid of the process hart `h` runs (`cpus[h].proc`), if any.
+    fn current_pid(&mut self, h: usize) -> Option<i64> {
+        let m = self.host.machine();
+        let k = self.views.kernel.as_ref()?;
+        let addr = k
+            .cpus(&*m)
+            .into_iter()
+            .find(|c| c.id == h)
+            .and_then(|c| c.proc)
+            .filter(|a| *a != 0)?;
+        k.procs(&*m)
+            .into_iter()
+            .find(|p| p.addr == addr)
+            .and_then(|p| p.pid)
+    }
+
+    /// The source around hart `h`'s pc, or its disassembly.
+    fn source(&mut self, h: usize) -> Source {
+        let (pc, user, name) = self.pc_context(h);
+        let syms: Option<&Symbols> = self.views.syms.for_pc(pc, user, name.as_deref());
+        let title = self.views.syms.describe(pc, user, name.as_deref());
+        if let Some((file, line)) = syms.and_then(|s| s.line(pc)) {
+            let text = self.files.entry(file.clone()).or_insert_with(|| {
+                std::fs::read_to_string(&file)
+                    .ok()
+                    .map(|t| t.lines().map(str::to_string).collect())
+            });
+            if let Some(text) = text {
+                let at = (line as usize).saturating_sub(1);
+                let first = at.saturating_sub(SOURCE_CONTEXT / 2);
+                let last = (at + SOURCE_CONTEXT / 2).min(text.len());
+                let lines = (first..last)
+                    .map(|i| format!("{:5} {}", i + 1, text[i]))
+                    .collect();
+                return Source {
+                    title,
+                    lines,
+                    current: Some(at - first),
+                };
+            }
+        }
+        let m = self.host.machine();
+        let satp = m.harts[h].csr.satp;
+        let read = |a: u64, buf: &mut [u8]| {
+            if satp >> 60 == 8 {
+                pagetable::read_virt(&*m, pagetable::satp_root(satp), a, buf, false)
+            } else {
+                m.read_phys(a, buf)
+            }
+        };
+        let lines = symbols::disasm(&read, pc, SOURCE_CONTEXT / 2, syms);
+        Source {
+            title,
+            lines,
+            current: Some(0),
+        }
+    }
+
+    fn exit(&mut self, code: i32, why: String) {
+        self.take_console();
+        self.send(false);
+        let m = self.host.machine();
+        if let Some(path) = &self.disk_path
+            && m.bus.virtio.disk_dirty()
+            && let Err(e) = std::fs::write(path, m.bus.virtio.disk())
+        {
+            self.message(
+                format!("cannot write the disk back to {}: {e}", path.display()),
+                true,
+            );
+        }
+        let _ = self.events.send(Event::Exited { code, why });
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Inst,
+    Line,
+    Over,
+}
+
+/// The lowest address of a function whose line is `file:line` (`file` matches the end of the
+/// path: `sysfile.rs` or `kernel/sysfile.rs`). Scans function symbols two bytes at a time,
+/// the compressed-instruction granule (ISA spec §1.5).
+pub fn line_address(k: &Symbols, file: &str, line: u32) -> Option<u64> {
+    let mut best: Option<u64> = None;
+    for s in k.symbols().iter().filter(|s| s.is_function && s.size > 0) {
+        let mut pc = s.addr;
+        while pc < s.addr + s.size {
+            if let Some((f, l)) = k.line(pc)
+                && l == line
+                && (f == file || f.ends_with(&format!("/{file}")))
+            {
+                best = Some(best.map_or(pc, |b| b.min(pc)));
+                break;
+            }
+            pc += 2;
+        }
+    }
+    best
+}

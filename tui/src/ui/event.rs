@@ -1,0 +1,109 @@
+//! The one event type the UI thread waits on, and the messages between the UI and the machine.
+//!
+//! Three producers feed one channel of [`Event`]: the terminal reader thread (keys, resizes),
+//! the machine thread ([`Snapshot`]s, command output) and the UI loop's own frame clock
+//! (ticks, implied by a receive timeout). The UI answers with [`Request`]s on a second
+//! channel. Invariant: a snapshot is self-contained except for `console` and `strace`, which
+//! are deltas since the previous snapshot (the UI appends them to its scrollback), so no
+//! snapshot may be dropped — the channel is unbounded and the machine thread sends at most
+//! ~20 a second while running and only on change while stopped.
+
+use crossterm::event::KeyEvent;
+use machine::inspect::state::HartState;
+
+/// Something the UI thread reacts to.
+#[derive(Debug)]
+pub enum Event {
+    /// A key press from the terminal.
+    Key(KeyEvent),
+    /// The terminal changed size (the next frame redraws everything).
+    Resize,
+    /// The machine's state.
+    Snapshot(Box<Snapshot>),
+    /// Lines a command produced (`x/8gx`, `mon ps`...), for the output pane.
+    Output(Vec<String>),
+    /// A one-line message for the status bar; `error` shows it in the error colour.
+    Message { text: String, error: bool },
+    /// The machine thread ended (guest powered off, gdb killed it, or a quit was asked).
+    Exited { code: i32, why: String },
+}
+
+/// Where a breakpoint goes, as the command line names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BreakSpec {
+    /// A function (kernel symbol; `sys_exec` matches `kernel::sysfile::sys_exec`).
+    Func(String),
+    /// A source line: the lowest address whose line-table row is FILE:LINE.
+    FileLine(String, u32),
+    /// A virtual address.
+    Addr(u64),
+}
+
+/// What the UI asks of the machine thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Keys typed into the guest console.
+    Input(Vec<u8>),
+    Continue,
+    Pause,
+    /// One instruction of the current hart.
+    StepInst,
+    /// Until the source line changes.
+    StepLine,
+    /// Until the source line changes in this frame or a caller's.
+    Next,
+    Break(BreakSpec),
+    /// Delete breakpoint number N (1-based, as the breakpoints pane lists them).
+    Delete(usize),
+    /// `x/Ngx ADDR`: N doublewords at a virtual address of the current hart.
+    Examine {
+        count: usize,
+        addr: u64,
+    },
+    /// Which process the page-table and fd panes show (None: the one on the current hart).
+    Select(Option<i64>),
+    /// `strace FILTER` (`off` stops the trace).
+    Strace(String),
+    /// A debugger view command (`ps`, `pt 3 tree`, `sym ADDR`...), output to the output pane.
+    Monitor(String),
+    Quit,
+}
+
+/// Where the source pane's text came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    /// `sys_exec (kernel/sysfile.rs:412)` or `0x80001234`.
+    pub title: String,
+    pub lines: Vec<String>,
+    /// Index in `lines` of the current line.
+    pub current: Option<usize>,
+}
+
+/// What the UI draws from: the machine as of one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub running: bool,
+    /// Bumped at every stop (breakpoint, pause, step), so the UI knows "since the last stop".
+    pub stop_seq: u64,
+    /// Why the machine last stopped, in words.
+    pub stop_reason: String,
+    /// The hart shown (the one that stopped, or hart 0).
+    pub state: HartState,
+    pub harts: usize,
+    pub instret: u64,
+    pub mips: f64,
+    /// Console bytes since the previous snapshot.
+    pub console: Vec<u8>,
+    /// Syscall trace lines completed since the previous snapshot.
+    pub strace: Vec<String>,
+    pub tracing: bool,
+    pub source: Source,
+    /// `ps` output; None when not refreshed in this snapshot (keep the previous one).
+    pub procs: Option<Vec<String>>,
+    /// `fds PID` of the selected process.
+    pub fds: Option<Vec<String>>,
+    /// `pt PID` of the selected process.
+    pub pagetable: Option<Vec<String>>,
+    /// Breakpoints, numbered from 1 in this order.
+    pub breakpoints: Vec<String>,
+}

@@ -1,0 +1,65 @@
+//! Processes (`ps` of the debugger views) with the selected row marked, and below them the
+//! selected process's open files (`fds PID`). Up/Down pick the process; the page-table pane
+//! follows the same choice.
+
+use super::{ACCENT, block};
+use crate::ui::app::{App, Pane};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Widget};
+
+pub struct ProcessesPane<'a>(pub &'a App);
+
+impl Widget for ProcessesPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.0;
+        let block = block(app, Pane::Processes);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let rows = app.procs.len() as u16;
+        let [top, bottom] = Layout::vertical([
+            Constraint::Length(rows.min(inner.height / 2 + 1)),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        let focused = app.focus == Pane::Processes;
+        let text: Vec<Line> = app
+            .procs
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 0 {
+                    Line::styled(l.as_str(), Style::default().add_modifier(Modifier::BOLD))
+                } else if focused && i == app.proc_row + 1 {
+                    Line::styled(
+                        l.as_str(),
+                        Style::default().fg(ACCENT).add_modifier(Modifier::REVERSED),
+                    )
+                } else {
+                    Line::raw(l.as_str())
+                }
+            })
+            .collect();
+        Paragraph::new(text).render(top, buf);
+        let fds: Vec<Line> = app.fds.iter().map(|l| Line::raw(l.as_str())).collect();
+        Paragraph::new(fds).render(bottom, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::panes::testing::{app, has, lines};
+
+    #[test]
+    fn lists_processes_and_fds() {
+        let app = app();
+        let rows = lines(ProcessesPane(&app), 60, 10);
+        assert!(has(&rows, "4 processes"), "{rows:?}");
+        assert!(has(&rows, "sleeping  sh"), "{rows:?}");
+        assert!(has(&rows, "fds of pid 3 (sh)"), "{rows:?}");
+        assert!(has(&rows, "0  device console"), "{rows:?}");
+    }
+}

@@ -9,6 +9,8 @@ use crate::MachineArgs;
 use crate::terminal::{self, Input};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use machine::inspect::monitor::Views;
+use machine::inspect::strace::Filter;
 use machine::machine::{Config, Image, Machine, Stop};
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,7 +19,8 @@ use std::time::{Duration, Instant};
 /// Cycles per slice between host I/O checks (a few milliseconds of host time).
 const SLICE: u64 = 2_000_000;
 /// Machine cycles per guest second (see `machine::board`).
-const CYCLES_PER_SECOND: f64 = (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
+const CYCLES_PER_SECOND: f64 =
+    (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
 
 #[derive(Args, Clone, Debug)]
 pub struct RunArgs {
@@ -35,6 +38,10 @@ pub struct RunArgs {
     /// Print instructions retired, guest time, host time and MIPS to stderr on exit.
     #[arg(long)]
     pub stats: bool,
+    /// Print every system call to stderr as it completes, strace-style. FILTER: a comma list
+    /// of syscall names, `pid=N`, `proc=NAME`, `mask=N` (the trace lab's mask).
+    #[arg(long, value_name = "FILTER", num_args = 0..=1, default_missing_value = "", require_equals = true)]
+    pub strace: Option<String>,
     /// Serve gdb's remote protocol on ADDR (`:26000` is 127.0.0.1:26000), like `qemu -gdb`.
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
@@ -61,6 +68,7 @@ impl RunArgs {
             until: None,
             timeout: None,
             stats: false,
+            strace: None,
             gdb: None,
             gdb_wait: false,
         }
@@ -76,7 +84,9 @@ pub struct Booted {
 /// Builds a machine from the command line: kernel (file or bundled), disk, harts, memory.
 pub fn boot(args: &MachineArgs) -> Result<Booted> {
     let kernel = match &args.kernel {
-        Some(path) => std::fs::read(path).with_context(|| format!("cannot read kernel {}", path.display()))?,
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read kernel {}", path.display()))?
+        }
         None => crate::bundled::kernel()?.to_vec(),
     };
     let image = if args.raw {
@@ -84,11 +94,15 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
     } else if machine::loader::is_elf(&kernel) {
         Image::Elf(&kernel)
     } else {
-        bail!("{} is not an ELF file (pass --raw to load a raw binary at 0x80000000)", display_kernel(args));
+        bail!(
+            "{} is not an ELF file (pass --raw to load a raw binary at 0x80000000)",
+            display_kernel(args)
+        );
     };
     let (disk, disk_path) = match (&args.disk, &args.kernel) {
         (Some(path), _) => {
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read disk image {}", path.display()))?;
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read disk image {}", path.display()))?;
             (Some(bytes), (!args.snapshot).then(|| path.clone()))
         }
         (None, None) => (Some(crate::bundled::fs_img()?.to_vec()), None),
@@ -105,12 +119,23 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
 }
 
 fn display_kernel(args: &MachineArgs) -> String {
-    args.kernel.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the bundled kernel".into())
+    args.kernel
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "the bundled kernel".into())
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
     let Booted { machine, disk_path } = boot(&args.machine)?;
-    let mut host = crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), args.gdb_wait)?;
+    let mut host =
+        crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), args.gdb_wait)?;
+    let mut strace = match &args.strace {
+        Some(_) if args.gdb.is_some() => {
+            bail!("--strace and --gdb do not mix: use `monitor strace on` in gdb")
+        }
+        Some(spec) => Some(start_strace(&args.machine, host.machine(), spec)?),
+        None => None,
+    };
     let machine = host.machine();
     let input = match &args.input {
         Some(text) => {
@@ -124,12 +149,26 @@ pub fn run(args: RunArgs) -> Result<i32> {
     machine.set_idle_stops(input.is_live());
     let mut until = args.until.as_ref().map(|t| Matcher::new(t.as_bytes()));
     let started = Instant::now();
-    let deadline = args.timeout.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = args
+        .timeout
+        .map(|s| started + Duration::from_secs_f64(s.max(0.0)));
     let mut stdout = std::io::stdout().lock();
 
     let outcome = loop {
-        let Some(stop) = host.run(SLICE) else { break Outcome::Quit }; // gdb's `kill`
+        let Some(stop) = host.run(SLICE) else {
+            break Outcome::Quit;
+        }; // gdb's `kill`
         let machine = host.machine();
+        let stop = match strace.as_mut() {
+            Some(views) => {
+                let (records, stop) = views.after_run(machine, stop);
+                for r in records {
+                    eprintln!("{r}");
+                }
+                stop.unwrap_or(Stop::Budget) // None: the tracer's own breakpoint
+            }
+            None => stop,
+        };
         let out = machine.bus.uart.take_output();
         if !out.is_empty() {
             terminal::write_console(&mut stdout, &out, raw_tty)?;
@@ -149,7 +188,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 // a person may type, and wait for input instead of spinning.
                 let wait = match machine.idle_until() {
                     Some(until) => {
-                        let ahead = until as f64 / CYCLES_PER_SECOND - started.elapsed().as_secs_f64();
+                        let ahead =
+                            until as f64 / CYCLES_PER_SECOND - started.elapsed().as_secs_f64();
                         Duration::from_secs_f64(ahead.clamp(0.0, 0.05))
                     }
                     None => Duration::from_millis(50),
@@ -177,7 +217,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
 
     if let Some(path) = &disk_path {
         if machine.bus.virtio.disk_dirty() {
-            std::fs::write(path, machine.bus.virtio.disk()).with_context(|| format!("cannot write disk image back to {}", path.display()))?;
+            std::fs::write(path, machine.bus.virtio.disk())
+                .with_context(|| format!("cannot write disk image back to {}", path.display()))?;
         }
     }
     if args.stats {
@@ -205,11 +246,34 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
         Outcome::Timeout => {
-            let what = args.until.as_ref().map(|t| format!(" waiting for {t:?}")).unwrap_or_default();
-            eprintln!("xv6scope: timeout after {:.1} s{what}", args.timeout.unwrap_or(0.0));
+            let what = args
+                .until
+                .as_ref()
+                .map(|t| format!(" waiting for {t:?}"))
+                .unwrap_or_default();
+            eprintln!(
+                "xv6scope: timeout after {:.1} s{what}",
+                args.timeout.unwrap_or(0.0)
+            );
             1
         }
     })
+}
+
+/// Turns the syscall tracer on for `run --strace`.
+fn start_strace(args: &MachineArgs, machine: &mut Machine, spec: &str) -> Result<Views> {
+    let filter = Filter::parse(spec).map_err(|e| anyhow::anyhow!("--strace={spec}: {e}"))?;
+    let elf = match &args.kernel {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read kernel {}", path.display()))?
+        }
+        None => crate::bundled::kernel()?.to_vec(),
+    };
+    let mut views = Views::new(Some(&elf));
+    views
+        .strace_on(machine, filter)
+        .map_err(|e| anyhow::anyhow!("--strace: {e}"))?;
+    Ok(views)
 }
 
 enum Outcome {
@@ -247,7 +311,10 @@ fn unescape(text: &str) -> Vec<u8> {
             Some(b't') => out.push(b'\t'),
             Some(b'x') => {
                 let hex: Vec<u8> = (0..2).filter_map(|_| bytes.next()).collect();
-                match std::str::from_utf8(&hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&hex)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(v) => out.push(v),
                     None => out.extend_from_slice(b"\\x"),
                 }
@@ -267,12 +334,19 @@ struct Matcher {
 
 impl Matcher {
     fn new(needle: &[u8]) -> Self {
-        Matcher { needle: needle.to_vec(), window: Vec::new() }
+        Matcher {
+            needle: needle.to_vec(),
+            window: Vec::new(),
+        }
     }
 
     fn feed(&mut self, bytes: &[u8]) -> bool {
         self.window.extend_from_slice(bytes);
-        let found = self.needle.is_empty() || self.window.windows(self.needle.len()).any(|w| w == self.needle);
+        let found = self.needle.is_empty()
+            || self
+                .window
+                .windows(self.needle.len())
+                .any(|w| w == self.needle);
         let keep = self.needle.len().saturating_sub(1);
         if self.window.len() > keep {
             self.window.drain(..self.window.len() - keep);

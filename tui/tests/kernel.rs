@@ -9,12 +9,21 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn xv6scope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xv6scope")).args(args).stdin(Stdio::null()).output().expect("run xv6scope")
+    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run xv6scope")
 }
 
 fn console_of(out: &Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(0), "console:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "console:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
@@ -23,19 +32,44 @@ const SESSION: &str = "ls\\necho hi > f\\ncat f\\nmkdir d\\nrm f\\nls d\\necho a
 
 fn check_session(console: &str) {
     for wanted in ["init: starting sh", "README", "console", "1 1 2"] {
-        assert!(console.contains(wanted), "{wanted:?} missing from:\n{console}");
+        assert!(
+            console.contains(wanted),
+            "{wanted:?} missing from:\n{console}"
+        );
     }
     // `cat f` prints what `echo hi > f` wrote, after a prompt (input is typed ahead).
-    assert!(console.lines().any(|l| l.trim_start_matches("$ ").trim() == "hi"), "no `hi` line:\n{console}");
+    assert!(
+        console
+            .lines()
+            .any(|l| l.trim_start_matches("$ ").trim() == "hi"),
+        "no `hi` line:\n{console}"
+    );
     // `ls d` lists the new directory's two entries, both directories (type 1).
-    let dot_lines = console.lines().map(|l| l.trim_start_matches("$ ")).filter(|l| l.starts_with(". ") || l.starts_with("..")).count();
-    assert!(dot_lines >= 4, "ls and ls d should each list . and ..:\n{console}");
+    let dot_lines = console
+        .lines()
+        .map(|l| l.trim_start_matches("$ "))
+        .filter(|l| l.starts_with(". ") || l.starts_with(".."))
+        .count();
+    assert!(
+        dot_lines >= 4,
+        "ls and ls d should each list . and ..:\n{console}"
+    );
 }
 
 #[test]
 fn bundled_kernel_runs_a_session_with_one_and_three_harts() {
     for smp in ["1", "3"] {
-        let out = xv6scope(&["run", "--smp", smp, "--input", SESSION, "--until", "1 1 2", "--timeout", "120"]);
+        let out = xv6scope(&[
+            "run",
+            "--smp",
+            smp,
+            "--input",
+            SESSION,
+            "--until",
+            "1 1 2",
+            "--timeout",
+            "120",
+        ]);
         check_session(&console_of(&out));
     }
 }
@@ -47,15 +81,26 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn qemu_installed() -> bool {
-    Command::new("qemu-system-riscv64").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("qemu-system-riscv64")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Boots `kernel` with `disk` on QEMU, types `input` once `$ ` appears, and returns the
 /// console up to `until` (or panics after `timeout`).
 fn qemu_session(kernel: &Path, disk: &Path, input: &str, until: &str, timeout: Duration) -> String {
     let mut child = Command::new("qemu-system-riscv64")
-        .args(["-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "3", "-display", "none", "-serial", "stdio", "-monitor", "none"])
-        .args(["-global", "virtio-mmio.force-legacy=false", "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0"])
+        .args([
+            "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "3", "-display", "none",
+            "-serial", "stdio", "-monitor", "none",
+        ])
+        .args([
+            "-global",
+            "virtio-mmio.force-legacy=false",
+            "-device",
+            "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
+        ])
         .arg("-drive")
         .arg(format!("file={},if=none,format=raw,id=x0", disk.display()))
         .arg("-kernel")
@@ -84,7 +129,12 @@ fn qemu_session(kernel: &Path, disk: &Path, input: &str, until: &str, timeout: D
         }
         let text = String::from_utf8_lossy(&console).into_owned();
         if !typed && text.contains("$ ") {
-            child.stdin.as_mut().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .as_mut()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
             typed = true;
         }
         if typed && text.contains(until) {
@@ -107,9 +157,19 @@ fn bundled_kernel_and_fs_img_run_the_same_session_on_qemu() {
     }
     let dir = scratch("qemu");
     let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("user/sh").exists() && dir.join("user/usertests").exists());
-    let console = qemu_session(&dir.join("kernel"), &dir.join("fs.img"), &SESSION.replace("\\n", "\n"), "1 1 2", Duration::from_secs(120));
+    let console = qemu_session(
+        &dir.join("kernel"),
+        &dir.join("fs.img"),
+        &SESSION.replace("\\n", "\n"),
+        "1 1 2",
+        Duration::from_secs(120),
+    );
     check_session(&console);
 }
 
@@ -124,25 +184,106 @@ fn mit_xv6(test: &str) -> Option<PathBuf> {
 
 #[test]
 fn mit_fs_img_boots_under_our_kernel() {
-    let Some(mit) = mit_xv6("mit_fs_img_boots_under_our_kernel") else { return };
+    let Some(mit) = mit_xv6("mit_fs_img_boots_under_our_kernel") else {
+        return;
+    };
     let dir = scratch("mitfs");
     let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success());
     let disk = dir.join("mit-fs.img");
     std::fs::copy(mit.join("fs.img"), &disk).unwrap();
     // MIT's C user programs on our kernel: `ls` and `echo a | wc` from MIT's fs.img.
-    let out = xv6scope(&["run", "--kernel", dir.join("kernel").to_str().unwrap(), "--disk", disk.to_str().unwrap(), "--snapshot", "--input", "ls\\necho a | wc\\n", "--until", "1 1 2", "--timeout", "120"]);
+    let out = xv6scope(&[
+        "run",
+        "--kernel",
+        dir.join("kernel").to_str().unwrap(),
+        "--disk",
+        disk.to_str().unwrap(),
+        "--snapshot",
+        "--input",
+        "ls\\necho a | wc\\n",
+        "--until",
+        "1 1 2",
+        "--timeout",
+        "120",
+    ]);
     let console = console_of(&out);
-    assert!(console.contains("usertests") && console.contains("1 1 2"), "{console}");
+    assert!(
+        console.contains("usertests") && console.contains("1 1 2"),
+        "{console}"
+    );
 }
 
 #[test]
 fn our_fs_img_boots_under_mit_kernel() {
-    let Some(mit) = mit_xv6("our_fs_img_boots_under_mit_kernel") else { return };
+    let Some(mit) = mit_xv6("our_fs_img_boots_under_mit_kernel") else {
+        return;
+    };
     let dir = scratch("ourfs");
     let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success());
     let kernel = mit.join("kernel/kernel");
-    let out = xv6scope(&["run", "--kernel", kernel.to_str().unwrap(), "--disk", dir.join("fs.img").to_str().unwrap(), "--snapshot", "--input", SESSION, "--until", "1 1 2", "--timeout", "120"]);
+    let out = xv6scope(&[
+        "run",
+        "--kernel",
+        kernel.to_str().unwrap(),
+        "--disk",
+        dir.join("fs.img").to_str().unwrap(),
+        "--snapshot",
+        "--input",
+        SESSION,
+        "--until",
+        "1 1 2",
+        "--timeout",
+        "120",
+    ]);
     check_session(&console_of(&out));
+}
+
+#[test]
+fn strace_shows_a_pipeline_system_call_by_system_call() {
+    let out = xv6scope(&[
+        "run",
+        "--input",
+        "echo hi | wc\\n",
+        "--until",
+        "1 1 3",
+        "--timeout",
+        "120",
+        "--strace",
+    ]);
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{trace}");
+    for wanted in [
+        "sh: pipe([3, 4]) = 0",
+        "sh: exec(\"echo\", [\"echo\", \"hi\"]) = 2",
+        "echo: write(1, \"hi\\n\", 3) = 3",
+        "echo: exit(0)",
+        "wc: read(0, \"hi\\n\", 512) = 3",
+        "wc: write(1, \"1 1 3 \\n\", 7) = 7",
+    ] {
+        assert!(
+            trace.contains(wanted),
+            "{wanted:?} missing from the trace:\n{trace}"
+        );
+    }
+    // A filter keeps only what it names.
+    let out = xv6scope(&[
+        "run",
+        "--input",
+        "echo hi | wc\\n",
+        "--until",
+        "1 1 3",
+        "--timeout",
+        "120",
+        "--strace=proc=wc,read",
+    ]);
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        trace.lines().count() >= 2 && trace.lines().all(|l| l.contains(" wc: read(")),
+        "{trace}"
+    );
+    let out = xv6scope(&["run", "--strace=bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown system call \"bogus\""));
 }

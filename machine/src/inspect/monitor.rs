@@ -27,6 +27,8 @@ pub const HELP: &[&str] = &[
     "ptsave PID / ptdiff PID  remember a page table / show what changed since",
     "regs [HART]              registers and CSRs, decoded",
     "sym ADDR|NAME            symbol, file and line of an address; address of a symbol",
+    "dis [ADDR|NAME] [N]      disassemble N instructions (default: at hart 0's pc)",
+    "list [ADDR|NAME]         source lines around an address (default: hart 0's pc)",
     "strace on [FILTER]       trace system calls (FILTER: open,read,pid=N,proc=NAME,mask=N)",
     "strace off|show|clear    stop tracing / show the kept trace / forget it",
 ];
@@ -166,6 +168,14 @@ impl Views {
                 let label = format!("pid {pid} ({})", p.name.unwrap_or_default());
                 Ok((root, Names::user(p.sz.unwrap_or(0)), label))
             }
+        }
+    }
+
+    /// A hex address or a kernel symbol's address.
+    fn addr_of(&self, a: &str) -> Option<u64> {
+        match a.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16).ok(),
+            None => self.syms.kernel.as_ref()?.lookup(a).map(|s| s.addr),
         }
     }
 
@@ -323,6 +333,57 @@ impl Views {
                     },
                 }
             }
+            Some("dis") => {
+                let pc = m.harts.first().map(|h| h.pc).unwrap_or(0);
+                let at = match arg(1) {
+                    Some(a) => match self.addr_of(a) {
+                        Some(x) => x,
+                        None => return err(format!("no symbol or address {a:?}")),
+                    },
+                    None => pc,
+                };
+                let n = arg(2)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(16usize)
+                    .min(1000);
+                let satp = m.harts.first().map(|h| h.csr.satp).unwrap_or(0);
+                let mem: &Machine = m;
+                // Through hart 0's address space when it pages, else physical.
+                let read = |va: u64, buf: &mut [u8]| -> bool {
+                    if satp >> 60 == 8 {
+                        pagetable::read_virt(mem, pagetable::satp_root(satp), va, buf, false)
+                    } else {
+                        super::PhysMem::read_phys(mem, va, buf)
+                    }
+                };
+                let user = m
+                    .harts
+                    .first()
+                    .is_some_and(|h| h.mode == crate::cpu::Mode::User);
+                let syms = if user {
+                    None
+                } else {
+                    self.syms.kernel.as_ref()
+                };
+                super::symbols::disasm(&read, at, n, syms)
+            }
+            Some("list") => {
+                let pc = m.harts.first().map(|h| h.pc).unwrap_or(0);
+                let at = match arg(1) {
+                    Some(a) => match self.addr_of(a) {
+                        Some(x) => x,
+                        None => return err(format!("no symbol or address {a:?}")),
+                    },
+                    None => pc,
+                };
+                let Some(k) = self.syms.kernel.as_ref() else {
+                    return err("no kernel symbols".into());
+                };
+                match k.line(at) {
+                    Some((file, line)) => source_lines(&file, line, 5),
+                    None => err(format!("no line information for {at:#x}")),
+                }
+            }
             Some("strace") => match arg(1) {
                 Some("on") => {
                     let spec = words.get(2..).map(|w| w.join(",")).unwrap_or_default();
@@ -359,6 +420,35 @@ impl Views {
             Some(other) => err(format!("unknown command {other:?}; try help")),
         }
     }
+}
+
+/// Lines `line - around ..= line + around` of source file `file`, the line itself marked;
+/// one line saying why when the file cannot be read (sources are not always at hand).
+pub fn source_lines(file: &str, line: u32, around: u32) -> Vec<String> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![format!(
+                "{}:{line} (source not readable: {e})",
+                super::symbols::short_path(file)
+            )];
+        }
+    };
+    let first = line.saturating_sub(around).max(1);
+    let mut out = vec![format!("{}:{line}", super::symbols::short_path(file))];
+    for (i, l) in text
+        .lines()
+        .enumerate()
+        .skip(first as usize - 1)
+        .take((2 * around + 1) as usize)
+    {
+        let n = i as u32 + 1;
+        out.push(format!(
+            "{} {n:>5}  {l}",
+            if n == line { "=>" } else { "  " }
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

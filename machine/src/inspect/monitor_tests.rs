@@ -63,9 +63,29 @@ fn check_views(b: &mut Booted) {
     let regs = v.command(m, "regs 0");
     assert!(regs[0].starts_with("hart 0  mode "), "{regs:#?}");
     assert!(regs[1].starts_with("at "), "{regs:#?}");
-    for cmd in ["ps", "fds 2", "pt 2", "pt 2 tree", "pt kernel", "regs 0"] {
+    for cmd in [
+        "ps",
+        "fds 2",
+        "pt 2",
+        "pt 2 tree",
+        "regs 0",
+        "dis fork 6",
+        "list fork",
+        "sym 0x80000000",
+    ] {
         println!("(monitor) {cmd}\n{}\n", v.command(m, cmd).join("\n"));
     }
+    let dis = v.command(m, "dis _entry 4");
+    assert_eq!(dis.len(), 4);
+    assert!(
+        dis[0].starts_with("0x0000000080000000 <_entry>   "),
+        "{dis:#?}"
+    );
+    let list = v.command(m, "list fork");
+    assert!(
+        list.len() > 3 && list.iter().any(|l| l.starts_with("=>")),
+        "{list:#?}"
+    );
     let sym = v.command(m, "sym 0x80000000");
     assert!(sym[0].starts_with("_entry"), "{sym:#?}");
 

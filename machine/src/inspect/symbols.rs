@@ -394,7 +394,10 @@ pub fn disasm(
         } else {
             format!("{raw:08x}")
         };
-        lines.push(format!("{at:#018x}{label}  {bits}  {}", inst.disasm(at)));
+        lines.push(format!(
+            "{at:#018x}{label:<24}  {bits}  {}",
+            inst.disasm(at)
+        ));
         at += inst.len.max(2) as u64;
     }
     lines
@@ -450,8 +453,9 @@ mod tests {
         };
         let lines = disasm(&read, 0x1000, 3, None);
         assert_eq!(lines.len(), 3);
-        assert!(
-            lines[0].starts_with("0x0000000000001000  1141"),
+        assert_eq!(
+            lines[0].split_whitespace().take(2).collect::<Vec<_>>(),
+            ["0x0000000000001000", "1141"],
             "{}",
             lines[0]
         );

@@ -37,6 +37,8 @@ const FRAME: Duration = Duration::from_millis(50);
 const SLOW_FRAME: Duration = Duration::from_millis(500);
 /// Most instructions a line step executes before it gives up.
 const STEP_LIMIT: usize = 200_000;
+/// Most host time a step over a call runs the guest.
+const OVER_LIMIT: Duration = Duration::from_secs(5);
 /// Source lines shown around the current one.
 const SOURCE_CONTEXT: usize = 40;
 
@@ -357,7 +359,6 @@ impl Engine {
         };
         self.hart = h;
         let start = self.line_of(h);
-        let sp0 = self.host.machine().harts[h].x[2];
         let mode0 = self.host.machine().harts[h].mode;
         let mut n = 0;
         let mut why = match kind {
@@ -367,6 +368,7 @@ impl Engine {
         }
         .to_string();
         loop {
+            let pc0 = self.host.machine().harts[h].pc;
             let stop = self.host.machine().step_hart(h);
             n += 1;
             if let Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. } = stop {
@@ -377,10 +379,21 @@ impl Engine {
                 break;
             }
             let hart = &self.host.machine().harts[h];
-            let (sp, mode) = (hart.x[2], hart.mode);
+            let (pc, ra, sp, mode) = (hart.pc, hart.x[1], hart.x[2], hart.mode);
+            // A call (`jal`/`jalr` that links ra) leaves ra at the next instruction (4 or 2
+            // bytes on, RVC). Step over it by running to that address with this stack.
+            let called = mode == mode0 && (ra == pc0 + 4 || ra == pc0 + 2) && pc != ra;
+            if kind == Step::Over && called {
+                match self.run_to_return(h, ra, sp) {
+                    Ok(()) => {}
+                    Err(e) => {
+                        why = e;
+                        break;
+                    }
+                }
+            }
             let line = self.line_of(h);
-            let deeper = kind == Step::Over && mode == mode0 && sp < sp0;
-            if line.is_some() && line != start && !deeper {
+            if line.is_some() && line != start {
                 break;
             }
             if n >= STEP_LIMIT {
@@ -393,6 +406,56 @@ impl Engine {
         self.strace.extend(records.iter().map(|r| r.to_string()));
         self.take_console();
         self.stopped(format!("{why} on hart {h}"));
+    }
+
+    /// Runs the machine until hart `h` reaches `ret` with stack pointer `sp` (the return of
+    /// a call being stepped over). Err: why it stopped elsewhere (the user's breakpoint, the
+    /// guest's end, [`OVER_LIMIT`] of host time).
+    fn run_to_return(&mut self, h: usize, ret: u64, sp: u64) -> Result<(), String> {
+        let ours = !self.host.machine().breakpoints().contains(&ret);
+        if ours {
+            self.host.machine().add_breakpoint(ret);
+        }
+        let started = Instant::now();
+        let result = loop {
+            let Some(stop) = self.host.run(SLICE) else {
+                break Err("gdb killed the guest".into());
+            };
+            self.take_console();
+            let (records, stop) = self.views.after_run(self.host.machine(), stop);
+            self.strace.extend(records.iter().map(|r| r.to_string()));
+            match stop {
+                Some(Stop::Breakpoint { hart }) => {
+                    let hs = &self.host.machine().harts[hart];
+                    if hart == h && hs.pc == ret && hs.x[2] == sp {
+                        break Ok(());
+                    }
+                    if self.breaks.iter().any(|(a, _)| *a == hs.pc) {
+                        self.hart = hart;
+                        break Err(format!(
+                            "breakpoint at {:#x} hit on hart {hart} while stepping over a call",
+                            hs.pc
+                        ));
+                    }
+                    // Our return address reached by another hart or a deeper frame: run on.
+                    // (`Machine::run` does not stop again at the pc it starts from.)
+                }
+                Some(Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. }) => {
+                    break Err("the guest stopped while stepping".into());
+                }
+                _ => {}
+            }
+            if started.elapsed() >= OVER_LIMIT {
+                break Err(format!(
+                    "the call did not return within {} s; stopped",
+                    OVER_LIMIT.as_secs()
+                ));
+            }
+        };
+        if ours {
+            self.host.machine().remove_breakpoint(ret);
+        }
+        result
     }
 
     /// The source line of hart `h`'s pc, if its ELF has one.

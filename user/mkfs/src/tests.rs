@@ -353,3 +353,43 @@ fn directory_cycles_do_not_hang_path_of() {
     assert_eq!(fs.path_of(2).unwrap(), "/a");
     assert_eq!(fs.path_of(3), Err(FsError::FreeInode(3)));
 }
+
+/// The Rust user programs, when built, fit on a default image once stripped, and each reads
+/// back as a loadable ELF (what tui's build script does to make the bundled fs.img).
+#[test]
+fn built_user_programs_fit_when_stripped() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/riscv64gc-unknown-none-elf/release"
+    );
+    let bins = concat!(env!("CARGO_MANIFEST_DIR"), "/../src/bin");
+    let Ok(entries) = std::fs::read_dir(bins) else {
+        eprintln!("skipped: no user/src/bin");
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".rs")
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    let mut files = Vec::new();
+    for name in &names {
+        let Ok(elf) = std::fs::read(format!("{dir}/{name}")) else {
+            eprintln!("skipped: user programs not built (cd user && cargo build --release)");
+            return;
+        };
+        files.push((name.clone(), strip_elf(&elf)));
+    }
+    let fs = Image::open(build(&files).unwrap()).unwrap();
+    for (name, data) in &files {
+        let got = fs.read_file(fs.lookup(name).unwrap()).unwrap();
+        assert_eq!(&got, data, "{name}");
+        assert_eq!(&got[..4], b"\x7fELF", "{name}");
+    }
+    assert!(names.iter().any(|n| n == "init") && names.iter().any(|n| n == "sh"));
+}

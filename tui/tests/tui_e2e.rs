@@ -1,0 +1,118 @@
+//! End-to-end test of the terminal UI: the real `xv6scope` binary in a detached tmux
+//! session (120x40), driven by `tmux send-keys` and read by `tmux capture-pane`, the way a
+//! student would use it: wait for the shell, run `ls`, break on the exec system call, run
+//! `echo hi`, and check the stop, the source line, the page table, the syscall trace, and
+//! that continuing finishes the command. Skipped (with a message) when tmux is missing.
+//! Every wait is bounded, and the session is killed at the end even when a check fails.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Kills the tmux session when dropped (also on a failed assertion).
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}
+
+impl Session {
+    fn keys(&self, keys: &[&str]) {
+        let st = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(st.success());
+    }
+
+    /// Types `text` literally (no key-name lookup), then Enter.
+    fn line(&self, text: &str) {
+        let st = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, "-l", text])
+            .status()
+            .expect("tmux send-keys");
+        assert!(st.success());
+        self.keys(&["Enter"]);
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until every one of `wants` is on screen; panics with the screen after `secs`.
+    fn wait_for(&self, wants: &[&str], secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if wants.iter().all(|w| s.contains(w)) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {wants:?}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn tui_boots_runs_ls_and_breaks_on_exec() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("tmux is not installed: skipping the TUI end-to-end test");
+        return;
+    }
+    let name = format!("xv6scope-e2e-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_xv6scope");
+    let st = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40"])
+        .arg(format!("'{bin}' tui; sleep 5"))
+        .status()
+        .expect("tmux new-session");
+    assert!(st.success(), "tmux new-session failed");
+    let s = Session(name);
+
+    // The shell's prompt on the console pane (the border is the pane's left edge).
+    s.wait_for(&["1 console", "init: starting sh", "│$ "], 180);
+    s.line("ls");
+    s.wait_for(&["usertests", "console "], 60);
+
+    // A breakpoint on the exec system call through the command line.
+    s.keys(&["C-a", ":"]);
+    s.line("b sys_exec");
+    s.wait_for(&["breakpoint 1 at", "sys_exec"], 30);
+    s.line("echo hi");
+    let stop = s.wait_for(&["stopped: breakpoint", "pub fn sys_exec"], 60);
+    assert!(
+        stop.contains("▶") && stop.contains("sysfile.rs:"),
+        "no marked source line:\n{stop}"
+    );
+
+    // The page table of the process that called exec, and the syscall trace.
+    s.keys(&["C-a", "5"]);
+    s.wait_for(&["5 page table", "address space of pid"], 30);
+    // Zoomed to the whole screen, the named pages show.
+    s.keys(&["C-a", "z"]);
+    s.wait_for(&["trampoline", "trapframe"], 30);
+    s.keys(&["C-a", "z"]);
+    s.keys(&["C-a", "6"]);
+    s.wait_for(&["6 syscalls", "sh: fork() ="], 30);
+
+    // One line step, then continue: echo runs to its end.
+    s.keys(&["C-a", "s"]);
+    s.wait_for(&["stopped: stepped one line"], 30);
+    s.keys(&["C-a", "c"]);
+    s.wait_for(&["│hi "], 60);
+
+    // Quit like `run`: Ctrl-A x; the session's command then ends after its sleep.
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["$"], 10);
+}

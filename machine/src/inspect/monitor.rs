@@ -87,12 +87,17 @@ impl Views {
         self.tracing
     }
 
-    /// Turns syscall tracing on with `filter`.
+    /// Turns syscall tracing on with `filter`. An error says tracing is on but not yet exact
+    /// (see [`Tracer::install`]); it is a warning to show, not a failure.
     pub fn strace_on(&mut self, m: &mut Machine, filter: Filter) -> Result<(), String> {
         self.tracer.filter = filter;
         if !self.tracing {
-            self.tracer.install(m, self.syms.kernel.as_ref())?;
             self.tracing = true;
+            if let Err(e) = self.tracer.install(m, self.syms.kernel.as_ref()) {
+                return Err(format!(
+                    "syscall trace on, buffers read late until the tracer can hook the trampoline ({e})"
+                ));
+            }
         }
         Ok(())
     }

@@ -242,6 +242,9 @@ pub struct Tracer {
     /// Breakpoints set by [`Tracer::install`]: (uservec, sret) virtual addresses, and
     /// whether each was added by us (a user's own breakpoint there is left alone).
     hooks: Option<Hooks>,
+    /// `install` could not find the trampoline yet (no symbols, paging not on): retried by
+    /// `after_run` until it succeeds; meanwhile records come from the event logs alone.
+    retry_install: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,14 +275,19 @@ impl Tracer {
             pending: HashMap::new(),
             seq: 0,
             hooks: None,
+            retry_install: false,
         }
     }
 
     /// Enables the event logs and sets the two trampoline breakpoints (see the module
     /// essay). The trampoline's code is found through the kernel's `trampoline`, `uservec`
     /// symbols when given, else through the page mapped at TRAMPOLINE by any hart's `satp`.
+    ///
+    /// On error the event logs stay on and the tracer retries after each run (a kernel
+    /// without symbols maps the trampoline only once paging is on).
     pub fn install(&mut self, m: &mut Machine, kernel: Option<&Symbols>) -> Result<(), String> {
         Tracer::enable(m);
+        self.retry_install = true;
         let sym = |n: &str| kernel.and_then(|k| k.lookup(n)).map(|s| s.addr);
         // Physical address of the trampoline page: xv6 maps the kernel's `trampoline` there.
         let page = sym("trampoline").or_else(|| {
@@ -312,6 +320,7 @@ impl Tracer {
             .ok_or("no sret in the trampoline page")?;
         let sret = TRAMPOLINE + 4 * off as u64;
         let added = (m.add_breakpoint(uservec), m.add_breakpoint(sret));
+        self.retry_install = false;
         self.hooks = Some(Hooks {
             uservec,
             sret,
@@ -322,6 +331,7 @@ impl Tracer {
 
     /// Removes what [`Tracer::install`] set and turns the event logs off.
     pub fn uninstall(&mut self, m: &mut Machine) {
+        self.retry_install = false;
         if let Some(h) = self.hooks.take() {
             if h.added.0 {
                 m.remove_breakpoint(h.uservec);
@@ -346,6 +356,9 @@ impl Tracer {
         resolver: &mut dyn Resolver,
     ) -> (Vec<Record>, Option<Stop>) {
         let mut done = self.drain(m, resolver);
+        if self.retry_install && m.harts.iter().any(|h| h.csr.satp >> 60 == 8) {
+            let _ = self.install(m, None);
+        }
         let (Some(h), Stop::Breakpoint { hart }) = (self.hooks, stop) else {
             return (done, Some(stop));
         };
@@ -383,6 +396,11 @@ impl Tracer {
     }
 
     /// Turns on the event logs of every hart of `m`.
+    /// Whether the trampoline breakpoints are set (records are then exact).
+    pub fn exact(&self) -> bool {
+        self.hooks.is_some()
+    }
+
     pub fn enable(m: &mut Machine) {
         for h in &mut m.harts {
             h.events.get_or_insert_with(Vec::new);

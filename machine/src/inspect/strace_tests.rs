@@ -163,6 +163,36 @@ fn exit_is_recorded_at_entry_and_strays_are_ignored() {
     assert_eq!(done.len(), 1);
 }
 
+/// Without symbols, before paging is on, the tracer cannot find the trampoline: it keeps
+/// the event logs on and hooks the trampoline once a hart pages.
+#[test]
+fn install_without_symbols_waits_for_paging() {
+    let Some(dir) = crate::inspect::testboot::mit_dir() else {
+        return;
+    };
+    let elf = std::fs::read(dir.join("kernel/kernel")).unwrap();
+    let mut m = Machine::new(
+        Default::default(),
+        crate::machine::Image::Elf(&elf),
+        Some(std::fs::read(dir.join("fs.img")).unwrap()),
+    )
+    .unwrap();
+    let mut t = Tracer::new(64, Filter::default());
+    assert!(t.install(&mut m, None).is_err());
+    assert!(m.harts.iter().all(|h| h.events.is_some()) && !t.exact());
+    // MIT's kinit fills all free pages byte by byte: paging comes after ~1e9 cycles.
+    for _ in 0..400 {
+        let stop = m.run(10_000_000);
+        let (_, stop) = t.after_run(&mut m, stop, &mut NoResolver);
+        if t.exact() {
+            break;
+        }
+        assert!(matches!(stop, Some(Stop::Budget | Stop::Idle)), "{stop:?}");
+    }
+    assert!(t.exact(), "hooked once the kernel turned paging on");
+    assert_eq!(m.breakpoints().len(), 2);
+}
+
 /// MIT's kernel on our machine: `ls | wc` traced with pids and names read through DWARF.
 #[test]
 fn mit_ls_pipe_wc() {

@@ -37,6 +37,9 @@ const FRAME: Duration = Duration::from_millis(50);
 const SLOW_FRAME: Duration = Duration::from_millis(500);
 /// Most instructions a line step executes before it gives up.
 const STEP_LIMIT: usize = 200_000;
+/// Machine cycles per guest second (see `machine::board`).
+const CYCLES_PER_SECOND: f64 =
+    (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
 /// Most host time a step over a call runs the guest.
 const OVER_LIMIT: Duration = Duration::from_secs(5);
 /// Source lines shown around the current one.
@@ -86,6 +89,8 @@ struct Engine {
     mips_at: (Instant, u64),
     mips: f64,
     dirty: bool,
+    /// When the guest started, the host-clock reference for idle waits.
+    started: Instant,
 }
 
 impl Engine {
@@ -115,6 +120,7 @@ impl Engine {
             mips_at: (Instant::now(), 0),
             mips: 0.0,
             dirty: true,
+            started: Instant::now(),
         };
         // The syscall trace is on from the start: the tracer watches trap events the hart
         // records anyway, so it costs the guest little.
@@ -168,7 +174,17 @@ impl Engine {
                     }
                     Some(Stop::Idle) => {
                         self.maybe_send();
-                        match requests.recv_timeout(Duration::from_millis(20)) {
+                        // Every hart waits: keep guest time from running ahead of the host
+                        // clock (as `xv6scope run` does), and wait for keys meanwhile.
+                        let wait = match self.host.machine().idle_until() {
+                            Some(until) => {
+                                let ahead = until as f64 / CYCLES_PER_SECOND
+                                    - self.started.elapsed().as_secs_f64();
+                                Duration::from_secs_f64(ahead.clamp(0.0, 0.05))
+                            }
+                            None => Duration::from_millis(50),
+                        };
+                        match requests.recv_timeout(wait) {
                             Ok(r) => {
                                 if !self.handle(r) {
                                     return self.exit(0, "quit".into());

@@ -74,7 +74,9 @@ fn tui_boots_runs_ls_and_breaks_on_exec() {
     let bin = env!("CARGO_BIN_EXE_xv6scope");
     let st = Command::new("tmux")
         .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40"])
-        .arg(format!("'{bin}' tui; sleep 5"))
+        .arg(format!(
+            "'{bin}' tui; echo xv6scope exited with $?; sleep 5"
+        ))
         .status()
         .expect("tmux new-session");
     assert!(st.success(), "tmux new-session failed");
@@ -112,7 +114,11 @@ fn tui_boots_runs_ls_and_breaks_on_exec() {
     s.keys(&["C-a", "c"]);
     s.wait_for(&["│hi "], 60);
 
-    // Quit like `run`: Ctrl-A x; the session's command then ends after its sleep.
+    // Quit like `run`: Ctrl-A x; the terminal is restored and the status is 0.
     s.keys(&["C-a", "x"]);
-    s.wait_for(&["$"], 10);
+    let end = s.wait_for(&["xv6scope exited with 0"], 20);
+    assert!(
+        !end.contains("1 console"),
+        "the TUI's screen stayed:\n{end}"
+    );
 }

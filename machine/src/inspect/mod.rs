@@ -12,6 +12,7 @@
 //!   kernel and the Rust kernel alike; a field a kernel lacks reads as None.
 //! - [`proc`]: `monitor ps` and `monitor fds PID` on top of [`dwarf`], inode names from
 //!   the disk image.
+//! - [`fsimage`]: the disk image's files: inode names, user programs for their symbols.
 //! - [`monitor`]: all of the above as text commands (`ps`, `fds PID`, `pt PID`...), for
 //!   gdb's `monitor` and the TUI's command line.
 //! - [`strace`]: syscall trace from the hart's trap/xRET events, with no kernel help.
@@ -20,6 +21,7 @@
 //! read of guest memory may fail and every failure becomes a blank or an error value.
 
 pub mod dwarf;
+pub mod fsimage;
 pub mod monitor;
 pub mod pagetable;
 pub mod proc;

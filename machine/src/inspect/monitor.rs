@@ -82,6 +82,12 @@ impl Views {
         v
     }
 
+    /// Loads user programs' symbols from the programs on an xv6 disk image (for `regs` and
+    /// `dis` in user mode); returns how many. `--user-dir` goes to `syms.add_user_dir`.
+    pub fn add_users_from_disk(&mut self, disk: &[u8]) -> usize {
+        self.syms.add_users_from_disk(disk)
+    }
+
     /// Whether the syscall tracer is on.
     pub fn tracing(&self) -> bool {
         self.tracing
@@ -366,7 +372,13 @@ impl Views {
                     .first()
                     .is_some_and(|h| h.mode == crate::cpu::Mode::User);
                 let syms = if user {
-                    None
+                    let root = pagetable::satp_root(satp);
+                    let name = self
+                        .kernel
+                        .as_ref()
+                        .and_then(|k| k.layout?.find(mem, root))
+                        .map(|p| p.1);
+                    self.syms.for_pc(at, true, name.as_deref())
                 } else {
                     self.syms.kernel.as_ref()
                 };

@@ -17,6 +17,7 @@ fn run_traced(b: &mut Booted, v: &mut Views, line: &str) -> Vec<String> {
 fn check_views(b: &mut Booted) {
     let mut v = Views::new(Some(&b.kernel_elf.clone()));
     assert!(v.kernel.is_some(), "{:?}", v.kernel_error);
+    assert!(v.add_users_from_disk(b.m.bus.virtio.disk()) >= 10);
     let m = &mut b.m;
     let ps = v.command(m, "ps");
     assert!(

@@ -15,6 +15,7 @@
 
 use super::PhysMem;
 use super::dwarf::{DwarfError, Types, Val};
+pub use super::fsimage::InodeNames;
 use super::symbols::Symbols;
 use std::collections::HashMap;
 
@@ -386,99 +387,6 @@ pub fn render_fds(
         lines.push("(no open files)".into());
     }
     lines
-}
-
-/// Inode number → path, from an xv6 disk image's directory tree (as `mkfs` or the kernel
-/// left it). Inodes reached by several names keep the first found; the walk visits each
-/// directory once, so a corrupt image cannot make it loop.
-#[derive(Clone, Debug, Default)]
-pub struct InodeNames {
-    names: HashMap<u32, String>,
-}
-
-impl InodeNames {
-    /// Walks the image from the root directory. An image without an xv6 file system gives
-    /// an empty map.
-    pub fn from_disk(disk: &[u8]) -> InodeNames {
-        use abi::fs::{
-            BSIZE, DInode, Dirent, FSMAGIC, IPB, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
-        };
-        let mut names = HashMap::new();
-        let block = |b: u32| disk.get(b as usize * BSIZE..(b as usize + 1) * BSIZE);
-        let Some(sbb) = block(1) else {
-            return InodeNames { names };
-        };
-        let sb = SuperBlock::decode(sbb);
-        if sb.magic != FSMAGIC {
-            return InodeNames { names };
-        }
-        let dinode = |inum: u32| -> Option<DInode> {
-            if inum >= sb.ninodes {
-                return None;
-            }
-            let b = block(abi::fs::iblock(inum, &sb))?;
-            let size = BSIZE / IPB;
-            let off = (inum as usize % IPB) * size;
-            Some(DInode::decode(b.get(off..off + size)?))
-        };
-        // The data blocks of an inode, direct then indirect.
-        let blocks = |d: &DInode| -> Vec<u32> {
-            let mut v: Vec<u32> = d.addrs[..NDIRECT]
-                .iter()
-                .copied()
-                .filter(|b| *b != 0)
-                .collect();
-            if let Some(ind) = d
-                .addrs
-                .get(NDIRECT)
-                .copied()
-                .filter(|b| *b != 0)
-                .and_then(block)
-            {
-                v.extend(
-                    ind.chunks_exact(4)
-                        .take(NINDIRECT)
-                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .filter(|b| *b != 0),
-                );
-            }
-            v
-        };
-        names.insert(ROOTINO, "/".to_string());
-        let mut todo = vec![(ROOTINO, String::new())];
-        let mut seen = std::collections::HashSet::new();
-        while let Some((dir, path)) = todo.pop() {
-            if !seen.insert(dir) || seen.len() > 100_000 {
-                continue;
-            }
-            let Some(d) = dinode(dir) else { continue };
-            let mut left = d.size as usize;
-            for b in blocks(&d) {
-                let Some(data) = block(b) else { break };
-                let n = left.min(BSIZE);
-                left -= n;
-                for ent in data[..n].chunks_exact(core::mem::size_of::<Dirent>()) {
-                    let de = Dirent::decode(ent);
-                    let name = String::from_utf8_lossy(de.name_bytes()).into_owned();
-                    if de.inum == 0 || name == "." || name == ".." {
-                        continue;
-                    }
-                    let full = format!("{path}/{name}");
-                    let inum = de.inum as u32;
-                    names.entry(inum).or_insert_with(|| full.clone());
-                    if dinode(inum).is_some_and(|c| c.typ == abi::T_DIR) {
-                        todo.push((inum, full));
-                    }
-                }
-            }
-        }
-        InodeNames { names }
-    }
-
-    /// The path of inode `inum`, if the walk found it.
-    pub fn name(&self, inum: u32) -> Option<&str> {
-        self.names.get(&inum).map(String::as_str)
-    }
 }
 
 #[cfg(test)]

@@ -301,7 +301,7 @@ impl SymbolSet {
         file_name.strip_prefix('_').unwrap_or(file_name)
     }
 
-    /// Adds every ELF in `dir` (files that are not ELF are skipped); returns how many were
+    /// Adds every ELF executable in `dir` (other files are skipped); returns how many were
     /// added. `--user-dir DIR` of the CLI lands here.
     pub fn add_user_dir(&mut self, dir: &Path) -> Result<usize, SymError> {
         let rd = std::fs::read_dir(dir).map_err(|e| SymError(format!("{}: {e}", dir.display())))?;
@@ -314,7 +314,8 @@ impl SymbolSet {
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            if !bytes.starts_with(b"\x7fELF") {
+            // Executables only (e_type ET_EXEC = 2): a build directory also holds objects.
+            if !bytes.starts_with(b"\x7fELF") || bytes.get(16..18) != Some(&[2, 0]) {
                 continue;
             }
             let prog = Self::program_name(fname).to_string();
@@ -324,6 +325,18 @@ impl SymbolSet {
             }
         }
         Ok(n)
+    }
+
+    /// Adds every ELF program in the root directory of an xv6 disk image (the programs the
+    /// guest runs, with whatever symbols they kept); returns how many.
+    pub fn add_users_from_disk(&mut self, disk: &[u8]) -> usize {
+        let mut n = 0;
+        for (name, elf) in super::fsimage::root_elfs(disk) {
+            if self.add_user(&name, &elf).is_ok() {
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Adds one user program from its ELF bytes (e.g. read out of fs.img).
@@ -499,6 +512,16 @@ mod tests {
         let n = set.add_user_dir(&Path::new(&dir).join("user")).unwrap();
         assert!(n >= 10, "{n} user ELFs");
         let sh = set.for_pc(0, true, Some("sh")).expect("sh from _sh");
+        let mut from_disk = SymbolSet::default();
+        let img = std::fs::read(Path::new(&dir).join("fs.img")).unwrap();
+        // MIT's mkfs copies the `_NAME` programs (not initcode.out, also an executable).
+        let underscored = n - set.users.contains_key("initcode.out") as usize;
+        assert_eq!(
+            from_disk.add_users_from_disk(&img),
+            underscored,
+            "the same programs on fs.img"
+        );
+        assert!(from_disk.users["sh"].lookup("main").is_some());
         let main = sh.lookup("main").expect("sh has main");
         assert!(
             set.describe(main.addr, true, Some("sh"))

@@ -56,6 +56,17 @@ impl Pane {
         }
     }
 
+    /// The tab bar's label: short enough that eight fit in 80 columns.
+    pub fn short(self) -> &'static str {
+        match self {
+            Pane::Registers => "regs",
+            Pane::Processes => "procs",
+            Pane::PageTable => "pt",
+            Pane::Breakpoints => "breaks",
+            p => p.title(),
+        }
+    }
+
     fn index(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
     }

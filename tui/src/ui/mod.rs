@@ -198,7 +198,7 @@ fn tab_bar(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let label = format!(" {} {} ", i + 1, p.title());
+            let label = format!(" {} {} ", i + 1, p.short());
             if *p == app.focus {
                 Span::styled(
                     label,
@@ -230,7 +230,7 @@ mod tests {
         let mut app = app();
         let s = screen(&app, 80, 24);
         assert!(
-            s[0].contains("1 console") && s[0].contains("5 page table"),
+            s[0].contains("1 console") && s[0].contains("5 pt") && s[0].contains("8 output"),
             "{s:?}"
         );
         assert!(

@@ -182,3 +182,42 @@ fn trace_overhead() {
         times.push(instr as f64 / secs);
     }
 }
+
+/// The trace lab on the Rust kernel with its own user programs: `trace 32 grep hello README`
+/// (mask 32 = read) beside our strace. Needs an fs.img of the Rust user programs in
+/// `XV6SCOPE_RUST_FS` (made by `mkfs --strip`); skipped otherwise.
+#[test]
+fn rust_trace_lab_beside_strace() {
+    let Some(fs) = std::env::var_os("XV6SCOPE_RUST_FS") else {
+        eprintln!("skipped: XV6SCOPE_RUST_FS (an fs.img of the Rust user programs) is not set");
+        return;
+    };
+    let Some(mut b) = Booted::rust_with(3, &std::fs::read(fs).unwrap()) else {
+        return;
+    };
+    let mut v = Views::new(Some(&b.kernel_elf.clone()));
+    assert_eq!(
+        v.command(&mut b.m, "strace on mask=32"),
+        vec!["syscall trace on (mask=32)"]
+    );
+    let trace = run_traced(&mut b, &mut v, "trace 32 grep hello README\n");
+    println!("{}\n{}", b.console, trace.join("\n"));
+    // The kernel's own lines (`PID: syscall read -> N`) and ours agree call for call.
+    let theirs: Vec<String> = b
+        .console
+        .lines()
+        .filter(|l| l.contains(": syscall read -> "))
+        .map(|l| l.trim().to_string())
+        .collect();
+    let ours: Vec<String> = trace
+        .iter()
+        .filter(|l| l.contains(" grep: read("))
+        .map(|l| {
+            let pid = l.split_whitespace().nth(1).unwrap_or("");
+            let ret = l.rsplit(" = ").next().unwrap_or("");
+            format!("{pid}: syscall read -> {ret}")
+        })
+        .collect();
+    assert!(!theirs.is_empty());
+    assert_eq!(ours, theirs);
+}

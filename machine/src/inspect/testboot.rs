@@ -47,19 +47,24 @@ impl Booted {
     /// Boots the Rust kernel (kernel/target/.../release/kernel) with MIT's fs.img (the two
     /// share xv6's ABI and disk format) and runs to the first shell prompt.
     pub fn rust(harts: usize) -> Option<Booted> {
-        let dir = mit_dir()?;
+        let disk = std::fs::read(mit_dir()?.join("fs.img")).expect("MIT fs.img");
+        Booted::rust_with(harts, &disk)
+    }
+
+    /// Boots the Rust kernel with disk image `disk` to the first prompt.
+    pub fn rust_with(harts: usize, disk: &[u8]) -> Option<Booted> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../kernel/target/riscv64gc-unknown-none-elf/release/kernel");
         let Ok(kernel_elf) = std::fs::read(&path) else {
             eprintln!("skipped: {} is not built", path.display());
             return None;
         };
-        let disk = std::fs::read(dir.join("fs.img")).expect("MIT fs.img");
         let config = Config {
             harts,
             ..Config::default()
         };
-        let m = Machine::new(config, Image::Elf(&kernel_elf), Some(disk)).expect("machine");
+        let m =
+            Machine::new(config, Image::Elf(&kernel_elf), Some(disk.to_vec())).expect("machine");
         let mut b = Booted {
             m,
             console: String::new(),

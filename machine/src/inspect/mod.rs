@@ -17,8 +17,10 @@
 //!   gdb's `monitor` and the TUI's command line.
 //! - [`strace`]: syscall trace from the hart's trap/xRET events, with no kernel help.
 //!
-//! Invariant: nothing here writes guest state, and no guest value can panic the host: every
-//! read of guest memory may fail and every failure becomes a blank or an error value.
+//! Invariant: nothing here writes guest memory or registers (the tracer only adds machine
+//! breakpoints and steps a hart over its own, which the guest cannot observe), and no guest
+//! value can panic the host: every read of guest memory may fail and every failure becomes
+//! a blank or an error value.
 
 pub mod dwarf;
 pub mod fsimage;

@@ -21,6 +21,9 @@ use crate::error::Error;
 use crate::loader;
 use crate::ram::Ram;
 
+/// Most rounds in a row that a spinning hart sits out (see `cpu::spin`).
+const MAX_SIT_OUT: u32 = 8;
+
 /// How to build a machine.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -80,6 +83,11 @@ pub struct Machine {
     hart_in_round: usize,
     /// Cycles each hart has used in the current round.
     progress: Vec<u64>,
+    /// Rounds a hart that keeps spinning sits out: doubled on each consecutive yield up to
+    /// `MAX_SIT_OUT`, cleared when it runs a whole quantum or waits in `wfi`.
+    backoff: Vec<u32>,
+    /// Rounds left before a hart that yielded runs again.
+    sit_out: Vec<u32>,
     breakpoints: Vec<u64>,
     tohost: Option<u64>,
     entry: u64,
@@ -136,6 +144,8 @@ impl Machine {
             harts,
             bus,
             progress: vec![0; config.harts],
+            backoff: vec![0; config.harts],
+            sit_out: vec![0; config.harts],
             config,
             round_start: 0,
             hart_in_round: 0,
@@ -209,13 +219,14 @@ impl Machine {
             let left_in_round = self.config.quantum.saturating_sub(self.progress[h]);
             if left_in_round > 0 && self.hart_runnable(h) {
                 self.bus.now = self.round_start + self.progress[h];
-                // A breakpoint at the pc where the previous run stopped must not stop it again.
-                let bps: &[u64] = if first_slice && self.breakpoints.contains(&self.harts[h].pc) {
-                    &[]
+                // A breakpoint at the pc where the previous run stopped must not stop it again:
+                // that one instruction runs alone, then breakpoints count from the next one.
+                let resume = first_slice && self.breakpoints.contains(&self.harts[h].pc);
+                let exit = if resume {
+                    self.harts[h].run(&mut self.bus, 1, &[])
                 } else {
-                    &self.breakpoints
+                    self.harts[h].run(&mut self.bus, left_in_round.min(budget - spent), &self.breakpoints)
                 };
-                let exit = self.harts[h].run(&mut self.bus, left_in_round.min(budget - spent), bps);
                 first_slice = false;
                 self.progress[h] += exit.executed;
                 spent += exit.executed;
@@ -226,8 +237,22 @@ impl Machine {
                     ExitReason::Breakpoint => return Stop::Breakpoint { hart: h },
                     ExitReason::Halt => continue,
                     // A hart in `wfi`, or spinning on another hart, gives up its turn.
-                    ExitReason::Wfi | ExitReason::Yield => self.progress[h] = self.config.quantum,
-                    ExitReason::Budget => {}
+                    ExitReason::Wfi => {
+                        self.progress[h] = self.config.quantum;
+                        self.backoff[h] = 0;
+                    }
+                    // A hart spinning on another hart gives up its turn, and sits out more
+                    // rounds the longer it keeps spinning (an idle scheduler loop).
+                    ExitReason::Yield => {
+                        self.progress[h] = self.config.quantum;
+                        self.backoff[h] = (self.backoff[h] * 2).clamp(1, MAX_SIT_OUT);
+                        self.sit_out[h] = self.backoff[h];
+                    }
+                    ExitReason::Budget => {
+                        if self.progress[h] >= self.config.quantum {
+                            self.backoff[h] = 0;
+                        }
+                    }
                 }
                 if let Some(stop) = self.check_tohost() {
                     return stop;
@@ -321,7 +346,11 @@ impl Machine {
         self.hart_in_round = (h + 1) % self.harts.len();
         if self.hart_in_round == 0 {
             self.round_start += self.config.quantum;
-            self.progress.iter_mut().for_each(|p| *p = 0);
+            for h in 0..self.harts.len() {
+                // A hart sitting out starts the round with its quantum already spent.
+                self.progress[h] = if self.sit_out[h] > 0 { self.config.quantum } else { 0 };
+                self.sit_out[h] = self.sit_out[h].saturating_sub(1);
+            }
         }
     }
 

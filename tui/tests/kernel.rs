@@ -37,23 +37,12 @@ fn check_session(console: &str) {
             "{wanted:?} missing from:\n{console}"
         );
     }
-    // `cat f` prints what `echo hi > f` wrote, after a prompt (input is typed ahead).
-    assert!(
-        console
-            .lines()
-            .any(|l| l.trim_start_matches("$ ").trim() == "hi"),
-        "no `hi` line:\n{console}"
-    );
-    // `ls d` lists the new directory's two entries, both directories (type 1).
-    let dot_lines = console
-        .lines()
-        .map(|l| l.trim_start_matches("$ "))
-        .filter(|l| l.starts_with(". ") || l.starts_with(".."))
-        .count();
-    assert!(
-        dot_lines >= 4,
-        "ls and ls d should each list . and ..:\n{console}"
-    );
+    // `cat f` prints what `echo hi > f` wrote (the typed-ahead input echo has "hi > f").
+    assert!(console.contains("hi\n"), "no output of cat f:\n{console}");
+    // `ls` and `ls d` each list `..` (padded to DIRSIZ as xv6's ls does); typed-ahead input
+    // may interleave with the output, so count occurrences rather than lines.
+    let dotdot = console.matches("..            ").count();
+    assert!(dotdot >= 2, "ls and ls d should each list ..:\n{console}");
 }
 
 #[test]

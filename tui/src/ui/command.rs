@@ -1,7 +1,7 @@
 //! The `:` command line: gdb-like words parsed into what the UI or the machine does.
 //!
 //! Grammar (one command a line, words separated by blanks):
-//! `b FUNC` · `b FILE:LINE` · `b *ADDR` · `d N` · `c` · `p` (pause) · `s` (step line) ·
+//! `b FUNC` · `b FILE:LINE` · `b *ADDR` · `b syscall NAME` · `b pid N` · `d N` · `c` · `p` (pause) · `s` (step line) ·
 //! `si` · `n` (step over) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
 //! `strace [FILTER|off]` · `mon CMD` (any debugger view: `ps`, `sym`, `pt 3 tree`...) ·
 //! `help` · `q`. Numbers are decimal or `0x` hex. Parsing is pure: an unknown or malformed
@@ -78,7 +78,15 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
     }
     Ok(match cmd {
         "b" | "break" => {
-            let spec = one("b FUNC | b FILE:LINE | b *ADDR")?;
+            if let ["syscall", name] = rest.as_slice() {
+                return Ok(Parsed::Break(BreakSpec::Syscall(name.to_string())));
+            }
+            if let ["pid", n] = rest.as_slice() {
+                return Ok(Parsed::Break(BreakSpec::Pid(
+                    n.parse().map_err(|_| format!("not a pid: {n:?}"))?,
+                )));
+            }
+            let spec = one("b FUNC | b FILE:LINE | b *ADDR | b syscall NAME | b pid N")?;
             if let Some(a) = spec.strip_prefix('*') {
                 Parsed::Break(BreakSpec::Addr(
                     number(a).ok_or(format!("not an address: {a:?}"))?,
@@ -128,6 +136,7 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
 /// The commands, one line each, for the help overlay.
 pub const HELP: &[&str] = &[
     "b FUNC | FILE:LINE | *ADDR   set a breakpoint (b sys_exec, b sysfile.rs:420, b *0x80000000)",
+    "b syscall NAME | b pid N     stop at the trampoline when a process calls NAME / when pid N runs",
     "d N                          delete breakpoint N",
     "c / p                        continue / pause",
     "s / n / si                   step line / step over / step instruction",
@@ -161,6 +170,12 @@ mod tests {
             parse("b *0x8000_1000"),
             Ok(Parsed::Break(BreakSpec::Addr(0x8000_1000)))
         );
+        assert_eq!(
+            parse("b syscall exec"),
+            Ok(Parsed::Break(BreakSpec::Syscall("exec".into())))
+        );
+        assert_eq!(parse("b pid 3"), Ok(Parsed::Break(BreakSpec::Pid(3))));
+        assert!(parse("b pid x").is_err());
         assert!(parse("b").is_err());
         assert!(parse("b *zz").is_err());
         assert!(parse("b f.c:x").is_err());

@@ -78,8 +78,8 @@ struct Engine {
     stop_seq: u64,
     stop_reason: String,
     hart: usize,
-    /// (address, label) of the user's breakpoints.
-    breaks: Vec<(u64, String)>,
+    /// The user's breakpoints, numbered from 1 in this order.
+    breaks: Vec<Break>,
     selected: Option<i64>,
     console: Vec<u8>,
     strace: Vec<String>,
@@ -155,22 +155,16 @@ impl Engine {
                     return self.exit(0, "gdb killed the guest".into());
                 };
                 self.take_console();
-                let (records, stop) = self.views.after_run(self.host.machine(), stop);
-                self.strace.extend(records.iter().map(|r| r.to_string()));
+                let stop = self.after_run(stop);
                 match stop {
                     None | Some(Stop::Budget) => {}
                     Some(Stop::Breakpoint { hart }) => {
-                        self.hart = hart;
-                        let pc = self.host.machine().harts[hart].pc;
-                        let label = self
-                            .breaks
-                            .iter()
-                            .find(|(a, _)| *a == pc)
-                            .map(|(_, l)| l.clone());
-                        self.stopped(format!(
-                            "breakpoint {} hit on hart {hart}",
-                            label.unwrap_or_else(|| format!("{pc:#x}"))
-                        ));
+                        // A conditional breakpoint whose condition fails: run on (`run` does
+                        // not stop again at the pc it starts from).
+                        if let Some(label) = self.hit(hart) {
+                            self.hart = hart;
+                            self.stopped(format!("breakpoint {label} hit on hart {hart}"));
+                        }
                     }
                     Some(Stop::Idle) => {
                         self.maybe_send();
@@ -271,24 +265,28 @@ impl Engine {
             Request::StepLine => self.step(Step::Line),
             Request::Next => self.step(Step::Over),
             Request::Break(spec) => match self.resolve(&spec) {
-                Ok((addr, label)) => {
-                    if self.breaks.iter().any(|(a, _)| *a == addr) {
+                Ok((addr, label, cond)) => {
+                    if self.breaks.iter().any(|b| b.label == label) {
                         self.message(format!("breakpoint at {label} already set"), false);
                     } else {
-                        self.host.machine().add_breakpoint(addr);
+                        if !self.host.machine().breakpoints().contains(&addr) {
+                            self.host.machine().add_breakpoint(addr);
+                        }
                         self.message(
                             format!("breakpoint {} at {label}", self.breaks.len() + 1),
                             false,
                         );
-                        self.breaks.push((addr, label));
+                        self.breaks.push(Break { addr, label, cond });
                     }
                 }
                 Err(e) => self.message(e, true),
             },
             Request::Delete(n) => {
                 if n >= 1 && n <= self.breaks.len() {
-                    let (addr, label) = self.breaks.remove(n - 1);
-                    self.host.machine().remove_breakpoint(addr);
+                    let Break { addr, label, .. } = self.breaks.remove(n - 1);
+                    if !self.breaks.iter().any(|b| b.addr == addr) {
+                        self.host.machine().remove_breakpoint(addr);
+                    }
                     // The tracer may use the same address: put its mark back.
                     if self.views.tracing() {
                         self.views.strace_off(self.host.machine());
@@ -336,6 +334,43 @@ impl Engine {
         true
     }
 
+    /// Lets the syscall tracer see a stop. A breakpoint of ours whose condition holds is
+    /// reported even where the tracer has its own (it shares `uservec`): the tracer then only
+    /// drains its event log, and its step over the hook waits for the next run, which starts
+    /// past a breakpoint at its own pc anyway.
+    fn after_run(&mut self, stop: Stop) -> Option<Stop> {
+        let ours = matches!(stop, Stop::Breakpoint { hart } if self.hit(hart).is_some());
+        let seen = if ours { Stop::Budget } else { stop };
+        let (records, out) = self.views.after_run(self.host.machine(), seen);
+        self.strace.extend(records.iter().map(|r| r.to_string()));
+        if ours { Some(stop) } else { out }
+    }
+
+    /// The label of a breakpoint of ours at hart `h`'s pc whose condition holds.
+    fn hit(&mut self, h: usize) -> Option<String> {
+        let hart = &self.host.machine().harts[h];
+        let (pc, a7, scause) = (hart.pc, hart.x[17], hart.csr.scause);
+        let conds: Vec<(Cond, String)> = self
+            .breaks
+            .iter()
+            .filter(|b| b.addr == pc)
+            .map(|b| (b.cond, b.label.clone()))
+            .collect();
+        let mut pid = None;
+        for (cond, label) in conds {
+            let ok = match cond {
+                Cond::Always => true,
+                // scause 8: environment call from U-mode (privileged spec, Table 3.6).
+                Cond::Syscall(nr) => scause == 8 && a7 == nr,
+                Cond::Pid(n) => *pid.get_or_insert_with(|| self.current_pid(h)) == Some(n),
+            };
+            if ok {
+                return Some(label);
+            }
+        }
+        None
+    }
+
     /// The hart to show: the one the round-robin schedule runs next, else hart 0.
     fn current_hart(&mut self) -> usize {
         let m = self.host.machine();
@@ -344,26 +379,48 @@ impl Engine {
             .unwrap_or(0)
     }
 
-    fn resolve(&self, spec: &BreakSpec) -> Result<(u64, String), String> {
+    fn resolve(&self, spec: &BreakSpec) -> Result<(u64, String, Cond), String> {
         let kernel = self.views.syms.kernel.as_ref();
+        // The trampoline page sits at the same virtual address in every page table
+        // (memlayout: TRAMPOLINE), so a breakpoint there catches every hart and process.
+        let tramp = |sym: &str| -> Result<u64, String> {
+            let k = kernel.ok_or("no kernel symbols")?;
+            let base = k.lookup("trampoline").ok_or("no `trampoline` symbol")?.addr;
+            let at = k.lookup(sym).ok_or(format!("no `{sym}` symbol"))?.addr;
+            Ok(abi::memlayout::TRAMPOLINE + at.wrapping_sub(base))
+        };
         match spec {
             BreakSpec::Addr(a) => Ok((
                 *a,
                 kernel
                     .map(|k| k.describe(*a))
                     .unwrap_or_else(|| format!("{a:#x}")),
+                Cond::Always,
             )),
             BreakSpec::Func(name) => {
                 let k = kernel.ok_or("no kernel symbols")?;
                 let s = k.lookup(name).ok_or(format!("no function {name:?}"))?;
-                Ok((s.addr, k.describe(s.addr)))
+                Ok((s.addr, k.describe(s.addr), Cond::Always))
             }
             BreakSpec::FileLine(file, line) => {
                 let k = kernel.ok_or("no kernel symbols")?;
                 let addr =
                     line_address(k, file, *line).ok_or(format!("no code for {file}:{line}"))?;
-                Ok((addr, k.describe(addr)))
+                Ok((addr, k.describe(addr), Cond::Always))
             }
+            BreakSpec::Syscall(name) => {
+                let sc = abi::syscall::by_name(name).ok_or(format!("no system call {name:?}"))?;
+                Ok((
+                    tramp("uservec")?,
+                    format!("syscall {} (uservec)", sc.name),
+                    Cond::Syscall(sc.nr as u64),
+                ))
+            }
+            BreakSpec::Pid(n) => Ok((
+                tramp("userret")?,
+                format!("pid {n} runs (userret)"),
+                Cond::Pid(*n),
+            )),
         }
     }
 
@@ -438,19 +495,16 @@ impl Engine {
                 break Err("gdb killed the guest".into());
             };
             self.take_console();
-            let (records, stop) = self.views.after_run(self.host.machine(), stop);
-            self.strace.extend(records.iter().map(|r| r.to_string()));
-            match stop {
+            match self.after_run(stop) {
                 Some(Stop::Breakpoint { hart }) => {
                     let hs = &self.host.machine().harts[hart];
                     if hart == h && hs.pc == ret && hs.x[2] == sp {
                         break Ok(());
                     }
-                    if self.breaks.iter().any(|(a, _)| *a == hs.pc) {
+                    if let Some(label) = self.hit(hart) {
                         self.hart = hart;
                         break Err(format!(
-                            "breakpoint at {:#x} hit on hart {hart} while stepping over a call",
-                            hs.pc
+                            "breakpoint {label} hit on hart {hart} while stepping over a call"
                         ));
                     }
                     // Our return address reached by another hart or a deeper frame: run on.
@@ -583,7 +637,7 @@ impl Engine {
             breakpoints: self
                 .breaks
                 .iter()
-                .map(|(a, l)| format!("{a:#x}  {l}"))
+                .map(|b| format!("{:#x}  {}", b.addr, b.label))
                 .collect(),
         };
         let _ = self.events.send(Event::Snapshot(Box::new(snap)));
@@ -664,6 +718,22 @@ impl Engine {
         }
         let _ = self.events.send(Event::Exited { code, why });
     }
+}
+
+/// One breakpoint of the user's: an address, and for the trampoline ones a condition.
+struct Break {
+    addr: u64,
+    label: String,
+    cond: Cond,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    Always,
+    /// At `uservec`: an `ecall` (scause 8) with this number in a7.
+    Syscall(u64),
+    /// At `userret`: the CPU's current process has this pid.
+    Pid(i64),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

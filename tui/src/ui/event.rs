@@ -37,6 +37,11 @@ pub enum BreakSpec {
     FileLine(String, u32),
     /// A virtual address.
     Addr(u64),
+    /// `b syscall NAME`: a user process executes `ecall` for system call NAME (the stop is at
+    /// the trampoline's `uservec`, before the kernel saves a register).
+    Syscall(String),
+    /// `b pid N`: process N is about to run in user mode (the trampoline's `userret`).
+    Pid(i64),
 }
 
 /// What the UI asks of the machine thread.

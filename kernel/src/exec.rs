@@ -183,6 +183,8 @@ fn setup_stack(pagetable: Pagetable, sz: &mut u64, argv: &[&[u8]]) -> Option<u64
 }
 
 /// Runs the program at `path` with arguments `argv` in the calling process.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn exec(path: &[u8], argv: &[&[u8]]) -> i64 {
     let mut pagetable: Pagetable = null_mut();
     let mut sz = 0u64;

@@ -54,6 +54,8 @@ pub fn kinit() {
 }
 
 /// Returns the page at `pa` (as returned by `kalloc`) to the free list.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn kfree(pa: *mut u8) {
     let a = pa as u64;
     if !a.is_multiple_of(PGSIZE) || a < end_addr() || a >= PHYSTOP {
@@ -72,6 +74,8 @@ pub fn kfree(pa: *mut u8) {
 }
 
 /// A free page, or null when there is none. Its contents are junk.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn kalloc() -> *mut u8 {
     let r = {
         let _g = kmem.lock.lock();

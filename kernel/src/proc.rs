@@ -485,6 +485,8 @@ pub fn growproc(n: i32) -> Result<(), ()> {
 
 /// Creates a copy of the current process; returns the child's pid to the parent (the child
 /// returns 0 from the system call), or -1.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn fork() -> i32 {
     let p = myproc();
     let np = allocproc();
@@ -613,6 +615,8 @@ pub fn wait(addr: u64) -> i32 {
 }
 
 /// Each hart's scheduler loop: run a runnable process until it gives the CPU back.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn scheduler() -> ! {
     let c = mycpu();
     // SAFETY: this hart's Cpu entry; interrupts are managed as documented in spinlock.rs.

@@ -43,6 +43,8 @@ macro_rules! dispatch {
 }
 abi::for_each_syscall!(dispatch);
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn syscall() {
     let p = myproc();
     // SAFETY: the trapframe and trace_mask are private to the running process.

@@ -82,6 +82,8 @@ fn argpath(n: usize, buf: &mut [u8; MAXPATH]) -> Option<&[u8]> {
     Some(&buf[..len])
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_dup() -> u64 {
     ret((|| {
         let (_, f) = argfd(0)?;
@@ -91,18 +93,24 @@ pub fn sys_dup() -> u64 {
     })())
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_read() -> u64 {
     let addr = argaddr(1);
     let n = argint(2);
     ret(argfd(0).map(|(_, f)| fileread(f, addr, n) as i64 as u64))
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_write() -> u64 {
     let addr = argaddr(1);
     let n = argint(2);
     ret(argfd(0).map(|(_, f)| filewrite(f, addr, n) as i64 as u64))
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_close() -> u64 {
     ret(argfd(0).map(|(fd, f)| {
         set_fd(fd, null_mut());
@@ -111,12 +119,16 @@ pub fn sys_close() -> u64 {
     }))
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_fstat() -> u64 {
     let st = argaddr(1);
     ret(argfd(0).map(|(_, f)| filestat(f, st) as i64 as u64))
 }
 
 /// link(old, new): makes `new` another name for the inode of `old`.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_link() -> u64 {
     let (mut old, mut new) = ([0u8; MAXPATH], [0u8; MAXPATH]);
     let (Some(old), Some(new)) = (argpath(0, &mut old), argpath(1, &mut new)) else {
@@ -162,6 +174,8 @@ fn isdirempty(dp: &mut Inode) -> bool {
     true
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_unlink() -> u64 {
     let mut buf = [0u8; MAXPATH];
     let Some(path) = argpath(0, &mut buf) else {
@@ -242,6 +256,8 @@ fn create(path: &[u8], typ: i16, major: i16, minor: i16) -> Option<LockedRef> {
     Some(ip)
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_open() -> u64 {
     let omode = argint(1);
     let mut buf = [0u8; MAXPATH];
@@ -290,6 +306,8 @@ pub fn sys_open() -> u64 {
     })())
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_mkdir() -> u64 {
     let mut buf = [0u8; MAXPATH];
     let Some(path) = argpath(0, &mut buf) else {
@@ -299,6 +317,8 @@ pub fn sys_mkdir() -> u64 {
     ret(create(path, T_DIR, 0, 0).map(|_| 0))
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_mknod() -> u64 {
     let major = argint(1) as i16;
     let minor = argint(2) as i16;
@@ -310,6 +330,8 @@ pub fn sys_mknod() -> u64 {
     ret(create(path, T_DEVICE, major, minor).map(|_| 0))
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_chdir() -> u64 {
     let mut buf = [0u8; MAXPATH];
     let Some(path) = argpath(0, &mut buf) else {
@@ -331,6 +353,8 @@ pub fn sys_chdir() -> u64 {
     0
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_exec() -> u64 {
     let mut buf = [0u8; MAXPATH];
     let uargv = argaddr(1);
@@ -382,6 +406,8 @@ pub fn sys_exec() -> u64 {
     r
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_pipe() -> u64 {
     let fdarray = argaddr(0);
     let Some((rf, wf)) = pipealloc() else {

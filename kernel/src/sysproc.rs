@@ -14,24 +14,34 @@ fn ret(v: i32) -> u64 {
     v as i64 as u64
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_exit() -> u64 {
     exit(argint(0))
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_getpid() -> u64 {
     // SAFETY: pid of the running process does not change while it runs.
     ret(unsafe { (*myproc()).pid })
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_fork() -> u64 {
     ret(fork())
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_wait() -> u64 {
     ret(wait(argaddr(0)))
 }
 
 /// Grows memory by n bytes; returns the old break.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_sbrk() -> u64 {
     let n = argint(0);
     // SAFETY: sz is private to the running process.
@@ -43,6 +53,8 @@ pub fn sys_sbrk() -> u64 {
 }
 
 /// Sleeps for n ticks; -1 if killed meanwhile.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_sleep() -> u64 {
     let n = argint(0).max(0) as u32;
     tickslock.acquire();
@@ -59,16 +71,22 @@ pub fn sys_sleep() -> u64 {
     0
 }
 
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_kill() -> u64 {
     ret(kill(argint(0)))
 }
 
 /// Clock ticks since boot.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_uptime() -> u64 {
     uptime() as u64
 }
 
 /// trace(mask): bit N set prints system call N of this process (and its future children).
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_trace() -> u64 {
     // SAFETY: trace_mask is private to the running process.
     unsafe { (*myproc()).trace_mask = argint(0) };
@@ -76,6 +94,8 @@ pub fn sys_trace() -> u64 {
 }
 
 /// sysinfo(struct sysinfo *): free memory in bytes and the number of used process slots.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn sys_sysinfo() -> u64 {
     let addr = argaddr(0);
     let info = Sysinfo {

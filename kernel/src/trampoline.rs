@@ -65,6 +65,9 @@ core::arch::global_asm!(
     "   sfence.vma zero, zero",
     "   csrw satp, t1",
     "   sfence.vma zero, zero",
+    // usertrap never returns; a zero return address ends gdb's backtrace there instead of
+    // at a frame made from whatever the user left in ra.
+    "   li ra, 0",
     "   jr t0",
     "",
     ".globl userret",

@@ -111,6 +111,8 @@ pub extern "C" fn usertrap() {
 }
 
 /// Returns to user mode through the trampoline.
+#[unsafe(no_mangle)]
+#[inline(never)]
 pub fn usertrapret() -> ! {
     let p = myproc();
     // Traps must not arrive between the stvec switch and sret: they would go to uservec

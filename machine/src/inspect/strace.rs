@@ -314,11 +314,12 @@ impl Tracer {
         if !PhysMem::read_phys(&*m, page, &mut code) {
             return Err(format!("trampoline page {page:#x} is not in RAM"));
         }
-        let off = code
-            .chunks_exact(4)
-            .position(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) == SRET)
+        // With compressed instructions around it, `sret` is only 2-byte aligned.
+        let off = (0..code.len() - 3)
+            .step_by(2)
+            .find(|&i| u32::from_le_bytes([code[i], code[i + 1], code[i + 2], code[i + 3]]) == SRET)
             .ok_or("no sret in the trampoline page")?;
-        let sret = TRAMPOLINE + 4 * off as u64;
+        let sret = TRAMPOLINE + off as u64;
         let added = (m.add_breakpoint(uservec), m.add_breakpoint(sret));
         self.retry_install = false;
         self.hooks = Some(Hooks {

@@ -17,6 +17,7 @@
 
 use super::event::{BreakSpec, Event, Request, Snapshot, Source};
 use crate::gdb::Host;
+use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use machine::Stop;
 use machine::cpu::Mode;
 use machine::inspect::monitor::Views;
@@ -89,6 +90,8 @@ struct Engine {
     mips_at: (Instant, u64),
     mips: f64,
     dirty: bool,
+    /// The page table at the last stop: pid, stop, tree, and its changes from the stop before.
+    pt_last: Option<(i64, u64, pagetable::Tree, Vec<String>)>,
     /// When the guest started, the host-clock reference for idle waits.
     started: Instant,
 }
@@ -121,6 +124,7 @@ impl Engine {
             mips: 0.0,
             dirty: true,
             started: Instant::now(),
+            pt_last: None,
         };
         // The syscall trace is on from the start: the tracer watches trap events the hart
         // records anyway, so it costs the guest little.
@@ -535,10 +539,19 @@ impl Engine {
     }
 
     /// pc, whether it is a user pc, and the process name (for user symbols).
+    /// In the trampoline page (mapped at TRAMPOLINE in every page table) the pc is given as
+    /// the kernel's link address of the same code, which the symbols know.
     fn pc_context(&mut self, h: usize) -> (u64, bool, Option<String>) {
+        let tramp = self.trampoline_link();
         let m = self.host.machine();
         let hart = &m.harts[h];
-        let (pc, user) = (hart.pc, hart.mode == Mode::User);
+        let (mut pc, user) = (hart.pc, hart.mode == Mode::User);
+        if !user
+            && let Some(base) = tramp
+            && (TRAMPOLINE..TRAMPOLINE + PGSIZE).contains(&pc)
+        {
+            pc = base + (pc - TRAMPOLINE);
+        }
         let name = if user {
             let root = pagetable::satp_root(hart.csr.satp);
             self.views.kernel.as_ref().and_then(|k| {
@@ -551,6 +564,16 @@ impl Engine {
             None
         };
         (pc, user, name)
+    }
+
+    /// The kernel's link address of the trampoline page (its `trampoline` symbol).
+    fn trampoline_link(&self) -> Option<u64> {
+        self.views
+            .syms
+            .kernel
+            .as_ref()?
+            .lookup("trampoline")
+            .map(|s| s.addr)
     }
 
     fn examine(&mut self, count: usize, addr: u64) -> Vec<String> {
@@ -605,10 +628,13 @@ impl Engine {
             let m = self.host.machine();
             let procs = self.views.command(m, "ps");
             let (fds, pt) = match pid {
-                Some(p) => (
-                    self.views.command(m, &format!("fds {p}")),
-                    self.views.command(m, &format!("pt {p}")),
-                ),
+                Some(p) => {
+                    let fds = self.views.command(m, &format!("fds {p}"));
+                    let mut pt = self.views.command(m, &format!("pt {p}"));
+                    let changes = self.pt_changes(p);
+                    pt.splice(1.min(pt.len())..1.min(pt.len()), changes);
+                    (fds, pt)
+                }
                 None => (
                     vec!["no process on this hart".into()],
                     self.views.command(m, "pt"),
@@ -643,6 +669,48 @@ impl Engine {
         let _ = self.events.send(Event::Snapshot(Box::new(snap)));
         self.last_sent = now;
         self.dirty = false;
+    }
+
+    /// What changed in process `pid`'s page table between the previous stop and this one
+    /// (empty while running, at the first stop, or when nothing changed). The tree of each
+    /// stop is kept for the next.
+    fn pt_changes(&mut self, pid: i64) -> Vec<String> {
+        if self.running {
+            return Vec::new();
+        }
+        if let Some((p, seq, _, lines)) = &self.pt_last
+            && *p == pid
+            && *seq == self.stop_seq
+        {
+            return lines.clone();
+        }
+        let m = self.host.machine();
+        let Some(root) = self.views.kernel.as_ref().and_then(|k| {
+            k.procs(&*m)
+                .into_iter()
+                .find(|p| p.in_use() && p.pid == Some(pid))
+                .and_then(|p| p.pagetable)
+                .filter(|r| *r != 0)
+        }) else {
+            return Vec::new();
+        };
+        let tree = pagetable::walk(&*m, root);
+        let lines = match &self.pt_last {
+            Some((p, _, old, _)) if *p == pid => {
+                let d = pagetable::diff(old, &tree);
+                if d.is_empty() {
+                    Vec::new()
+                } else {
+                    let mut l = vec!["changes since the previous stop:".to_string()];
+                    l.extend(pagetable::render_diff(&d));
+                    l.push(String::new());
+                    l
+                }
+            }
+            _ => Vec::new(),
+        };
+        self.pt_last = Some((pid, self.stop_seq, tree, lines.clone()));
+        lines
     }
 
     /// The pid of the process hart `h` runs (`cpus[h].proc`), if any.
@@ -687,7 +755,13 @@ impl Engine {
             }
         }
         let m = self.host.machine();
-        let satp = m.harts[h].csr.satp;
+        // A pc moved to the trampoline's link address reads the kernel's identity-mapped
+        // text physically (the user page table does not map it).
+        let satp = if pc == m.harts[h].pc {
+            m.harts[h].csr.satp
+        } else {
+            0
+        };
         let read = |a: u64, buf: &mut [u8]| {
             if satp >> 60 == 8 {
                 pagetable::read_virt(&*m, pagetable::satp_root(satp), a, buf, false)

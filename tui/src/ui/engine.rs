@@ -837,3 +837,25 @@ pub fn line_address(k: &Symbols, file: &str, line: u32) -> Option<u64> {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_address_finds_code_of_a_source_line() {
+        let Ok(elf) = crate::bundled::kernel() else {
+            println!("no bundled kernel in this build: skipping");
+            return;
+        };
+        let k = Symbols::parse("kernel", elf).expect("the bundled kernel parses");
+        let f = k.lookup("sys_exec").expect("sys_exec");
+        let (file, line) = k.line(f.addr).expect("sys_exec has a line");
+        let short = file.rsplit('/').next().unwrap_or(&file).to_string();
+        let a = line_address(&k, &short, line).expect("an address for the line");
+        assert!(a <= f.addr, "{a:#x} > {:#x}", f.addr);
+        assert_eq!(k.line(a), Some((file, line)));
+        assert_eq!(line_address(&k, &short, 999_999), None);
+        assert_eq!(line_address(&k, "no_such_file.rs", line), None);
+    }
+}

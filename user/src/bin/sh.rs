@@ -30,10 +30,10 @@ const MAXARGS: usize = 10;
 
 /// A parsed command line.
 enum Cmd {
-    Exec(Vec<String>),
+    Exec(Vec<Vec<u8>>),
     Redir {
         cmd: Box<Cmd>,
-        file: String,
+        file: Vec<u8>,
         mode: i32,
         fd: i32,
     },
@@ -92,7 +92,7 @@ fn run(cmd: &Cmd) -> ! {
                 exit(1);
             }
             exec(&argv[0], argv);
-            eprintln!("exec {} failed", argv[0]);
+            eprintln!("exec {} failed", str_prefix(&argv[0]));
         }
         Cmd::Redir {
             cmd,
@@ -103,7 +103,7 @@ fn run(cmd: &Cmd) -> ! {
             let _ = close(*fd);
             // The lowest free fd is the one just closed.
             if open(file, *mode).is_err() {
-                eprintln!("open {file} failed");
+                eprintln!("open {} failed", str_prefix(file));
                 exit(1);
             }
             run(cmd);
@@ -225,14 +225,14 @@ impl Parser<'_> {
     }
 
     /// Reads redirections, appending them to `redirs` in order.
-    fn redirs(&mut self, redirs: &mut Vec<(String, i32, i32)>) {
+    fn redirs(&mut self, redirs: &mut Vec<(Vec<u8>, i32, i32)>) {
         while self.peek(b"<>") {
             let (tok, _) = self.token();
             let (kind, file) = self.token();
             if kind != b'a' {
                 fail("missing file for redirection");
             }
-            let file = String::from(str_prefix(file));
+            let file = file.to_vec();
             match tok {
                 b'<' => redirs.push((file, O_RDONLY, 0)),
                 b'>' => redirs.push((file, O_WRONLY | O_CREATE | O_TRUNC, 1)),
@@ -243,7 +243,7 @@ impl Parser<'_> {
 
     /// Wraps `cmd` in its redirections; the last one read is outermost, so it is applied
     /// first (as in MIT's sh).
-    fn wrap(mut cmd: Cmd, redirs: Vec<(String, i32, i32)>) -> Cmd {
+    fn wrap(mut cmd: Cmd, redirs: Vec<(Vec<u8>, i32, i32)>) -> Cmd {
         for (file, mode, fd) in redirs {
             cmd = Cmd::Redir {
                 cmd: Box::new(cmd),
@@ -282,7 +282,7 @@ impl Parser<'_> {
             if kind != b'a' {
                 fail("syntax");
             }
-            argv.push(String::from(str_prefix(word)));
+            argv.push(word.to_vec());
             if argv.len() >= MAXARGS {
                 fail("too many args");
             }

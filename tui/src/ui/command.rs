@@ -135,17 +135,16 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
 
 /// The commands, one line each, for the help overlay.
 pub const HELP: &[&str] = &[
-    "b FUNC | FILE:LINE | *ADDR   set a breakpoint (b sys_exec, b sysfile.rs:420, b *0x80000000)",
-    "b syscall NAME | b pid N     stop at the trampoline when a process calls NAME / when pid N runs",
-    "d N                          delete breakpoint N",
-    "c / p                        continue / pause",
-    "s / n / si                   step line / step over / step instruction",
-    "x/Ngx ADDR                   examine N doublewords at a virtual address",
-    "pt [PID|kernel]              page table of a process (default: the current one)",
-    "fds PID                      open files of a process",
-    "strace [FILTER|off]          syscall trace filter (open,read,pid=N,proc=NAME)",
-    "mon CMD                      any debugger view: ps, regs, sym ADDR, pt 3 tree, vmprint 3",
-    "q                            quit",
+    "b FUNC | FILE:LINE | *ADDR  breakpoint: b sys_exec, b sysfile.rs:340, b *ADDR",
+    "b syscall NAME | b pid N    at the trampoline: on ecall NAME / when pid N runs",
+    "d N                         delete breakpoint N",
+    "c  p  s  n  si              continue, pause, step line, step over, step inst.",
+    "x/Ngx ADDR                  examine N doublewords at a virtual address",
+    "pt [PID|kernel]             page table (default: the current process)",
+    "fds PID                     open files of a process",
+    "strace [FILTER|off]         syscall trace: open,read pid=N proc=NAME",
+    "mon CMD                     debugger views: ps, regs, sym ADDR, pt 3 tree",
+    "q                           quit",
 ];
 
 #[cfg(test)]

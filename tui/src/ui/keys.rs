@@ -59,17 +59,16 @@ const CTRL_A: u8 = 0x01;
 
 /// The key bindings, for the help overlay.
 pub const BINDINGS: &[&str] = &[
-    "In the console, debugger keys follow Ctrl-A (elsewhere the letter alone works):",
-    "Ctrl-A x        quit                  Ctrl-A Ctrl-A   send Ctrl-A to the guest",
-    "Ctrl-A :  F2    command line          Ctrl-A ?  F1    this help",
-    "Ctrl-A c  F5    continue              Ctrl-A p  F6    pause",
-    "Ctrl-A s  F8    step line             Ctrl-A n  F10   step over (next)",
-    "Ctrl-A i  F7    step instruction      Ctrl-A z        zoom the focused pane",
-    "Ctrl-A 1..8     focus pane: 1 console 2 source 3 registers 4 processes",
+    "Debugger keys: Ctrl-A then a letter (outside the console, the letter alone)",
+    "Ctrl-A x        quit                Ctrl-A Ctrl-A  send Ctrl-A to the guest",
+    "Ctrl-A :  F2    command line        Ctrl-A ?  F1   this help",
+    "Ctrl-A c  F5    continue            Ctrl-A p  F6   pause",
+    "Ctrl-A s  F8    step line           Ctrl-A n  F10  step over (next)",
+    "Ctrl-A i  F7    step instruction    Ctrl-A z       zoom the focused pane",
+    "Ctrl-A 1..8     focus: 1 console 2 source 3 registers 4 processes",
     "                5 page table 6 syscalls 7 breakpoints 8 output",
-    "Ctrl-A Tab      next pane             Esc             back to the console",
-    "PgUp PgDn       scroll (console: scrollback)  Up/Down j/k  scroll or select a process",
-    "Command line: Enter runs, Esc cancels, Up/Down walk the history.",
+    "Ctrl-A Tab      next pane           Esc            back to the console",
+    "PgUp PgDn       scroll              Up/Down j/k    select a process, scroll",
 ];
 
 /// Maps one key press in `mode` to a command.

@@ -10,20 +10,25 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 pub struct HelpOverlay;
 
 impl HelpOverlay {
-    pub fn lines() -> Vec<String> {
+    /// The overlay's lines; `roomy` adds spacing when the screen has the rows.
+    pub fn lines(roomy: bool) -> Vec<String> {
         let mut l: Vec<String> = keys::BINDINGS.iter().map(|s| s.to_string()).collect();
-        l.push(String::new());
-        l.push("Commands (Ctrl-A : then Enter):".into());
+        if roomy {
+            l.push(String::new());
+        }
+        l.push("Commands (Ctrl-A :, Enter runs, Esc cancels, Up/Down: history):".into());
         l.extend(command::HELP.iter().map(|s| s.to_string()));
-        l.push(String::new());
-        l.push("Any key closes this help.".into());
+        if roomy {
+            l.push(String::new());
+            l.push("Any key closes this help.".into());
+        }
         l
     }
 }
 
 impl Widget for HelpOverlay {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let lines = Self::lines();
+        let lines = Self::lines(area.height as usize >= Self::lines(true).len() + 2);
         let w = (lines.iter().map(|l| l.chars().count()).max().unwrap_or(40) as u16 + 4)
             .min(area.width);
         let h = (lines.len() as u16 + 2).min(area.height);
@@ -63,6 +68,11 @@ mod tests {
             "Any key closes",
         ] {
             assert!(has(&rows, s), "missing {s}: {rows:?}");
+        }
+        // On 80x24 every key and command still shows (without the spacing).
+        let rows = lines(HelpOverlay, 80, 24);
+        for l in keys::BINDINGS.iter().chain(command::HELP) {
+            assert!(has(&rows, l), "missing {l:?} on 80x24: {rows:?}");
         }
     }
 }

@@ -1,0 +1,106 @@
+//! The user programs on the bundled kernel: the 6.S081 lab programs give the handouts'
+//! outputs, and the Rust `usertests -q` passes. Input is typed ahead, so each run keeps its
+//! input under the 128 bytes of xv6's console line buffer.
+
+use std::process::{Command, Output, Stdio};
+
+fn session(input: &str, until: &str) -> String {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .args([
+            "run",
+            "--input",
+            input,
+            "--until",
+            until,
+            "--timeout",
+            "300",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run xv6scope");
+    let console = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "console:\n{console}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    console
+}
+
+#[test]
+fn pingpong_primes_and_sysinfo() {
+    let console = session("pingpong\\nprimes\\nsysinfotest\\n", "sysinfotest: OK");
+    let ping = console
+        .lines()
+        .find(|l| l.ends_with(": received ping"))
+        .expect("ping line");
+    let pong = console
+        .lines()
+        .find(|l| l.ends_with(": received pong"))
+        .expect("pong line");
+    let pid = |l: &str| {
+        l.trim_start_matches("$ ")
+            .split(':')
+            .next()
+            .unwrap()
+            .trim()
+            .parse::<u32>()
+            .unwrap()
+    };
+    assert_eq!(
+        pid(ping),
+        pid(pong) + 1,
+        "the child (parent's pid + 1) receives the ping:\n{console}"
+    );
+    let primes: Vec<u32> = console
+        .lines()
+        .filter_map(|l| l.trim_start_matches("$ ").strip_prefix("prime "))
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    assert_eq!(
+        primes,
+        [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31],
+        "{console}"
+    );
+}
+
+#[test]
+fn find_and_xargs() {
+    let console = session(
+        "echo > b\\nmkdir a\\necho > a/b\\nfind . b\\necho hello too | xargs echo bye\\n",
+        "bye hello too",
+    );
+    assert!(
+        console.contains("./b\n") && console.contains("./a/b\n"),
+        "{console}"
+    );
+}
+
+#[test]
+fn trace_shows_the_read_calls_of_grep() {
+    let console = session("trace 32 grep hello README\\necho x | wc\\n", "1 1 2");
+    let reads: Vec<i64> = console
+        .lines()
+        .filter_map(|l| l.trim_start_matches("$ ").split_once(": syscall read -> "))
+        .map(|(_, r)| r.trim().parse().unwrap())
+        .collect();
+    assert!(reads.len() >= 2, "{console}");
+    assert_eq!(
+        *reads.last().unwrap(),
+        0,
+        "the last read hits the end of README:\n{console}"
+    );
+    assert!(reads[..reads.len() - 1].iter().all(|&r| r > 0), "{console}");
+    // Only read (bit 5) is traced: no other system call names appear.
+    assert!(
+        !console.contains("syscall write") && !console.contains("syscall open"),
+        "{console}"
+    );
+}
+
+#[test]
+fn usertests_quick_pass_on_the_bundled_kernel() {
+    let console = session("usertests -q\\n", "ALL TESTS PASSED");
+    assert!(!console.contains("FAILED"), "{console}");
+}

@@ -244,6 +244,7 @@ impl App {
             Command::StepInst => return vec![Request::StepInst],
             Command::StepLine => return vec![Request::StepLine],
             Command::Next => return vec![Request::Next],
+            Command::Finish => return vec![Request::Finish],
             Command::Focus(p) => self.focus(p),
             Command::NextPane => self.focus(Pane::ALL[(self.focus.index() + 1) % Pane::ALL.len()]),
             Command::Zoom => self.zoom = !self.zoom,
@@ -330,6 +331,7 @@ impl App {
             Parsed::StepLine => vec![Request::StepLine],
             Parsed::StepInst => vec![Request::StepInst],
             Parsed::Next => vec![Request::Next],
+            Parsed::Finish => vec![Request::Finish],
             Parsed::Examine { count, addr } => vec![Request::Examine { count, addr }],
             Parsed::PageTable(pid) => {
                 self.show(Pane::PageTable);

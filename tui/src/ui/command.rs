@@ -2,7 +2,7 @@
 //!
 //! Grammar (one command a line, words separated by blanks):
 //! `b FUNC` · `b FILE:LINE` · `b *ADDR` · `b syscall NAME` · `b pid N` · `d N` · `c` · `p` (pause) · `s` (step line) ·
-//! `si` · `n` (step over) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
+//! `si` · `n` (step over) · `fin` (finish) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
 //! `strace [FILTER|off]` · `mon CMD` (any debugger view: `ps`, `sym`, `pt 3 tree`...) ·
 //! `help` · `q`. Numbers are decimal or `0x` hex. Parsing is pure: an unknown or malformed
 //! line is an `Err` with a one-line message for the status bar, and the UI keeps the line in
@@ -20,6 +20,7 @@ pub enum Parsed {
     StepLine,
     StepInst,
     Next,
+    Finish,
     Examine {
         count: usize,
         addr: u64,
@@ -113,6 +114,7 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "s" | "step" if rest.is_empty() => Parsed::StepLine,
         "si" | "stepi" if rest.is_empty() => Parsed::StepInst,
         "n" | "next" if rest.is_empty() => Parsed::Next,
+        "fin" | "finish" if rest.is_empty() => Parsed::Finish,
         "pt" => match rest.as_slice() {
             [] => Parsed::PageTable(None),
             ["kernel"] => Parsed::KernelPageTable,
@@ -138,7 +140,7 @@ pub const HELP: &[&str] = &[
     "b FUNC | FILE:LINE | *ADDR  breakpoint: b sys_exec, b sysfile.rs:340, b *ADDR",
     "b syscall NAME | b pid N    at the trampoline: on ecall NAME / when pid N runs",
     "d N                         delete breakpoint N",
-    "c  p  s  n  si              continue, pause, step line, step over, step inst.",
+    "c p s n si fin              continue, pause, step line/over/inst., finish",
     "x/Ngx ADDR                  examine N doublewords at a virtual address",
     "pt [PID|kernel]             page table (default: the current process)",
     "fds PID                     open files of a process",
@@ -186,6 +188,7 @@ mod tests {
         assert_eq!(parse("si"), Ok(Parsed::StepInst));
         assert_eq!(parse("s"), Ok(Parsed::StepLine));
         assert_eq!(parse("n"), Ok(Parsed::Next));
+        assert_eq!(parse("finish"), Ok(Parsed::Finish));
         assert_eq!(parse("d 2"), Ok(Parsed::Delete(2)));
         assert_eq!(
             parse("x/8gx 0x80000000"),

@@ -268,6 +268,7 @@ impl Engine {
             Request::StepInst => self.step(Step::Inst),
             Request::StepLine => self.step(Step::Line),
             Request::Next => self.step(Step::Over),
+            Request::Finish => self.step(Step::Finish),
             Request::Break(spec) => match self.resolve(&spec) {
                 Ok((addr, label, cond)) => {
                     if self.breaks.iter().any(|b| b.label == label) {
@@ -442,8 +443,28 @@ impl Engine {
             Step::Inst => "stepped one instruction",
             Step::Line => "stepped one line",
             Step::Over => "stepped over one line",
+            Step::Finish => "returned",
         }
         .to_string();
+        // The function being finished: the symbol around the pc (kernel or user).
+        let func = {
+            let (pc, user, name) = self.pc_context(h);
+            self.views
+                .syms
+                .for_pc(pc, user, name.as_deref())
+                .and_then(|s| s.symbol_at(pc))
+                .map(|(sym, _)| {
+                    (
+                        sym.addr,
+                        sym.addr + sym.size.max(2),
+                        pc.wrapping_sub(self.host.machine().harts[h].pc),
+                    )
+                })
+        };
+        if kind == Step::Finish && func.is_none() {
+            self.message("finish: no symbol around the pc".into(), true);
+            return;
+        }
         loop {
             let pc0 = self.host.machine().harts[h].pc;
             let stop = self.host.machine().step_hart(h);
@@ -460,6 +481,28 @@ impl Engine {
             // A call (`jal`/`jalr` that links ra) leaves ra at the next instruction (4 or 2
             // bytes on, RVC). Step over it by running to that address with this stack.
             let called = mode == mode0 && (ra == pc0 + 4 || ra == pc0 + 2) && pc != ra;
+            if kind == Step::Finish
+                && let Some((lo, hi, shift)) = func
+            {
+                let spc = pc.wrapping_add(shift);
+                if mode != mode0 || !(lo..hi).contains(&spc) {
+                    if !called {
+                        break; // returned (or jumped away: a tail call)
+                    }
+                    match self.run_to_return(h, ra, sp) {
+                        Ok(()) => {}
+                        Err(e) => {
+                            why = e;
+                            break;
+                        }
+                    }
+                }
+                if n >= STEP_LIMIT {
+                    why = format!("no return after {STEP_LIMIT} instructions");
+                    break;
+                }
+                continue;
+            }
             if kind == Step::Over && called {
                 match self.run_to_return(h, ra, sp) {
                     Ok(()) => {}
@@ -814,6 +857,8 @@ enum Cond {
 enum Step {
     Inst,
     Line,
+    /// Run until the current function returns (calls run at full speed).
+    Finish,
     Over,
 }
 

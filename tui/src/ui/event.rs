@@ -57,6 +57,8 @@ pub enum Request {
     StepLine,
     /// Until the source line changes in this frame or a caller's.
     Next,
+    /// Until the current function returns.
+    Finish,
     Break(BreakSpec),
     /// Delete breakpoint number N (1-based, as the breakpoints pane lists them).
     Delete(usize),

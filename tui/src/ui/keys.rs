@@ -37,6 +37,7 @@ pub enum Command {
     StepInst,
     StepLine,
     Next,
+    Finish,
     Focus(Pane),
     NextPane,
     Zoom,
@@ -67,7 +68,8 @@ pub const BINDINGS: &[&str] = &[
     "Ctrl-A i  F7    step instruction    Ctrl-A z       zoom the focused pane",
     "Ctrl-A 1..8     focus: 1 console 2 source 3 registers 4 processes",
     "                5 page table 6 syscalls 7 breakpoints 8 output",
-    "Ctrl-A Tab      next pane           Esc            back to the console",
+    "Ctrl-A f        finish (return)     Ctrl-A Tab     next pane",
+    "Esc             back to the console (from another pane)",
     "PgUp PgDn       scroll              Up/Down j/k    select a process, scroll",
 ];
 
@@ -139,6 +141,7 @@ fn letter(c: char) -> Command {
         's' => Command::StepLine,
         'n' => Command::Next,
         'i' => Command::StepInst,
+        'f' => Command::Finish,
         'z' => Command::Zoom,
         '1'..='8' => Pane::ALL
             .get(c as usize - '1' as usize)
@@ -255,7 +258,7 @@ mod tests {
     #[test]
     fn help_lists_every_letter() {
         let text = BINDINGS.join("\n");
-        for c in ['x', ':', '?', 'c', 'p', 's', 'n', 'i', 'z'] {
+        for c in ['x', ':', '?', 'c', 'p', 's', 'n', 'i', 'f', 'z'] {
             assert_ne!(letter(c), Command::None);
             assert!(
                 text.contains(&format!("Ctrl-A {c}")),

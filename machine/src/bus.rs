@@ -6,7 +6,9 @@
 //! by [`Bus::irq_lines`], so no device has to remember to raise or lower anything.
 
 use crate::board::*;
-use crate::devices::{clint::Clint, finisher::Finisher, plic::Plic, uart::Uart, virtio_blk::VirtioBlk};
+use crate::devices::{
+    clint::Clint, finisher::Finisher, plic::Plic, uart::Uart, virtio_blk::VirtioBlk,
+};
 use crate::ram::Ram;
 
 /// Why the machine must stop running harts, raised by a device in the middle of a quantum.
@@ -117,7 +119,8 @@ impl Bus {
                 self.uart.write(a - UART_BASE, val as u8)
             }
             a if in_region(a, size, VIRTIO_BASE, VIRTIO_SIZE) && size <= 4 => {
-                self.virtio.write(a - VIRTIO_BASE, size, val as u32, &mut self.ram)
+                self.virtio
+                    .write(a - VIRTIO_BASE, size, val as u32, &mut self.ram)
             }
             a if in_region(a, size, FINISHER_BASE, FINISHER_SIZE) => {
                 if let Some(h) = self.finisher.write(a - FINISHER_BASE, val as u32) {

@@ -12,11 +12,11 @@ pub mod board;
 pub mod bus;
 pub mod cpu;
 pub mod devices;
-pub mod ram;
 pub mod error;
 pub mod inspect;
 pub mod loader;
 pub mod machine;
+pub mod ram;
 
 pub use error::Error;
 pub use machine::{Config, Image, Machine, Stop};

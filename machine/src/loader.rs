@@ -37,30 +37,51 @@ pub fn load_elf(ram: &mut Ram, bytes: &[u8]) -> Result<Loaded, Error> {
         if ph.p_type(endian) != PT_LOAD || ph.p_memsz(endian) == 0 {
             continue;
         }
-        let data = ph.data(endian, bytes).map_err(|()| Error::BadElf("segment data out of file".into()))?;
+        let data = ph
+            .data(endian, bytes)
+            .map_err(|()| Error::BadElf("segment data out of file".into()))?;
         let (addr, memsz) = (ph.p_paddr(endian), ph.p_memsz(endian));
-        let end = addr.checked_add(memsz).ok_or(Error::BadElf("segment wraps around".into()))?;
+        let end = addr
+            .checked_add(memsz)
+            .ok_or(Error::BadElf("segment wraps around".into()))?;
         if (data.len() as u64) > memsz || ram.offset(addr, memsz).is_none() {
-            return Err(Error::SegmentOutsideRam { addr, end, ram_start: RAM_BASE, ram_end: ram.end() });
+            return Err(Error::SegmentOutsideRam {
+                addr,
+                end,
+                ram_start: RAM_BASE,
+                ram_end: ram.end(),
+            });
         }
         ram.write_phys(addr, data).expect("range checked above");
         // The rest of the segment (.bss) is zero; RAM starts zeroed but a reload must clear it.
         let zeros = vec![0u8; (memsz - data.len() as u64) as usize];
-        ram.write_phys(addr + data.len() as u64, &zeros).expect("range checked above");
+        ram.write_phys(addr + data.len() as u64, &zeros)
+            .expect("range checked above");
         loaded_any = true;
     }
     if !loaded_any {
         return Err(Error::NoSegments);
     }
-    let tohost = elf.symbols().find(|s| s.name() == Ok("tohost")).map(|s| s.address());
-    Ok(Loaded { entry: elf.elf_header().e_entry(endian), tohost })
+    let tohost = elf
+        .symbols()
+        .find(|s| s.name() == Ok("tohost"))
+        .map(|s| s.address());
+    Ok(Loaded {
+        entry: elf.elf_header().e_entry(endian),
+        tohost,
+    })
 }
 
 /// Loads a raw binary at the start of RAM; execution starts at its first byte.
 pub fn load_raw(ram: &mut Ram, bytes: &[u8]) -> Result<Loaded, Error> {
-    ram.write_phys(RAM_BASE, bytes)
-        .ok_or(Error::RawTooLarge { size: bytes.len() as u64, ram: ram.size() })?;
-    Ok(Loaded { entry: RAM_BASE, tohost: None })
+    ram.write_phys(RAM_BASE, bytes).ok_or(Error::RawTooLarge {
+        size: bytes.len() as u64,
+        ram: ram.size(),
+    })?;
+    Ok(Loaded {
+        entry: RAM_BASE,
+        tohost: None,
+    })
 }
 
 #[cfg(test)]
@@ -82,6 +103,9 @@ mod tests {
         assert_eq!(l.entry, RAM_BASE);
         assert_eq!(ram.load(0, 4), 0x13);
         let big = vec![0u8; 2 << 20];
-        assert!(matches!(load_raw(&mut ram, &big), Err(Error::RawTooLarge { .. })));
+        assert!(matches!(
+            load_raw(&mut ram, &big),
+            Err(Error::RawTooLarge { .. })
+        ));
     }
 }

@@ -225,7 +225,11 @@ impl Machine {
                 let exit = if resume {
                     self.harts[h].run(&mut self.bus, 1, &[])
                 } else {
-                    self.harts[h].run(&mut self.bus, left_in_round.min(budget - spent), &self.breakpoints)
+                    self.harts[h].run(
+                        &mut self.bus,
+                        left_in_round.min(budget - spent),
+                        &self.breakpoints,
+                    )
                 };
                 first_slice = false;
                 self.progress[h] += exit.executed;
@@ -348,7 +352,11 @@ impl Machine {
             self.round_start += self.config.quantum;
             for h in 0..self.harts.len() {
                 // A hart sitting out starts the round with its quantum already spent.
-                self.progress[h] = if self.sit_out[h] > 0 { self.config.quantum } else { 0 };
+                self.progress[h] = if self.sit_out[h] > 0 {
+                    self.config.quantum
+                } else {
+                    0
+                };
                 self.sit_out[h] = self.sit_out[h].saturating_sub(1);
             }
         }
@@ -415,7 +423,7 @@ impl Machine {
 /// system, at least as many blocks as its superblock claims.
 pub fn check_disk(disk: &[u8]) -> Result<(), Error> {
     let len = disk.len() as u64;
-    if len == 0 || len % 512 != 0 {
+    if len == 0 || !len.is_multiple_of(512) {
         return Err(Error::DiskSize(len));
     }
     let bsize = abi::fs::BSIZE;

@@ -20,7 +20,10 @@ impl Ram {
     /// `size` bytes of zeroed RAM; `size` is rounded up to a whole page.
     pub fn new(size: u64) -> Self {
         let size = size.next_multiple_of(1 << PAGE_SHIFT) as usize;
-        Ram { data: vec![0; size], code: vec![false; size >> PAGE_SHIFT] }
+        Ram {
+            data: vec![0; size],
+            code: vec![false; size >> PAGE_SHIFT],
+        }
     }
 
     /// Size in bytes.

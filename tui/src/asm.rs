@@ -108,13 +108,24 @@ impl Asm {
     /// `bne rs1, rs2, target` with `target` a byte offset from the start of the program.
     pub fn bne(&mut self, rs1: u32, rs2: u32, target: i32) -> &mut Self {
         let off = (target - self.here()) as u32;
-        let w = (off >> 12 & 1) << 31 | (off >> 5 & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | 1 << 12 | (off >> 1 & 0xf) << 8 | (off >> 11 & 1) << 7 | 0x63;
+        let w = (off >> 12 & 1) << 31
+            | (off >> 5 & 0x3f) << 25
+            | rs2 << 20
+            | rs1 << 15
+            | 1 << 12
+            | (off >> 1 & 0xf) << 8
+            | (off >> 11 & 1) << 7
+            | 0x63;
         self.emit(w)
     }
     /// `jal x0, target` (`j target`).
     pub fn j(&mut self, target: i32) -> &mut Self {
         let off = (target - self.here()) as u32;
-        let w = (off >> 20 & 1) << 31 | (off >> 1 & 0x3ff) << 21 | (off >> 11 & 1) << 20 | (off >> 12 & 0xff) << 12 | 0x6f;
+        let w = (off >> 20 & 1) << 31
+            | (off >> 1 & 0x3ff) << 21
+            | (off >> 11 & 1) << 20
+            | (off >> 12 & 0xff) << 12
+            | 0x6f;
         self.emit(w)
     }
     pub fn csrw(&mut self, csr: u32, rs1: u32) -> &mut Self {
@@ -206,7 +217,12 @@ mod tests {
             .lbu(reg::T2, 3, reg::T0) // lbu t2,3(t0)
             .csrw(csr::SATP, reg::T1) // csrw satp,t1
             .lui(reg::T0, 0x100); // lui t0,0x100
-        assert_eq!(a.words, [0x00c585b3, 0xfff50513, 0x0062b823, 0x0032c383, 0x18031073, 0x001002b7]);
+        assert_eq!(
+            a.words,
+            [
+                0x00c585b3, 0xfff50513, 0x0062b823, 0x0032c383, 0x18031073, 0x001002b7
+            ]
+        );
         let mut b = Asm::default();
         b.addi(reg::A0, reg::A0, -1).bne(reg::A0, reg::ZERO, 0); // bne a0,zero,-4
         assert_eq!(b.words[1], 0xfe051ee3);
@@ -219,7 +235,19 @@ mod tests {
     /// emitted lui/addi(w)/slli sequence.
     #[test]
     fn li_builds_exact_constants() {
-        for v in [0i64, 1, -1, 0x7ff, 0x800, 0x8000_0000, 0x8010_0000, 0x3f_ffff_ffff_ffff, 8 << 60 | 0x80100, -0x8000_0000, 0x7fff_ffff] {
+        for v in [
+            0i64,
+            1,
+            -1,
+            0x7ff,
+            0x800,
+            0x8000_0000,
+            0x8010_0000,
+            0x3f_ffff_ffff_ffff,
+            8 << 60 | 0x80100,
+            -0x8000_0000,
+            0x7fff_ffff,
+        ] {
             let mut a = Asm::default();
             a.li(reg::T0, v);
             let mut x: i64 = 0;
@@ -227,7 +255,13 @@ mod tests {
                 let imm_i = (*w as i32) >> 20;
                 match w & 0x7f {
                     0x37 => x = ((w & 0xffff_f000) as i32) as i64,
-                    0x13 if (w >> 12) & 7 == 0 => x = if (w >> 15) & 31 == 0 { imm_i as i64 } else { x.wrapping_add(imm_i as i64) },
+                    0x13 if (w >> 12) & 7 == 0 => {
+                        x = if (w >> 15) & 31 == 0 {
+                            imm_i as i64
+                        } else {
+                            x.wrapping_add(imm_i as i64)
+                        }
+                    }
                     0x13 => x <<= (w >> 20) & 0x3f,
                     0x1b => x = (x.wrapping_add(imm_i as i64) as i32) as i64,
                     _ => panic!("unexpected instruction {w:#x}"),

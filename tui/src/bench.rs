@@ -36,6 +36,12 @@ pub struct BenchArgs {
     pub only: Vec<String>,
 }
 
+/// Builds a loop program of N iterations.
+type LoopMaker = fn(u64) -> Program;
+
+/// A kernel to boot: name, kernel ELF, disk image, and their files when they have some.
+type BootCase = (String, Vec<u8>, Vec<u8>, Option<(PathBuf, PathBuf)>);
+
 /// A generated benchmark program: its ELF, and how many instructions it retires.
 pub struct Program {
     pub elf: Vec<u8>,
@@ -50,11 +56,18 @@ const FINISHER: i64 = 0x10_0000;
 /// M-mode prologue: PMP open, Sv39 root with two 1 GiB pages (RAM, and the low GiB holding
 /// the finisher), satp on, mret into S-mode at the next instruction.
 fn prologue(a: &mut Asm) {
-    a.li(T1, 0x3f_ffff_ffff_ffff).csrw(csr::PMPADDR0, T1).li(T1, 0xf).csrw(csr::PMPCFG0, T1);
+    a.li(T1, 0x3f_ffff_ffff_ffff)
+        .csrw(csr::PMPADDR0, T1)
+        .li(T1, 0xf)
+        .csrw(csr::PMPCFG0, T1);
     // PTE flags V R W X A D = 0xcf; V R W A D = 0xc7.
-    a.li(T0, ROOT_PT).li(T1, (BASE as i64 >> 12) << 10 | 0xcf).sd(T1, 16, T0);
+    a.li(T0, ROOT_PT)
+        .li(T1, (BASE as i64 >> 12) << 10 | 0xcf)
+        .sd(T1, 16, T0);
     a.li(T1, 0xc7).sd(T1, 0, T0);
-    a.li(T1, 8 << 60 | ROOT_PT >> 12).csrw(csr::SATP, T1).sfence_vma();
+    a.li(T1, 8 << 60 | ROOT_PT >> 12)
+        .csrw(csr::SATP, T1)
+        .sfence_vma();
     a.li(T1, 1 << 11).csrw(csr::MSTATUS, T1); // MPP = S
     a.auipc(T1, 0).addi(T1, T1, 16).csrw(csr::MEPC, T1).mret();
 }
@@ -68,7 +81,11 @@ fn epilogue(a: &mut Asm) {
 
 /// Builds a loop program; `body` emits the loop body (ending with the branch back to `top`)
 /// and returns how many instructions one iteration retires.
-fn program(iterations: u64, setup: impl Fn(&mut Asm), body: impl Fn(&mut Asm, i32) -> u64) -> Program {
+fn program(
+    iterations: u64,
+    setup: impl Fn(&mut Asm),
+    body: impl Fn(&mut Asm, i32) -> u64,
+) -> Program {
     let mut a = Asm::default();
     prologue(&mut a);
     setup(&mut a);
@@ -81,7 +98,10 @@ fn program(iterations: u64, setup: impl Fn(&mut Asm), body: impl Fn(&mut Asm, i3
     // Every instruction before the loop retires once (mret included); the epilogue retires up
     // to its finisher store, which stops the machine before the final `j .`.
     let straight_after = (a.words.len() - tail_start - 1) as u64;
-    Program { elf: elf(&a.bytes(), BASE), instructions: straight_before + iterations * per_iteration + straight_after }
+    Program {
+        elf: elf(&a.bytes(), BASE),
+        instructions: straight_before + iterations * per_iteration + straight_after,
+    }
 }
 
 /// The ALU loop: 8 instructions per iteration.
@@ -92,8 +112,14 @@ pub fn int_loop(iterations: u64) -> Program {
             a.li(A1, 0).li(A2, 1);
         },
         |a, top| {
-            a.add(A1, A1, A2).xor(A2, A2, A1).slli(A3, A1, 3).srli(A4, A2, 5);
-            a.add(A1, A1, A3).sub(A2, A2, A4).addi(A0, A0, -1).bne(A0, ZERO, top);
+            a.add(A1, A1, A2)
+                .xor(A2, A2, A1)
+                .slli(A3, A1, 3)
+                .srli(A4, A2, 5);
+            a.add(A1, A1, A3)
+                .sub(A2, A2, A4)
+                .addi(A0, A0, -1)
+                .bne(A0, ZERO, top);
             8
         },
     )
@@ -107,8 +133,16 @@ pub fn mem_loop(iterations: u64) -> Program {
             a.li(S0, BUFFER).li(A5, 0xfff8).li(A1, 0);
         },
         |a, top| {
-            a.and(T0, A1, A5).add(T0, T0, S0).ld(T1, 0, T0).addi(T1, T1, 1).sd(T1, 0, T0);
-            a.lbu(T2, 3, T0).sb(T2, 5, T0).addi(A1, A1, 8).addi(A0, A0, -1).bne(A0, ZERO, top);
+            a.and(T0, A1, A5)
+                .add(T0, T0, S0)
+                .ld(T1, 0, T0)
+                .addi(T1, T1, 1)
+                .sd(T1, 0, T0);
+            a.lbu(T2, 3, T0)
+                .sb(T2, 5, T0)
+                .addi(A1, A1, 8)
+                .addi(A0, A0, -1)
+                .bne(A0, ZERO, top);
             10
         },
     )
@@ -116,7 +150,10 @@ pub fn mem_loop(iterations: u64) -> Program {
 
 /// Runs a program on our machine; returns (instructions retired, host time).
 pub fn run_ours(p: &Program) -> Result<(u64, Duration)> {
-    let config = Config { harts: 1, ..Config::default() };
+    let config = Config {
+        harts: 1,
+        ..Config::default()
+    };
     let mut m = Machine::new(config, Image::Elf(&p.elf), None)?;
     let start = Instant::now();
     loop {
@@ -130,7 +167,12 @@ pub fn run_ours(p: &Program) -> Result<(u64, Duration)> {
 }
 
 fn qemu_available() -> bool {
-    Command::new("qemu-system-riscv64").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("qemu-system-riscv64")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Runs an ELF on QEMU until it powers off; returns the host time.
@@ -141,7 +183,10 @@ fn run_qemu(elf_bytes: &[u8]) -> Result<Duration> {
     std::fs::write(&path, elf_bytes)?;
     let start = Instant::now();
     let status = Command::new("qemu-system-riscv64")
-        .args(["-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "1", "-display", "none", "-serial", "null", "-monitor", "none", "-kernel"])
+        .args([
+            "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "1", "-display", "none",
+            "-serial", "null", "-monitor", "none", "-kernel",
+        ])
         .arg(&path)
         .status()
         .context("cannot run qemu-system-riscv64")?;
@@ -183,8 +228,29 @@ fn boot_ours(kernel: &[u8], disk: Vec<u8>) -> Result<Duration> {
 fn boot_qemu(kernel: &Path, disk: &Path) -> Result<Duration> {
     let start = Instant::now();
     let mut child = Command::new("qemu-system-riscv64")
-        .args(["-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "3", "-display", "none", "-serial", "stdio", "-monitor", "none", "-snapshot"])
-        .args(["-global", "virtio-mmio.force-legacy=false", "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0"])
+        .args([
+            "-machine",
+            "virt",
+            "-bios",
+            "none",
+            "-m",
+            "128M",
+            "-smp",
+            "3",
+            "-display",
+            "none",
+            "-serial",
+            "stdio",
+            "-monitor",
+            "none",
+            "-snapshot",
+        ])
+        .args([
+            "-global",
+            "virtio-mmio.force-legacy=false",
+            "-device",
+            "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
+        ])
         .arg("-drive")
         .arg(format!("file={},if=none,format=raw,id=x0", disk.display()))
         .arg("-kernel")
@@ -212,14 +278,19 @@ fn boot_qemu(kernel: &Path, disk: &Path) -> Result<Duration> {
 }
 
 fn ratio(ours: f64, qemu: Option<f64>) -> String {
-    qemu.map(|q| format!("{:.2}", ours / q)).unwrap_or_else(|| "-".into())
+    qemu.map(|q| format!("{:.2}", ours / q))
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn run(args: BenchArgs) -> Result<i32> {
     if let Some(dir) = &args.emit {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (name, p) in [("int-loop.elf", int_loop(1_000_000)), ("mem-loop.elf", mem_loop(1_000_000))] {
-            std::fs::write(dir.join(name), &p.elf).with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+        for (name, p) in [
+            ("int-loop.elf", int_loop(1_000_000)),
+            ("mem-loop.elf", mem_loop(1_000_000)),
+        ] {
+            std::fs::write(dir.join(name), &p.elf)
+                .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
         }
         return Ok(0);
     }
@@ -231,11 +302,24 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     }
     let qemu = !args.no_qemu && qemu_available();
     if !qemu {
-        println!("(qemu-system-riscv64 not used: {})", if args.no_qemu { "--no-qemu" } else { "not installed" });
+        println!(
+            "(qemu-system-riscv64 not used: {})",
+            if args.no_qemu {
+                "--no-qemu"
+            } else {
+                "not installed"
+            }
+        );
     }
     let scale = if args.quick { 10 } else { 1 };
-    println!("{:<28} {:>12} {:>12} {:>8}", "workload", "xv6scope", "qemu", "ratio");
-    let loops: [(&str, fn(u64) -> Program, u64); 2] = [("int-loop", int_loop, 150_000_000), ("mem-loop", mem_loop, 100_000_000)];
+    println!(
+        "{:<28} {:>12} {:>12} {:>8}",
+        "workload", "xv6scope", "qemu", "ratio"
+    );
+    let loops: [(&str, LoopMaker, u64); 2] = [
+        ("int-loop", int_loop, 150_000_000),
+        ("mem-loop", mem_loop, 100_000_000),
+    ];
     for (name, make, iterations) in loops {
         if !want(name) {
             continue;
@@ -243,11 +327,21 @@ pub fn run(args: BenchArgs) -> Result<i32> {
         let p = make(iterations / scale);
         let (instret, t) = run_ours(&p)?;
         let ours = instret as f64 / t.as_secs_f64() / 1e6;
-        let theirs = if qemu { Some(qemu_mips(make, iterations / scale)?) } else { None };
-        println!("{:<28} {:>12} {:>12} {:>8}", format!("{name} (MIPS)"), format!("{ours:.0}"), theirs.map(|q| format!("{q:.0}")).unwrap_or("-".into()), ratio(ours, theirs));
+        let theirs = if qemu {
+            Some(qemu_mips(make, iterations / scale)?)
+        } else {
+            None
+        };
+        println!(
+            "{:<28} {:>12} {:>12} {:>8}",
+            format!("{name} (MIPS)"),
+            format!("{ours:.0}"),
+            theirs.map(|q| format!("{q:.0}")).unwrap_or("-".into()),
+            ratio(ours, theirs)
+        );
     }
     if want("boot") {
-        let mut kernels: Vec<(String, Vec<u8>, Vec<u8>, Option<(PathBuf, PathBuf)>)> = Vec::new();
+        let mut kernels: Vec<BootCase> = Vec::new();
         if let (Ok(k), Ok(fs)) = (crate::bundled::kernel(), crate::bundled::fs_img()) {
             kernels.push(("bundled".into(), k.to_vec(), fs.to_vec(), None));
         }
@@ -265,7 +359,8 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                 let (k, d) = match paths {
                     Some(p) => p,
                     None => {
-                        let dir = std::env::temp_dir().join(format!("xv6scope-boot-{}", std::process::id()));
+                        let dir = std::env::temp_dir()
+                            .join(format!("xv6scope-boot-{}", std::process::id()));
                         std::fs::create_dir_all(&dir)?;
                         std::fs::write(dir.join("kernel"), &kernel)?;
                         std::fs::write(dir.join("fs.img"), &disk)?;
@@ -277,8 +372,16 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                 None
             };
             // For times, smaller is better: the ratio shown is QEMU's time over ours.
-            let r = theirs.map(|q| format!("{:.2}", q / ours)).unwrap_or("-".into());
-            println!("{:<28} {:>12} {:>12} {:>8}", format!("boot to $ ({name}, s)"), format!("{ours:.3}"), theirs.map(|q| format!("{q:.3}")).unwrap_or("-".into()), r);
+            let r = theirs
+                .map(|q| format!("{:.2}", q / ours))
+                .unwrap_or("-".into());
+            println!(
+                "{:<28} {:>12} {:>12} {:>8}",
+                format!("boot to $ ({name}, s)"),
+                format!("{ours:.3}"),
+                theirs.map(|q| format!("{q:.3}")).unwrap_or("-".into()),
+                r
+            );
         }
     }
     Ok(0)

@@ -35,7 +35,9 @@ pub fn write_image(dir: &std::path::Path) -> Result<()> {
     use anyhow::Context;
     let user = dir.join("user");
     std::fs::create_dir_all(&user).with_context(|| format!("cannot create {}", user.display()))?;
-    let write = |path: std::path::PathBuf, bytes: &[u8]| std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()));
+    let write = |path: std::path::PathBuf, bytes: &[u8]| {
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    };
     write(dir.join("kernel"), kernel()?)?;
     write(dir.join("fs.img"), fs_img()?)?;
     for (name, elf) in USER_ELFS {

@@ -172,10 +172,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let out = machine.bus.uart.take_output();
         if !out.is_empty() {
             terminal::write_console(&mut stdout, &out, raw_tty)?;
-            if let Some(m) = until.as_mut() {
-                if m.feed(&out) {
-                    break Outcome::Found;
-                }
+            if let Some(m) = until.as_mut()
+                && m.feed(&out)
+            {
+                break Outcome::Found;
             }
         }
         match stop {
@@ -215,11 +215,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
     terminal::restore();
     let machine = host.into_machine();
 
-    if let Some(path) = &disk_path {
-        if machine.bus.virtio.disk_dirty() {
-            std::fs::write(path, machine.bus.virtio.disk())
-                .with_context(|| format!("cannot write disk image back to {}", path.display()))?;
-        }
+    if let Some(path) = &disk_path
+        && machine.bus.virtio.disk_dirty()
+    {
+        std::fs::write(path, machine.bus.virtio.disk())
+            .with_context(|| format!("cannot write disk image back to {}", path.display()))?;
     }
     if args.stats {
         print_stats(&machine, started.elapsed());

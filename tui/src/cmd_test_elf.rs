@@ -33,8 +33,12 @@ pub enum Verdict {
 pub fn run(args: TestElfArgs) -> Result<i32> {
     let mut failed = 0;
     for file in &args.files {
-        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match run_one(&bytes, args.smp, args.max_cycles) {
             Ok(Verdict::Pass) => println!("PASS {name}"),
             Ok(Verdict::Fail(why)) => {
@@ -53,7 +57,10 @@ pub fn run(args: TestElfArgs) -> Result<i32> {
 
 /// Runs one test program to its verdict.
 pub fn run_one(elf: &[u8], harts: usize, max_cycles: u64) -> Result<Verdict> {
-    let config = Config { harts, ..Config::default() };
+    let config = Config {
+        harts,
+        ..Config::default()
+    };
     let mut m = Machine::new(config, Image::Elf(elf), None)?;
     let mut spent = 0;
     while spent < max_cycles {
@@ -62,16 +69,30 @@ pub fn run_one(elf: &[u8], harts: usize, max_cycles: u64) -> Result<Verdict> {
         spent += slice;
         let console = m.bus.uart.take_output();
         let console = String::from_utf8_lossy(&console);
-        let note = if console.trim().is_empty() { String::new() } else { format!(" (console: {})", console.trim()) };
+        let note = if console.trim().is_empty() {
+            String::new()
+        } else {
+            format!(" (console: {})", console.trim())
+        };
         return Ok(match stop {
             Stop::Budget => continue,
             Stop::Htif { value: 1 } | Stop::PowerOff { code: 0 } => Verdict::Pass,
-            Stop::Htif { value } => Verdict::Fail(format!("tohost reports failure code {}{note}", value >> 1)),
-            Stop::PowerOff { code } => Verdict::Fail(format!("finisher reports failure code {code}{note}")),
+            Stop::Htif { value } => {
+                Verdict::Fail(format!("tohost reports failure code {}{note}", value >> 1))
+            }
+            Stop::PowerOff { code } => {
+                Verdict::Fail(format!("finisher reports failure code {code}{note}"))
+            }
             Stop::Reset => Verdict::Fail(format!("the program asked for a reset{note}")),
-            Stop::Idle => Verdict::Fail(format!("all harts wait for an interrupt that cannot come{note}")),
-            Stop::Breakpoint { hart } => Verdict::Fail(format!("unexpected breakpoint on hart {hart}")),
+            Stop::Idle => Verdict::Fail(format!(
+                "all harts wait for an interrupt that cannot come{note}"
+            )),
+            Stop::Breakpoint { hart } => {
+                Verdict::Fail(format!("unexpected breakpoint on hart {hart}"))
+            }
         });
     }
-    Ok(Verdict::Fail(format!("no verdict after {max_cycles} cycles")))
+    Ok(Verdict::Fail(format!(
+        "no verdict after {max_cycles} cycles"
+    )))
 }

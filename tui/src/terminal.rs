@@ -29,7 +29,10 @@ pub struct Input {
 impl Input {
     /// No host input (scripted runs).
     pub fn none() -> Self {
-        Input { rx: None, raw_tty: false }
+        Input {
+            rx: None,
+            raw_tty: false,
+        }
     }
 
     /// stdin: raw mode on a terminal, a byte stream otherwise.
@@ -77,7 +80,10 @@ impl Input {
                 }
             }
         });
-        Ok(Input { rx: Some(rx), raw_tty })
+        Ok(Input {
+            rx: Some(rx),
+            raw_tty,
+        })
     }
 
     /// Whether input may still arrive from outside (stdin is read).

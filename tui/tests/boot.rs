@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn xv6scope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xv6scope")).args(args).stdin(std::process::Stdio::null()).output().expect("run xv6scope")
+    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run xv6scope")
 }
 
 /// MIT's tree, with a scratch copy of its fs.img (runs must not change the original).
@@ -15,15 +19,23 @@ fn mit_xv6(test: &str) -> Option<(String, String)> {
         return None;
     };
     let kernel = dir.join("kernel/kernel");
-    let scratch = std::env::temp_dir().join(format!("xv6scope-boot-{}-{test}.img", std::process::id()));
+    let scratch =
+        std::env::temp_dir().join(format!("xv6scope-boot-{}-{test}.img", std::process::id()));
     std::fs::copy(dir.join("fs.img"), &scratch).expect("copy MIT fs.img");
-    Some((kernel.to_string_lossy().into_owned(), scratch.to_string_lossy().into_owned()))
+    Some((
+        kernel.to_string_lossy().into_owned(),
+        scratch.to_string_lossy().into_owned(),
+    ))
 }
 
 fn assert_console(out: &Output, wanted: &[&str]) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     for w in wanted {
         assert!(stdout.contains(w), "{w:?} missing from console:\n{stdout}");
     }
@@ -31,33 +43,107 @@ fn assert_console(out: &Output, wanted: &[&str]) {
 
 #[test]
 fn mit_xv6_boots_to_the_shell_with_one_and_three_harts() {
-    let Some((kernel, disk)) = mit_xv6("boot") else { return };
+    let Some((kernel, disk)) = mit_xv6("boot") else {
+        return;
+    };
     for smp in ["1", "3"] {
-        let out = xv6scope(&["run", "--kernel", &kernel, "--disk", &disk, "--snapshot", "--smp", smp, "--input", "ls\\n", "--until", "console", "--timeout", "60"]);
-        assert_console(&out, &["xv6 kernel is booting", "init: starting sh", "README", "usertests", "console"]);
+        let out = xv6scope(&[
+            "run",
+            "--kernel",
+            &kernel,
+            "--disk",
+            &disk,
+            "--snapshot",
+            "--smp",
+            smp,
+            "--input",
+            "ls\\n",
+            "--until",
+            "console",
+            "--timeout",
+            "60",
+        ]);
+        assert_console(
+            &out,
+            &[
+                "xv6 kernel is booting",
+                "init: starting sh",
+                "README",
+                "usertests",
+                "console",
+            ],
+        );
     }
 }
 
 #[test]
 fn mit_xv6_usertests_quick_pass() {
-    let Some((kernel, disk)) = mit_xv6("usertests") else { return };
+    let Some((kernel, disk)) = mit_xv6("usertests") else {
+        return;
+    };
     for smp in ["3", "1"] {
-        let out = xv6scope(&["run", "--kernel", &kernel, "--disk", &disk, "--snapshot", "--smp", smp, "--input", "usertests -q\\n", "--until", "ALL TESTS PASSED", "--timeout", "600", "--stats"]);
+        let out = xv6scope(&[
+            "run",
+            "--kernel",
+            &kernel,
+            "--disk",
+            &disk,
+            "--snapshot",
+            "--smp",
+            smp,
+            "--input",
+            "usertests -q\\n",
+            "--until",
+            "ALL TESTS PASSED",
+            "--timeout",
+            "600",
+            "--stats",
+        ]);
         assert_console(&out, &["ALL TESTS PASSED"]);
-        println!("usertests -q, --smp {smp}:\n{}", String::from_utf8_lossy(&out.stderr));
+        println!(
+            "usertests -q, --smp {smp}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
 #[test]
 fn mit_xv6_runs_are_deterministic() {
-    let Some((kernel, disk)) = mit_xv6("determinism") else { return };
-    let run = || xv6scope(&["run", "--kernel", &kernel, "--disk", &disk, "--snapshot", "--input", "echo hi | wc\\nls\\n", "--until", "zombie", "--timeout", "60", "--stats"]);
+    let Some((kernel, disk)) = mit_xv6("determinism") else {
+        return;
+    };
+    let run = || {
+        xv6scope(&[
+            "run",
+            "--kernel",
+            &kernel,
+            "--disk",
+            &disk,
+            "--snapshot",
+            "--input",
+            "echo hi | wc\\nls\\n",
+            "--until",
+            "zombie",
+            "--timeout",
+            "60",
+            "--stats",
+        ])
+    };
     let (a, b) = (run(), run());
     assert_console(&a, &["1 1 3"]);
     assert_eq!(a.stdout, b.stdout, "console output differs between runs");
-    let instret = |o: &Output| String::from_utf8_lossy(&o.stderr).lines().find(|l| l.starts_with("instructions retired")).map(str::to_string);
+    let instret = |o: &Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .find(|l| l.starts_with("instructions retired"))
+            .map(str::to_string)
+    };
     assert!(instret(&a).is_some());
-    assert_eq!(instret(&a), instret(&b), "instruction counts differ between runs");
+    assert_eq!(
+        instret(&a),
+        instret(&b),
+        "instruction counts differ between runs"
+    );
 }
 
 #[test]
@@ -66,9 +152,23 @@ fn multi_hart_bare_metal_runs_are_deterministic() {
     let out = xv6scope(&["bench", "--emit", dir.to_str().unwrap()]);
     assert!(out.status.success());
     let elf = dir.join("mem-loop.elf");
-    let run = || xv6scope(&["run", "--kernel", elf.to_str().unwrap(), "--smp", "3", "--stats"]);
+    let run = || {
+        xv6scope(&[
+            "run",
+            "--kernel",
+            elf.to_str().unwrap(),
+            "--smp",
+            "3",
+            "--stats",
+        ])
+    };
     let (a, b) = (run(), run());
-    let instret = |o: &Output| String::from_utf8_lossy(&o.stderr).lines().find(|l| l.starts_with("instructions retired")).map(str::to_string);
+    let instret = |o: &Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .find(|l| l.starts_with("instructions retired"))
+            .map(str::to_string)
+    };
     assert_eq!(a.status.code(), Some(0));
     assert!(instret(&a).is_some());
     assert_eq!(instret(&a), instret(&b));

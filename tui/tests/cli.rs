@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn xv6scope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xv6scope")).args(args).stdin(std::process::Stdio::null()).output().expect("run xv6scope")
+    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run xv6scope")
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -18,7 +22,11 @@ fn scratch(name: &str) -> PathBuf {
 fn assert_one_line_error(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected, got: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line expected, got: {stderr}"
+    );
     assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -31,26 +39,46 @@ fn unknown_option_is_one_line_and_status_2() {
 
 #[test]
 fn missing_kernel_file() {
-    assert_one_line_error(&xv6scope(&["run", "--kernel", "/nonexistent/kernel"]), "cannot read kernel /nonexistent/kernel");
+    assert_one_line_error(
+        &xv6scope(&["run", "--kernel", "/nonexistent/kernel"]),
+        "cannot read kernel /nonexistent/kernel",
+    );
 }
 
 #[test]
 fn corrupt_and_foreign_kernels_are_refused() {
     let dir = scratch("elf");
     let corrupt = dir.join("corrupt.elf");
-    std::fs::write(&corrupt, b"\x7fELF\x02\x01\x01 and then nothing that makes sense").unwrap();
-    assert_one_line_error(&xv6scope(&["run", "--kernel", corrupt.to_str().unwrap()]), "not a valid ELF");
+    std::fs::write(
+        &corrupt,
+        b"\x7fELF\x02\x01\x01 and then nothing that makes sense",
+    )
+    .unwrap();
+    assert_one_line_error(
+        &xv6scope(&["run", "--kernel", corrupt.to_str().unwrap()]),
+        "not a valid ELF",
+    );
     let text = dir.join("notes.txt");
     std::fs::write(&text, b"just some text").unwrap();
-    assert_one_line_error(&xv6scope(&["run", "--kernel", text.to_str().unwrap()]), "not an ELF file");
+    assert_one_line_error(
+        &xv6scope(&["run", "--kernel", text.to_str().unwrap()]),
+        "not an ELF file",
+    );
     // A perfectly good ELF for the wrong machine: this very test binary (x86-64 or so).
     let host = std::env::current_exe().unwrap();
-    assert_one_line_error(&xv6scope(&["run", "--kernel", host.to_str().unwrap()]), "not 64-bit RISC-V");
+    assert_one_line_error(
+        &xv6scope(&["run", "--kernel", host.to_str().unwrap()]),
+        "not 64-bit RISC-V",
+    );
 }
 
 fn emit_bench_programs(dir: &Path) -> (PathBuf, PathBuf) {
     let out = xv6scope(&["bench", "--emit", dir.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (dir.join("int-loop.elf"), dir.join("mem-loop.elf"))
 }
 
@@ -61,29 +89,60 @@ fn bad_disk_images_are_refused() {
     let odd = dir.join("odd.img");
     std::fs::write(&odd, vec![0u8; 1000]).unwrap();
     let k = int_loop.to_str().unwrap();
-    assert_one_line_error(&xv6scope(&["run", "--kernel", k, "--disk", odd.to_str().unwrap()]), "512-byte sectors");
+    assert_one_line_error(
+        &xv6scope(&["run", "--kernel", k, "--disk", odd.to_str().unwrap()]),
+        "512-byte sectors",
+    );
     // An xv6 superblock claiming 2000 blocks on a 100-block image.
     let mut img = vec![0u8; 100 * 1024];
     img[1024..1028].copy_from_slice(&0x1020_3040u32.to_le_bytes());
     img[1028..1032].copy_from_slice(&2000u32.to_le_bytes());
     let short = dir.join("short.img");
     std::fs::write(&short, img).unwrap();
-    assert_one_line_error(&xv6scope(&["run", "--kernel", k, "--disk", short.to_str().unwrap()]), "truncated");
-    assert_one_line_error(&xv6scope(&["run", "--kernel", k, "--disk", "/nonexistent.img"]), "cannot read disk image");
+    assert_one_line_error(
+        &xv6scope(&["run", "--kernel", k, "--disk", short.to_str().unwrap()]),
+        "truncated",
+    );
+    assert_one_line_error(
+        &xv6scope(&["run", "--kernel", k, "--disk", "/nonexistent.img"]),
+        "cannot read disk image",
+    );
 }
 
 #[test]
 fn generated_programs_pass_under_run_and_test_elf() {
     let dir = scratch("progs");
     let (int_loop, mem_loop) = emit_bench_programs(&dir);
-    let out = xv6scope(&["run", "--kernel", int_loop.to_str().unwrap(), "--smp", "1", "--stats"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = xv6scope(&[
+        "run",
+        "--kernel",
+        int_loop.to_str().unwrap(),
+        "--smp",
+        "1",
+        "--stats",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stats = String::from_utf8_lossy(&out.stderr);
-    assert!(stats.contains("instructions retired:") && stats.contains("MIPS:"), "{stats}");
-    let out = xv6scope(&["test-elf", int_loop.to_str().unwrap(), mem_loop.to_str().unwrap()]);
+    assert!(
+        stats.contains("instructions retired:") && stats.contains("MIPS:"),
+        "{stats}"
+    );
+    let out = xv6scope(&[
+        "test-elf",
+        int_loop.to_str().unwrap(),
+        mem_loop.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("PASS int-loop.elf") && stdout.contains("PASS mem-loop.elf"), "{stdout}");
+    assert!(
+        stdout.contains("PASS int-loop.elf") && stdout.contains("PASS mem-loop.elf"),
+        "{stdout}"
+    );
     assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 }
 
@@ -102,19 +161,41 @@ fn a_guest_executing_garbage_traps_inside_the_guest() {
         })
         .collect();
     std::fs::write(&garbage, bytes).unwrap();
-    let out = xv6scope(&["run", "--raw", "--kernel", garbage.to_str().unwrap(), "--timeout", "1"]);
+    let out = xv6scope(&[
+        "run",
+        "--raw",
+        "--kernel",
+        garbage.to_str().unwrap(),
+        "--timeout",
+        "1",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(matches!(out.status.code(), Some(0..=1)), "status {:?}: {stderr}", out.status);
+    assert!(
+        matches!(out.status.code(), Some(0..=1)),
+        "status {:?}: {stderr}",
+        out.status
+    );
 }
 
 #[test]
 fn test_elf_reports_failures_and_missing_files() {
     let dir = scratch("fail");
     let (int_loop, _) = emit_bench_programs(&dir);
-    let out = xv6scope(&["test-elf", "--max-cycles", "1000", int_loop.to_str().unwrap()]);
+    let out = xv6scope(&[
+        "test-elf",
+        "--max-cycles",
+        "1000",
+        int_loop.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL int-loop.elf: no verdict after 1000 cycles"), "{stdout}");
-    assert_one_line_error(&xv6scope(&["test-elf", "/nonexistent.elf"]), "cannot read /nonexistent.elf");
+    assert!(
+        stdout.contains("FAIL int-loop.elf: no verdict after 1000 cycles"),
+        "{stdout}"
+    );
+    assert_one_line_error(
+        &xv6scope(&["test-elf", "/nonexistent.elf"]),
+        "cannot read /nonexistent.elf",
+    );
 }

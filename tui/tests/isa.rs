@@ -13,7 +13,11 @@ fn isa_tests() -> Vec<PathBuf> {
     let mut tests: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("ISA test directory {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_none() && std::fs::read(p).is_ok_and(|b| b.starts_with(b"\x7fELF")))
+        .filter(|p| {
+            p.is_file()
+                && p.extension().is_none()
+                && std::fs::read(p).is_ok_and(|b| b.starts_with(b"\x7fELF"))
+        })
         .collect();
     tests.sort();
     tests
@@ -25,41 +29,90 @@ fn name(p: &std::path::Path) -> String {
 
 #[test]
 fn every_isa_test_passes_on_our_machine() {
-    let tests: Vec<PathBuf> = isa_tests().into_iter().filter(|p| name(p) != SELFTEST_FAIL).collect();
+    let tests: Vec<PathBuf> = isa_tests()
+        .into_iter()
+        .filter(|p| name(p) != SELFTEST_FAIL)
+        .collect();
     assert!(tests.len() >= 10, "expected the ISA suite, found {tests:?}");
-    let out = Command::new(env!("CARGO_BIN_EXE_xv6scope")).arg("test-elf").args(&tests).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .arg("test-elf")
+        .args(&tests)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
-    assert!(out.status.success(), "failures:\n{}", stdout.lines().filter(|l| l.starts_with("FAIL")).collect::<Vec<_>>().join("\n"));
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS ")).count(), tests.len());
+    assert!(
+        out.status.success(),
+        "failures:\n{}",
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("FAIL"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("PASS ")).count(),
+        tests.len()
+    );
 }
 
 #[test]
 fn a_failing_test_is_reported_with_its_code() {
-    let failing = isa_tests().into_iter().find(|p| name(p) == SELFTEST_FAIL).expect("selftest_fail is built");
-    let out = Command::new(env!("CARGO_BIN_EXE_xv6scope")).arg("test-elf").arg(&failing).output().unwrap();
+    let failing = isa_tests()
+        .into_iter()
+        .find(|p| name(p) == SELFTEST_FAIL)
+        .expect("selftest_fail is built");
+    let out = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .arg("test-elf")
+        .arg(&failing)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL selftest_fail: tohost reports failure code 7"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL selftest_fail: tohost reports failure code 7"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn every_isa_test_passes_on_qemu_too() {
-    if Command::new("qemu-system-riscv64").arg("--version").output().is_err() {
+    if Command::new("qemu-system-riscv64")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         println!("skipped: qemu-system-riscv64 is not installed");
         return;
     }
     let mut failures = Vec::new();
     for test in isa_tests() {
         let status = Command::new("timeout")
-            .args(["20", "qemu-system-riscv64", "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "1"])
-            .args(["-display", "none", "-serial", "null", "-monitor", "none", "-kernel"])
+            .args([
+                "20",
+                "qemu-system-riscv64",
+                "-machine",
+                "virt",
+                "-bios",
+                "none",
+                "-m",
+                "128M",
+                "-smp",
+                "1",
+            ])
+            .args([
+                "-display", "none", "-serial", "null", "-monitor", "none", "-kernel",
+            ])
             .arg(&test)
             .status()
             .unwrap();
         let expected = if name(&test) == SELFTEST_FAIL { 7 } else { 0 };
         if status.code() != Some(expected) {
-            failures.push(format!("{}: exit {:?}, expected {expected}", name(&test), status.code()));
+            failures.push(format!(
+                "{}: exit {:?}, expected {expected}",
+                name(&test),
+                status.code()
+            ));
         }
     }
     assert!(failures.is_empty(), "on QEMU:\n{}", failures.join("\n"));

@@ -178,7 +178,10 @@ impl Dirent {
     pub fn decode(b: &[u8]) -> Self {
         let mut name = [0u8; DIRSIZ];
         name.copy_from_slice(&b[2..2 + DIRSIZ]);
-        Dirent { inum: u16::from_le_bytes([b[0], b[1]]), name }
+        Dirent {
+            inum: u16::from_le_bytes([b[0], b[1]]),
+            name,
+        }
     }
 
     /// Writes the entry into the first 16 bytes of `b`.
@@ -189,7 +192,10 @@ impl Dirent {
 
     /// An entry for `name`, truncated to `DIRSIZ` bytes as xv6 does.
     pub fn new(inum: u16, name: &[u8]) -> Self {
-        let mut d = Dirent { inum, name: [0; DIRSIZ] };
+        let mut d = Dirent {
+            inum,
+            name: [0; DIRSIZ],
+        };
         let n = name.len().min(DIRSIZ);
         d.name[..n].copy_from_slice(&name[..n]);
         d
@@ -226,7 +232,14 @@ mod tests {
 
     #[test]
     fn dinode_and_dirent_round_trip() {
-        let mut d = DInode { typ: 2, major: 0, minor: 0, nlink: 1, size: 5000, ..Default::default() };
+        let mut d = DInode {
+            typ: 2,
+            major: 0,
+            minor: 0,
+            nlink: 1,
+            size: 5000,
+            ..Default::default()
+        };
         d.addrs[12] = 777;
         let mut b = [0u8; 64];
         d.encode(&mut b);
@@ -235,14 +248,21 @@ mod tests {
         let mut b = [0u8; 16];
         e.encode(&mut b);
         assert_eq!(Dirent::decode(&b).name_bytes(), b"README");
-        assert_eq!(Dirent::new(1, b"a-name-longer-than-14").name_bytes().len(), DIRSIZ);
+        assert_eq!(
+            Dirent::new(1, b"a-name-longer-than-14").name_bytes().len(),
+            DIRSIZ
+        );
     }
 
     #[test]
     fn geometry_matches_xv6() {
         assert_eq!(IPB, 16);
         assert_eq!(MAXFILE, 268);
-        let sb = SuperBlock { inodestart: 32, bmapstart: 45, ..Default::default() };
+        let sb = SuperBlock {
+            inodestart: 32,
+            bmapstart: 45,
+            ..Default::default()
+        };
         assert_eq!(iblock(17, &sb), 33);
         assert_eq!(bblock(8193, &sb), 46);
     }

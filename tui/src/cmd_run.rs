@@ -63,6 +63,7 @@ impl RunArgs {
                 mem: machine::board::DEFAULT_RAM_MIB,
                 virtio_version: 2,
                 quantum: 10_000,
+                user_dir: None,
             },
             input: None,
             until: None,
@@ -126,6 +127,10 @@ fn display_kernel(args: &MachineArgs) -> String {
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
+    if args.strace.is_none() {
+        // Only the views use the user programs' symbols; still refuse a bad directory.
+        user_dir_elfs(&args.machine)?;
+    }
     let Booted { machine, disk_path } = boot(&args.machine)?;
     let mut host =
         crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), args.gdb_wait)?;
@@ -260,6 +265,35 @@ pub fn run(args: RunArgs) -> Result<i32> {
     })
 }
 
+/// The user programs in `--user-dir DIR`: every ELF there, named as xv6 names it on disk
+/// (MIT's build calls them `_sh`, `_ls`...).
+pub fn user_dir_elfs(args: &MachineArgs) -> Result<Vec<(String, Vec<u8>)>> {
+    let Some(dir) = &args.user_dir else {
+        return Ok(Vec::new());
+    };
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read --user-dir {}", dir.display()))?;
+    let mut elfs = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !path.is_file() || name.contains('.') {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if machine::loader::is_elf(&bytes) {
+            elfs.push((name.trim_start_matches('_').to_string(), bytes));
+        }
+    }
+    if elfs.is_empty() {
+        bail!("--user-dir {}: no ELF files there", dir.display());
+    }
+    Ok(elfs)
+}
+
 /// Turns the syscall tracer on for `run --strace`.
 fn start_strace(args: &MachineArgs, machine: &mut Machine, spec: &str) -> Result<Views> {
     let filter = Filter::parse(spec).map_err(|e| anyhow::anyhow!("--strace={spec}: {e}"))?;
@@ -270,6 +304,9 @@ fn start_strace(args: &MachineArgs, machine: &mut Machine, spec: &str) -> Result
         None => crate::bundled::kernel()?.to_vec(),
     };
     let mut views = Views::new(Some(&elf));
+    for (name, user) in user_dir_elfs(args)? {
+        let _ = views.syms.add_user(&name, &user);
+    }
     views
         .strace_on(machine, filter)
         .map_err(|e| anyhow::anyhow!("--strace: {e}"))?;

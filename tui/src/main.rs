@@ -69,6 +69,10 @@ pub struct MachineArgs {
     /// Cycles each hart runs before the next hart's turn.
     #[arg(long, value_name = "CYCLES", default_value_t = 10_000, hide = true)]
     pub quantum: u64,
+    /// User program ELFs with symbols, for source-level views of a foreign kernel's programs
+    /// (MIT's `user/` with `_sh`, `_ls`... works as it is).
+    #[arg(long, value_name = "DIR")]
+    pub user_dir: Option<PathBuf>,
 }
 
 fn main() {

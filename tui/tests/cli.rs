@@ -199,3 +199,17 @@ fn test_elf_reports_failures_and_missing_files() {
         "cannot read /nonexistent.elf",
     );
 }
+
+#[test]
+fn a_user_dir_without_elfs_is_refused() {
+    let dir = scratch("userdir");
+    std::fs::write(dir.join("notes"), b"not an ELF").unwrap();
+    assert_one_line_error(
+        &xv6scope(&["run", "--user-dir", dir.to_str().unwrap()]),
+        "no ELF files there",
+    );
+    assert_one_line_error(
+        &xv6scope(&["run", "--user-dir", "/nonexistent/dir"]),
+        "cannot read --user-dir",
+    );
+}

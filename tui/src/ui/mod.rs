@@ -68,7 +68,7 @@ pub fn run(args: TuiArgs) -> Result<i32> {
         }
         (None, false) => Some(crate::bundled::kernel()?.to_vec()),
     };
-    let user_elfs = if args.machine.kernel.is_none() {
+    let mut user_elfs: Vec<(String, Vec<u8>)> = if args.machine.kernel.is_none() {
         crate::bundled::USER_ELFS
             .iter()
             .map(|(n, e)| (n.to_string(), e.to_vec()))
@@ -76,6 +76,7 @@ pub fn run(args: TuiArgs) -> Result<i32> {
     } else {
         Vec::new()
     };
+    user_elfs.extend(crate::cmd_run::user_dir_elfs(&args.machine)?);
 
     let (ev_tx, ev_rx) = channel();
     let (req_tx, req_rx) = channel();

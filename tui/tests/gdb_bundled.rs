@@ -14,51 +14,12 @@
 //! (`kernel::trap::ticks`); `#[no_mangle]` items (`usertrap`, `main`) by their bare name too.
 //! Without gdb-multiarch every test prints why it is skipped and passes (CI installs it).
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_xv6scope");
-
-fn have_gdb() -> bool {
-    Command::new("gdb-multiarch")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-macro_rules! require_gdb {
-    () => {
-        if !have_gdb() {
-            eprintln!("skipped: gdb-multiarch is not installed");
-            return;
-        }
-    };
-}
-
-/// `xv6scope image --out DIR` into a fresh directory; returns DIR.
-fn bundled_image(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xv6scope-gdbk-{name}-{}", std::process::id()));
-    let out = Command::new(BIN)
-        .args(["image", "--out"])
-        .arg(&dir)
-        .output()
-        .expect("xv6scope image");
-    assert!(
-        out.status.success(),
-        "xv6scope image failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        dir.join("kernel").is_file(),
-        "no kernel in {}",
-        dir.display()
-    );
-    dir
-}
+#[macro_use]
+mod common;
+use common::*;
 
 /// The address of the ELF symbol named `needle` or, for a needle longer than 8 bytes, whose
 /// name contains it (a mangled Rust path: `6kernel7syscall7syscall17h`), from the ELF's own
@@ -118,138 +79,6 @@ fn kernel_source(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../kernel/src")
         .join(name)
-}
-
-fn collect_into(
-    stream: impl Read + Send + 'static,
-    buf: Arc<Mutex<String>>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut stream = stream;
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            buf.lock()
-                .expect("lock")
-                .push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    })
-}
-
-/// `xv6scope run --gdb 127.0.0.1:PORT --gdb-wait` on the bundled kernel; killed when dropped.
-struct Guest {
-    child: Child,
-    port: u16,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Guest {
-    fn start(input: &str) -> Guest {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut child = Command::new(BIN)
-            .args(["run", "--input", input, "--timeout", "300", "--gdb"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--gdb-wait")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start xv6scope");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let _ = collect_into(child.stderr.take().expect("stderr"), stderr.clone());
-        let g = Guest {
-            child,
-            port,
-            stderr,
-        };
-        // Probing the port would attach; the server's own line says it listens.
-        assert!(
-            g.wait_stderr("gdb server on", Duration::from_secs(20)),
-            "no gdb server: {}",
-            g.stderr()
-        );
-        g
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().expect("lock").clone()
-    }
-
-    fn wait_stderr(&self, needle: &str, timeout: Duration) -> bool {
-        let end = Instant::now() + timeout;
-        while Instant::now() < end {
-            if self.stderr().contains(needle) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs gdb-multiarch in batch mode on `kernel` against `port` (any port: none attaches);
-/// kills it after `timeout`, and returns stdout and stderr together.
-fn gdb(kernel: &Path, port: Option<u16>, cmds: &[&str], timeout: Duration) -> String {
-    let mut c = Command::new("gdb-multiarch");
-    c.args(["-batch", "-nx"]).arg(kernel);
-    c.args(["-ex", "set pagination off", "-ex", "set confirm off"]);
-    if let Some(port) = port {
-        c.args(["-ex", &format!("target remote :{port}")]);
-    }
-    for cmd in cmds {
-        c.args(["-ex", cmd]);
-    }
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start gdb-multiarch");
-    let out = Arc::new(Mutex::new(String::new()));
-    let readers = [
-        collect_into(child.stdout.take().expect("stdout"), out.clone()),
-        collect_into(child.stderr.take().expect("stderr"), out.clone()),
-    ];
-    let end = Instant::now() + timeout;
-    loop {
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
-        }
-        if Instant::now() >= end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "gdb did not finish in {timeout:?}; it printed:\n{}",
-                out.lock().expect("lock")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The readers end at end of file: all gdb printed is then in `out`.
-    for r in readers {
-        let _ = r.join();
-    }
-    out.lock().expect("lock").clone()
-}
-
-#[track_caller]
-fn assert_has(out: &str, needle: &str) {
-    assert!(
-        out.contains(needle),
-        "expected {needle:?} in gdb's output:\n{out}"
-    );
 }
 
 /// The value after `key=` on the line that starts with it.

@@ -13,6 +13,7 @@ mod cmd_test_elf;
 mod gdb;
 mod terminal;
 mod ui;
+mod walk;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// The terminal debugger (what `xv6scope` alone opens on a terminal).
     Tui(ui::TuiArgs),
+    /// Play a lab walkthrough (docs/walkthroughs/*.toml); --check fails on the first bad check.
+    Walk(walk::WalkArgs),
     /// Write the bundled kernel ELF, fs.img and user ELFs (with symbols) into a directory.
     Image {
         /// Output directory (created if missing).
@@ -99,6 +102,7 @@ fn main() {
             0
         }),
         Some(Command::Tui(args)) => ui::run(args),
+        Some(Command::Walk(args)) => walk::run(args),
         // On a terminal the TUI; with stdin or stdout redirected, the headless console.
         None if std::io::IsTerminal::is_terminal(&std::io::stdin()) && std::io::IsTerminal::is_terminal(&std::io::stdout()) => ui::run(ui::TuiArgs::bundled()),
         None => cmd_run::run(cmd_run::RunArgs::interactive_default()),

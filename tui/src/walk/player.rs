@@ -1,0 +1,438 @@
+//! The headless player: plays a [`Walk`] on a machine, step by step, and evaluates checks.
+//!
+//! Interface: [`Player::new`] takes a booted machine and the kernel ELF (for symbols and the
+//! DWARF tables); [`Player::play_step`] types the step's input, runs to its target and
+//! returns the check results. The machine is deterministic, so a walkthrough that passes
+//! once passes every time on the same kernel and disk.
+//!
+//! Invariants: the syscall tracer stays on for the whole walk (its records give `result.*`
+//! checks); a stop at a breakpoint of ours is shown to the tracer as a plain budget stop, as
+//! the TUI's engine does, so the tracer never swallows it. A breakpoint the walk adds is
+//! removed after the stop unless someone (the tracer) had it before.
+
+use super::format::{Check, Step, Target};
+use machine::inspect::monitor::Views;
+use machine::inspect::pagetable;
+use machine::inspect::proc::ProcInfo;
+use machine::inspect::state::{HartState, Satp, mode_name};
+use machine::inspect::strace::{Filter, Record};
+use machine::{Machine, Stop};
+use toml::Value;
+
+/// Cycles per `Machine::run` call between console and target checks.
+const SLICE: u64 = 1_000_000;
+
+/// A machine being walked.
+pub struct Player {
+    pub machine: Machine,
+    views: Views,
+    console: Vec<u8>,
+    records: Vec<Record>,
+    /// The hart the last stop was on (checks of registers read it).
+    hart: usize,
+}
+
+/// One check's outcome: the key, what was found, and whether it matched.
+pub struct Outcome {
+    pub key: String,
+    pub found: String,
+    pub ok: bool,
+}
+
+impl Player {
+    pub fn new(mut machine: Machine, kernel_elf: &[u8]) -> Player {
+        let mut views = Views::new(Some(kernel_elf));
+        machine.set_idle_stops(false);
+        // An error only says the tracer reads buffers late until it can hook the trampoline.
+        let _ = views.strace_on(&mut machine, Filter::default());
+        Player {
+            machine,
+            views,
+            console: Vec::new(),
+            records: Vec::new(),
+            hart: 0,
+        }
+    }
+
+    /// The console output so far.
+    pub fn console(&self) -> &[u8] {
+        &self.console
+    }
+
+    /// Types, runs to the target and evaluates the checks. Err: the target was not reached.
+    pub fn play_step(&mut self, step: &Step) -> Result<Vec<Outcome>, String> {
+        let start = self.console.len();
+        if let Some(t) = &step.typed {
+            self.machine.bus.uart.push_input(&t.as_bytes());
+        }
+        match &step.target {
+            Target::Stay => {}
+            Target::Until(text) => self.run_until(start, text, step.limit)?,
+            Target::Break(func) => {
+                let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+                let addr = k
+                    .lookup(func)
+                    .ok_or(format!("no kernel function {func:?}"))?
+                    .addr;
+                self.run_to(addr, None, step.proc.as_deref(), step.limit)?;
+            }
+            Target::Syscall(name) => {
+                let sc = abi::syscall::by_name(name).ok_or(format!("no system call {name:?}"))?;
+                let addr = self.trampoline("uservec")?;
+                self.run_to(addr, Some(sc.nr as u64), step.proc.as_deref(), step.limit)?;
+            }
+        }
+        Ok(step.checks.iter().map(|c| self.check(c)).collect())
+    }
+
+    /// The address of a trampoline symbol in the trampoline page, the same in every page
+    /// table (memlayout: TRAMPOLINE).
+    fn trampoline(&self, sym: &str) -> Result<u64, String> {
+        let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+        let base = k.lookup("trampoline").ok_or("no `trampoline` symbol")?.addr;
+        let at = k.lookup(sym).ok_or(format!("no `{sym}` symbol"))?.addr;
+        Ok(abi::memlayout::TRAMPOLINE + at.wrapping_sub(base))
+    }
+
+    /// One slice; the stop after the tracer has seen it. `ours`: a stop of our own to keep.
+    fn slice(
+        &mut self,
+        ours: &mut dyn FnMut(&mut Player, usize) -> bool,
+    ) -> Result<Option<usize>, String> {
+        let stop = self.machine.run(SLICE);
+        self.console.extend(self.machine.bus.uart.take_output());
+        let hit = matches!(stop, Stop::Breakpoint { hart } if ours(self, hart));
+        let seen = if hit { Stop::Budget } else { stop };
+        let (records, out) = self.views.after_run(&mut self.machine, seen);
+        self.records.extend(records);
+        if let Stop::Breakpoint { hart } = stop
+            && hit
+        {
+            return Ok(Some(hart));
+        }
+        match out {
+            Some(Stop::PowerOff { code }) => Err(format!("the guest powered off (code {code})")),
+            Some(Stop::Reset) => Err("the guest asked for a reset".into()),
+            Some(Stop::Htif { value }) => Err(format!("the guest wrote tohost = {value}")),
+            _ => Ok(None),
+        }
+    }
+
+    fn run_until(&mut self, start: usize, text: &str, limit: u64) -> Result<(), String> {
+        let end = self.machine.cycle().saturating_add(limit);
+        let needle = text.as_bytes();
+        loop {
+            let from = start.min(self.console.len());
+            if self.console[from..]
+                .windows(needle.len().max(1))
+                .any(|w| w == needle)
+            {
+                return Ok(());
+            }
+            if self.machine.cycle() >= end {
+                return Err(format!("{text:?} did not appear within {limit} cycles"));
+            }
+            self.slice(&mut |_, _| false)?;
+        }
+    }
+
+    fn run_to(
+        &mut self,
+        addr: u64,
+        nr: Option<u64>,
+        proc: Option<&str>,
+        limit: u64,
+    ) -> Result<(), String> {
+        let added = self.machine.add_breakpoint(addr);
+        let end = self.machine.cycle().saturating_add(limit);
+        let result = loop {
+            if self.machine.cycle() >= end {
+                break Err(format!(
+                    "the breakpoint was not reached within {limit} cycles"
+                ));
+            }
+            let mut ours = |p: &mut Player, h: usize| {
+                let hart = &p.machine.harts[h];
+                // scause 8: environment call from U-mode (privileged spec, Table 3.6).
+                let syscall_ok =
+                    nr.is_none_or(|n| hart.pc == addr && hart.csr.scause == 8 && hart.x[17] == n);
+                hart.pc == addr
+                    && syscall_ok
+                    && proc.is_none_or(|name| {
+                        p.current(h).and_then(|c| c.name).as_deref() == Some(name)
+                    })
+            };
+            match self.slice(&mut ours) {
+                Ok(Some(h)) => {
+                    self.hart = h;
+                    break Ok(());
+                }
+                Ok(None) => {}
+                Err(e) => break Err(e),
+            }
+        };
+        if added {
+            self.machine.remove_breakpoint(addr);
+        }
+        result
+    }
+
+    /// The process hart `h` runs (`cpus[h].proc`).
+    fn current(&self, h: usize) -> Option<ProcInfo> {
+        let k = self.views.kernel.as_ref()?;
+        let addr = k
+            .cpus(&self.machine)
+            .into_iter()
+            .find(|c| c.id == h)
+            .and_then(|c| c.proc)
+            .filter(|a| *a != 0)?;
+        k.procs(&self.machine).into_iter().find(|p| p.addr == addr)
+    }
+
+    /// A process by pid (all digits) or by name (the newest of that name).
+    fn proc(&self, who: &str) -> Option<ProcInfo> {
+        let k = self.views.kernel.as_ref()?;
+        let procs = k.procs(&self.machine).into_iter().filter(ProcInfo::in_use);
+        match who.parse::<i64>() {
+            Ok(pid) => procs.into_iter().find(|p| p.pid == Some(pid)),
+            Err(_) => procs
+                .filter(|p| p.name.as_deref() == Some(who))
+                .max_by_key(|p| p.pid),
+        }
+    }
+
+    fn check(&self, c: &Check) -> Outcome {
+        let found = self.found(c);
+        let ok = match (&found, &c.want) {
+            (Ok(Found::Int(v)), Value::Integer(w)) => *v == *w as u64 as i128 || *v == *w as i128,
+            (Ok(Found::Int(v)), Value::String(w)) => parse_int(w).is_some_and(|w| w as i128 == *v),
+            (Ok(Found::Text(v)), Value::String(w)) => v.eq_ignore_ascii_case(w),
+            (Ok(Found::Bool(v)), Value::Boolean(w)) => v == w,
+            (Ok(Found::Flags(pte)), Value::String(w)) => flags_match(*pte, w),
+            _ => false,
+        };
+        Outcome {
+            key: c.key(),
+            found: match found {
+                Ok(f) => f.to_string(),
+                Err(e) => e,
+            },
+            ok,
+        }
+    }
+
+    fn found(&self, c: &Check) -> Result<Found, String> {
+        let p: Vec<&str> = c.path.iter().map(String::as_str).collect();
+        let hart = HartState::of(&self.machine.harts[self.hart]);
+        match p.as_slice() {
+            ["mode"] => Ok(Found::Text(mode_name(hart.mode).into())),
+            ["func"] => {
+                let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+                let mut pc = hart.pc;
+                // In the trampoline page: name it by the kernel's link address. The last
+                // path component names a Rust function as xv6 names its C one.
+                if let (Ok(tr), Some(base)) =
+                    (self.trampoline("trampoline"), k.lookup("trampoline"))
+                {
+                    if (tr..tr + 4096).contains(&pc) {
+                        pc = base.addr + (pc - tr);
+                    }
+                }
+                Ok(Found::Text(
+                    k.symbol_at(pc)
+                        .map(|(s, _)| s.name.rsplit("::").next().unwrap_or(&s.name).to_string())
+                        .unwrap_or(format!("{pc:#x}")),
+                ))
+            }
+            ["reg", r] => {
+                let i = machine::cpu::decode::REG_NAMES
+                    .iter()
+                    .position(|n| n == r)
+                    .or_else(|| {
+                        r.strip_prefix('x')
+                            .and_then(|n| n.parse().ok())
+                            .filter(|n| *n < 32)
+                    });
+                match (*r, i) {
+                    ("pc", _) => Ok(Found::Int(hart.pc as i128)),
+                    (_, Some(i)) => Ok(Found::Int(hart.x[i] as i128)),
+                    _ => Err(format!("no register {r}")),
+                }
+            }
+            ["csr", name] => hart
+                .csr(name)
+                .map(|v| Found::Int(v as i128))
+                .ok_or(format!("no CSR {name} shown")),
+            ["satp", what] => {
+                let satp = Satp::new(hart.csr("satp").ok_or("no satp")?);
+                match *what {
+                    "mode" => Ok(Found::Text(match satp.mode {
+                        0 => "bare".into(),
+                        8 => "sv39".into(),
+                        m => format!("mode {m}"),
+                    })),
+                    "table" => {
+                        let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
+                        let owner = k
+                            .procs(&self.machine)
+                            .into_iter()
+                            .find(|p| p.in_use() && p.pagetable == Some(satp.root))
+                            .and_then(|p| p.name);
+                        Ok(Found::Text(owner.unwrap_or_else(|| "kernel".into())))
+                    }
+                    _ => Err(format!("satp.{what}: use satp.mode or satp.table")),
+                }
+            }
+            ["proc", who, field] => {
+                let pr = self.proc(who).ok_or(format!("no process {who}"))?;
+                let int = |v: Option<i64>| {
+                    v.map(|v| Found::Int(v as i128))
+                        .ok_or(format!("{field} unknown"))
+                };
+                match *field {
+                    "state" => pr.state.map(Found::Text).ok_or("state unknown".into()),
+                    "name" => pr.name.map(Found::Text).ok_or("name unknown".into()),
+                    "pid" => int(pr.pid),
+                    "ppid" => int(pr.ppid),
+                    "sz" => int(pr.sz.map(|v| v as i64)),
+                    "xstate" => int(pr.xstate),
+                    "fds" => Ok(Found::Int(
+                        pr.ofile.iter().filter(|a| **a != 0).count() as i128
+                    )),
+                    _ => Err(format!(
+                        "no field {field} (state, name, pid, ppid, sz, xstate, fds)"
+                    )),
+                }
+            }
+            ["count", name] => {
+                let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
+                let n = k
+                    .procs(&self.machine)
+                    .iter()
+                    .filter(|p| p.in_use() && (*name == "all" || p.name.as_deref() == Some(*name)))
+                    .count();
+                Ok(Found::Int(n as i128))
+            }
+            ["fd", who, n, rest @ ..] => {
+                let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
+                let pr = self.proc(who).ok_or(format!("no process {who}"))?;
+                let n: usize = n.parse().map_err(|_| format!("fd {n} is not a number"))?;
+                let addr = pr.ofile.get(n).copied().unwrap_or(0);
+                if addr == 0 {
+                    return Ok(Found::Text("closed".into()));
+                }
+                let f = k.file(&self.machine, addr).ok_or("cannot read the file")?;
+                match rest.first().copied().unwrap_or("type") {
+                    "type" => f.kind.map(Found::Text).ok_or("type unknown".into()),
+                    "ref" => f
+                        .refcnt
+                        .map(|v| Found::Int(v as i128))
+                        .ok_or("ref unknown".into()),
+                    "readable" => f.readable.map(Found::Bool).ok_or("readable unknown".into()),
+                    "writable" => f.writable.map(Found::Bool).ok_or("writable unknown".into()),
+                    "pipe" => f
+                        .pipe
+                        .map(|v| Found::Int(v as i128))
+                        .ok_or("no pipe".into()),
+                    other => Err(format!(
+                        "no fd field {other} (type, ref, readable, writable)"
+                    )),
+                }
+            }
+            ["pte", who, va] => {
+                let root = if *who == "kernel" {
+                    let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+                    let sym = k.lookup("kernel_pagetable").ok_or("no kernel_pagetable")?;
+                    let mut b = [0u8; 8];
+                    if !self.machine.read_phys(sym.addr, &mut b) {
+                        return Err("cannot read kernel_pagetable".into());
+                    }
+                    u64::from_le_bytes(b)
+                } else {
+                    self.proc(who)
+                        .ok_or(format!("no process {who}"))?
+                        .pagetable
+                        .ok_or("no page table")?
+                };
+                let va = parse_int(va).ok_or(format!("bad address {va}"))?;
+                pagetable::translate(&self.machine, root, va)
+                    .map(|(_, pte)| Found::Flags(pte))
+                    .ok_or(format!("{va:#x} not mapped"))
+            }
+            ["result", name] => self
+                .records
+                .iter()
+                .rev()
+                .find(|r| r.call_name() == *name && r.result.is_some())
+                .and_then(|r| r.result)
+                .map(|v| Found::Int(v as i128))
+                .ok_or(format!("no completed {name} yet")),
+            _ => Err("unknown check".into()),
+        }
+    }
+}
+
+enum Found {
+    Int(i128),
+    Text(String),
+    Bool(bool),
+    Flags(u64),
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::Int(v) if *v > 4096 || *v < -4096 => write!(f, "{v:#x}"),
+            Found::Int(v) => write!(f, "{v}"),
+            Found::Text(s) => write!(f, "{s:?}"),
+            Found::Bool(b) => write!(f, "{b}"),
+            Found::Flags(p) => write!(f, "{}", pagetable::flags_str(*p)),
+        }
+    }
+}
+
+/// Decimal or 0x-hex.
+fn parse_int(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(&h.replace('_', ""), 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// The flags listed must be set; of V R W X U, those not listed must be clear (G, A and D,
+/// which vary with history, count only when listed). Spaces and dashes are ignored.
+fn flags_match(pte: u64, want: &str) -> bool {
+    let names = ['V', 'R', 'W', 'X', 'U', 'G', 'A', 'D'];
+    names.iter().enumerate().all(|(i, c)| {
+        let set = pte >> i & 1 != 0;
+        let listed = want.contains(*c);
+        if i <= 4 {
+            set == listed
+        } else {
+            set || !listed
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_compare_vrwxu_exactly_and_gad_when_listed() {
+        // V R W U A D: a user data page.
+        let pte = 0b1101_0111;
+        assert!(flags_match(pte, "V R W U"));
+        assert!(flags_match(pte, "VRWUAD"));
+        assert!(!flags_match(pte, "V R U"));
+        assert!(!flags_match(pte, "V R W X U"));
+        assert!(!flags_match(pte, "V R W U G"));
+    }
+
+    #[test]
+    fn ints_parse_in_both_bases() {
+        assert_eq!(parse_int("0x3fffffe000"), Some(0x3f_ffff_e000));
+        assert_eq!(parse_int("42"), Some(42));
+        assert_eq!(parse_int("x"), None);
+    }
+}

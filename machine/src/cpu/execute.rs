@@ -580,6 +580,7 @@ impl Hart {
     }
 
     /// Starts fetching from the page of `pc`: translate, find its decode-cache slot.
+    #[inline(never)]
     fn enter_page(&mut self, bus: &mut Bus, pc: u64, bps: &[u64]) -> Result<(), Trap> {
         let vpn = pc >> 12;
         let e = self.tlb_fetch[(vpn & TLB_MASK) as usize];
@@ -600,6 +601,7 @@ impl Hart {
 
     /// Decodes the instruction at `pc` in the fetch page into the decode cache. One that
     /// straddles into the next page is fetched through its own translation and not cached.
+    #[inline(never)]
     fn fetch_decode(&mut self, bus: &mut Bus, pc: u64) -> Result<Slot, Trap> {
         let off = self.fetch_off + (pc & 0xfff) as usize;
         let lo = bus.ram.load(off, 2) as u32;
@@ -633,6 +635,7 @@ impl Hart {
         }
     }
 
+    #[inline(never)]
     fn csr_inst(&mut self, bus: &mut Bus, inst: Inst, a: u64) -> Result<u64, Trap> {
         let csr = inst.imm as u16;
         let uimm = inst.rs1 as u64;
@@ -666,6 +669,7 @@ impl Hart {
         self.translate_mut(bus, va, access)
     }
 
+    #[inline(never)]
     fn load_slow(&mut self, bus: &mut Bus, va: u64, size: u64) -> Result<u64, Trap> {
         if va & (size - 1) != 0 {
             if !self.misaligned_ok {
@@ -691,6 +695,7 @@ impl Hart {
             .map_err(|_| Trap::new(cause::LOAD_ACCESS, va))
     }
 
+    #[inline(never)]
     fn store_slow(&mut self, bus: &mut Bus, va: u64, size: u64, val: u64) -> Result<(), Trap> {
         if va & (size - 1) != 0 {
             if !self.misaligned_ok {
@@ -739,6 +744,7 @@ impl Hart {
         bus.load(pa, size).map_err(|_| ())
     }
 
+    #[inline(never)]
     fn lr(&mut self, bus: &mut Bus, va: u64, size: u64) -> Result<u64, Trap> {
         if va & (size - 1) != 0 {
             return Err(Trap::new(cause::LOAD_MISALIGNED, va));
@@ -754,6 +760,7 @@ impl Hart {
 
     /// SC succeeds (0) when the reservation is for `va` and memory still holds the value LR
     /// read, as QEMU's compare-and-swap implementation decides; otherwise 1, with no access.
+    #[inline(never)]
     fn sc(&mut self, bus: &mut Bus, va: u64, src: u64, size: u64) -> Result<u64, Trap> {
         if va & (size - 1) != 0 {
             return Err(Trap::new(cause::STORE_MISALIGNED, va));
@@ -779,6 +786,7 @@ impl Hart {
         Ok(0)
     }
 
+    #[inline(never)]
     fn amo(&mut self, bus: &mut Bus, op: Op, va: u64, src: u64) -> Result<u64, Trap> {
         use Op::*;
         let word = matches!(

@@ -162,6 +162,7 @@ impl Hart {
     }
 
     /// Forgets every cached translation (satp write, `sfence.vma`).
+    #[inline(never)]
     pub(super) fn flush_tlb(&mut self) {
         self.tlb_satp = self.csr.satp;
         self.tlb_gen = self.tlb_gen.wrapping_add(1);
@@ -175,6 +176,7 @@ impl Hart {
 
     /// Translates `va` for the executing hart: walk, A/D update, TLB fill. Errors are the
     /// trap to take (tval = `va`).
+    #[inline(never)]
     pub(super) fn translate_mut(
         &mut self,
         bus: &mut Bus,

@@ -85,6 +85,7 @@ const PRIORITY: [u64; 6] = [11, 3, 7, 9, 1, 5];
 impl Hart {
     /// Enters the trap handler for `cause` (interrupt bit included) with `tval`; `self.pc` is
     /// the instruction that trapped (exceptions) or the next one to run (interrupts).
+    #[inline(never)]
     pub(super) fn take_trap(&mut self, cause: u64, tval: u64) {
         let (pc, from_mode) = (self.pc, self.mode);
         let interrupt = cause & cause::INTERRUPT != 0;
@@ -152,6 +153,7 @@ impl Hart {
     }
 
     /// Takes a synchronous exception raised by the instruction at `self.pc`.
+    #[inline(never)]
     pub(super) fn exception(&mut self, t: Trap) {
         self.skipped += 1;
         self.take_trap(t.cause, t.tval);
@@ -172,6 +174,7 @@ impl Hart {
 
     /// Polls the interrupt lines and takes the highest-priority enabled interrupt, if any.
     /// `bus.now` must be exact. Returns whether an interrupt was taken.
+    #[inline(never)]
     pub(super) fn check_interrupts(&mut self, bus: &mut Bus) -> bool {
         self.lines = bus.irq_lines(self.id);
         self.take_interrupt(bus.mtime())
@@ -179,6 +182,7 @@ impl Hart {
 
     /// Takes the highest-priority enabled interrupt given the lines of the last poll, if any.
     /// Enough after a change of enables (CSR writes, xRET), which cannot change the lines.
+    #[inline(never)]
     pub(super) fn take_interrupt(&mut self, mtime: u64) -> bool {
         let pending = self.mip_now(mtime) & self.csr.mie;
         if pending == 0 {
@@ -213,6 +217,7 @@ impl Hart {
     }
 
     /// `mret` (§3.3.2): back to `MPP` with `MIE = MPIE`.
+    #[inline(never)]
     pub(super) fn mret(&mut self) -> Result<(), Trap> {
         if self.mode != Mode::Machine {
             return Err(Trap::illegal(0x3020_0073));
@@ -233,6 +238,7 @@ impl Hart {
     }
 
     /// `sret` (§3.3.2): back to `SPP` with `SIE = SPIE`; illegal in U, and in S under TSR.
+    #[inline(never)]
     pub(super) fn sret(&mut self) -> Result<(), Trap> {
         let s = self.csr.mstatus;
         if self.mode == Mode::User || (self.mode == Mode::Supervisor && s & MSTATUS_TSR != 0) {

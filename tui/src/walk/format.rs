@@ -68,6 +68,7 @@ pub const DEFAULT_LIMIT: u64 = 20_000_000_000;
 /// Check kinds and how many key parts follow the kind (`reg.a7`: 1).
 const KINDS: &[(&str, &[usize])] = &[
     ("mode", &[0]),
+    ("spp", &[0]),
     ("func", &[0]),
     ("reg", &[1]),
     ("csr", &[1]),

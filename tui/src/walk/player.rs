@@ -74,6 +74,12 @@ impl Player {
                     .lookup(func)
                     .ok_or(format!("no kernel function {func:?}"))?
                     .addr;
+                // Trampoline code runs at TRAMPOLINE, not at its link address.
+                let base = k.lookup("trampoline").map(|s| s.addr);
+                let addr = match base {
+                    Some(b) if (b..b + 4096).contains(&addr) => self.trampoline(func)?,
+                    _ => addr,
+                };
                 self.run_to(addr, None, step.proc.as_deref(), step.limit)?;
             }
             Target::Syscall(name) => {
@@ -226,6 +232,12 @@ impl Player {
         let hart = HartState::of(&self.machine.harts[self.hart]);
         match p.as_slice() {
             ["mode"] => Ok(Found::Text(mode_name(hart.mode).into())),
+            // sstatus.SPP (bit 8): the mode the last trap into S-mode came from, and the mode
+            // sret returns to (privileged spec §12.1.1).
+            ["spp"] => {
+                let v = hart.csr("sstatus").ok_or("no sstatus")?;
+                Ok(Found::Text(if v >> 8 & 1 == 1 { "S" } else { "U" }.into()))
+            }
             ["func"] => {
                 let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
                 let mut pc = hart.pc;

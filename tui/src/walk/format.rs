@@ -37,7 +37,7 @@ pub struct Step {
     /// Console input typed before running (`\n` is Enter).
     pub typed: Option<String>,
     pub target: Target,
-    /// With `break`: stop only when the current process has this name.
+    /// With `break`/`syscall`: stop only when the current process has this name (or pid).
     pub proc: Option<String>,
     /// The narrative shown at the stop.
     pub text: String,

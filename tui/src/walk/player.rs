@@ -164,8 +164,12 @@ impl Player {
                     nr.is_none_or(|n| hart.pc == addr && hart.csr.scause == 8 && hart.x[17] == n);
                 hart.pc == addr
                     && syscall_ok
-                    && proc.is_none_or(|name| {
-                        p.current(h).and_then(|c| c.name).as_deref() == Some(name)
+                    && proc.is_none_or(|who| {
+                        let cur = p.current(h);
+                        match who.parse::<i64>() {
+                            Ok(pid) => cur.and_then(|c| c.pid) == Some(pid),
+                            Err(_) => cur.and_then(|c| c.name).as_deref() == Some(who),
+                        }
                     })
             };
             match self.slice(&mut ours) {

@@ -1,0 +1,147 @@
+//! `xv6scope walk --check`: every shipped walkthrough passes on the bundled kernel; a wrong
+//! check fails with exit 1 and names its step; the fork, fds and traps walkthroughs also pass
+//! on MIT's C kernel when `XV6SCOPE_MIT_XV6` names a built tree (skipped otherwise).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn walk(file: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .arg("walk")
+        .arg("--check")
+        .arg(file)
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run xv6scope")
+}
+
+fn shipped(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/walkthroughs")
+        .join(name)
+}
+
+fn assert_passes(out: &Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("steps passed"), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+}
+
+#[test]
+fn fork_exec_wait_passes() {
+    assert_passes(&walk(&shipped("fork-exec-wait.toml"), &[]));
+}
+
+#[test]
+fn pipes_passes() {
+    assert_passes(&walk(&shipped("pipes.toml"), &[]));
+}
+
+#[test]
+fn traps_passes() {
+    assert_passes(&walk(&shipped("traps.toml"), &[]));
+}
+
+#[test]
+fn every_shipped_walkthrough_has_a_test() {
+    let dir = shipped("");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("docs/walkthroughs")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fork-exec-wait.toml", "pipes.toml", "traps.toml"]);
+}
+
+#[test]
+fn a_wrong_check_fails_naming_its_step() {
+    let dir = std::env::temp_dir().join(format!("xv6scope-walk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("wrong.toml");
+    std::fs::write(
+        &file,
+        r#"title = "wrong on purpose"
+[[step]]
+name = "boot"
+until = "$ "
+check.proc.sh.pid = 2
+
+[[step]]
+name = "fork is not exec"
+type = "echo hi\n"
+syscall = "fork"
+proc = "sh"
+check.reg.a7 = 7
+"#,
+    )
+    .expect("write walkthrough");
+    let out = walk(&file, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr.lines().last().unwrap_or("");
+    assert!(line.contains("step 2 (fork is not exec)"), "{stderr}");
+    assert!(
+        line.contains("reg.a7") && line.contains("expected 7") && line.contains("found 1"),
+        "{stderr}"
+    );
+    // The first step's checks held and were printed as such.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok   proc.sh.pid = 2"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_target_never_reached_fails_naming_its_step() {
+    let dir = std::env::temp_dir().join(format!("xv6scope-walk-never-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("never.toml");
+    std::fs::write(
+        &file,
+        "title = 't'\n[[step]]\nname = 'no such text'\nuntil = 'never printed'\nlimit = 300000000\n",
+    )
+    .expect("write walkthrough");
+    let out = walk(&file, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("step 1 (no such text)") && stderr.contains("did not appear"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// MIT's tree and a scratch copy of its fs.img, or None (skipped) when the variable is unset.
+fn mit_xv6(test: &str) -> Option<(String, String)> {
+    let Some(dir) = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from) else {
+        println!("skipped {test}: XV6SCOPE_MIT_XV6 is not set (a built MIT xv6-riscv tree)");
+        return None;
+    };
+    let scratch =
+        std::env::temp_dir().join(format!("xv6scope-walk-{}-{test}.img", std::process::id()));
+    std::fs::copy(dir.join("fs.img"), &scratch).expect("copy MIT fs.img");
+    Some((
+        dir.join("kernel/kernel").to_string_lossy().into_owned(),
+        scratch.to_string_lossy().into_owned(),
+    ))
+}
+
+#[test]
+fn shipped_walkthroughs_pass_on_mit_xv6() {
+    let Some((kernel, disk)) = mit_xv6("walk") else {
+        return;
+    };
+    for name in ["fork-exec-wait.toml", "pipes.toml", "traps.toml"] {
+        assert_passes(&walk(
+            &shipped(name),
+            &["--kernel", &kernel, "--disk", &disk],
+        ));
+    }
+    let _ = std::fs::remove_file(&disk);
+}

@@ -63,7 +63,7 @@ impl Player {
     pub fn play_step(&mut self, step: &Step) -> Result<Vec<Outcome>, String> {
         let start = self.console.len();
         if let Some(t) = &step.typed {
-            self.machine.bus.uart.push_input(&t.as_bytes());
+            self.machine.bus.uart.push_input(t.as_bytes());
         }
         match &step.target {
             Target::Stay => {}
@@ -249,10 +249,9 @@ impl Player {
                 // path component names a Rust function as xv6 names its C one.
                 if let (Ok(tr), Some(base)) =
                     (self.trampoline("trampoline"), k.lookup("trampoline"))
+                    && (tr..tr + 4096).contains(&pc)
                 {
-                    if (tr..tr + 4096).contains(&pc) {
-                        pc = base.addr + (pc - tr);
-                    }
+                    pc = base.addr + (pc - tr);
                 }
                 Ok(Found::Text(
                     k.symbol_at(pc)

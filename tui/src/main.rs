@@ -1,8 +1,9 @@
 //! `xv6scope`: boots xv6-style RISC-V kernels on xv6scope's machine.
 //!
 //! Subcommands: `run` (headless, console on stdin/stdout like `make qemu`), `test-elf`
-//! (bare-metal test programs that report through HTIF `tohost` or the test finisher), and
-//! `bench` (guest speed, side by side with qemu-system-riscv64 when it is installed).
+//! (bare-metal test programs that report through HTIF `tohost` or the test finisher),
+//! `bench` (guest speed, side by side with qemu-system-riscv64 when it is installed), and
+//! `walk` (lab walkthroughs played headless with `--check`, see `walk`).
 //! Every failure at this edge is one line on stderr and exit status 2.
 
 mod asm;

@@ -162,6 +162,29 @@ fn bundled_kernel_and_fs_img_run_the_same_session_on_qemu() {
     check_session(&console);
 }
 
+#[test]
+fn rust_usertests_quick_pass_on_qemu_too() {
+    if !qemu_installed() {
+        println!("skipped: qemu-system-riscv64 is not installed");
+        return;
+    }
+    let dir = scratch("qemu-usertests");
+    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let console = qemu_session(
+        &dir.join("kernel"),
+        &dir.join("fs.img"),
+        "usertests -q\n",
+        "ALL TESTS PASSED",
+        Duration::from_secs(600),
+    );
+    assert!(!console.contains("FAILED"), "{console}");
+}
+
 /// MIT's tree, when `XV6SCOPE_MIT_XV6` names one.
 fn mit_xv6(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from);

@@ -104,3 +104,27 @@ fn usertests_quick_pass_on_the_bundled_kernel() {
     let console = session("usertests -q\\n", "ALL TESTS PASSED");
     assert!(!console.contains("FAILED"), "{console}");
 }
+
+/// The whole suite, slow tests included (bigdir, manywrites, badwrite, execout, diskfull,
+/// outofinodes): about ten minutes, so not in the default run.
+/// `cargo test --release --test labs -- --ignored`
+#[test]
+#[ignore = "slow: the full usertests takes about ten minutes"]
+fn usertests_all_pass_on_the_bundled_kernel() {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
+        .args([
+            "run",
+            "--input",
+            "usertests\\n",
+            "--until",
+            "ALL TESTS PASSED",
+            "--timeout",
+            "1800",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run xv6scope");
+    let console = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{console}");
+    assert!(!console.contains("FAILED"), "{console}");
+}

@@ -20,7 +20,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "xv6scope", version, about = "A debugger and monitor for xv6-style RISC-V kernels")]
+#[command(
+    name = "xv6scope",
+    version,
+    about = "A debugger and monitor for xv6-style RISC-V kernels"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -84,12 +88,21 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
                 std::process::exit(0);
             }
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("bad arguments")
+                .trim_start_matches("error: ");
             eprintln!("xv6scope: {first} (try --help)");
             std::process::exit(2);
         }
@@ -99,13 +112,22 @@ fn main() {
         Some(Command::TestElf(args)) => cmd_test_elf::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Image { out }) => bundled::write_image(&out).map(|()| {
-            println!("wrote {}/kernel, {}/fs.img and {}/user/", out.display(), out.display(), out.display());
+            println!(
+                "wrote {}/kernel, {}/fs.img and {}/user/",
+                out.display(),
+                out.display(),
+                out.display()
+            );
             0
         }),
         Some(Command::Tui(args)) => ui::run(args),
         Some(Command::Walk(args)) => walk::run(args),
         // On a terminal the TUI; with stdin or stdout redirected, the headless console.
-        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) && std::io::IsTerminal::is_terminal(&std::io::stdout()) => ui::run(ui::TuiArgs::bundled()),
+        None if std::io::IsTerminal::is_terminal(&std::io::stdin())
+            && std::io::IsTerminal::is_terminal(&std::io::stdout()) =>
+        {
+            ui::run(ui::TuiArgs::bundled())
+        }
         None => cmd_run::run(cmd_run::RunArgs::interactive_default()),
     };
     match result {

@@ -11,7 +11,8 @@ otherwise. Used to check the Rust user programs against MIT's C kernel (the defa
 """
 import argparse, os, select, subprocess, sys, time
 
-MIT_KERNEL = "/work/ext/xv6-riscv/kernel/kernel"
+# MIT xv6-riscv built tree, as the host tests name it (XV6SCOPE_MIT_XV6).
+MIT_KERNEL = os.path.join(os.environ.get("XV6SCOPE_MIT_XV6", "xv6-riscv"), "kernel", "kernel")
 
 
 class Xv6:

@@ -24,23 +24,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_xv6scope");
-
-fn have_gdb() -> bool {
-    Command::new("gdb-multiarch")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-macro_rules! require_gdb {
-    () => {
-        if !have_gdb() {
-            eprintln!("skipped: gdb-multiarch is not installed");
-            return;
-        }
-    };
-}
+#[macro_use]
+mod common;
+use common::{BIN, collect_into};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xv6scope-gdb-{name}-{}", std::process::id()));
@@ -53,26 +39,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
-}
-
-/// Collects a child's output stream on a thread, appending to `buf`.
-fn collect_into(
-    stream: impl Read + Send + 'static,
-    buf: Arc<Mutex<String>>,
-) -> std::thread::JoinHandle<()> {
-    let b = buf;
-    std::thread::spawn(move || {
-        let mut stream = stream;
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            b.lock()
-                .expect("lock")
-                .push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    })
 }
 
 fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {

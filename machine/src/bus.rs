@@ -41,7 +41,8 @@ pub struct Bus {
     pub uart: Uart,
     pub virtio: VirtioBlk,
     pub finisher: Finisher,
-    /// Physical address of the HTIF `tohost` word, when the loaded ELF has one.
+    /// Physical address of the HTIF `tohost` word, when the loaded ELF has one. Harts keep its
+    /// page on the slow store path (see `cpu::mmu`), so every store to it comes through here.
     pub tohost: Option<u64>,
     /// The machine's cycle counter as of the access being made (see `board`); a hart updates
     /// it before every device access so that `mtime` reads are exact.

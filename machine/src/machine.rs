@@ -89,7 +89,6 @@ pub struct Machine {
     /// Rounds left before a hart that yielded runs again.
     sit_out: Vec<u32>,
     breakpoints: Vec<u64>,
-    tohost: Option<u64>,
     entry: u64,
     /// Whether an idle period is reported ([`Stop::Idle`]) before time skips over it.
     idle_stops: bool,
@@ -150,7 +149,6 @@ impl Machine {
             round_start: 0,
             hart_in_round: 0,
             breakpoints: Vec::new(),
-            tohost: loaded.tohost,
             entry: loaded.entry,
             idle_stops: false,
             idle_reported: false,
@@ -258,9 +256,6 @@ impl Machine {
                         }
                     }
                 }
-                if let Some(stop) = self.check_tohost() {
-                    return stop;
-                }
                 if self.progress[h] < self.config.quantum {
                     continue; // the run budget, not the quantum, ended this slice
                 }
@@ -326,9 +321,7 @@ impl Machine {
         }
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
         self.progress[h] += exit.executed.max(1);
-        self.take_halt()
-            .or_else(|| self.check_tohost())
-            .unwrap_or(Stop::Budget)
+        self.take_halt().unwrap_or(Stop::Budget)
     }
 
     fn hart_runnable(&mut self, h: usize) -> bool {
@@ -389,17 +382,6 @@ impl Machine {
             Halt::PowerOff { code } => Stop::PowerOff { code },
             Halt::Reset => Stop::Reset,
             Halt::Htif { value } => Stop::Htif { value },
-        })
-    }
-
-    /// HTIF: a bare-metal program reports by writing a non-zero value to `tohost`.
-    fn check_tohost(&mut self) -> Option<Stop> {
-        let addr = self.tohost?;
-        let off = self.bus.ram.offset(addr, 8)?;
-        let value = self.bus.ram.load(off, 8);
-        (value != 0).then(|| {
-            self.bus.ram.store(off, 8, 0);
-            Stop::Htif { value }
         })
     }
 

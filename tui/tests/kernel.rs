@@ -69,6 +69,18 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `xv6scope image --out DIR` into a fresh scratch directory; returns DIR.
+fn bundled_image(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
 fn qemu_installed() -> bool {
     Command::new("qemu-system-riscv64")
         .arg("--version")
@@ -144,13 +156,7 @@ fn bundled_kernel_and_fs_img_run_the_same_session_on_qemu() {
         println!("skipped: qemu-system-riscv64 is not installed");
         return;
     }
-    let dir = scratch("qemu");
-    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = bundled_image("qemu");
     assert!(dir.join("user/sh").exists() && dir.join("user/usertests").exists());
     let console = qemu_session(
         &dir.join("kernel"),
@@ -168,13 +174,7 @@ fn rust_usertests_quick_pass_on_qemu_too() {
         println!("skipped: qemu-system-riscv64 is not installed");
         return;
     }
-    let dir = scratch("qemu-usertests");
-    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = bundled_image("qemu-usertests");
     let console = qemu_session(
         &dir.join("kernel"),
         &dir.join("fs.img"),
@@ -199,9 +199,7 @@ fn mit_fs_img_boots_under_our_kernel() {
     let Some(mit) = mit_xv6("mit_fs_img_boots_under_our_kernel") else {
         return;
     };
-    let dir = scratch("mitfs");
-    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
-    assert!(out.status.success());
+    let dir = bundled_image("mitfs");
     let disk = dir.join("mit-fs.img");
     std::fs::copy(mit.join("fs.img"), &disk).unwrap();
     // MIT's C user programs on our kernel: `ls` and `echo a | wc` from MIT's fs.img.
@@ -231,9 +229,7 @@ fn our_fs_img_boots_under_mit_kernel() {
     let Some(mit) = mit_xv6("our_fs_img_boots_under_mit_kernel") else {
         return;
     };
-    let dir = scratch("ourfs");
-    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
-    assert!(out.status.success());
+    let dir = bundled_image("ourfs");
     let kernel = mit.join("kernel/kernel");
     let out = xv6scope(&[
         "run",

@@ -274,6 +274,32 @@ impl Symbols {
         Some((l.file?.to_string(), l.line?))
     }
 
+    /// The lowest address of a function whose line is `file:line` (`file` matches the end of
+    /// the path: `sysfile.rs` or `kernel/sysfile.rs`), for `break FILE:LINE`. Scans function
+    /// symbols two bytes at a time, the compressed-instruction granule (ISA spec §1.5).
+    pub fn line_address(&self, file: &str, line: u32) -> Option<u64> {
+        let suffix = format!("/{file}");
+        let mut best: Option<u64> = None;
+        for s in self
+            .symbols()
+            .iter()
+            .filter(|s| s.is_function && s.size > 0)
+        {
+            let mut pc = s.addr;
+            while pc < s.addr + s.size {
+                if let Some((f, l)) = self.line(pc)
+                    && l == line
+                    && (f == file || f.ends_with(&suffix))
+                {
+                    best = Some(best.map_or(pc, |b| b.min(pc)));
+                    break;
+                }
+                pc += 2;
+            }
+        }
+        best
+    }
+
     /// `symbol+0xoff (file:line)`, or `0xaddr` when nothing is known.
     pub fn describe(&self, pc: u64) -> String {
         let mut s = match self.symbol_at(pc) {

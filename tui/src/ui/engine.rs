@@ -409,8 +409,9 @@ impl Engine {
             }
             BreakSpec::FileLine(file, line) => {
                 let k = kernel.ok_or("no kernel symbols")?;
-                let addr =
-                    line_address(k, file, *line).ok_or(format!("no code for {file}:{line}"))?;
+                let addr = k
+                    .line_address(file, *line)
+                    .ok_or(format!("no code for {file}:{line}"))?;
                 Ok((addr, k.describe(addr), Cond::Always))
             }
             BreakSpec::Syscall(name) => {
@@ -862,27 +863,6 @@ enum Step {
     Over,
 }
 
-/// The lowest address of a function whose line is `file:line` (`file` matches the end of the
-/// path: `sysfile.rs` or `kernel/sysfile.rs`). Scans function symbols two bytes at a time,
-/// the compressed-instruction granule (ISA spec §1.5).
-pub fn line_address(k: &Symbols, file: &str, line: u32) -> Option<u64> {
-    let mut best: Option<u64> = None;
-    for s in k.symbols().iter().filter(|s| s.is_function && s.size > 0) {
-        let mut pc = s.addr;
-        while pc < s.addr + s.size {
-            if let Some((f, l)) = k.line(pc)
-                && l == line
-                && (f == file || f.ends_with(&format!("/{file}")))
-            {
-                best = Some(best.map_or(pc, |b| b.min(pc)));
-                break;
-            }
-            pc += 2;
-        }
-    }
-    best
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -897,10 +877,12 @@ mod tests {
         let f = k.lookup("sys_exec").expect("sys_exec");
         let (file, line) = k.line(f.addr).expect("sys_exec has a line");
         let short = file.rsplit('/').next().unwrap_or(&file).to_string();
-        let a = line_address(&k, &short, line).expect("an address for the line");
+        let a = k
+            .line_address(&short, line)
+            .expect("an address for the line");
         assert!(a <= f.addr, "{a:#x} > {:#x}", f.addr);
         assert_eq!(k.line(a), Some((file, line)));
-        assert_eq!(line_address(&k, &short, 999_999), None);
-        assert_eq!(line_address(&k, "no_such_file.rs", line), None);
+        assert_eq!(k.line_address(&short, 999_999), None);
+        assert_eq!(k.line_address("no_such_file.rs", line), None);
     }
 }

@@ -22,46 +22,57 @@ use toml::Value;
 /// Cycles per `Machine::run` call between console and target checks.
 const SLICE: u64 = 1_000_000;
 
-/// A machine being walked.
-pub struct Player {
-    pub machine: Machine,
-    views: Views,
-    console: Vec<u8>,
-    records: Vec<Record>,
+/// What a walk has seen so far: it outlives each step's borrow of the machine.
+#[derive(Default)]
+pub struct Progress {
+    /// Every console byte since the walk began.
+    pub console: Vec<u8>,
+    /// Completed system calls since the walk began (for `result.*` checks).
+    pub records: Vec<Record>,
     /// The hart the last stop was on (checks of registers read it).
-    hart: usize,
+    pub hart: usize,
+}
+
+/// A machine being walked: borrowed from its owner (the headless driver or the TUI's
+/// machine thread) for one step at a time.
+pub struct Player<'a> {
+    pub machine: &'a mut Machine,
+    pub views: &'a mut Views,
+    pub progress: &'a mut Progress,
 }
 
 /// One check's outcome: the key, what was found, and whether it matched.
+#[derive(Clone, Debug)]
 pub struct Outcome {
     pub key: String,
     pub found: String,
     pub ok: bool,
 }
 
-impl Player {
-    pub fn new(mut machine: Machine, kernel_elf: &[u8]) -> Player {
-        let mut views = Views::new(Some(kernel_elf));
-        machine.set_idle_stops(false);
-        // An error only says the tracer reads buffers late until it can hook the trampoline.
-        let _ = views.strace_on(&mut machine, Filter::default());
+/// Readies a freshly booted machine and its views for walking: the tracer on, and idle
+/// harts run through (a walk waits for the console or a breakpoint, never for a key).
+pub fn prepare(machine: &mut Machine, views: &mut Views) {
+    machine.set_idle_stops(false);
+    // An error only says the tracer reads buffers late until it can hook the trampoline.
+    let _ = views.strace_on(machine, Filter::default());
+}
+
+impl<'a> Player<'a> {
+    pub fn new(
+        machine: &'a mut Machine,
+        views: &'a mut Views,
+        progress: &'a mut Progress,
+    ) -> Player<'a> {
         Player {
             machine,
             views,
-            console: Vec::new(),
-            records: Vec::new(),
-            hart: 0,
+            progress,
         }
-    }
-
-    /// The console output so far.
-    pub fn console(&self) -> &[u8] {
-        &self.console
     }
 
     /// Types, runs to the target and evaluates the checks. Err: the target was not reached.
     pub fn play_step(&mut self, step: &Step) -> Result<Vec<Outcome>, String> {
-        let start = self.console.len();
+        let start = self.progress.console.len();
         if let Some(t) = &step.typed {
             self.machine.bus.uart.push_input(t.as_bytes());
         }
@@ -103,14 +114,16 @@ impl Player {
     /// One slice; the stop after the tracer has seen it. `ours`: a stop of our own to keep.
     fn slice(
         &mut self,
-        ours: &mut dyn FnMut(&mut Player, usize) -> bool,
+        ours: &mut dyn FnMut(&mut Player<'_>, usize) -> bool,
     ) -> Result<Option<usize>, String> {
         let stop = self.machine.run(SLICE);
-        self.console.extend(self.machine.bus.uart.take_output());
+        self.progress
+            .console
+            .extend(self.machine.bus.uart.take_output());
         let hit = matches!(stop, Stop::Breakpoint { hart } if ours(self, hart));
         let seen = if hit { Stop::Budget } else { stop };
-        let (records, out) = self.views.after_run(&mut self.machine, seen);
-        self.records.extend(records);
+        let (records, out) = self.views.after_run(self.machine, seen);
+        self.progress.records.extend(records);
         if let Stop::Breakpoint { hart } = stop
             && hit
         {
@@ -128,8 +141,8 @@ impl Player {
         let end = self.machine.cycle().saturating_add(limit);
         let needle = text.as_bytes();
         loop {
-            let from = start.min(self.console.len());
-            if self.console[from..]
+            let from = start.min(self.progress.console.len());
+            if self.progress.console[from..]
                 .windows(needle.len().max(1))
                 .any(|w| w == needle)
             {
@@ -157,7 +170,7 @@ impl Player {
                     "the breakpoint was not reached within {limit} cycles"
                 ));
             }
-            let mut ours = |p: &mut Player, h: usize| {
+            let mut ours = |p: &mut Player<'_>, h: usize| {
                 let hart = &p.machine.harts[h];
                 // scause 8: environment call from U-mode (privileged spec, Table 3.6).
                 let syscall_ok =
@@ -174,7 +187,7 @@ impl Player {
             };
             match self.slice(&mut ours) {
                 Ok(Some(h)) => {
-                    self.hart = h;
+                    self.progress.hart = h;
                     break Ok(());
                 }
                 Ok(None) => {}
@@ -191,18 +204,18 @@ impl Player {
     fn current(&self, h: usize) -> Option<ProcInfo> {
         let k = self.views.kernel.as_ref()?;
         let addr = k
-            .cpus(&self.machine)
+            .cpus(self.machine)
             .into_iter()
             .find(|c| c.id == h)
             .and_then(|c| c.proc)
             .filter(|a| *a != 0)?;
-        k.procs(&self.machine).into_iter().find(|p| p.addr == addr)
+        k.procs(self.machine).into_iter().find(|p| p.addr == addr)
     }
 
     /// A process by pid (all digits) or by name (the newest of that name).
     fn proc(&self, who: &str) -> Option<ProcInfo> {
         let k = self.views.kernel.as_ref()?;
-        let procs = k.procs(&self.machine).into_iter().filter(ProcInfo::in_use);
+        let procs = k.procs(self.machine).into_iter().filter(ProcInfo::in_use);
         match who.parse::<i64>() {
             Ok(pid) => procs.into_iter().find(|p| p.pid == Some(pid)),
             Err(_) => procs
@@ -233,7 +246,7 @@ impl Player {
 
     fn found(&self, c: &Check) -> Result<Found, String> {
         let p: Vec<&str> = c.path.iter().map(String::as_str).collect();
-        let hart = HartState::of(&self.machine.harts[self.hart]);
+        let hart = HartState::of(&self.machine.harts[self.progress.hart]);
         match p.as_slice() {
             ["mode"] => Ok(Found::Text(mode_name(hart.mode).into())),
             // sstatus.SPP (bit 8): the mode the last trap into S-mode came from, and the mode
@@ -289,7 +302,7 @@ impl Player {
                     "table" => {
                         let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
                         let owner = k
-                            .procs(&self.machine)
+                            .procs(self.machine)
                             .into_iter()
                             .find(|p| p.in_use() && p.pagetable == Some(satp.root))
                             .and_then(|p| p.name);
@@ -322,7 +335,7 @@ impl Player {
             ["count", name] => {
                 let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
                 let n = k
-                    .procs(&self.machine)
+                    .procs(self.machine)
                     .iter()
                     .filter(|p| p.in_use() && (*name == "all" || p.name.as_deref() == Some(*name)))
                     .count();
@@ -336,7 +349,7 @@ impl Player {
                 if addr == 0 {
                     return Ok(Found::Text("closed".into()));
                 }
-                let f = k.file(&self.machine, addr).ok_or("cannot read the file")?;
+                let f = k.file(self.machine, addr).ok_or("cannot read the file")?;
                 match rest.first().copied().unwrap_or("type") {
                     "type" => f.kind.map(Found::Text).ok_or("type unknown".into()),
                     "ref" => f
@@ -370,11 +383,12 @@ impl Player {
                         .ok_or("no page table")?
                 };
                 let va = parse_int(va).ok_or(format!("bad address {va}"))?;
-                pagetable::translate(&self.machine, root, va)
+                pagetable::translate(self.machine, root, va)
                     .map(|(_, pte)| Found::Flags(pte))
                     .ok_or(format!("{va:#x} not mapped"))
             }
             ["result", name] => self
+                .progress
                 .records
                 .iter()
                 .rev()

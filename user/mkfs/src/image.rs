@@ -302,6 +302,35 @@ impl Image {
         Ok(inum)
     }
 
+    /// Every path reachable from the root with its inode number and type, breadth first
+    /// (the root itself first, as "/"). A file with several links appears under each name;
+    /// each directory is listed once, so a corrupt image with a cycle cannot loop, and
+    /// directories that cannot be read are skipped.
+    pub fn tree(&self) -> Vec<(String, u32, i16)> {
+        let mut out = vec![("/".to_string(), ROOTINO, T_DIR)];
+        let mut seen = HashSet::from([ROOTINO]);
+        let mut queue = VecDeque::from([(ROOTINO, String::new())]);
+        while let Some((dir, prefix)) = queue.pop_front() {
+            let Ok(entries) = self.list_dir(dir) else {
+                continue;
+            };
+            for e in entries {
+                if e.name == "." || e.name == ".." {
+                    continue;
+                }
+                let Ok(din) = self.inode(e.inum) else {
+                    continue;
+                };
+                let path = format!("{prefix}/{}", e.name);
+                if din.typ == T_DIR && seen.insert(e.inum) {
+                    queue.push_back((e.inum, path.clone()));
+                }
+                out.push((path, e.inum, din.typ));
+            }
+        }
+        out
+    }
+
     /// An absolute path naming inode `inum`: the first found in a breadth-first walk from the
     /// root (a file with several links has several paths). Directories that cannot be read
     /// are skipped; cycles are not followed.

@@ -96,6 +96,10 @@ fn built_image_reads_back() {
     );
     assert_eq!(fs.path_of(4).unwrap(), "/big");
     assert_eq!(fs.path_of(ROOTINO).unwrap(), "/");
+    let tree: Vec<(String, u32)> = fs.tree().into_iter().map(|(p, i, _)| (p, i)).collect();
+    assert_eq!(tree.len(), 5, "/, README, cat, big and empty: {tree:?}");
+    assert!(tree.contains(&("/big".into(), 4)), "{tree:?}");
+    assert_eq!(tree[0], ("/".into(), ROOTINO));
     assert_eq!(fs.lookup("/nope"), Err(FsError::NotFound("/nope".into())));
     assert_eq!(
         fs.lookup("/README/x"),
@@ -254,6 +258,7 @@ fn exercise(fs: &Image) {
         let _ = fs.list_dir(inum);
         let _ = fs.path_of(inum);
     }
+    let _ = fs.tree();
     let _ = fs.inodes().count();
     let _ = fs.pending_log_blocks();
     for p in ["/", "/README", "/a/b/c", "x", "/big"] {
@@ -352,6 +357,8 @@ fn directory_cycles_do_not_hang_path_of() {
     assert_eq!(fs.lookup("/loop/loop/a").unwrap(), 2);
     assert_eq!(fs.path_of(2).unwrap(), "/a");
     assert_eq!(fs.path_of(3), Err(FsError::FreeInode(3)));
+    let paths: Vec<String> = fs.tree().into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(paths, ["/", "/a", "/loop"], "the root is listed once");
 }
 
 /// The Rust user programs, when built, fit on a default image once stripped, and each reads

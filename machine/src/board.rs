@@ -41,6 +41,65 @@ pub const CYCLES_PER_TICK: u64 = 10;
 /// `mtime` frequency in Hz (QEMU virt's timebase-frequency).
 pub const TIMEBASE_HZ: u64 = 10_000_000;
 
+/// How the console of a [`qemu_args`] run is wired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QemuSerial {
+    /// UART0 on QEMU's stdin/stdout.
+    Stdio,
+    /// UART0 output dropped (bare-metal tests that report through the finisher).
+    Null,
+}
+
+/// The qemu-system-riscv64 arguments for the board this crate models: `virt` without
+/// firmware (the kernel's ELF entry runs in M-mode at 0x8000_0000), 128 MiB of RAM, `harts`
+/// harts, no display or monitor, and `disk` as a modern (version 2) virtio-mmio block device
+/// on bus 0 — what xv6-riscv's Makefile asks for. `snapshot`: disk writes stay in QEMU's
+/// memory. The one place the reference machine's command line is written (bench, tests).
+pub fn qemu_args(
+    kernel: &std::path::Path,
+    disk: Option<&std::path::Path>,
+    harts: usize,
+    serial: QemuSerial,
+    snapshot: bool,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    let mut push = |a: &str| args.push(a.into());
+    for a in ["-machine", "virt", "-bios", "none", "-m"] {
+        push(a);
+    }
+    push(&format!("{DEFAULT_RAM_MIB}M"));
+    push("-smp");
+    push(&harts.to_string());
+    for a in ["-display", "none", "-monitor", "none", "-serial"] {
+        push(a);
+    }
+    push(match serial {
+        QemuSerial::Stdio => "stdio",
+        QemuSerial::Null => "null",
+    });
+    if snapshot {
+        push("-snapshot");
+    }
+    if let Some(disk) = disk {
+        for a in [
+            "-global",
+            "virtio-mmio.force-legacy=false",
+            "-device",
+            "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
+            "-drive",
+        ] {
+            push(a);
+        }
+        let mut drive = std::ffi::OsString::from("file=");
+        drive.push(disk);
+        drive.push(",if=none,format=raw,id=x0");
+        args.push(drive);
+    }
+    args.push("-kernel".into());
+    args.push(kernel.into());
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +117,25 @@ mod tests {
         assert_eq!(xv6::VIRTIO0_IRQ, VIRTIO_IRQ);
         assert_eq!(xv6::KERNBASE, RAM_BASE);
         assert_eq!(xv6::PHYSTOP, RAM_BASE + DEFAULT_RAM_MIB * 1024 * 1024);
+    }
+
+    #[test]
+    fn qemu_command_line_names_the_same_board() {
+        let path = std::path::Path::new;
+        let args = qemu_args(path("k"), Some(path("fs.img")), 3, QemuSerial::Stdio, true);
+        let text: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+        let after = |flag: &str| {
+            let i = text.iter().position(|a| a == flag).expect(flag);
+            text[i + 1].clone()
+        };
+        assert_eq!(after("-machine"), "virt");
+        assert_eq!(after("-m"), "128M");
+        assert_eq!(after("-smp"), "3");
+        assert_eq!(after("-serial"), "stdio");
+        assert_eq!(after("-drive"), "file=fs.img,if=none,format=raw,id=x0");
+        assert_eq!(after("-kernel"), "k");
+        assert!(text.contains(&"-snapshot".to_string()));
+        let bare = qemu_args(path("t.elf"), None, 1, QemuSerial::Null, false);
+        assert!(!bare.iter().any(|a| a == "-drive" || a == "-snapshot"));
     }
 }

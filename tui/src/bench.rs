@@ -14,6 +14,7 @@
 use crate::asm::{Asm, csr, elf, reg::*};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use machine::board::{QemuSerial, qemu_args};
 use machine::machine::{Config, Image, Machine, Stop};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -183,11 +184,7 @@ fn run_qemu(elf_bytes: &[u8]) -> Result<Duration> {
     std::fs::write(&path, elf_bytes)?;
     let start = Instant::now();
     let status = Command::new("qemu-system-riscv64")
-        .args([
-            "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "1", "-display", "none",
-            "-serial", "null", "-monitor", "none", "-kernel",
-        ])
-        .arg(&path)
+        .args(qemu_args(&path, None, 1, QemuSerial::Null, false))
         .status()
         .context("cannot run qemu-system-riscv64")?;
     let elapsed = start.elapsed();
@@ -228,33 +225,13 @@ fn boot_ours(kernel: &[u8], disk: Vec<u8>) -> Result<Duration> {
 fn boot_qemu(kernel: &Path, disk: &Path) -> Result<Duration> {
     let start = Instant::now();
     let mut child = Command::new("qemu-system-riscv64")
-        .args([
-            "-machine",
-            "virt",
-            "-bios",
-            "none",
-            "-m",
-            "128M",
-            "-smp",
-            "3",
-            "-display",
-            "none",
-            "-serial",
-            "stdio",
-            "-monitor",
-            "none",
-            "-snapshot",
-        ])
-        .args([
-            "-global",
-            "virtio-mmio.force-legacy=false",
-            "-device",
-            "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
-        ])
-        .arg("-drive")
-        .arg(format!("file={},if=none,format=raw,id=x0", disk.display()))
-        .arg("-kernel")
-        .arg(kernel)
+        .args(qemu_args(
+            kernel,
+            Some(disk),
+            machine::board::DEFAULT_HARTS,
+            QemuSerial::Stdio,
+            true,
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

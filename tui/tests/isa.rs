@@ -2,6 +2,7 @@
 //! machine through `xv6scope test-elf`, and on qemu-system-riscv64 — the reference — when it
 //! is installed, so a test whose expectation disagrees with QEMU cannot pass unnoticed.
 
+use machine::board::{QemuSerial, qemu_args};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -88,22 +89,8 @@ fn every_isa_test_passes_on_qemu_too() {
     let mut failures = Vec::new();
     for test in isa_tests() {
         let status = Command::new("timeout")
-            .args([
-                "20",
-                "qemu-system-riscv64",
-                "-machine",
-                "virt",
-                "-bios",
-                "none",
-                "-m",
-                "128M",
-                "-smp",
-                "1",
-            ])
-            .args([
-                "-display", "none", "-serial", "null", "-monitor", "none", "-kernel",
-            ])
-            .arg(&test)
+            .args(["20", "qemu-system-riscv64"])
+            .args(qemu_args(&test, None, 1, QemuSerial::Null, false))
             .status()
             .unwrap();
         let expected = if name(&test) == SELFTEST_FAIL { 7 } else { 0 };

@@ -2,6 +2,7 @@
 //! a scripted session gives xv6's answers, the same kernel and fs.img boot on
 //! qemu-system-riscv64 (the reference machine), and its disk format interchanges with MIT's.
 
+use machine::board::{QemuSerial, qemu_args};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -92,20 +93,7 @@ fn qemu_installed() -> bool {
 /// console up to `until` (or panics after `timeout`).
 fn qemu_session(kernel: &Path, disk: &Path, input: &str, until: &str, timeout: Duration) -> String {
     let mut child = Command::new("qemu-system-riscv64")
-        .args([
-            "-machine", "virt", "-bios", "none", "-m", "128M", "-smp", "3", "-display", "none",
-            "-serial", "stdio", "-monitor", "none",
-        ])
-        .args([
-            "-global",
-            "virtio-mmio.force-legacy=false",
-            "-device",
-            "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
-        ])
-        .arg("-drive")
-        .arg(format!("file={},if=none,format=raw,id=x0", disk.display()))
-        .arg("-kernel")
-        .arg(kernel)
+        .args(qemu_args(kernel, Some(disk), 3, QemuSerial::Stdio, false))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

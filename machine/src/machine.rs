@@ -420,3 +420,41 @@ pub fn check_disk(disk: &[u8]) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `li a0, k` (addi a0, zero, k).
+    fn li_a0(k: u32) -> u32 {
+        (k << 20) | (10 << 7) | 0x13
+    }
+
+    /// One hart running `n` `li` instructions from the start of RAM, `quantum` cycles a turn.
+    fn straight_line(n: u32, quantum: u64) -> Machine {
+        let code: Vec<u8> = (1..=n).flat_map(|k| li_a0(k).to_le_bytes()).collect();
+        let config = Config {
+            harts: 1,
+            quantum,
+            ..Config::default()
+        };
+        Machine::new(config, Image::Raw(&code), None).expect("a raw image loads")
+    }
+
+    #[test]
+    fn a_breakpoint_at_a_quantum_boundary_still_stops() {
+        // The quantum ends right before the third instruction: the next turn starts on the
+        // breakpoint, which must stop it there (not run past it).
+        let mut m = straight_line(8, 2);
+        let bp = RAM_BASE + 8;
+        m.add_breakpoint(bp);
+        assert_eq!(m.run(100), Stop::Breakpoint { hart: 0 });
+        assert_eq!((m.harts[0].pc, m.harts[0].x[10]), (bp, 2));
+        // Resuming runs the breakpoint's instruction and goes on.
+        m.remove_breakpoint(bp);
+        m.add_breakpoint(RAM_BASE + 20);
+        m.add_breakpoint(bp);
+        assert_eq!(m.run(100), Stop::Breakpoint { hart: 0 });
+        assert_eq!((m.harts[0].pc, m.harts[0].x[10]), (RAM_BASE + 20, 5));
+    }
+}

@@ -53,7 +53,6 @@ impl Hart {
             self.waiting = false;
         }
         self.spin.reset();
-        let entry_pc = self.pc;
         // The pc lives in a register here and in `self.pc` only around slow paths that read
         // or change it (traps, xRET, interrupt polls) and on return: going through memory
         // for every instruction would put a store-to-load forward on the critical path.
@@ -150,9 +149,11 @@ impl Hart {
                     n += 1;
                     trap!(t);
                 }
-                // On a page with breakpoints every instruction comes this way.
+                // On a page with breakpoints every instruction comes this way. A breakpoint
+                // at the entry pc stops at once: resuming past one is the caller's business
+                // (the machine runs that one instruction with no breakpoints).
                 if self.bp_here {
-                    if (n != 0 || pc != entry_pc) && bps.contains(&pc) {
+                    if bps.contains(&pc) {
                         break ExitReason::Breakpoint;
                     }
                     self.fetch_tag = INVALID;

@@ -603,13 +603,24 @@ fn budget_and_breakpoints() {
     );
     assert_eq!(t.bus.now, 2);
     assert_eq!(t.x(A0), 2);
-    // A breakpoint at the current pc does not fire on the first instruction of a call.
+    // A breakpoint at the current pc fires before anything executes; the caller steps past
+    // it with no breakpoints, and the next one fires after that.
     let bp = [CODE + 8, CODE + 12];
     let e = t.h.run(&mut t.bus, 100, &bp);
     assert_eq!(
         e,
         Exit {
-            executed: 1,
+            executed: 0,
+            reason: ExitReason::Breakpoint
+        }
+    );
+    assert_eq!(t.h.pc, CODE + 8);
+    t.h.run(&mut t.bus, 1, &[]);
+    let e = t.h.run(&mut t.bus, 100, &bp);
+    assert_eq!(
+        e,
+        Exit {
+            executed: 0,
             reason: ExitReason::Breakpoint
         }
     );

@@ -15,7 +15,7 @@
 
 use crate::board::{self, CYCLES_PER_TICK, RAM_BASE};
 use crate::bus::{Bus, Halt};
-use crate::cpu::{ExitReason, Hart};
+use crate::cpu::{ExitReason, Hart, WatchKind, Watchpoint};
 use crate::devices::virtio_blk::VirtioBlk;
 use crate::error::Error;
 use crate::loader;
@@ -55,6 +55,12 @@ pub enum Stop {
     Budget,
     /// A hart reached a breakpoint (not yet executed).
     Breakpoint { hart: usize },
+    /// A hart's next instruction accesses watched memory at `addr` (not yet executed).
+    Watchpoint {
+        hart: usize,
+        addr: u64,
+        kind: WatchKind,
+    },
     /// The guest powered off through the test finisher (code 0 is success).
     PowerOff { code: u32 },
     /// The guest asked for a reset through the test finisher.
@@ -89,6 +95,9 @@ pub struct Machine {
     /// Rounds left before a hart that yielded runs again.
     sit_out: Vec<u32>,
     breakpoints: Vec<u64>,
+    watchpoints: Vec<Watchpoint>,
+    /// The hart and pc of the last watchpoint stop: the next `run` lets that access happen.
+    watch_resume: Option<(usize, u64)>,
     entry: u64,
     /// Whether an idle period is reported ([`Stop::Idle`]) before time skips over it.
     idle_stops: bool,
@@ -149,6 +158,8 @@ impl Machine {
             round_start: 0,
             hart_in_round: 0,
             breakpoints: Vec::new(),
+            watchpoints: Vec::new(),
+            watch_resume: None,
             entry: loaded.entry,
             idle_stops: false,
             idle_reported: false,
@@ -201,6 +212,36 @@ impl Machine {
         before != self.breakpoints.len()
     }
 
+    /// Data watchpoints (virtual addresses, any hart; see `cpu::watch`).
+    pub fn watchpoints(&self) -> &[Watchpoint] {
+        &self.watchpoints
+    }
+
+    /// Adds a watchpoint; returns false if the same one was already set. Accesses to pages
+    /// without watched bytes keep their full speed.
+    pub fn add_watchpoint(&mut self, w: Watchpoint) -> bool {
+        if self.watchpoints.contains(&w) {
+            return false;
+        }
+        self.watchpoints.push(w);
+        self.sync_watchpoints();
+        true
+    }
+
+    /// Removes a watchpoint; returns false if there was none.
+    pub fn remove_watchpoint(&mut self, w: Watchpoint) -> bool {
+        let before = self.watchpoints.len();
+        self.watchpoints.retain(|x| *x != w);
+        self.sync_watchpoints();
+        before != self.watchpoints.len()
+    }
+
+    fn sync_watchpoints(&mut self) {
+        for h in &mut self.harts {
+            h.set_watchpoints(&self.watchpoints);
+        }
+    }
+
     /// Runs until the harts have spent `budget` cycles between them, or something stops the
     /// machine. Time skipped while every hart waits is not part of the budget.
     pub fn run(&mut self, budget: u64) -> Stop {
@@ -219,9 +260,17 @@ impl Machine {
                 self.bus.now = self.round_start + self.progress[h];
                 // A breakpoint at the pc where the previous run stopped must not stop it again:
                 // that one instruction runs alone, then breakpoints count from the next one.
-                let resume = first_slice && self.breakpoints.contains(&self.harts[h].pc);
+                // Likewise the access a watchpoint stopped (only that one: a breakpoint's
+                // instruction may still trigger a watchpoint).
+                let pc = self.harts[h].pc;
+                let past_watch = first_slice && self.watch_resume == Some((h, pc));
+                let resume = first_slice && (past_watch || self.breakpoints.contains(&pc));
+                self.watch_resume = None;
                 let exit = if resume {
-                    self.harts[h].run(&mut self.bus, 1, &[])
+                    self.harts[h].watch_off = past_watch;
+                    let exit = self.harts[h].run(&mut self.bus, 1, &[]);
+                    self.harts[h].watch_off = false;
+                    exit
                 } else {
                     self.harts[h].run(
                         &mut self.bus,
@@ -237,6 +286,17 @@ impl Machine {
                 }
                 match exit.reason {
                     ExitReason::Breakpoint => return Stop::Breakpoint { hart: h },
+                    ExitReason::Watchpoint => {
+                        let hart = &self.harts[h];
+                        if let Some((addr, kind)) = hart.watch_hit() {
+                            self.watch_resume = Some((h, hart.pc));
+                            return Stop::Watchpoint {
+                                hart: h,
+                                addr,
+                                kind,
+                            };
+                        }
+                    }
                     ExitReason::Halt => continue,
                     // A hart in `wfi`, or spinning on another hart, gives up its turn.
                     ExitReason::Wfi => {
@@ -319,7 +379,10 @@ impl Machine {
         for other in &mut self.harts {
             other.clear_reservation();
         }
+        // A debugger's step executes the instruction whatever it touches.
+        self.harts[h].watch_off = true;
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
+        self.harts[h].watch_off = false;
         self.progress[h] += exit.executed.max(1);
         self.take_halt().unwrap_or(Stop::Budget)
     }
@@ -439,6 +502,112 @@ mod tests {
             ..Config::default()
         };
         Machine::new(config, Image::Raw(&code), None).expect("a raw image loads")
+    }
+
+    /// Stores 5 at RAM_BASE + 0x1000, loads it back, stores beside it, then spins.
+    fn store_load_spin() -> Machine {
+        let (t0, a0, a1) = (5u32, 10u32, 11u32);
+        let sd = |rs2: u32, imm: u32| (rs2 << 20) | (t0 << 15) | (3 << 12) | (imm << 7) | 0x23;
+        let code = [
+            (1 << 12) | (t0 << 7) | 0x17, // auipc t0, 1
+            li_a0(5),
+            sd(a0, 0),                              // pc + 8: the watched store
+            (t0 << 15) | (3 << 12) | (a1 << 7) | 3, // pc + 12: ld a1, 0(t0)
+            sd(a0, 16),                             // pc + 16: same page, other bytes
+            0x6f,                                   // j .
+        ];
+        let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let config = Config {
+            harts: 1,
+            ..Config::default()
+        };
+        Machine::new(config, Image::Raw(&bytes), None).expect("a raw image loads")
+    }
+
+    fn read64(m: &Machine, pa: u64) -> u64 {
+        let mut b = [0u8; 8];
+        assert!(m.read_phys(pa, &mut b));
+        u64::from_le_bytes(b)
+    }
+
+    #[test]
+    fn watchpoints_stop_before_the_access_and_resume_past_it() {
+        let data = RAM_BASE + 0x1000;
+        let write = Watchpoint {
+            addr: data,
+            len: 8,
+            kind: WatchKind::Write,
+        };
+        let mut m = store_load_spin();
+        assert!(m.add_watchpoint(write));
+        assert!(!m.add_watchpoint(write), "set twice");
+        let stop = m.run(1000);
+        assert_eq!(
+            stop,
+            Stop::Watchpoint {
+                hart: 0,
+                addr: data,
+                kind: WatchKind::Write
+            }
+        );
+        assert_eq!(m.harts[0].pc, RAM_BASE + 8, "stopped at the store");
+        assert_eq!(read64(&m, data), 0, "before the store took effect");
+        assert_eq!(m.instret(), 2);
+        // Resuming performs the store; the load and the store to other bytes do not stop.
+        assert_eq!(m.run(1000), Stop::Budget);
+        assert_eq!((read64(&m, data), read64(&m, data + 16)), (5, 5));
+        assert_eq!(m.harts[0].x[11], 5);
+
+        // A read watchpoint stops at the load, an access one at the store first.
+        for (kind, pc, found) in [
+            (WatchKind::Read, 12, WatchKind::Read),
+            (WatchKind::Access, 8, WatchKind::Access),
+        ] {
+            let mut m = store_load_spin();
+            m.add_watchpoint(Watchpoint {
+                addr: data + 4,
+                len: 1,
+                kind,
+            });
+            assert_eq!(
+                m.run(1000),
+                Stop::Watchpoint {
+                    hart: 0,
+                    addr: data + 4,
+                    kind: found
+                }
+            );
+            assert_eq!(m.harts[0].pc, RAM_BASE + pc);
+        }
+
+        // Removed, it no longer stops; a debugger's step runs through a watched access.
+        let mut m = store_load_spin();
+        m.add_watchpoint(write);
+        assert!(m.remove_watchpoint(write));
+        assert!(!m.remove_watchpoint(write));
+        assert_eq!(m.run(1000), Stop::Budget);
+        let mut m = store_load_spin();
+        m.add_watchpoint(write);
+        for _ in 0..3 {
+            assert_eq!(m.step_hart(0), Stop::Budget);
+        }
+        assert_eq!(read64(&m, data), 5);
+    }
+
+    #[test]
+    fn a_watchpoint_set_after_the_page_was_cached_still_fires() {
+        let data = RAM_BASE + 0x1000;
+        let mut m = store_load_spin();
+        // Run through once: the data page is now in the hart's store TLB.
+        assert_eq!(m.run(1000), Stop::Budget);
+        m.harts[0].pc = RAM_BASE + 4;
+        m.add_watchpoint(Watchpoint {
+            addr: data,
+            len: 8,
+            kind: WatchKind::Write,
+        });
+        assert!(matches!(m.run(1000), Stop::Watchpoint { .. }));
+        assert_eq!(m.harts[0].pc, RAM_BASE + 8);
     }
 
     #[test]

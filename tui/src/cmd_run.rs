@@ -187,7 +187,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::PowerOff { code } => break Outcome::PowerOff(code),
             Stop::Reset => break Outcome::Reset,
             Stop::Htif { value } => break Outcome::Htif(value),
-            Stop::Breakpoint { .. } | Stop::Budget => {}
+            Stop::Breakpoint { .. } | Stop::Watchpoint { .. } | Stop::Budget => {}
             Stop::Idle => {
                 // Every hart waits. Keep guest time from running ahead of the host clock while
                 // a person may type, and wait for input instead of spinning.

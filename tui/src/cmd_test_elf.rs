@@ -87,7 +87,7 @@ pub fn run_one(elf: &[u8], harts: usize, max_cycles: u64) -> Result<Verdict> {
             Stop::Idle => Verdict::Fail(format!(
                 "all harts wait for an interrupt that cannot come{note}"
             )),
-            Stop::Breakpoint { hart } => {
+            Stop::Breakpoint { hart } | Stop::Watchpoint { hart, .. } => {
                 Verdict::Fail(format!("unexpected breakpoint on hart {hart}"))
             }
         });

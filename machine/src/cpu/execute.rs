@@ -23,6 +23,7 @@ use super::decode::{Inst, Op, decode};
 use super::icache::Slot;
 use super::mmu::{INVALID, TLB_MASK};
 use super::trap::{Trap, cause};
+use super::watch::WATCH_STOP;
 use super::{Access, Exit, ExitReason, Hart, Mode};
 use crate::bus::Bus;
 
@@ -72,6 +73,12 @@ impl Hart {
                 }
                 match r {
                     Ok(v) => v,
+                    // A watchpoint: the instruction did not happen (not even attempted).
+                    Err(t) if t.cause == WATCH_STOP => {
+                        n -= 1;
+                        self.pc = pc;
+                        break ExitReason::Watchpoint;
+                    }
                     Err(t) => {
                         self.pc = pc;
                         self.exception(t);
@@ -672,6 +679,9 @@ impl Hart {
 
     #[inline(never)]
     fn load_slow(&mut self, bus: &mut Bus, va: u64, size: u64) -> Result<u64, Trap> {
+        if !self.watchpoints.is_empty() {
+            self.watch_check(va, size, true, false)?;
+        }
         if va & (size - 1) != 0 {
             if !self.misaligned_ok {
                 return Err(Trap::new(cause::LOAD_MISALIGNED, va));
@@ -698,6 +708,9 @@ impl Hart {
 
     #[inline(never)]
     fn store_slow(&mut self, bus: &mut Bus, va: u64, size: u64, val: u64) -> Result<(), Trap> {
+        if !self.watchpoints.is_empty() {
+            self.watch_check(va, size, false, true)?;
+        }
         if va & (size - 1) != 0 {
             if !self.misaligned_ok {
                 return Err(Trap::new(cause::STORE_MISALIGNED, va));
@@ -750,6 +763,7 @@ impl Hart {
         if va & (size - 1) != 0 {
             return Err(Trap::new(cause::LOAD_MISALIGNED, va));
         }
+        self.watch_check(va, size, true, false)?;
         let pa = self.data_pa(bus, va, Access::Load)?;
         let v = self
             .phys_load(bus, pa, size)
@@ -766,6 +780,7 @@ impl Hart {
         if va & (size - 1) != 0 {
             return Err(Trap::new(cause::STORE_MISALIGNED, va));
         }
+        self.watch_check(va, size, false, true)?;
         let Some((rva, rv)) = self.reservation.take() else {
             return Ok(1);
         };
@@ -807,6 +822,7 @@ impl Hart {
         if va & (size - 1) != 0 {
             return Err(Trap::new(cause::STORE_MISALIGNED, va));
         }
+        self.watch_check(va, size, true, true)?;
         let pa = self.data_pa(bus, va, Access::Store)?;
         let fault = |_| Trap::new(cause::STORE_ACCESS, va);
         let raw = self.phys_load(bus, pa, size).map_err(fault)?;

@@ -8,8 +8,8 @@
 //! The TLB is three direct-mapped arrays (fetch, load, store) of `TLB_SIZE` entries mapping a
 //! virtual page to the RAM offset of its physical page; only pages wholly in RAM are cached,
 //! so MMIO always takes the slow path through the bus, and never the page of the HTIF
-//! `tohost` word, whose stores the bus must see. Store entries exist only for pages whose PTE
-//! has D set (the walk sets it). A tag is `vaddr >> 12` OR-ed with a *key* in bits 52..63:
+//! `tohost` word, whose stores the bus must see, nor a data page with a watched byte
+//! (watch.rs). Store entries exist only for pages whose PTE has D set (the walk sets it). A tag is `vaddr >> 12` OR-ed with a *key* in bits 52..63:
 //! the effective privilege mode, SUM, MXR and an 8-bit generation. Changing mode, SUM, MXR
 //! or MPRV just changes the key, so traps and returns keep their entries; a flush (satp write,
 //! `sfence.vma`) bumps the generation and clears the arrays only when it wraps. No valid key
@@ -195,7 +195,10 @@ impl Hart {
             }
         }
         let page = w.pa & !0xfff;
-        if let Some(base) = bus.ram.offset(page, 4096) {
+        // A page with a watched byte stays out of the data TLBs (watch.rs).
+        let watched =
+            access != Access::Fetch && !self.watchpoints.is_empty() && self.page_watched(va);
+        if let Some(base) = bus.ram.offset(page, 4096).filter(|_| !watched) {
             let vpn = va >> 12;
             let i = (vpn & TLB_MASK) as usize;
             match access {

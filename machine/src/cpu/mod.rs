@@ -24,6 +24,7 @@ pub mod icache;
 pub mod mmu;
 mod spin;
 pub mod trap;
+mod watch;
 
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,7 @@ use mmu::{EMPTY, INVALID, TLB_SIZE, TlbEntry};
 
 pub use decode::{Inst, Op, decode};
 pub use trap::{Event, Trap};
+pub use watch::{WatchKind, Watchpoint};
 
 /// Privilege mode, encoded as in `mstatus.MPP`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +75,9 @@ pub enum ExitReason {
     Wfi,
     /// `pc` reached a breakpoint address; the instruction there has not executed.
     Breakpoint,
+    /// The instruction at `pc` would access watched memory; it has not executed
+    /// ([`Hart::watch_hit`] says where).
+    Watchpoint,
     /// A device asked the machine to stop (`bus.halt` is set).
     Halt,
     /// The hart spins waiting for another hart (see `spin`): the rest of its quantum would be
@@ -140,6 +145,12 @@ pub struct Hart {
     bp_here: bool,
     /// Detects idle loops and lock spins (see spin.rs).
     spin: spin::SpinDetector,
+    /// Data watchpoints (see watch.rs); empty costs nothing.
+    watchpoints: Vec<Watchpoint>,
+    /// Which watchpoint ended the last run.
+    watch_hit: Option<(u64, WatchKind)>,
+    /// Watchpoints do not fire: set by the machine to resume past a watchpoint stop.
+    pub watch_off: bool,
 }
 
 impl Hart {
@@ -176,6 +187,9 @@ impl Hart {
             fetch_off: usize::MAX,
             bp_here: false,
             spin: spin::SpinDetector::new(),
+            watchpoints: Vec::new(),
+            watch_hit: None,
+            watch_off: false,
         };
         h.update_keys();
         h

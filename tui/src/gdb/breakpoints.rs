@@ -6,14 +6,14 @@
 //! (to answer `swbreak`/`hwbreak` in the stop reply) and which addresses it added, so a
 //! client that vanishes leaves no breakpoint behind.
 //!
-//! Watchpoints are virtual address ranges. While at least one is set, `continue` runs the
-//! machine one instruction at a time in its normal round-robin order and, before each
-//! instruction, decodes it and computes the address of its load, store or AMO; an overlap
-//! with a watched range of the right kind stops the hart *before* the access, with the pc
-//! at the accessing instruction. That is what gdb expects on RISC-V (its watchpoints are
-//! "non-steppable": gdb removes the watchpoint, steps over the instruction itself and
-//! compares old and new values) and what QEMU's stub reports. The guest runs at a few MIPS
-//! in this mode instead of hundreds; without watchpoints nothing is checked.
+//! Watchpoints are virtual address ranges, handed to the machine (`machine::cpu::watch`):
+//! pages holding a watched byte leave the hart's TLB, so only accesses to those pages are
+//! compared, and the rest of the guest runs at full speed. A hit stops the hart *before* the
+//! access, with the pc at the accessing instruction. That is what gdb expects on RISC-V (its
+//! watchpoints are "non-steppable": gdb removes the watchpoint, steps over the instruction
+//! itself and compares old and new values) and what QEMU's stub reports. With scheduler
+//! locking on (one hart runs alone) the server steps that hart and checks each instruction's
+//! access itself ([`next_access`], [`triggered`]), the same rule by decoding.
 
 use super::GdbTarget;
 use gdbstub::target::TargetResult;
@@ -103,6 +103,28 @@ pub fn triggered(watches: &[Watch], access: MemAccess) -> Option<(WatchKind, u64
     })
 }
 
+/// The machine's form of a gdb watchpoint.
+pub fn machine_watch(w: Watch) -> machine::cpu::Watchpoint {
+    machine::cpu::Watchpoint {
+        addr: w.addr,
+        len: w.len,
+        kind: match w.kind {
+            WatchKind::Write => machine::cpu::WatchKind::Write,
+            WatchKind::Read => machine::cpu::WatchKind::Read,
+            WatchKind::ReadWrite => machine::cpu::WatchKind::Access,
+        },
+    }
+}
+
+/// gdb's name for the kind of a machine watchpoint.
+pub fn gdb_watch_kind(kind: machine::cpu::WatchKind) -> WatchKind {
+    match kind {
+        machine::cpu::WatchKind::Write => WatchKind::Write,
+        machine::cpu::WatchKind::Read => WatchKind::Read,
+        machine::cpu::WatchKind::Access => WatchKind::ReadWrite,
+    }
+}
+
 impl GdbTarget {
     /// Removes every breakpoint this session added to the machine (on detach or when the
     /// client goes away) and forgets the watchpoints.
@@ -110,7 +132,9 @@ impl GdbTarget {
         for pc in self.sw.drain(..).chain(self.hw.drain(..)) {
             self.machine.remove_breakpoint(pc);
         }
-        self.watches.clear();
+        for w in self.watches.drain(..) {
+            self.machine.remove_watchpoint(machine_watch(w));
+        }
     }
 
     fn add_pc(&mut self, pc: u64, hw: bool) -> bool {
@@ -178,7 +202,9 @@ impl HwWatchpoint for GdbTarget {
         if len == 0 {
             return Ok(false);
         }
-        self.watches.push(Watch { addr, len, kind });
+        let w = Watch { addr, len, kind };
+        self.watches.push(w);
+        self.machine.add_watchpoint(machine_watch(w));
         Ok(true)
     }
 
@@ -194,7 +220,10 @@ impl HwWatchpoint for GdbTarget {
             .position(|w| *w == Watch { addr, len, kind })
         {
             Some(i) => {
-                self.watches.remove(i);
+                let w = self.watches.remove(i);
+                if !self.watches.contains(&w) {
+                    self.machine.remove_watchpoint(machine_watch(w));
+                }
                 Ok(true)
             }
             None => Ok(false),

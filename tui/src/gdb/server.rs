@@ -30,8 +30,7 @@ use std::time::{Duration, Instant};
 const IDLE_WAIT: Duration = Duration::from_millis(20);
 /// A client that does not take our bytes for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Instructions per call while watchpoints (or a hart running alone) force one-at-a-time
-/// execution.
+/// Instructions per call while a hart runs alone (one instruction at a time).
 const SLOW_STEPS: u64 = 200_000;
 
 /// What a call to [`Server::run`] ended with.
@@ -255,12 +254,20 @@ impl Server {
                     }),
                 )
             }
-            Resume::Continue if t.watches.is_empty() => {
+            Resume::Continue => {
                 let stop = t.machine.run(budget);
                 // The tracer's own breakpoints are not gdb's business: run on.
                 let stop = t.after_run(stop).unwrap_or(Stop::Budget);
                 t.first = false;
                 let reason = match stop {
+                    Stop::Watchpoint { hart, addr, kind } => {
+                        t.stopped = hart;
+                        Some(MultiThreadStopReason::Watch {
+                            tid: tid(hart),
+                            kind: breakpoints::gdb_watch_kind(kind),
+                            addr,
+                        })
+                    }
                     Stop::Breakpoint { hart } => {
                         t.stopped = hart;
                         let pc = t.machine.harts[hart].pc;
@@ -274,8 +281,7 @@ impl Server {
                 };
                 (stop, reason)
             }
-            Resume::Continue => slow_run(t, None),
-            Resume::Solo(h) => slow_run(t, Some(h)),
+            Resume::Solo(h) => solo_run(t, h),
         };
         let reason = match stop {
             Stop::PowerOff { code } => Some(MultiThreadStopReason::Exited(code.min(255) as u8)),
@@ -511,18 +517,11 @@ fn step_waiting(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopRea
     (Stop::Budget, None)
 }
 
-/// Runs the machine one instruction at a time — all harts in their round-robin order, or
-/// hart `solo` alone — checking breakpoints, and each load/store/AMO against the
-/// watchpoints before it executes (see `breakpoints`).
-fn slow_run(t: &mut GdbTarget, solo: Option<usize>) -> (Stop, Option<MultiThreadStopReason<u64>>) {
+/// Runs hart `h` alone (gdb's scheduler locking), one instruction at a time, checking
+/// breakpoints, and each load/store/AMO against the watchpoints before it executes (see
+/// `breakpoints`): `step_hart` runs whatever the instruction touches, so the check is here.
+fn solo_run(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopReason<u64>>) {
     for _ in 0..SLOW_STEPS {
-        let next = match solo {
-            Some(h) => Some(h),
-            None => t.machine.scheduled_hart(),
-        };
-        let Some(h) = next else {
-            return (Stop::Idle, None);
-        };
         let pc = t.machine.harts[h].pc;
         if !t.first && t.machine.breakpoints().contains(&pc) {
             let gdbs = t.sw.contains(&pc) || t.hw.contains(&pc);
@@ -551,11 +550,7 @@ fn slow_run(t: &mut GdbTarget, solo: Option<usize>) -> (Stop, Option<MultiThread
                 }),
             );
         }
-        let stop = match solo {
-            Some(h) => t.machine.step_hart(h),
-            None => t.machine.run(1),
-        };
-        match stop {
+        match t.machine.step_hart(h) {
             Stop::Budget => {}
             other => return (t.after_run(other).unwrap_or(Stop::Budget), None),
         }

@@ -170,6 +170,10 @@ impl Engine {
                             self.stopped(format!("breakpoint {label} hit on hart {hart}"));
                         }
                     }
+                    Some(Stop::Watchpoint { hart, addr, .. }) => {
+                        self.hart = hart;
+                        self.stopped(format!("watchpoint at {addr:#x} hit on hart {hart}"));
+                    }
                     Some(Stop::Idle) => {
                         self.maybe_send();
                         // Every hart waits: keep guest time from running ahead of the host

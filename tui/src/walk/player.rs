@@ -451,7 +451,16 @@ impl<'a> Player<'a> {
             }
             ["pte" | "pa", who, va] => {
                 let root = self.root(who)?;
-                let va = parse_int(va).ok_or(format!("bad address {va}"))?;
+                let va = match *va {
+                    // xv6 puts one guard page (no U) right below the user stack.
+                    "guard" | "stack" => {
+                        let g = pagetable::walk(self.machine, root)
+                            .user_guard()
+                            .ok_or("no guard page (a leaf below the trapframe without U)")?;
+                        if *va == "guard" { g } else { g + 4096 }
+                    }
+                    _ => parse_int(va).ok_or(format!("bad address {va}"))?,
+                };
                 let (pa, pte) = pagetable::translate(self.machine, root, va)
                     .ok_or(format!("{va:#x} not mapped"))?;
                 Ok(if p[0] == "pte" {

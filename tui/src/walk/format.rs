@@ -195,6 +195,7 @@ const KINDS: &[(&str, &[usize])] = &[
     ("count", &[1]),
     ("kernel", &[1]),
     ("pa", &[2]),
+    ("mem", &[2]),
     ("pt", &[2]),
     ("calls", &[2]),
     ("printed", &[1]),

@@ -325,6 +325,20 @@ impl<'a> Player<'a> {
         }
     }
 
+    /// A virtual address in a `pte`/`pa`/`mem` key: a number, or `guard` / `stack`.
+    fn va(&self, root: u64, va: &str) -> Result<u64, String> {
+        match va {
+            // xv6 puts one guard page (no U) right below the user stack.
+            "guard" | "stack" => {
+                let g = pagetable::walk(self.machine, root)
+                    .user_guard()
+                    .ok_or("no guard page (a leaf below the trapframe without U)")?;
+                Ok(if va == "guard" { g } else { g + 4096 })
+            }
+            _ => parse_int(va).ok_or(format!("bad address {va}")),
+        }
+    }
+
     fn found(&self, path: &[String]) -> Result<Found, String> {
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
         let hart = HartState::of(&self.machine.harts[self.progress.hart]);
@@ -451,16 +465,7 @@ impl<'a> Player<'a> {
             }
             ["pte" | "pa", who, va] => {
                 let root = self.root(who)?;
-                let va = match *va {
-                    // xv6 puts one guard page (no U) right below the user stack.
-                    "guard" | "stack" => {
-                        let g = pagetable::walk(self.machine, root)
-                            .user_guard()
-                            .ok_or("no guard page (a leaf below the trapframe without U)")?;
-                        if *va == "guard" { g } else { g + 4096 }
-                    }
-                    _ => parse_int(va).ok_or(format!("bad address {va}"))?,
-                };
+                let va = self.va(root, va)?;
                 let (pa, pte) = pagetable::translate(self.machine, root, va)
                     .ok_or(format!("{va:#x} not mapped"))?;
                 Ok(if p[0] == "pte" {
@@ -468,6 +473,15 @@ impl<'a> Player<'a> {
                 } else {
                     Found::Int(pa as i128)
                 })
+            }
+            ["mem", who, va] => {
+                let root = self.root(who)?;
+                let va = self.va(root, va)?;
+                let mut b = [0u8; 8];
+                if !pagetable::read_virt(self.machine, root, va, &mut b, false) {
+                    return Err(format!("cannot read {va:#x}"));
+                }
+                Ok(Found::Int(u64::from_le_bytes(b) as i128))
             }
             ["pt", who, what] => {
                 let tree = pagetable::walk(self.machine, self.root(who)?);

@@ -210,6 +210,10 @@ impl App {
                 if let Some(p) = w.pane.as_deref().and_then(Pane::named) {
                     self.focus(p);
                 }
+                // "playing step n…" is over.
+                if matches!(&self.message, Some((_, false))) {
+                    self.message = None;
+                }
                 self.walk = Some(*w);
             }
             Event::Key(_) | Event::Mouse(_) | Event::Resize => {}

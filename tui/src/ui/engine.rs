@@ -843,7 +843,9 @@ impl Engine {
             None => {
                 view.name = "the start".into();
                 view.text = format!(
-                    "{total} steps. `]` plays the next step from wherever the machine is,                      `[` boots again and replays up to the step before. Between steps every                      debugger key works (continue, step, `:` commands)."
+                    "{total} steps. `]` plays the next step from wherever the machine is, `[` boots \
+                     again and replays up to the step before. Between steps every debugger key \
+                     works (continue, step, `:` commands)."
                 );
             }
         }

@@ -27,7 +27,7 @@ impl Widget for NarrativePane<'_> {
             format!("step {}/{}: {}", w.step, w.total, w.name),
             bold,
         )];
-        lines.extend(w.text.trim_end().lines().map(|l| Line::raw(l.to_string())));
+        lines.extend(reflow(&w.text).into_iter().map(Line::raw));
         if let Some(e) = &w.error {
             lines.push(Line::raw(""));
             lines.push(Line::styled(
@@ -60,6 +60,27 @@ impl Widget for NarrativePane<'_> {
     }
 }
 
+/// The narrative's lines, for wrapping to the pane's width: the file's line breaks inside a
+/// paragraph are undone (they were made for an editor's width), blank lines and lines that
+/// start a list item or an indented block are kept.
+pub fn reflow(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in text.trim().lines() {
+        let t = line.trim_end();
+        let keep = t.is_empty() || t.starts_with([' ', '\t', '-', '*', '|']);
+        match out.last_mut() {
+            Some(last) if open && !keep => {
+                last.push(' ');
+                last.push_str(t);
+            }
+            _ => out.push(t.to_string()),
+        }
+        open = !t.is_empty() && !t.starts_with([' ', '\t', '|']);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +104,15 @@ mod tests {
             pane: Some("regs".into()),
             reset: false,
         }
+    }
+
+    #[test]
+    fn paragraphs_are_joined_lists_and_blank_lines_kept() {
+        let text = "The shell\nforks.\n\n- one\n- two\n  code\nafter";
+        assert_eq!(
+            reflow(text),
+            ["The shell forks.", "", "- one", "- two", "  code", "after"]
+        );
     }
 
     #[test]

@@ -124,7 +124,7 @@ mod tests {
             "walkthrough: fork, exec and wait",
             "step 2/5: fork enters the kernel",
             "The shell calls fork: ecall traps to the",
-            "Look at a7 in the registers.",
+            "registers in the trapframe. Look at a7 in the",
             "ok   reg.a7 = 1",
             "FAIL mode = \"S\" (expected \"U\")",
             "] next step",

@@ -204,6 +204,27 @@ const KINDS: &[(&str, &[usize])] = &[
     ("result", &[1]),
 ];
 
+/// Kinds whose key part at an index is one of a fixed set of names (`proc.P.FIELD`).
+const FIELDS: &[(&str, usize, &[&str])] = &[
+    ("kernel", 1, &["freemem", "freepages"]),
+    ("pt", 2, &["leaves", "tables"]),
+    ("satp", 1, &["mode", "table"]),
+    (
+        "proc",
+        2,
+        &[
+            "state",
+            "name",
+            "pid",
+            "ppid",
+            "sz",
+            "xstate",
+            "fds",
+            "trace_mask",
+        ],
+    ),
+];
+
 impl Walk {
     /// Parses a walkthrough file's text.
     pub fn parse(text: &str) -> Result<Walk, String> {
@@ -337,6 +358,12 @@ fn kind_ok(path: &[String]) -> Result<(), String> {
     if !arities.contains(&(path.len() - 1)) {
         return Err(format!("malformed check key `{key}`"));
     }
+    if let Some((_, at, names)) = FIELDS.iter().find(|(k, _, _)| *k == kind)
+        && let Some(field) = path.get(*at)
+        && !names.contains(&field.as_str())
+    {
+        return Err(format!("`{key}`: {kind} takes one of {}", names.join(", ")));
+    }
     Ok(())
 }
 
@@ -392,6 +419,76 @@ check.fd.3.1 = "pipe"
         assert!(keys.contains(&"reg.a7".to_string()));
         assert!(keys.contains(&"proc.sh.state".to_string()));
         assert!(keys.contains(&"fd.3.1".to_string()));
+    }
+
+    #[test]
+    fn checks_keep_file_order_and_line_targets_parse() {
+        let w = Walk::parse(
+            r#"
+title = "t"
+[[step]]
+break = "proc.rs:512"
+check.proc.sh.state = "running"
+check.reg.a7 = 1
+check.count.all = 2
+check.proc.sh.pid = 2
+[[step]]
+break = "kalloc::kfree"
+"#,
+        )
+        .expect("parses");
+        assert_eq!(w.steps[0].target, Target::Line("proc.rs".into(), 512));
+        assert_eq!(w.steps[1].target, Target::Break("kalloc::kfree".into()));
+        let keys: Vec<String> = w.steps[0].checks.iter().map(Check::key).collect();
+        // File order, except that a later key under a prefix already seen joins its table.
+        assert_eq!(
+            keys,
+            ["proc.sh.state", "proc.sh.pid", "reg.a7", "count.all"]
+        );
+    }
+
+    #[test]
+    fn relations_and_saves_parse() {
+        let r = |s: &str| Relation::parse(s).map(|r| r.expect(s));
+        assert_eq!(r("running"), None);
+        assert_eq!(
+            r("== $count.all + 1"),
+            Some(Relation {
+                op: Op::Eq,
+                base: Operand::Saved(vec!["count".into(), "all".into()]),
+                offset: 1
+            })
+        );
+        assert_eq!(
+            r("<= 0x1000 - 16"),
+            Some(Relation {
+                op: Op::Le,
+                base: Operand::Num(4096),
+                offset: -16
+            })
+        );
+        assert_eq!(
+            r("== printed.3: syscall read ->").map(|r| r.base),
+            Some(Operand::Now(vec![
+                "printed".into(),
+                "3: syscall read ->".into()
+            ]))
+        );
+        assert!(Relation::parse("< $kernel.freemen").is_some_and(|r| r.is_err()));
+        assert!(Relation::parse("<").is_some_and(|r| r.is_err()));
+        assert!(Relation::parse("> count.all + x").is_some_and(|r| r.is_err()));
+        assert!(Op::Ne.holds(1, 2) && !Op::Lt.holds(2, 2) && Op::Ge.holds(2, 2));
+
+        let w = Walk::parse(
+            "title='t'\n[[step]]\nsave = ['kernel.freemem']\ncheck.count.all = '> $count.all'\n",
+        )
+        .expect("parses");
+        assert_eq!(w.steps[0].save, ["kernel.freemem"]);
+        assert!(w.steps[0].checks[0].rel.is_some());
+        let e = Walk::parse("title='t'\n[[step]]\nname='s'\nsave = ['kernel']\n").unwrap_err();
+        assert!(e.contains("step 1 (s)") && e.contains("kernel"), "{e}");
+        let e = Walk::parse("title='t'\n[[step]]\ncheck.count.all = '== $cnt.all'\n").unwrap_err();
+        assert!(e.contains("count.all") && e.contains("cnt.all"), "{e}");
     }
 
     #[test]

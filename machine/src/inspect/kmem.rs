@@ -53,7 +53,7 @@ pub fn count_chain(mem: &dyn PhysMem, head: u64) -> Option<u64> {
     let mut p = head;
     while p != 0 {
         // kfree only takes page-aligned addresses, so any other link is corruption.
-        if p % 4096 != 0 || n >= MAX_PAGES {
+        if !p.is_multiple_of(4096) || n >= MAX_PAGES {
             return None;
         }
         p = mem.read_u64(p)?;

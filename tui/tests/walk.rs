@@ -1,8 +1,8 @@
 //! `xv6scope walk --check`: every shipped walkthrough passes on the bundled kernel; a wrong
 //! check (plain or relative to a saved value) fails with exit 1 and names its step; the
-//! fork, pipes, traps and page-table walkthroughs also pass on MIT's C kernel when
-//! `XV6SCOPE_MIT_XV6` names a built tree (skipped, saying so, otherwise). The trace, sysinfo
-//! and copy-on-write walkthroughs need this kernel (its trace mask, its sysinfotest).
+//! fork, pipes, traps, page-table and copy-on-write walkthroughs also pass on MIT's stock C
+//! kernel when `XV6SCOPE_MIT_XV6` names a built tree (skipped, saying so, otherwise). The
+//! trace and sysinfo walkthroughs need the syscall lab's additions (trace mask, sysinfo).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -255,6 +255,7 @@ fn shipped_walkthroughs_pass_on_mit_xv6() {
         "pipes.toml",
         "traps.toml",
         "pagetables.toml",
+        "cow.toml",
     ] {
         assert_passes(&walk(
             &shipped(name),

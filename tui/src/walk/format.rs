@@ -4,9 +4,12 @@
 //! naming the step and key at fault. Nothing here touches a machine: the player
 //! (`super::player`) gives the checks their meaning.
 //!
-//! Invariants: every step has exactly one way to run (`break`, `syscall`, `until`) or none
-//! (a step that only explains and checks); every check key is one of the known kinds, so a
-//! typo fails at parse time rather than passing silently.
+//! Invariants: every step has exactly one way to run (`break` to a function or a
+//! `FILE:LINE`, `syscall`, `until`) or none (a step that only explains and checks); every
+//! check key, `save` key and key inside a comparison is a known kind with a known field
+//! where the kind has fixed fields, so a typo fails at parse time rather than passing
+//! silently. Checks keep file order: toml's `preserve_order` keeps tables in insertion
+//! order (see [`flatten`] for the one exception dotted keys make).
 
 use toml::{Table, Value};
 

@@ -1,9 +1,16 @@
 //! The headless player: plays a [`Walk`] on a machine, step by step, and evaluates checks.
 //!
-//! Interface: [`Player::new`] takes a booted machine and the kernel ELF (for symbols and the
-//! DWARF tables); [`Player::play_step`] types the step's input, runs to its target and
-//! returns the check results. The machine is deterministic, so a walkthrough that passes
-//! once passes every time on the same kernel and disk.
+//! Interface: [`prepare`] readies a booted machine; [`Player::new`] borrows it, its views
+//! (symbols, DWARF tables) and the walk's [`Progress`] for one step; [`Player::play_step`]
+//! types the step's input, runs to its target (a function, a `FILE:LINE`, a system call's
+//! `ecall`, a console text), evaluates the checks in file order and then the step's `save`
+//! list. The machine is deterministic, so a walkthrough that passes once passes every time
+//! on the same kernel and disk.
+//!
+//! Checks read the machine only. A comparison (`"< $kernel.freemem"`) reads its right side
+//! at the same stop (another key) or from [`Progress::saved`] (a `$KEY`); the free-list
+//! reader behind `kernel.*` is built once, on the first step that needs it, and kept in the
+//! progress, so replaying a walk from a fresh `Progress` (the TUI's "back") rebuilds all.
 //!
 //! Invariants: the syscall tracer stays on for the whole walk (its records give `result.*`
 //! checks); a stop at a breakpoint of ours is shown to the tracer as a plain budget stop, as

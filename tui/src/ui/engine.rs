@@ -120,8 +120,8 @@ struct Engine {
     pt_last: Option<(Option<i64>, u64, pagetable::Tree, PtChanges)>,
     /// The page-table pane shows the kernel's table (`pt kernel`).
     pt_kernel: bool,
-    /// Which costly views are on screen: (processes and fds, page table).
-    visible: (bool, bool),
+    /// Which costly views are on screen: (processes and fds, page table, syscalls).
+    visible: (bool, bool, bool),
     kernel_elf: Option<Vec<u8>>,
     user_elfs: Vec<(String, Vec<u8>)>,
     stop_at: Option<u64>,
@@ -146,7 +146,10 @@ impl Engine {
                 error: false,
             });
         }
-        host.machine().set_idle_stops(true);
+        // Idle harts stop the run so that the thread can wait for keys and keep guest time
+        // from running ahead of the host clock; a measurement (`stop_at`) has all its input
+        // from the start, and runs through idle time as `xv6scope run --input` does.
+        host.machine().set_idle_stops(setup.stop_at.is_none());
         let mut e = Engine {
             host,
             views,
@@ -170,7 +173,7 @@ impl Engine {
             started: Instant::now(),
             pt_last: None,
             pt_kernel: false,
-            visible: (true, true),
+            visible: (true, true, true),
             kernel_elf: setup.kernel_elf,
             user_elfs: setup.user_elfs,
             stop_at: setup.stop_at,
@@ -370,6 +373,7 @@ impl Engine {
                     if self.views.tracing() {
                         self.views.strace_off(self.host.machine());
                         let _ = self.views.strace_on(self.host.machine(), Filter::default());
+                        self.trace_exactness();
                     }
                     self.message(format!("deleted breakpoint {n} ({label})"), false);
                 } else {
@@ -389,12 +393,17 @@ impl Engine {
                 self.pt_kernel = true;
                 self.refresh_slow();
             }
-            Request::Visible { procs, pagetable } => {
+            Request::Visible {
+                procs,
+                pagetable,
+                syscalls,
+            } => {
                 let newly = (procs && !self.visible.0) || (pagetable && !self.visible.1);
-                self.visible = (procs, pagetable);
+                self.visible = (procs, pagetable, syscalls);
                 if newly {
                     self.refresh_slow();
                 }
+                self.trace_exactness();
             }
             Request::WalkNext => self.walk_next(),
             Request::WalkBack => self.walk_back(),
@@ -416,6 +425,8 @@ impl Engine {
                         Err(e) => self.message(e, true),
                     }
                 }
+                self.trace_exactness();
+                self.rearm();
             }
             Request::Monitor(line) => {
                 let m = self.host.machine();
@@ -767,7 +778,7 @@ impl Engine {
         let (procs, fds, pt) = if slow {
             self.last_slow = now;
             let (want_procs, want_pt) = if self.running {
-                self.visible
+                (self.visible.0, self.visible.1)
             } else {
                 (true, true)
             };
@@ -999,6 +1010,43 @@ impl Engine {
         }
         let r = self.walk_play(target - 1);
         self.walk_shown(target - 1, r, true);
+    }
+
+    /// The trace is exact (buffers read at the `ecall` and at the `sret`, through the
+    /// tracer's two trampoline breakpoints) while the syscalls pane is on screen or a walk is
+    /// played; otherwise it is read from the harts' event logs after each slice, which costs
+    /// the guest about half as much (a syscall-heavy guest such as usertests runs ~15% slower
+    /// with the exact trace, ~7% with the late one) and may show a buffer's later contents.
+    /// Results, numbers and pids are exact either way.
+    fn trace_exactness(&mut self) {
+        if !self.views.tracing() {
+            return;
+        }
+        let want = self.visible.2 || self.walk.is_some();
+        let m = self.host.machine();
+        let exact = self.views.tracer.exact();
+        if want && !exact {
+            let _ = self
+                .views
+                .tracer
+                .install(m, self.views.syms.kernel.as_ref());
+        } else if !want && exact {
+            self.views.tracer.uninstall(m);
+            machine::inspect::strace::Tracer::enable(m);
+            self.rearm();
+        }
+    }
+
+    /// Puts back the marks of our breakpoints (the tracer removes its hooks, which may have
+    /// shared an address with one of ours).
+    fn rearm(&mut self) {
+        let addrs: Vec<u64> = self.breaks.iter().map(|b| b.addr).collect();
+        let m = self.host.machine();
+        for a in addrs {
+            if !m.breakpoints().contains(&a) {
+                m.add_breakpoint(a);
+            }
+        }
     }
 
     /// Makes the next snapshot carry the costly views.

@@ -103,6 +103,7 @@ pub enum Request {
     Visible {
         procs: bool,
         pagetable: bool,
+        syscalls: bool,
     },
     /// Walkthrough: play the next step from wherever the machine is.
     WalkNext,

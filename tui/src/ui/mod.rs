@@ -218,12 +218,14 @@ fn ui_loop<B: ratatui::backend::Backend>(
             let v = (
                 shown.contains(&Pane::Processes),
                 shown.contains(&Pane::PageTable),
+                shown.contains(&Pane::Syscalls),
             );
             if visible != Some(v) {
                 visible = Some(v);
                 let _ = req_tx.send(Request::Visible {
                     procs: v.0,
                     pagetable: v.1,
+                    syscalls: v.2,
                 });
             }
         }

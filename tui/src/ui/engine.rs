@@ -38,6 +38,9 @@ const SLICE: u64 = 1_000_000;
 const FRAME: Duration = Duration::from_millis(50);
 /// Instructions between looks at the host clock while running (about 5 ms of guest).
 const CLOCK_EVERY: u64 = 1_000_000;
+/// System calls a second above which a hidden trace is read late (see
+/// `Engine::trace_exactness`); below half of it, exact again.
+const LATE_RATE: f64 = 2000.0;
 /// Period of the costly views while running.
 const SLOW_FRAME: Duration = Duration::from_millis(500);
 /// Most instructions a line step executes before it gives up.
@@ -114,6 +117,10 @@ struct Engine {
     mips: f64,
     /// instret when the clock was last read (see [`Engine::maybe_send`]).
     clock_checked: u64,
+    /// System calls traced since `trace_since`, and the rate of the last period.
+    trace_count: u64,
+    trace_since: Instant,
+    trace_rate: f64,
     dirty: bool,
     /// The page table at the last stop: whose (pid, or None for the kernel's), the stop,
     /// the tree, and its changes from the stop before.
@@ -169,6 +176,9 @@ impl Engine {
             mips_at: (Instant::now(), 0),
             mips: 0.0,
             clock_checked: 0,
+            trace_count: 0,
+            trace_since: Instant::now(),
+            trace_rate: 0.0,
             dirty: true,
             started: Instant::now(),
             pt_last: None,
@@ -446,6 +456,7 @@ impl Engine {
         let ours = matches!(stop, Stop::Breakpoint { hart } if self.hit(hart).is_some());
         let seen = if ours { Stop::Budget } else { stop };
         let (records, out) = self.views.after_run(self.host.machine(), seen);
+        self.trace_count += records.len() as u64;
         self.strace.extend(records.iter().map(|r| r.to_string()));
         if ours { Some(stop) } else { out }
     }
@@ -751,6 +762,13 @@ impl Engine {
             return;
         }
         self.clock_checked = instret;
+        let dt = self.trace_since.elapsed().as_secs_f64();
+        if dt >= 0.5 {
+            self.trace_rate = self.trace_count as f64 / dt;
+            self.trace_count = 0;
+            self.trace_since = Instant::now();
+            self.trace_exactness();
+        }
         if self.last_sent.elapsed() >= FRAME {
             let slow = self.last_slow.elapsed() >= SLOW_FRAME;
             self.send(slow);
@@ -1013,18 +1031,20 @@ impl Engine {
     }
 
     /// The trace is exact (buffers read at the `ecall` and at the `sret`, through the
-    /// tracer's two trampoline breakpoints) while the syscalls pane is on screen or a walk is
-    /// played; otherwise it is read from the harts' event logs after each slice, which costs
-    /// the guest about half as much (a syscall-heavy guest such as usertests runs ~15% slower
-    /// with the exact trace, ~7% with the late one) and may show a buffer's later contents.
-    /// Results, numbers and pids are exact either way.
+    /// tracer's two trampoline breakpoints) unless the guest makes many system calls a second
+    /// ([`LATE_RATE`]) while the syscalls pane is hidden and no walk plays. Then it is read
+    /// from the harts' event logs after each slice, which costs the guest about half as much
+    /// (usertests runs ~15% slower with the exact trace, ~7% with the late one) and may show
+    /// a buffer's later contents; results, numbers and pids are exact either way. A person
+    /// typing at the shell makes a few calls a second: their trace stays exact.
     fn trace_exactness(&mut self) {
         if !self.views.tracing() {
             return;
         }
-        let want = self.visible.2 || self.walk.is_some();
-        let m = self.host.machine();
         let exact = self.views.tracer.exact();
+        let busy = self.trace_rate > if exact { LATE_RATE } else { LATE_RATE / 2.0 };
+        let want = self.visible.2 || self.walk.is_some() || !busy;
+        let m = self.host.machine();
         if want && !exact {
             let _ = self
                 .views

@@ -2,7 +2,8 @@
 //! session (120x40), driven by `tmux send-keys` and read by `tmux capture-pane`, the way a
 //! student would use it: wait for the shell, run `ls`, break on the exec system call, run
 //! `echo hi`, and check the stop, the source line, the page table, the syscall trace, and
-//! that continuing finishes the command. Skipped (with a message) when tmux is missing.
+//! that continuing finishes the command; and a walkthrough played in the TUI (next, next,
+//! back). Skipped (with a message) when tmux is missing.
 //! Every wait is bounded, and the session is killed at the end even when a check fails.
 
 use std::process::Command;
@@ -64,23 +65,30 @@ impl Session {
     }
 }
 
-#[test]
-fn tui_boots_runs_ls_and_breaks_on_exec() {
+/// Starts `xv6scope ARGS` in a new 120x40 tmux session; None when tmux is missing.
+fn start(tag: &str, args: &str) -> Option<Session> {
     if Command::new("tmux").arg("-V").output().is_err() {
         println!("tmux is not installed: skipping the TUI end-to-end test");
-        return;
+        return None;
     }
-    let name = format!("xv6scope-e2e-{}", std::process::id());
+    let name = format!("xv6scope-e2e-{tag}-{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_xv6scope");
     let st = Command::new("tmux")
         .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40"])
         .arg(format!(
-            "'{bin}' tui; echo xv6scope exited with $?; sleep 5"
+            "'{bin}' {args}; echo xv6scope exited with $?; sleep 5"
         ))
         .status()
         .expect("tmux new-session");
     assert!(st.success(), "tmux new-session failed");
-    let s = Session(name);
+    Some(Session(name))
+}
+
+#[test]
+fn tui_boots_runs_ls_and_breaks_on_exec() {
+    let Some(s) = start("tui", "tui") else {
+        return;
+    };
 
     // The shell's prompt on the console pane (the border is the pane's left edge).
     s.wait_for(&["1 console", "init: starting sh", "│$ "], 180);
@@ -100,7 +108,7 @@ fn tui_boots_runs_ls_and_breaks_on_exec() {
 
     // The page table of the process that called exec, and the syscall trace.
     s.keys(&["C-a", "5"]);
-    s.wait_for(&["5 page table", "address space of pid"], 30);
+    s.wait_for(&["5 page table", "(sh), root 0x", "▾ L2["], 30);
     // Zoomed to the whole screen, the named pages show.
     s.keys(&["C-a", "z"]);
     s.wait_for(&["trampoline", "trapframe"], 30);
@@ -121,4 +129,35 @@ fn tui_boots_runs_ls_and_breaks_on_exec() {
         !end.contains("1 console"),
         "the TUI's screen stayed:\n{end}"
     );
+}
+
+#[test]
+fn walkthrough_plays_in_the_tui_next_next_back() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/walkthroughs/fork-exec-wait.toml"
+    );
+    let Some(s) = start("walk", &format!("walk '{file}'")) else {
+        return;
+    };
+    s.wait_for(&["walkthrough: fork, exec and wait", "step 0/"], 60);
+    // From the console the walk keys take the prefix.
+    s.keys(&["C-a", "]"]);
+    s.wait_for(&["step 1/", ": boot", "ok   proc.sh.pid = 2", "│$ "], 120);
+    s.keys(&["C-a", "]"]);
+    // Step 2 stops at fork's ecall and shows the registers, a7 = SYS_fork.
+    let two = s.wait_for(
+        &["step 2/", ": fork", "3 registers", "ok   reg.a7 = 1"],
+        120,
+    );
+    assert!(
+        two.contains("a7 0x0000000000000001"),
+        "no a7 = 1 in the registers pane:\n{two}"
+    );
+    // The registers pane has the focus now: `[` alone goes back (a fresh boot, replayed).
+    s.keys(&["["]);
+    let one = s.wait_for(&["step 1/", ": boot", "ok   proc.sh.pid = 2"], 120);
+    assert!(!one.contains("step 2/"), "still at step 2:\n{one}");
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["xv6scope exited with 0"], 20);
 }

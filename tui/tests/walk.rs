@@ -1,6 +1,8 @@
 //! `xv6scope walk --check`: every shipped walkthrough passes on the bundled kernel; a wrong
-//! check fails with exit 1 and names its step; the fork, fds and traps walkthroughs also pass
-//! on MIT's C kernel when `XV6SCOPE_MIT_XV6` names a built tree (skipped otherwise).
+//! check (plain or relative to a saved value) fails with exit 1 and names its step; the
+//! fork, pipes, traps, page-table and copy-on-write walkthroughs also pass on MIT's stock C
+//! kernel when `XV6SCOPE_MIT_XV6` names a built tree (skipped, saying so, otherwise). The
+//! trace and sysinfo walkthroughs need the syscall lab's additions (trace mask, sysinfo).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -50,6 +52,26 @@ fn traps_passes() {
 }
 
 #[test]
+fn trace_passes() {
+    assert_passes(&walk(&shipped("trace.toml"), &[]));
+}
+
+#[test]
+fn sysinfo_passes() {
+    assert_passes(&walk(&shipped("sysinfo.toml"), &[]));
+}
+
+#[test]
+fn pagetables_passes() {
+    assert_passes(&walk(&shipped("pagetables.toml"), &[]));
+}
+
+#[test]
+fn cow_passes() {
+    assert_passes(&walk(&shipped("cow.toml"), &[]));
+}
+
+#[test]
 fn every_shipped_walkthrough_has_a_test() {
     let dir = shipped("");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -58,7 +80,18 @@ fn every_shipped_walkthrough_has_a_test() {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     names.sort();
-    assert_eq!(names, ["fork-exec-wait.toml", "pipes.toml", "traps.toml"]);
+    assert_eq!(
+        names,
+        [
+            "cow.toml",
+            "fork-exec-wait.toml",
+            "pagetables.toml",
+            "pipes.toml",
+            "sysinfo.toml",
+            "trace.toml",
+            "traps.toml"
+        ]
+    );
 }
 
 #[test]
@@ -95,6 +128,86 @@ check.reg.a7 = 7
     // The first step's checks held and were printed as such.
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok   proc.sh.pid = 2"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Writes `text` as a walkthrough in a fresh temporary directory and plays it.
+fn play_text(tag: &str, text: &str) -> Output {
+    let dir = std::env::temp_dir().join(format!("xv6scope-walk-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("w.toml");
+    std::fs::write(&file, text).expect("write walkthrough");
+    let out = walk(&file, &[]);
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+#[test]
+fn a_wrong_relative_check_fails_with_both_values() {
+    let out = play_text(
+        "rel",
+        r#"title = "saved values"
+[[step]]
+name = "prompt"
+until = "$ "
+save = ["count.all", "kernel.freemem"]
+
+[[step]]
+name = "one process more"
+type = "echo hi\n"
+syscall = "exec"
+proc = "sh"
+check.kernel.freemem = "< $kernel.freemem"
+check.count.all = "== $count.all + 2"
+"#,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("ok   kernel.freemem = 0x"), "{stdout}");
+    let line = stderr.lines().last().unwrap_or("");
+    assert!(
+        line.contains("step 2 (one process more)")
+            && line.contains("count.all")
+            && line.contains("found 3 (against 4)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_line_breakpoint_stops_on_its_line() {
+    // kernel/src/syscall.rs: the trace lab's print, reached when a traced call returns
+    // (65536 = 1 << 16, SYS_write).
+    let out = play_text(
+        "line",
+        r#"title = "file:line"
+[[step]]
+until = "$ "
+[[step]]
+name = "print"
+type = "trace 65536 echo hi\n"
+break = "syscall.rs:58"
+check.func = "syscall"
+check.proc.echo.trace_mask = 65536
+[[step]]
+name = "no code there"
+break = "syscall.rs:1"
+"#,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("ok   func = \"syscall\""),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("ok   proc.echo.trace_mask = 0x10000"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("step 3 (no code there)") && stderr.contains("syscall.rs:1"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -137,7 +250,13 @@ fn shipped_walkthroughs_pass_on_mit_xv6() {
     let Some((kernel, disk)) = mit_xv6("walk") else {
         return;
     };
-    for name in ["fork-exec-wait.toml", "pipes.toml", "traps.toml"] {
+    for name in [
+        "fork-exec-wait.toml",
+        "pipes.toml",
+        "traps.toml",
+        "pagetables.toml",
+        "cow.toml",
+    ] {
         assert_passes(&walk(
             &shipped(name),
             &["--kernel", &kernel, "--disk", &disk],

@@ -24,6 +24,7 @@
 
 pub mod dwarf;
 pub mod fsimage;
+pub mod kmem;
 pub mod monitor;
 pub mod pagetable;
 pub mod proc;

@@ -10,9 +10,10 @@
 //! Sessions end four ways, and each leaves the guest as it was, its breakpoints removed:
 //! `detach` (the guest runs on, as under QEMU), `kill` (xv6scope exits, as QEMU does), the
 //! client closing the connection (mid-packet or mid-run alike: the guest runs on), and a
-//! protocol error (a malformed packet: a message on stderr, the client is dropped). The
+//! protocol error (a malformed packet: a message, the client is dropped). The
 //! listener stays open throughout, so gdb can attach again. A second client while one is
-//! attached gets an error reply naming the attached client, and is closed.
+//! attached gets an error reply naming the attached client, and is closed. Messages go to
+//! stderr, or wherever [`Server::set_log`] says (the TUI's status bar).
 
 use super::{GdbTarget, Resume, breakpoints, tid};
 use anyhow::{Context, Result};
@@ -94,9 +95,16 @@ enum End {
     Error(String),
 }
 
+/// Where the server's messages go (attach, detach, errors): stderr for `xv6scope run`, the
+/// TUI's status bar when the TUI owns the terminal (stderr would scramble its screen).
+/// The flag says whether the message is an error.
+pub type Log = Box<dyn FnMut(String, bool) + Send>;
+
 pub struct Server {
     listener: TcpListener,
     local: SocketAddr,
+    /// None: stderr.
+    log: Option<Log>,
     target: GdbTarget,
     session: Option<Session>,
     /// `--gdb-wait` and no client has attached yet: the guest does not run.
@@ -148,7 +156,26 @@ impl Server {
             target: GdbTarget::new(machine, kernel_elf),
             session: None,
             hold: wait,
+            log: None,
         })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Sends the server's messages to `log` instead of stderr.
+    pub fn set_log(&mut self, log: Log) {
+        self.log = Some(log);
+    }
+
+    /// One message: to the log if there is one, else a line on stderr.
+    fn say(&mut self, msg: String, error: bool) {
+        match &mut self.log {
+            Some(f) => f(msg, error),
+            None => eprintln!("xv6scope: {msg}"),
+        }
     }
 
     pub fn machine(&mut self) -> &mut Machine {
@@ -182,7 +209,7 @@ impl Server {
                 Ok(pair) => pair,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    eprintln!("xv6scope: gdb: accept failed: {e}");
+                    self.say(format!("gdb: accept failed: {e}"), true);
                     return;
                 }
             };
@@ -191,13 +218,17 @@ impl Server {
                     "xv6scope: another gdb ({}) is attached; detach it first",
                     s.peer
                 );
-                eprintln!("xv6scope: gdb: refused {peer}: {} is attached", s.peer);
+                let said = format!("gdb: refused {peer}: {} is attached", s.peer);
                 refuse(stream, &msg);
+                self.say(said, true);
                 continue;
             }
             match self.start_session(stream, peer) {
-                Ok(()) => eprintln!("xv6scope: gdb attached from {peer}"),
-                Err(e) => eprintln!("xv6scope: gdb: cannot start a session with {peer}: {e}"),
+                Ok(()) => self.say(format!("gdb attached from {peer}"), false),
+                Err(e) => self.say(
+                    format!("gdb: cannot start a session with {peer}: {e}"),
+                    true,
+                ),
             }
         }
     }
@@ -461,18 +492,22 @@ impl Server {
         self.target.traced.clear();
         self.target.attached = None;
         self.target.phys = false;
+        let local = self.local;
         match end {
-            End::Detached => eprintln!("xv6scope: gdb {peer} detached; the guest runs on"),
-            End::Closed => {
-                eprintln!("xv6scope: gdb {peer} closed the connection; the guest runs on")
-            }
-            End::Exited => eprintln!("xv6scope: gdb {peer}: the guest exited"),
-            End::Error(e) => eprintln!(
-                "xv6scope: gdb {peer}: {e}; client dropped, the guest runs on, still listening on {}",
-                self.local
+            End::Detached => self.say(format!("gdb {peer} detached; the guest runs on"), false),
+            End::Closed => self.say(
+                format!("gdb {peer} closed the connection; the guest runs on"),
+                false,
+            ),
+            End::Exited => self.say(format!("gdb {peer}: the guest exited"), false),
+            End::Error(e) => self.say(
+                format!(
+                    "gdb {peer}: {e}; client dropped, the guest runs on, still listening on {local}"
+                ),
+                true,
             ),
             End::Killed => {
-                eprintln!("xv6scope: gdb {peer} killed the guest");
+                self.say(format!("gdb {peer} killed the guest"), false);
                 return Event::Kill;
             }
         }

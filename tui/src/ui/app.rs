@@ -8,9 +8,9 @@
 //! Both are plain functions of the state, so tests drive them without a terminal or machine.
 
 use super::command::{self, Parsed};
-use super::event::{Event, Request, Snapshot};
+use super::event::{Event, PtView, Request, Snapshot, WalkView};
 use super::keys::{self, Command};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// Console lines kept for scrollback.
 pub const SCROLLBACK: usize = 5000;
@@ -67,8 +67,21 @@ impl Pane {
         }
     }
 
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    /// The pane a walkthrough step names (`regs`, `pagetable`, `strace`, `fds`...).
+    pub fn named(name: &str) -> Option<Pane> {
+        let n = name.trim().to_ascii_lowercase();
+        match n.as_str() {
+            "regs" | "registers" => Some(Pane::Registers),
+            "procs" | "processes" | "fds" | "ps" => Some(Pane::Processes),
+            "pt" | "pagetable" | "page table" | "page-table" => Some(Pane::PageTable),
+            "strace" | "syscalls" | "trace" => Some(Pane::Syscalls),
+            "breaks" | "breakpoints" => Some(Pane::Breakpoints),
+            _ => Pane::ALL.iter().copied().find(|p| p.title() == n),
+        }
     }
 }
 
@@ -116,9 +129,19 @@ pub struct App {
     pub snap: Option<Snapshot>,
     pub console: Console,
     pub strace: VecDeque<String>,
+    /// Trace lines received since the start (the deque keeps the last [`TRACE_KEEP`]).
+    pub strace_total: u64,
+    /// The trace view is paused: `strace_total` when it was (lines keep arriving).
+    pub strace_paused: Option<u64>,
     pub procs: Vec<String>,
     pub fds: Vec<String>,
-    pub pagetable: Vec<String>,
+    pub pagetable: PtView,
+    /// Branches of the page-table tree the user collapsed (by [`super::event::PtRow::key`]).
+    pub pt_collapsed: HashSet<u64>,
+    /// Selected row of the page-table pane, among the visible rows.
+    pub pt_row: usize,
+    /// The walkthrough being played, if any.
+    pub walk: Option<WalkView>,
     pub output: Vec<String>,
     /// x1..x31 at the stop before the current one (None before the second stop).
     pub prev_regs: Option<[u64; 32]>,
@@ -176,13 +199,66 @@ impl App {
                 self.message = Some((format!("machine stopped: {why}"), false));
                 self.exited = Some(why);
             }
-            Event::Key(_) | Event::Resize => {}
+            Event::Walk(w) => {
+                if w.reset {
+                    self.console = Console::default();
+                    self.strace.clear();
+                    self.strace_paused = None;
+                    self.prev_regs = None;
+                    self.stop_regs = None;
+                }
+                if let Some(p) = w.pane.as_deref().and_then(Pane::named) {
+                    self.focus(p);
+                }
+                // "playing step n…" is over.
+                if matches!(&self.message, Some((_, false))) {
+                    self.message = None;
+                }
+                self.walk = Some(*w);
+            }
+            Event::Key(_) | Event::Mouse(_) | Event::Resize => {}
         }
+    }
+
+    /// The trace lines the syscalls pane shows: all of them, or those that had arrived
+    /// when the view was paused; and how many are waiting behind the pause.
+    pub fn strace_shown(&self) -> (usize, u64) {
+        match self.strace_paused {
+            Some(at) => {
+                let waiting = self.strace_total - at;
+                let shown = (self.strace.len() as u64).saturating_sub(waiting) as usize;
+                (shown, waiting)
+            }
+            None => (self.strace.len(), 0),
+        }
+    }
+
+    /// Indexes of the page-table rows shown (collapsed branches hide their children).
+    pub fn pt_visible(&self) -> Vec<usize> {
+        super::ptree::visible(&self.pagetable.rows, &self.pt_collapsed)
+    }
+
+    /// Expands (`Some(true)`), collapses (`Some(false)`) or toggles the selected branch.
+    fn pt_expand(&mut self, how: Option<bool>) {
+        let vis = self.pt_visible();
+        let Some(row) = vis.get(self.pt_row).map(|&i| &self.pagetable.rows[i]) else {
+            return;
+        };
+        if !row.branch {
+            return;
+        }
+        let collapsed = self.pt_collapsed.contains(&row.key);
+        let key = row.key;
+        match how.unwrap_or(collapsed) {
+            true => self.pt_collapsed.remove(&key),
+            false => self.pt_collapsed.insert(key),
+        };
     }
 
     fn snapshot(&mut self, mut s: Snapshot) {
         self.console.feed(&s.console);
         for l in s.strace.drain(..) {
+            self.strace_total += 1;
             self.strace.push_back(l);
             if self.strace.len() > TRACE_KEEP {
                 self.strace.pop_front();
@@ -196,6 +272,8 @@ impl App {
         }
         if let Some(p) = s.pagetable.take() {
             self.pagetable = p;
+            let n = self.pt_visible().len();
+            self.pt_row = self.pt_row.min(n.saturating_sub(1));
         }
         if !s.running && self.stop_regs.is_none_or(|(seq, _)| seq != s.stop_seq) {
             self.prev_regs = self.stop_regs.map(|(_, r)| r);
@@ -213,14 +291,19 @@ impl App {
         }
     }
 
-    /// Makes `p` visible: the focus on narrow screens, the detail pane on wide ones.
+    /// Makes `p` visible: the focus on narrow screens, the detail pane on wide ones (where
+    /// a walkthrough's narrative takes the registers' place, they become a detail pane).
     fn show(&mut self, p: Pane) {
-        if !matches!(p, Pane::Console | Pane::Source | Pane::Registers) {
+        let fixed = match self.walk {
+            Some(_) => matches!(p, Pane::Console | Pane::Source),
+            None => matches!(p, Pane::Console | Pane::Source | Pane::Registers),
+        };
+        if !fixed {
             self.detail = p;
         }
     }
 
-    fn focus(&mut self, p: Pane) {
+    pub fn focus(&mut self, p: Pane) {
         self.focus = p;
         self.show(p);
     }
@@ -289,7 +372,40 @@ impl App {
                 let s = &mut self.scroll[self.focus.index()];
                 *s = s.saturating_add_signed(n as isize);
             }
+            Command::Toggle => match self.focus {
+                Pane::PageTable => self.pt_expand(None),
+                Pane::Syscalls => return self.update(Command::TracePause),
+                _ => {}
+            },
+            Command::Expand(open) => {
+                if self.focus == Pane::PageTable {
+                    self.pt_expand(Some(open));
+                }
+            }
+            Command::TracePause => {
+                self.strace_paused = match self.strace_paused {
+                    Some(_) => None,
+                    None => Some(self.strace_total),
+                };
+                self.scroll[Pane::Syscalls.index()] = 0;
+                self.show(Pane::Syscalls);
+            }
+            Command::TraceFilter => {
+                self.show(Pane::Syscalls);
+                self.cmdline = Some("strace ".into());
+                self.history_pos = self.history.len();
+            }
+            Command::WalkNext => return vec![Request::WalkNext],
+            Command::WalkBack => return vec![Request::WalkBack],
             Command::Select(d) => {
+                if self.focus == Pane::PageTable {
+                    let n = self.pt_visible().len();
+                    self.pt_row = self
+                        .pt_row
+                        .saturating_add_signed(d as isize)
+                        .min(n.saturating_sub(1));
+                    return Vec::new();
+                }
                 if self.focus == Pane::Processes {
                     let rows = self.procs.len().saturating_sub(1).max(1);
                     self.proc_row = self
@@ -337,7 +453,10 @@ impl App {
                 self.show(Pane::PageTable);
                 vec![Request::Select(pid)]
             }
-            Parsed::KernelPageTable => vec![Request::Monitor("pt kernel".into())],
+            Parsed::KernelPageTable => {
+                self.show(Pane::PageTable);
+                vec![Request::KernelPageTable]
+            }
             Parsed::Fds(pid) => {
                 self.show(Pane::Processes);
                 vec![Request::Select(Some(pid))]
@@ -411,5 +530,61 @@ mod tests {
         assert_eq!(app.detail, Pane::Syscalls);
         assert_eq!(app.update(Command::Quit), vec![Request::Quit]);
         assert!(app.quit);
+    }
+
+    #[test]
+    fn walk_keys_ask_the_machine_and_steps_focus_their_pane() {
+        use crate::ui::event::WalkView;
+        let mut app = App::new();
+        assert_eq!(app.update(Command::WalkNext), vec![Request::WalkNext]);
+        assert_eq!(app.update(Command::WalkBack), vec![Request::WalkBack]);
+        // From the console the keys need the prefix; the pure map gives the same commands.
+        let pre = keys::Mode {
+            prefix: true,
+            ..app.key_mode()
+        };
+        let bracket = |c| crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c));
+        assert_eq!(keys::map(pre, bracket(']')), Command::WalkNext);
+        assert_eq!(
+            keys::map(app.key_mode(), bracket(']')),
+            Command::Guest(b"]".to_vec())
+        );
+        // A step naming the page table focuses it (and, the walk showing, registers become
+        // a detail pane).
+        app.console.feed(b"$ echo hi\n");
+        app.strace.push_back("[0] 1 init: fork() = 2".into());
+        app.on_event(Event::Walk(Box::new(WalkView {
+            step: 2,
+            total: 3,
+            pane: Some("pagetable".into()),
+            ..WalkView::default()
+        })));
+        assert_eq!((app.focus, app.detail), (Pane::PageTable, Pane::PageTable));
+        app.on_event(Event::Walk(Box::new(WalkView {
+            step: 1,
+            total: 3,
+            pane: Some("regs".into()),
+            reset: true,
+            ..WalkView::default()
+        })));
+        assert_eq!((app.focus, app.detail), (Pane::Registers, Pane::Registers));
+        // "back" booted again: the console and the trace start over.
+        assert_eq!(app.console.all().collect::<Vec<_>>(), [""]);
+        assert!(app.strace.is_empty());
+        assert_eq!(app.walk.as_ref().map(|w| w.step), Some(1));
+    }
+
+    #[test]
+    fn pt_kernel_shows_in_the_pane() {
+        let mut app = App::new();
+        app.update(Command::OpenCmdline);
+        "pt kernel".chars().for_each(|c| {
+            app.update(Command::CmdChar(c));
+        });
+        assert_eq!(
+            app.update(Command::CmdSubmit),
+            vec![Request::KernelPageTable]
+        );
+        assert_eq!(app.detail, Pane::PageTable);
     }
 }

@@ -139,14 +139,13 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
 pub const HELP: &[&str] = &[
     "b FUNC | FILE:LINE | *ADDR  breakpoint: b sys_exec, b sysfile.rs:340, b *ADDR",
     "b syscall NAME | b pid N    at the trampoline: on ecall NAME / when pid N runs",
-    "d N                         delete breakpoint N",
     "c p s n si fin              continue, pause, step line/over/inst., finish",
     "x/Ngx ADDR                  examine N doublewords at a virtual address",
     "pt [PID|kernel]             page table (default: the current process)",
     "fds PID                     open files of a process",
     "strace [FILTER|off]         syscall trace: open,read pid=N proc=NAME",
     "mon CMD                     debugger views: ps, regs, sym ADDR, pt 3 tree",
-    "q                           quit",
+    "d N                         delete breakpoint N;  q  quit",
 ];
 
 #[cfg(test)]

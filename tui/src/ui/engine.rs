@@ -15,8 +15,10 @@
 //! Invariants: the breakpoints this thread set are the machine's breakpoints minus the
 //! tracer's; a step never leaves the guest running; every stop bumps `stop_seq`.
 
-use super::event::{BreakSpec, Event, Request, Snapshot, Source};
+use super::event::{BreakSpec, Event, PtView, Request, Snapshot, Source, WalkView};
 use crate::gdb::Host;
+use crate::walk::format::Walk;
+use crate::walk::player::{self, Player, Progress};
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use machine::Stop;
 use machine::cpu::Mode;
@@ -34,6 +36,11 @@ use std::time::{Duration, Instant};
 const SLICE: u64 = 1_000_000;
 /// Snapshot period while running (20 Hz).
 const FRAME: Duration = Duration::from_millis(50);
+/// Instructions between looks at the host clock while running (about 5 ms of guest).
+const CLOCK_EVERY: u64 = 1_000_000;
+/// System calls a second above which a hidden trace is read late (see
+/// `Engine::trace_exactness`); below half of it, exact again.
+const LATE_RATE: f64 = 2000.0;
 /// Period of the costly views while running.
 const SLOW_FRAME: Duration = Duration::from_millis(500);
 /// Most instructions a line step executes before it gives up.
@@ -55,6 +62,25 @@ pub struct Setup {
     pub user_elfs: Vec<(String, Vec<u8>)>,
     /// Where the disk goes back on exit, if anywhere.
     pub disk_path: Option<PathBuf>,
+    /// End (as a power-off would) once the guest retired this many instructions: the speed
+    /// measurement of `ui::measure`.
+    pub stop_at: Option<u64>,
+    /// A walkthrough to play, and the options that boot its machine again ("back").
+    pub walk: Option<(Walk, crate::MachineArgs)>,
+}
+
+/// A walkthrough being played on the machine thread.
+struct WalkState {
+    walk: Walk,
+    margs: crate::MachineArgs,
+    /// Steps played (the one shown is `at`, from 1; 0 before the first).
+    at: usize,
+    progress: Progress,
+    /// How much of `progress.console` and `progress.records` went to the UI already.
+    console_sent: usize,
+    records_sent: usize,
+    outcomes: Vec<(bool, String)>,
+    error: Option<String>,
 }
 
 /// Starts the machine thread; it ends after a [`Request::Quit`] or the guest's power-off
@@ -89,21 +115,48 @@ struct Engine {
     last_slow: Instant,
     mips_at: (Instant, u64),
     mips: f64,
+    /// instret when the clock was last read (see [`Engine::maybe_send`]).
+    clock_checked: u64,
+    /// System calls traced since `trace_since`, and the rate of the last period.
+    trace_count: u64,
+    trace_since: Instant,
+    trace_rate: f64,
     dirty: bool,
-    /// The page table at the last stop: pid, stop, tree, and its changes from the stop before.
-    pt_last: Option<(i64, u64, pagetable::Tree, Vec<String>)>,
+    /// The page table at the last stop: whose (pid, or None for the kernel's), the stop,
+    /// the tree, and its changes from the stop before.
+    pt_last: Option<(Option<i64>, u64, pagetable::Tree, PtChanges)>,
+    /// The page-table pane shows the kernel's table (`pt kernel`).
+    pt_kernel: bool,
+    /// Which costly views are on screen: (processes and fds, page table, syscalls).
+    visible: (bool, bool, bool),
+    kernel_elf: Option<Vec<u8>>,
+    user_elfs: Vec<(String, Vec<u8>)>,
+    stop_at: Option<u64>,
+    walk: Option<WalkState>,
     /// When the guest started, the host-clock reference for idle waits.
     started: Instant,
 }
 
 impl Engine {
     fn new(setup: Setup, events: Sender<Event>) -> Engine {
-        let mut views = Views::new(setup.kernel_elf.as_deref());
-        for (name, elf) in &setup.user_elfs {
-            let _ = views.syms.add_user(name, elf);
-        }
+        let views = new_views(setup.kernel_elf.as_deref(), &setup.user_elfs);
         let mut host = setup.host;
-        host.machine().set_idle_stops(true);
+        if let Host::Gdb(server) = &mut host {
+            // The TUI owns the terminal: the server's messages go to the status bar.
+            let tx = events.clone();
+            let addr = server.local_addr();
+            server.set_log(Box::new(move |text, error| {
+                let _ = tx.send(Event::Message { text, error });
+            }));
+            let _ = events.send(Event::Message {
+                text: format!("gdb server on {addr} (target remote {addr})"),
+                error: false,
+            });
+        }
+        // Idle harts stop the run so that the thread can wait for keys and keep guest time
+        // from running ahead of the host clock; a measurement (`stop_at`) has all its input
+        // from the start, and runs through idle time as `xv6scope run --input` does.
+        host.machine().set_idle_stops(setup.stop_at.is_none());
         let mut e = Engine {
             host,
             views,
@@ -122,14 +175,43 @@ impl Engine {
             last_slow: Instant::now(),
             mips_at: (Instant::now(), 0),
             mips: 0.0,
+            clock_checked: 0,
+            trace_count: 0,
+            trace_since: Instant::now(),
+            trace_rate: 0.0,
             dirty: true,
             started: Instant::now(),
             pt_last: None,
+            pt_kernel: false,
+            visible: (true, true, true),
+            kernel_elf: setup.kernel_elf,
+            user_elfs: setup.user_elfs,
+            stop_at: setup.stop_at,
+            walk: None,
         };
         // The syscall trace is on from the start: the tracer watches trap events the hart
         // records anyway, so it costs the guest little.
         if let Err(err) = e.views.strace_on(e.host.machine(), Filter::default()) {
             e.message(format!("syscall trace unavailable: {err}"), true);
+        }
+        if let Some((walk, margs)) = setup.walk {
+            // A walk starts from the reset state, held, so that its steps (and "back")
+            // replay the same run; step 1 comes with the first "next".
+            player::prepare(e.host.machine(), &mut e.views);
+            e.host.machine().set_idle_stops(true);
+            e.walk = Some(WalkState {
+                walk,
+                margs,
+                at: 0,
+                progress: Progress::default(),
+                console_sent: 0,
+                records_sent: 0,
+                outcomes: Vec::new(),
+                error: None,
+            });
+            e.running = false;
+            e.stop_reason = "walkthrough: ] plays step 1".into();
+            e.send_walk(false);
         }
         e
     }
@@ -154,6 +236,11 @@ impl Engine {
                     }
                 }
             }
+            if let Some(end) = self.stop_at
+                && self.host.machine().instret() >= end
+            {
+                return self.exit(0, format!("{end} instructions retired"));
+            }
             if self.running {
                 let Some(stop) = self.host.run(SLICE) else {
                     return self.exit(0, "gdb killed the guest".into());
@@ -175,7 +262,7 @@ impl Engine {
                         self.stopped(format!("watchpoint at {addr:#x} hit on hart {hart}"));
                     }
                     Some(Stop::Idle) => {
-                        self.maybe_send();
+                        self.maybe_send(true);
                         // Every hart waits: keep guest time from running ahead of the host
                         // clock (as `xv6scope run` does), and wait for keys meanwhile.
                         let wait = match self.host.machine().idle_until() {
@@ -212,7 +299,7 @@ impl Engine {
                         );
                     }
                 }
-                self.maybe_send();
+                self.maybe_send(false);
             } else {
                 if self.dirty {
                     self.send(true);
@@ -300,6 +387,7 @@ impl Engine {
                     if self.views.tracing() {
                         self.views.strace_off(self.host.machine());
                         let _ = self.views.strace_on(self.host.machine(), Filter::default());
+                        self.trace_exactness();
                     }
                     self.message(format!("deleted breakpoint {n} ({label})"), false);
                 } else {
@@ -312,8 +400,27 @@ impl Engine {
             }
             Request::Select(pid) => {
                 self.selected = pid;
-                self.last_slow = Instant::now() - SLOW_FRAME;
+                self.pt_kernel = false;
+                self.refresh_slow();
             }
+            Request::KernelPageTable => {
+                self.pt_kernel = true;
+                self.refresh_slow();
+            }
+            Request::Visible {
+                procs,
+                pagetable,
+                syscalls,
+            } => {
+                let newly = (procs && !self.visible.0) || (pagetable && !self.visible.1);
+                self.visible = (procs, pagetable, syscalls);
+                if newly {
+                    self.refresh_slow();
+                }
+                self.trace_exactness();
+            }
+            Request::WalkNext => self.walk_next(),
+            Request::WalkBack => self.walk_back(),
             Request::Strace(spec) => {
                 let m = self.host.machine();
                 if spec.trim() == "off" {
@@ -332,6 +439,8 @@ impl Engine {
                         Err(e) => self.message(e, true),
                     }
                 }
+                self.trace_exactness();
+                self.rearm();
             }
             Request::Monitor(line) => {
                 let m = self.host.machine();
@@ -351,6 +460,7 @@ impl Engine {
         let ours = matches!(stop, Stop::Breakpoint { hart } if self.hit(hart).is_some());
         let seen = if ours { Stop::Budget } else { stop };
         let (records, out) = self.views.after_run(self.host.machine(), seen);
+        self.trace_count += records.len() as u64;
         self.strace.extend(records.iter().map(|r| r.to_string()));
         if ours { Some(stop) } else { out }
     }
@@ -647,7 +757,22 @@ impl Engine {
         out
     }
 
-    fn maybe_send(&mut self) {
+    /// Sends a snapshot if one is due. The host clock is read only after [`CLOCK_EVERY`]
+    /// instructions (a stop at the tracer's breakpoint on every system call comes back here
+    /// many thousand times a second), except when the guest idles (`idle`).
+    fn maybe_send(&mut self, idle: bool) {
+        let instret = self.host.machine().instret();
+        if !idle && instret.wrapping_sub(self.clock_checked) < CLOCK_EVERY {
+            return;
+        }
+        self.clock_checked = instret;
+        let dt = self.trace_since.elapsed().as_secs_f64();
+        if dt >= 0.5 {
+            self.trace_rate = self.trace_count as f64 / dt;
+            self.trace_count = 0;
+            self.trace_since = Instant::now();
+            self.trace_exactness();
+        }
         if self.last_sent.elapsed() >= FRAME {
             let slow = self.last_slow.elapsed() >= SLOW_FRAME;
             self.send(slow);
@@ -670,25 +795,33 @@ impl Engine {
         let source = self.source(h);
         let m = self.host.machine();
         let state = HartState::of(&m.harts[h]);
+        // The costly views: while running only those on screen, every SLOW_FRAME; at a
+        // stop all of them (a stop is rare, and the page-table diff needs every stop's tree).
         let (procs, fds, pt) = if slow {
             self.last_slow = now;
-            let pid = self.selected.or_else(|| self.current_pid(h));
-            let m = self.host.machine();
-            let procs = self.views.command(m, "ps");
-            let (fds, pt) = match pid {
-                Some(p) => {
-                    let fds = self.views.command(m, &format!("fds {p}"));
-                    let mut pt = self.views.command(m, &format!("pt {p}"));
-                    let changes = self.pt_changes(p);
-                    pt.splice(1.min(pt.len())..1.min(pt.len()), changes);
-                    (fds, pt)
-                }
-                None => (
-                    vec!["no process on this hart".into()],
-                    self.views.command(m, "pt"),
-                ),
+            let (want_procs, want_pt) = if self.running {
+                (self.visible.0, self.visible.1)
+            } else {
+                (true, true)
             };
-            (Some(procs), Some(fds), Some(pt))
+            let pid = if want_procs || (want_pt && !self.pt_kernel) {
+                self.selected.or_else(|| self.current_pid(h))
+            } else {
+                None
+            };
+            let (procs, fds) = if want_procs {
+                let m = self.host.machine();
+                let procs = self.views.command(m, "ps");
+                let fds = match pid {
+                    Some(p) => self.views.command(m, &format!("fds {p}")),
+                    None => vec!["no process on this hart".into()],
+                };
+                (Some(procs), Some(fds))
+            } else {
+                (None, None)
+            };
+            let pt = want_pt.then(|| self.pt_view(pid));
+            (procs, fds, pt)
         } else {
             (None, None, None)
         };
@@ -719,46 +852,314 @@ impl Engine {
         self.dirty = false;
     }
 
-    /// What changed in process `pid`'s page table between the previous stop and this one
-    /// (empty while running, at the first stop, or when nothing changed). The tree of each
-    /// stop is kept for the next.
-    fn pt_changes(&mut self, pid: i64) -> Vec<String> {
-        if self.running {
-            return Vec::new();
+    /// Tells the UI where the walkthrough is (`reset`: the machine was booted again).
+    fn send_walk(&self, reset: bool) {
+        let Some(w) = &self.walk else {
+            return;
+        };
+        let total = w.walk.steps.len();
+        let mut view = WalkView {
+            title: w.walk.title.clone(),
+            step: w.at,
+            total,
+            reset,
+            ..WalkView::default()
+        };
+        match w.at.checked_sub(1).and_then(|i| w.walk.steps.get(i)) {
+            Some(step) => {
+                view.name = step.name.clone();
+                view.text = step.text.clone();
+                view.outcomes = w.outcomes.clone();
+                view.error = w.error.clone();
+                view.pane = step.pane.clone();
+            }
+            None => {
+                view.name = "the start".into();
+                view.text = format!(
+                    "{total} steps. `]` plays the next step from wherever the machine is, `[` boots \
+                     again and replays up to the step before. Between steps every debugger key \
+                     works (continue, step, `:` commands)."
+                );
+            }
         }
-        if let Some((p, seq, _, lines)) = &self.pt_last
-            && *p == pid
-            && *seq == self.stop_seq
-        {
-            return lines.clone();
+        let _ = self.events.send(Event::Walk(Box::new(view)));
+    }
+
+    /// Plays step `i` (from 0) of the walk, then hands the console output and the system
+    /// calls it produced to the UI. The player runs the machine with idle stops off (it
+    /// waits for the console or a breakpoint, never for a key); free running wants them on.
+    fn walk_play(&mut self, i: usize) -> Result<Vec<(bool, String)>, String> {
+        let Some(w) = self.walk.as_mut() else {
+            return Err("no walkthrough".into());
+        };
+        let m = self.host.machine();
+        m.set_idle_stops(false);
+        let step = &w.walk.steps[i];
+        let result = Player::new(m, &mut self.views, &mut w.progress).play_step(step);
+        self.host.machine().set_idle_stops(true);
+        self.console
+            .extend_from_slice(&w.progress.console[w.console_sent..]);
+        w.console_sent = w.progress.console.len();
+        self.strace.extend(
+            w.progress.records[w.records_sent..]
+                .iter()
+                .map(|r| r.to_string()),
+        );
+        w.records_sent = w.progress.records.len();
+        self.hart = w.progress.hart;
+        result.map(|outcomes| {
+            outcomes
+                .iter()
+                .zip(&step.checks)
+                .map(|(o, c)| {
+                    let text = if o.ok {
+                        format!("{} = {}", o.key, o.found)
+                    } else {
+                        format!("{} = {} (expected {})", o.key, o.found, c.want)
+                    };
+                    (o.ok, text)
+                })
+                .collect()
+        })
+    }
+
+    /// Shows step `i` (from 0) as played: its outcome to the narrative, the stop to the panes.
+    fn walk_shown(&mut self, i: usize, result: Result<Vec<(bool, String)>, String>, reset: bool) {
+        let Some(w) = self.walk.as_mut() else {
+            return;
+        };
+        w.at = i + 1;
+        match result {
+            Ok(o) => {
+                w.outcomes = o;
+                w.error = None;
+            }
+            Err(e) => {
+                w.outcomes.clear();
+                w.error = Some(e);
+            }
+        }
+        let why = format!(
+            "walk step {}/{}: {}",
+            i + 1,
+            w.walk.steps.len(),
+            w.walk.steps[i].name
+        );
+        self.send_walk(reset);
+        self.stopped(why);
+    }
+
+    /// `]`: the next step, from wherever the machine is.
+    fn walk_next(&mut self) {
+        let Some(w) = &self.walk else {
+            self.message(
+                "no walkthrough: `xv6scope walk FILE` plays one".into(),
+                true,
+            );
+            return;
+        };
+        let i = w.at;
+        if i >= w.walk.steps.len() {
+            self.message("that was the last step (`[` goes back)".into(), false);
+            return;
+        }
+        self.message(format!("playing step {}…", i + 1), false);
+        let r = self.walk_play(i);
+        self.walk_shown(i, r, false);
+    }
+
+    /// `[`: the step before, replayed from a fresh boot (the machine is deterministic, so the
+    /// replay reaches the same state as the first time, the user's detours aside).
+    fn walk_back(&mut self) {
+        let Some(w) = &self.walk else {
+            self.message(
+                "no walkthrough: `xv6scope walk FILE` plays one".into(),
+                true,
+            );
+            return;
+        };
+        if w.at == 0 {
+            self.message("at the start already".into(), false);
+            return;
+        }
+        let target = w.at - 1;
+        let margs = w.margs.clone();
+        self.message(
+            format!("booting again and replaying up to step {target}…"),
+            false,
+        );
+        let machine = match crate::cmd_run::boot(&margs) {
+            Ok(b) => b.machine,
+            Err(e) => {
+                self.message(format!("cannot boot again: {e:#}"), true);
+                return;
+            }
+        };
+        self.host = Host::Plain(Box::new(machine));
+        self.views = new_views(self.kernel_elf.as_deref(), &self.user_elfs);
+        player::prepare(self.host.machine(), &mut self.views);
+        self.host.machine().set_idle_stops(true);
+        let addrs: Vec<u64> = self.breaks.iter().map(|b| b.addr).collect();
+        for a in addrs {
+            if !self.host.machine().breakpoints().contains(&a) {
+                self.host.machine().add_breakpoint(a);
+            }
+        }
+        if let Some(w) = self.walk.as_mut() {
+            w.at = 0;
+            w.progress = Progress::default();
+            w.console_sent = 0;
+            w.records_sent = 0;
+            w.outcomes.clear();
+            w.error = None;
+        }
+        self.console.clear();
+        self.strace.clear();
+        self.pt_last = None;
+        self.running = false;
+        self.started = Instant::now();
+        self.mips_at = (Instant::now(), 0);
+        self.hart = 0;
+        if target == 0 {
+            self.send_walk(true);
+            self.stopped("booted again: the walkthrough's start".into());
+            return;
+        }
+        for i in 0..target - 1 {
+            if let Err(e) = self.walk_play(i) {
+                return self.walk_shown(i, Err(e), true);
+            }
+        }
+        let r = self.walk_play(target - 1);
+        self.walk_shown(target - 1, r, true);
+    }
+
+    /// The trace is exact (buffers read at the `ecall` and at the `sret`, through the
+    /// tracer's two trampoline breakpoints) unless the guest makes many system calls a second
+    /// ([`LATE_RATE`]) while the syscalls pane is hidden and no walk plays. Then it is read
+    /// from the harts' event logs after each slice, which costs the guest about half as much
+    /// (usertests runs ~15% slower with the exact trace, ~7% with the late one) and may show
+    /// a buffer's later contents; results, numbers and pids are exact either way. A person
+    /// typing at the shell makes a few calls a second: their trace stays exact.
+    fn trace_exactness(&mut self) {
+        if !self.views.tracing() {
+            return;
+        }
+        let exact = self.views.tracer.exact();
+        let busy = self.trace_rate > if exact { LATE_RATE } else { LATE_RATE / 2.0 };
+        let want = self.visible.2 || self.walk.is_some() || !busy;
+        let m = self.host.machine();
+        if want && !exact {
+            let _ = self
+                .views
+                .tracer
+                .install(m, self.views.syms.kernel.as_ref());
+        } else if !want && exact {
+            self.views.tracer.uninstall(m);
+            machine::inspect::strace::Tracer::enable(m);
+            self.rearm();
+        }
+    }
+
+    /// Puts back the marks of our breakpoints (the tracer removes its hooks, which may have
+    /// shared an address with one of ours).
+    fn rearm(&mut self) {
+        let addrs: Vec<u64> = self.breaks.iter().map(|b| b.addr).collect();
+        let m = self.host.machine();
+        for a in addrs {
+            if !m.breakpoints().contains(&a) {
+                m.add_breakpoint(a);
+            }
+        }
+    }
+
+    /// Makes the next snapshot carry the costly views.
+    fn refresh_slow(&mut self) {
+        self.last_slow = Instant::now() - SLOW_FRAME;
+        self.last_sent = Instant::now() - FRAME;
+    }
+
+    /// The page-table pane's tree: the kernel's (`pt kernel`) or process `pid`'s, with the
+    /// leaves changed since the previous stop marked. The tree of each stop is kept for the
+    /// next; while running nothing is marked.
+    fn pt_view(&mut self, pid: Option<i64>) -> PtView {
+        let who = if self.pt_kernel { None } else { pid };
+        if !self.pt_kernel && pid.is_none() {
+            return PtView {
+                title: "no process on this hart (`pt PID`, `pt kernel`)".into(),
+                ..PtView::default()
+            };
         }
         let m = self.host.machine();
-        let Some(root) = self.views.kernel.as_ref().and_then(|k| {
-            k.procs(&*m)
-                .into_iter()
-                .find(|p| p.in_use() && p.pid == Some(pid))
-                .and_then(|p| p.pagetable)
-                .filter(|r| *r != 0)
-        }) else {
-            return Vec::new();
+        let space: Result<(u64, pagetable::Names, String), String> = match who {
+            None => {
+                let k = self.views.syms.kernel.as_ref();
+                let etext = k.and_then(|k| k.lookup("etext")).map(|s| s.addr);
+                k.and_then(|k| k.lookup("kernel_pagetable"))
+                    .ok_or_else(|| "no `kernel_pagetable` symbol".to_string())
+                    .and_then(|sym| {
+                        machine::inspect::PhysMem::read_u64(&*m, sym.addr)
+                            .filter(|r| *r != 0)
+                            .ok_or_else(|| "kernel_pagetable is not set yet".to_string())
+                    })
+                    .map(|root| {
+                        (
+                            root,
+                            pagetable::Names::kernel(etext),
+                            "the kernel".to_string(),
+                        )
+                    })
+            }
+            Some(pid) => self
+                .views
+                .kernel
+                .as_ref()
+                .ok_or_else(|| "no kernel tables (DWARF) to find processes".to_string())
+                .and_then(|k| {
+                    k.procs(&*m)
+                        .into_iter()
+                        .find(|p| p.in_use() && p.pid == Some(pid))
+                        .ok_or(format!("no process {pid}"))
+                })
+                .and_then(|p| {
+                    let root = p
+                        .pagetable
+                        .filter(|r| *r != 0)
+                        .ok_or(format!("process {pid} has no page table"))?;
+                    Ok((
+                        root,
+                        pagetable::Names::user(p.sz.unwrap_or(0)),
+                        format!("pid {pid} ({})", p.name.unwrap_or_default()),
+                    ))
+                }),
+        };
+        let (root, names, title) = match space {
+            Ok(s) => s,
+            Err(e) => {
+                return PtView {
+                    title: e,
+                    ..PtView::default()
+                };
+            }
         };
         let tree = pagetable::walk(&*m, root);
-        let lines = match &self.pt_last {
-            Some((p, _, old, _)) if *p == pid => {
-                let d = pagetable::diff(old, &tree);
-                if d.is_empty() {
-                    Vec::new()
-                } else {
-                    let mut l = vec!["changes since the previous stop:".to_string()];
-                    l.extend(pagetable::render_diff(&d));
-                    l.push(String::new());
-                    l
+        let changes = if self.running {
+            PtChanges::new()
+        } else {
+            match &self.pt_last {
+                Some((w, seq, _, ch)) if *w == who && *seq == self.stop_seq => ch.clone(),
+                last => {
+                    let ch = match last {
+                        Some((w, _, old, _)) if *w == who => pagetable::diff(old, &tree),
+                        _ => PtChanges::new(),
+                    };
+                    let view = super::ptree::build(title, &tree, &names, &ch);
+                    self.pt_last = Some((who, self.stop_seq, tree, ch));
+                    return view;
                 }
             }
-            _ => Vec::new(),
         };
-        self.pt_last = Some((pid, self.stop_seq, tree, lines.clone()));
-        lines
+        super::ptree::build(title, &tree, &names, &changes)
     }
 
     /// The pid of the process hart `h` runs (`cpus[h].proc`), if any.
@@ -840,6 +1241,18 @@ impl Engine {
         }
         let _ = self.events.send(Event::Exited { code, why });
     }
+}
+
+/// Leaf changes of a page table between two stops, by virtual address.
+type PtChanges = std::collections::BTreeMap<u64, pagetable::Change>;
+
+/// The debugger views for a kernel ELF and the user programs' ELFs.
+fn new_views(kernel_elf: Option<&[u8]>, user_elfs: &[(String, Vec<u8>)]) -> Views {
+    let mut views = Views::new(kernel_elf);
+    for (name, elf) in user_elfs {
+        let _ = views.syms.add_user(name, elf);
+    }
+    views
 }
 
 /// One breakpoint of the user's: an address, and for the trampoline ones a condition.

@@ -8,7 +8,7 @@
 //! snapshot may be dropped — the channel is unbounded and the machine thread sends at most
 //! ~20 a second while running and only on change while stopped.
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
 use machine::inspect::state::HartState;
 
 /// Something the UI thread reacts to.
@@ -16,6 +16,8 @@ use machine::inspect::state::HartState;
 pub enum Event {
     /// A key press from the terminal.
     Key(KeyEvent),
+    /// A click or wheel turn (crossterm's mouse capture).
+    Mouse(MouseEvent),
     /// The terminal changed size (the next frame redraws everything).
     Resize,
     /// The machine's state.
@@ -26,6 +28,28 @@ pub enum Event {
     Message { text: String, error: bool },
     /// The machine thread ended (guest powered off, gdb killed it, or a quit was asked).
     Exited { code: i32, why: String },
+    /// The walkthrough moved (a step played, or the machine rebooted for "back").
+    Walk(Box<WalkView>),
+}
+
+/// Where the walkthrough is, for the narrative pane.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WalkView {
+    pub title: String,
+    /// The step shown, from 1; 0 before the first step.
+    pub step: usize,
+    pub total: usize,
+    /// The step's name and narrative (the walk's title and a hint at step 0).
+    pub name: String,
+    pub text: String,
+    /// Check outcomes: (held, `reg.a7 = 7`).
+    pub outcomes: Vec<(bool, String)>,
+    /// Why the step's target was not reached, if it was not.
+    pub error: Option<String>,
+    /// The pane the step names (`regs`, `pagetable`, `strace`...), focused when it is shown.
+    pub pane: Option<String>,
+    /// The machine rebooted: the console and the trace start again with this event.
+    pub reset: bool,
 }
 
 /// Where a breakpoint goes, as the command line names it.
@@ -73,7 +97,44 @@ pub enum Request {
     Strace(String),
     /// A debugger view command (`ps`, `pt 3 tree`, `sym ADDR`...), output to the output pane.
     Monitor(String),
+    /// Show the kernel's page table in the page-table pane (until the next `Select`).
+    KernelPageTable,
+    /// Which of the costly views are on screen (only those are refreshed).
+    Visible {
+        procs: bool,
+        pagetable: bool,
+        syscalls: bool,
+    },
+    /// Walkthrough: play the next step from wherever the machine is.
+    WalkNext,
+    /// Walkthrough: reboot and replay up to the step before the current one.
+    WalkBack,
     Quit,
+}
+
+/// A page-table tree as the page-table pane shows it (built by `ui::ptree`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PtView {
+    /// `pid 3 (sh)` or `the kernel`, and the root.
+    pub title: String,
+    /// Rows in walk order; children follow their table row at a greater depth.
+    pub rows: Vec<PtRow>,
+    /// Leaf changes since the previous stop, as lines (`+`, `-`, `~`); empty when none.
+    pub changes: Vec<String>,
+}
+
+/// One row: a table pointer (a branch that expands) or a run of like leaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PtRow {
+    /// 0 for level-2 entries, 1 and 2 below.
+    pub depth: u8,
+    pub text: String,
+    /// A table pointer: its children follow.
+    pub branch: bool,
+    /// Stable identity across snapshots (va and level), for the expanded/collapsed state.
+    pub key: u64,
+    /// `+` added, `~` changed since the previous stop, ' ' otherwise.
+    pub mark: char,
 }
 
 /// Where the source pane's text came from.
@@ -109,8 +170,8 @@ pub struct Snapshot {
     pub procs: Option<Vec<String>>,
     /// `fds PID` of the selected process.
     pub fds: Option<Vec<String>>,
-    /// `pt PID` of the selected process.
-    pub pagetable: Option<Vec<String>>,
+    /// The page table of the selected process (or the kernel's).
+    pub pagetable: Option<PtView>,
     /// Breakpoints, numbered from 1 in this order.
     pub breakpoints: Vec<String>,
 }

@@ -52,8 +52,20 @@ pub enum Command {
     HistoryNext,
     /// Scroll the focused pane by this many lines (positive: back in time / up).
     Scroll(i32),
-    /// Move the selection in the focused pane (processes).
+    /// Move the selection in the focused pane (processes, page table), or scroll it.
     Select(i32),
+    /// Enter or Space: expand/collapse the selected page-table branch; in the syscalls
+    /// pane, pause or resume the trace view.
+    Toggle,
+    /// Right (true) or Left (false): expand or collapse the selected page-table branch.
+    Expand(bool),
+    /// Freeze the syscall trace view (the trace keeps collecting), or let it run again.
+    TracePause,
+    /// Open the command line at `strace ` (the trace filter).
+    TraceFilter,
+    /// Walkthrough: the next step; the previous one (replayed from a fresh boot).
+    WalkNext,
+    WalkBack,
 }
 
 const CTRL_A: u8 = 0x01;
@@ -69,8 +81,9 @@ pub const BINDINGS: &[&str] = &[
     "Ctrl-A 1..8     focus: 1 console 2 source 3 registers 4 processes",
     "                5 page table 6 syscalls 7 breakpoints 8 output",
     "Ctrl-A f        finish (return)     Ctrl-A Tab     next pane",
-    "Esc             back to the console (from another pane)",
-    "PgUp PgDn       scroll              Up/Down j/k    select a process, scroll",
+    "Ctrl-A t  /     trace: pause, filter  Ctrl-A ] [   walkthrough: next, back",
+    "Esc console  PgUp PgDn j/k wheel: scroll  Up/Down: select  click: focus",
+    "Enter Space Right Left   page table: expand/collapse; syscalls: pause",
 ];
 
 /// Maps one key press in `mode` to a command.
@@ -123,6 +136,9 @@ pub fn map(mode: Mode, key: KeyEvent) -> Command {
         KeyCode::Tab => Command::NextPane,
         KeyCode::Up => Command::Select(-1),
         KeyCode::Down => Command::Select(1),
+        KeyCode::Enter | KeyCode::Char(' ') => Command::Toggle,
+        KeyCode::Right => Command::Expand(true),
+        KeyCode::Left => Command::Expand(false),
         KeyCode::Char('k') => Command::Scroll(1),
         KeyCode::Char('j') => Command::Scroll(-1),
         KeyCode::Char(c) if !ctrl => letter(c),
@@ -143,6 +159,10 @@ fn letter(c: char) -> Command {
         'i' => Command::StepInst,
         'f' => Command::Finish,
         'z' => Command::Zoom,
+        't' => Command::TracePause,
+        '/' => Command::TraceFilter,
+        ']' => Command::WalkNext,
+        '[' => Command::WalkBack,
         '1'..='8' => Pane::ALL
             .get(c as usize - '1' as usize)
             .map_or(Command::None, |p| Command::Focus(*p)),
@@ -239,6 +259,23 @@ mod tests {
         assert_eq!(map(PANE, key(KeyCode::Char('i'))), Command::StepInst);
         assert_eq!(map(PANE, key(KeyCode::Esc)), Command::Focus(Pane::Console));
         assert_eq!(map(PANE, key(KeyCode::Down)), Command::Select(1));
+        assert_eq!(map(PANE, key(KeyCode::Enter)), Command::Toggle);
+        assert_eq!(map(PANE, key(KeyCode::Char(' '))), Command::Toggle);
+        assert_eq!(map(PANE, key(KeyCode::Right)), Command::Expand(true));
+        assert_eq!(map(PANE, key(KeyCode::Left)), Command::Expand(false));
+        assert_eq!(map(PANE, key(KeyCode::Char(']'))), Command::WalkNext);
+        assert_eq!(map(PANE, key(KeyCode::Char('['))), Command::WalkBack);
+        assert_eq!(map(PANE, key(KeyCode::Char('/'))), Command::TraceFilter);
+        // In the console they are the guest's, unless after the prefix.
+        assert_eq!(
+            map(CONSOLE, key(KeyCode::Char(']'))),
+            Command::Guest(b"]".to_vec())
+        );
+        let pre = Mode {
+            prefix: true,
+            ..CONSOLE
+        };
+        assert_eq!(map(pre, key(KeyCode::Char('['))), Command::WalkBack);
     }
 
     #[test]
@@ -258,12 +295,25 @@ mod tests {
     #[test]
     fn help_lists_every_letter() {
         let text = BINDINGS.join("\n");
-        for c in ['x', ':', '?', 'c', 'p', 's', 'n', 'i', 'f', 'z'] {
-            assert_ne!(letter(c), Command::None);
-            assert!(
-                text.contains(&format!("Ctrl-A {c}")),
-                "help misses Ctrl-A {c}"
-            );
+        // Each letter, and how the help writes it (`t` and `/` share a line, so do `]` `[`).
+        for (c, shown) in [
+            ('x', "Ctrl-A x"),
+            (':', "Ctrl-A :"),
+            ('?', "Ctrl-A ?"),
+            ('c', "Ctrl-A c"),
+            ('p', "Ctrl-A p"),
+            ('s', "Ctrl-A s"),
+            ('n', "Ctrl-A n"),
+            ('i', "Ctrl-A i"),
+            ('f', "Ctrl-A f"),
+            ('z', "Ctrl-A z"),
+            ('t', "Ctrl-A t  /"),
+            ('/', "Ctrl-A t  /"),
+            (']', "Ctrl-A ] ["),
+            ('[', "Ctrl-A ] ["),
+        ] {
+            assert_ne!(letter(c), Command::None, "{c}");
+            assert!(text.contains(shown), "help misses {shown:?}");
         }
     }
 }

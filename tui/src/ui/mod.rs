@@ -19,6 +19,7 @@ mod engine;
 pub mod event;
 pub mod keys;
 pub mod panes;
+pub mod ptree;
 
 use crate::MachineArgs;
 use anyhow::{Context, Result};
@@ -45,6 +46,13 @@ pub struct TuiArgs {
     /// Also serve gdb's remote protocol on ADDR (`:26000` is 127.0.0.1:26000).
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
+    /// Measure instead: run the TUI off-screen until the guest retired N instructions and
+    /// print the guest speed (see [`measure`]).
+    #[arg(long, value_name = "N", hide = true)]
+    pub measure: Option<u64>,
+    /// With --measure: console input typed at the start (`\n` is Enter).
+    #[arg(long, value_name = "TEXT", hide = true, default_value = "")]
+    pub measure_input: String,
 }
 
 impl TuiArgs {
@@ -53,12 +61,51 @@ impl TuiArgs {
         TuiArgs {
             machine: crate::cmd_run::RunArgs::interactive_default().machine,
             gdb: None,
+            measure: None,
+            measure_input: String::new(),
         }
     }
 }
 
 /// Boots the machine and runs the TUI until the user quits; the exit status.
 pub fn run(args: TuiArgs) -> Result<i32> {
+    if let Some(n) = args.measure {
+        let input = args.measure_input.replace("\\n", "\n").into_bytes();
+        let m = measure(args, &input, n)?;
+        println!(
+            "tui: {} instructions in {:.2} s = {:.1} MIPS ({} frames)",
+            m.instructions,
+            m.wall.as_secs_f64(),
+            m.instructions as f64 / m.wall.as_secs_f64() / 1e6,
+            m.frames
+        );
+        return Ok(0);
+    }
+    run_with(args, None)
+}
+
+/// Plays walkthrough `walk` in the TUI: its narrative beside the panes, `]` and `[` to move.
+/// The disk stays in memory (`--snapshot`), so "back" can boot the same image again.
+pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32> {
+    let mut machine = machine;
+    machine.snapshot = true;
+    run_with(
+        TuiArgs {
+            machine: machine.clone(),
+            gdb: None,
+            measure: None,
+            measure_input: String::new(),
+        },
+        Some((walk, machine)),
+    )
+}
+
+/// The machine thread's setup for `args` (booted, not yet started).
+fn setup(
+    args: &TuiArgs,
+    stop_at: Option<u64>,
+    walk: Option<(crate::walk::format::Walk, MachineArgs)>,
+) -> Result<engine::Setup> {
     let crate::cmd_run::Booted { machine, disk_path } = crate::cmd_run::boot(&args.machine)?;
     let host = crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), false)?;
     let kernel_elf = match (&args.machine.kernel, args.machine.raw) {
@@ -77,27 +124,47 @@ pub fn run(args: TuiArgs) -> Result<i32> {
         Vec::new()
     };
     user_elfs.extend(crate::cmd_run::user_dir_elfs(&args.machine)?);
+    Ok(engine::Setup {
+        host,
+        kernel_elf,
+        user_elfs,
+        disk_path,
+        stop_at,
+        walk,
+    })
+}
 
+fn run_with(args: TuiArgs, walk: Option<(crate::walk::format::Walk, MachineArgs)>) -> Result<i32> {
+    let setup = setup(&args, None, walk)?;
     let (ev_tx, ev_rx) = channel();
     let (req_tx, req_rx) = channel();
-    let machine_thread = engine::spawn(
-        engine::Setup {
-            host,
-            kernel_elf,
-            user_elfs,
-            disk_path,
-        },
-        req_rx,
-        ev_tx.clone(),
-    );
+    let machine_thread = engine::spawn(setup, req_rx, ev_tx.clone());
 
     let mut terminal = ratatui::init();
+    // Mouse capture: clicks focus panes, the wheel scrolls. Released before `restore`, and
+    // by the panic hook below (ratatui's own hook only restores the screen and raw mode).
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        hook(info);
+    }));
     let keys_tx = ev_tx;
     std::thread::spawn(move || {
-        use crossterm::event::{Event as CEvent, KeyEventKind, read};
+        use crossterm::event::{Event as CEvent, KeyEventKind, MouseEventKind, read};
         loop {
             let ev = match read() {
                 Ok(CEvent::Key(k)) if k.kind != KeyEventKind::Release => Event::Key(k),
+                Ok(CEvent::Mouse(m))
+                    if matches!(
+                        m.kind,
+                        MouseEventKind::Down(_)
+                            | MouseEventKind::ScrollUp
+                            | MouseEventKind::ScrollDown
+                    ) =>
+                {
+                    Event::Mouse(m)
+                }
                 Ok(CEvent::Resize(..)) => Event::Resize,
                 Ok(_) => continue,
                 Err(_) => return,
@@ -109,12 +176,58 @@ pub fn run(args: TuiArgs) -> Result<i32> {
     });
 
     let mut app = App::new();
+    let result = ui_loop(&mut terminal, &ev_rx, &req_tx, &mut app, None);
+    let _ = req_tx.send(Request::Quit);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+    let _ = machine_thread.join();
+    let code = result?;
+    if let Some(why) = &app.exited
+        && why != "quit"
+    {
+        eprintln!("xv6scope: {why}");
+    }
+    Ok(code)
+}
+
+/// The UI thread's loop: draws at most every [`FRAME`] after a change, folds in events,
+/// sends requests; until the user quits or the machine thread ends. `frames` counts draws.
+fn ui_loop<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
+    ev_rx: &std::sync::mpsc::Receiver<Event>,
+    req_tx: &std::sync::mpsc::Sender<Request>,
+    app: &mut App,
+    mut frames: Option<&mut u64>,
+) -> Result<i32> {
     let mut code = 0;
     let mut dirty = true;
+    let mut visible = None;
     loop {
         if dirty {
-            terminal.draw(|f| draw(&app, f))?;
+            let mut area = Rect::default();
+            terminal.draw(|f| {
+                area = f.area();
+                draw(app, f)
+            })?;
+            if let Some(n) = frames.as_deref_mut() {
+                *n += 1;
+            }
             dirty = false;
+            // Tell the machine thread which costly views are on screen.
+            let shown = layout(app, area).shown();
+            let v = (
+                shown.contains(&Pane::Processes),
+                shown.contains(&Pane::PageTable),
+                shown.contains(&Pane::Syscalls),
+            );
+            if visible != Some(v) {
+                visible = Some(v);
+                let _ = req_tx.send(Request::Visible {
+                    procs: v.0,
+                    pagetable: v.1,
+                    syscalls: v.2,
+                });
+            }
         }
         let first = match ev_rx.recv_timeout(FRAME) {
             Ok(ev) => ev,
@@ -132,11 +245,19 @@ pub fn run(args: TuiArgs) -> Result<i32> {
                 break;
             }
         }
+        let area = terminal
+            .size()
+            .map(|s| Rect::new(0, 0, s.width, s.height))?;
         for ev in pending {
             dirty = true;
             match ev {
                 Event::Key(k) => {
                     for r in app.update(keys::map(app.key_mode(), k)) {
+                        let _ = req_tx.send(r);
+                    }
+                }
+                Event::Mouse(m) => {
+                    for r in mouse(app, m, area) {
                         let _ = req_tx.send(r);
                     }
                 }
@@ -151,47 +272,191 @@ pub fn run(args: TuiArgs) -> Result<i32> {
             break;
         }
     }
-    let _ = req_tx.send(Request::Quit);
-    ratatui::restore();
-    let _ = machine_thread.join();
-    if let Some(why) = &app.exited
-        && why != "quit"
-    {
-        eprintln!("xv6scope: {why}");
-    }
     Ok(code)
 }
 
-/// Draws the whole screen.
-pub fn draw(app: &App, f: &mut Frame) {
-    let area = f.area();
+/// What [`measure`] found.
+#[derive(Clone, Copy, Debug)]
+pub struct Measured {
+    /// Instructions the guest retired (at least the number asked for).
+    pub instructions: u64,
+    /// Host time from the start of the machine thread to its end.
+    pub wall: Duration,
+    /// Frames drawn.
+    pub frames: u64,
+}
+
+/// Runs the TUI as a user would have it, minus the terminal: the real machine thread, the
+/// real [`App`] and drawing (into a 160x48 `TestBackend`), the real frame pacing, with
+/// `input` typed into the console at the start, until the guest retired `instructions`.
+/// The page-table and process panes are on screen (the wide layout shows the processes
+/// pane), so their refresh cost counts. For `xv6scope bench`: the guest speed with the TUI
+/// open against `xv6scope run` on the same workload.
+pub fn measure(args: TuiArgs, input: &[u8], instructions: u64) -> Result<Measured> {
+    let setup = setup(&args, Some(instructions), None)?;
+    let (ev_tx, ev_rx) = channel();
+    let (req_tx, req_rx) = channel();
+    let started = std::time::Instant::now();
+    let machine_thread = engine::spawn(setup, req_rx, ev_tx);
+    let _ = req_tx.send(Request::Input(input.to_vec()));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48))?;
+    let mut app = App::new();
+    let mut frames = 0;
+    ui_loop(&mut terminal, &ev_rx, &req_tx, &mut app, Some(&mut frames))?;
+    let wall = started.elapsed();
+    let _ = req_tx.send(Request::Quit);
+    let _ = machine_thread.join();
+    let instret = app.snap.as_ref().map_or(0, |s| s.instret);
+    match &app.exited {
+        Some(why) if instret >= instructions => {
+            let _ = why;
+            Ok(Measured {
+                instructions: instret,
+                wall,
+                frames,
+            })
+        }
+        Some(why) => anyhow::bail!("the machine stopped after {instret} instructions: {why}"),
+        None => anyhow::bail!("the UI ended before the machine"),
+    }
+}
+
+/// Where everything goes on a screen of `area`.
+pub struct Screen {
+    /// The panes drawn, with their places.
+    pub panes: Vec<(Pane, Rect)>,
+    /// The tab bar (narrow layout), its tabs' places.
+    pub tabs: Vec<(Pane, Rect)>,
+    /// The walkthrough's narrative, when one is played.
+    pub narrative: Option<Rect>,
+    pub status: Rect,
+}
+
+impl Screen {
+    /// The panes on screen.
+    pub fn shown(&self) -> Vec<Pane> {
+        self.panes.iter().map(|(p, _)| *p).collect()
+    }
+}
+
+/// The layout: zoomed, wide (side by side) or narrow (tabs); with a walkthrough, its
+/// narrative on the right (wide) or at the bottom (narrow).
+pub fn layout(app: &App, area: Rect) -> Screen {
     let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
-    let buf = f.buffer_mut();
-    use ratatui::widgets::Widget;
-    panes::status::StatusBar(app).render(status, buf);
+    let mut s = Screen {
+        panes: Vec::new(),
+        tabs: Vec::new(),
+        narrative: None,
+        status,
+    };
     if app.zoom {
-        panes::render(app, app.focus, main, buf);
+        s.panes.push((app.focus, main));
     } else if area.width >= WIDE.0 && area.height >= WIDE.1 {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(main);
         let [console, source] =
             Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
-        let [regs, detail] =
-            Layout::vertical([Constraint::Length(14), Constraint::Fill(1)]).areas(right);
-        panes::render(app, Pane::Console, console, buf);
-        panes::render(app, Pane::Source, source, buf);
-        panes::render(app, Pane::Registers, regs, buf);
-        panes::render(app, app.detail, detail, buf);
+        s.panes.push((Pane::Console, console));
+        s.panes.push((Pane::Source, source));
+        if app.walk.is_some() {
+            let [narr, detail] =
+                Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(right);
+            s.narrative = Some(narr);
+            s.panes.push((app.detail, detail));
+        } else {
+            let [regs, detail] =
+                Layout::vertical([Constraint::Length(14), Constraint::Fill(1)]).areas(right);
+            s.panes.push((Pane::Registers, regs));
+            s.panes.push((app.detail, detail));
+        }
     } else {
-        let [tabs, pane] =
-            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(main);
-        tab_bar(app, tabs, buf);
-        panes::render(app, app.focus, pane, buf);
+        let narr_h = if app.walk.is_some() {
+            (main.height / 3).max(6)
+        } else {
+            0
+        };
+        let [tabs, pane, narr] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(narr_h),
+        ])
+        .areas(main);
+        let mut x = tabs.x;
+        for (i, p) in Pane::ALL.iter().enumerate() {
+            let w = tab_label(i, *p).chars().count() as u16;
+            let w = w.min((tabs.x + tabs.width).saturating_sub(x));
+            s.tabs.push((*p, Rect::new(x, tabs.y, w, 1)));
+            x += w;
+        }
+        s.panes.push((app.focus, pane));
+        if narr_h > 0 {
+            s.narrative = Some(narr);
+        }
+    }
+    s
+}
+
+/// A click focuses the pane (or tab) under the pointer; the wheel scrolls the pane under it.
+pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<Request> {
+    use crossterm::event::MouseEventKind;
+    let screen = layout(app, area);
+    let at = ratatui::layout::Position::new(m.column, m.row);
+    let tab = screen
+        .tabs
+        .iter()
+        .find(|(_, r)| r.contains(at))
+        .map(|(p, _)| *p);
+    let pane = screen
+        .panes
+        .iter()
+        .find(|(_, r)| r.contains(at))
+        .map(|(p, _)| *p);
+    match m.kind {
+        MouseEventKind::Down(_) => {
+            if let Some(p) = tab.or(pane) {
+                app.focus(p);
+            }
+            Vec::new()
+        }
+        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+            let Some(p) = pane else {
+                return Vec::new();
+            };
+            let up = m.kind == MouseEventKind::ScrollUp;
+            let old = app.focus;
+            app.focus = p;
+            let out = app.update(keys::Command::Scroll(if up { 3 } else { -3 }));
+            app.focus = old;
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let screen = layout(app, area);
+    let buf = f.buffer_mut();
+    use ratatui::widgets::Widget;
+    panes::status::StatusBar(app).render(screen.status, buf);
+    for (p, r) in &screen.panes {
+        panes::render(app, *p, *r, buf);
+    }
+    if let Some(r) = screen.tabs.first().map(|(_, r)| *r) {
+        tab_bar(app, Rect::new(r.x, r.y, area.width, 1), buf);
+    }
+    if let Some(r) = screen.narrative {
+        panes::walk::NarrativePane(app).render(r, buf);
     }
     if app.help {
         panes::help::HelpOverlay.render(area, buf);
     }
+}
+
+fn tab_label(i: usize, p: Pane) -> String {
+    format!(" {} {} ", i + 1, p.short())
 }
 
 fn tab_bar(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
@@ -199,7 +464,7 @@ fn tab_bar(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let label = format!(" {} {} ", i + 1, p.short());
+            let label = tab_label(i, *p);
             if *p == app.focus {
                 Span::styled(
                     label,
@@ -264,5 +529,60 @@ mod tests {
         let mut app = app();
         app.update(keys::Command::Help);
         assert!(has(&screen(&app, 120, 40), "Ctrl-A x        quit"));
+    }
+
+    fn click(col: u16, row: u16) -> crossterm::event::MouseEvent {
+        use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+        MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: col,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }
+    }
+
+    #[test]
+    fn clicks_focus_panes_and_tabs_and_the_wheel_scrolls_under_the_pointer() {
+        use crossterm::event::MouseEventKind;
+        let mut app = app();
+        let wide = Rect::new(0, 0, 140, 40);
+        // The source pane is at the bottom left of the wide layout.
+        mouse(&mut app, click(5, 30), wide);
+        assert_eq!(app.focus, Pane::Source);
+        // The registers, top right.
+        mouse(&mut app, click(100, 3), wide);
+        assert_eq!(app.focus, Pane::Registers);
+        // On 80x24, the tab bar: " 1 console  2 source  3 regs  4 procs  5 pt ..."
+        let narrow = Rect::new(0, 0, 80, 24);
+        let s = screen(&app, 80, 24);
+        let col = s[0].find("5 pt").expect("pt tab") as u16;
+        mouse(&mut app, click(col, 0), narrow);
+        assert_eq!(app.focus, Pane::PageTable);
+        // The wheel over the console scrolls it, and leaves the focus where it was.
+        let mut wheel = click(5, 5);
+        wheel.kind = MouseEventKind::ScrollUp;
+        mouse(&mut app, wheel, wide);
+        assert_eq!(app.scroll[Pane::Console.index()], 3);
+        assert_eq!(app.focus, Pane::PageTable);
+    }
+
+    #[test]
+    fn a_walk_puts_its_narrative_beside_the_panes() {
+        let mut app = app();
+        app.on_event(Event::Walk(Box::new(event::WalkView {
+            title: "fork".into(),
+            step: 1,
+            total: 4,
+            name: "the shell forks".into(),
+            text: "sh calls fork.".into(),
+            pane: Some("procs".into()),
+            ..event::WalkView::default()
+        })));
+        for (w, h) in [(140, 40), (80, 24)] {
+            let s = screen(&app, w, h);
+            assert!(has(&s, "walkthrough: fork"), "{w}x{h}: {s:#?}");
+            assert!(has(&s, "step 1/4: the shell forks"), "{w}x{h}: {s:#?}");
+            assert!(has(&s, "4 processes"), "{w}x{h}: {s:#?}");
+        }
     }
 }

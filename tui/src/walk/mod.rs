@@ -7,8 +7,9 @@
 //! and `--disk` as `run` takes them, prints each step's narrative and check results, and on
 //! the first check that does not hold prints one line naming the step and exits 1.
 //!
-//! Playing inside the TUI, with the narrative beside the panes, is a later landing; until
-//! then `walk FILE` without `--check` plays headless too and says so.
+//! `walk FILE` without `--check`, on a terminal, opens the TUI with the walkthrough's
+//! narrative beside the panes (`ui::walk`: `]` next step, `[` previous step); without a
+//! terminal it plays headless as `--check` does.
 
 pub mod format;
 pub mod player;
@@ -34,8 +35,9 @@ pub fn run(args: WalkArgs) -> Result<i32> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let walk =
         format::Walk::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    if !args.check {
-        eprintln!("xv6scope: playing in the TUI is not there yet; playing headless (as --check)");
+    use std::io::IsTerminal;
+    if !args.check && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return crate::ui::walk(args.machine, walk);
     }
     let kernel = match &args.machine.kernel {
         Some(p) => {

@@ -1,22 +1,31 @@
 //! The headless player: plays a [`Walk`] on a machine, step by step, and evaluates checks.
 //!
-//! Interface: [`Player::new`] takes a booted machine and the kernel ELF (for symbols and the
-//! DWARF tables); [`Player::play_step`] types the step's input, runs to its target and
-//! returns the check results. The machine is deterministic, so a walkthrough that passes
-//! once passes every time on the same kernel and disk.
+//! Interface: [`prepare`] readies a booted machine; [`Player::new`] borrows it, its views
+//! (symbols, DWARF tables) and the walk's [`Progress`] for one step; [`Player::play_step`]
+//! types the step's input, runs to its target (a function, a `FILE:LINE`, a system call's
+//! `ecall`, a console text), evaluates the checks in file order and then the step's `save`
+//! list. The machine is deterministic, so a walkthrough that passes once passes every time
+//! on the same kernel and disk.
+//!
+//! Checks read the machine only. A comparison (`"< $kernel.freemem"`) reads its right side
+//! at the same stop (another key) or from [`Progress::saved`] (a `$KEY`); the free-list
+//! reader behind `kernel.*` is built once, on the first step that needs it, and kept in the
+//! progress, so replaying a walk from a fresh `Progress` (the TUI's "back") rebuilds all.
 //!
 //! Invariants: the syscall tracer stays on for the whole walk (its records give `result.*`
 //! checks); a stop at a breakpoint of ours is shown to the tracer as a plain budget stop, as
 //! the TUI's engine does, so the tracer never swallows it. A breakpoint the walk adds is
 //! removed after the stop unless someone (the tracer) had it before.
 
-use super::format::{Check, Step, Target};
+use super::format::{Check, Operand, Step, Target};
+use machine::inspect::kmem::Kmem;
 use machine::inspect::monitor::Views;
 use machine::inspect::pagetable;
 use machine::inspect::proc::ProcInfo;
 use machine::inspect::state::{HartState, Satp, mode_name};
 use machine::inspect::strace::{Filter, Record};
 use machine::{Machine, Stop};
+use std::collections::HashMap;
 use toml::Value;
 
 /// Cycles per `Machine::run` call between console and target checks.
@@ -31,6 +40,11 @@ pub struct Progress {
     pub records: Vec<Record>,
     /// The hart the last stop was on (checks of registers read it).
     pub hart: usize,
+    /// Values kept by steps' `save` lists, by check key, for `$KEY` in later checks.
+    pub saved: HashMap<String, i128>,
+    /// The free-list reader, made the first time a step mentions `kernel.*` (reading the
+    /// DWARF takes a moment); Err says why it cannot be.
+    pub kmem: Option<Result<Kmem, String>>,
 }
 
 /// A machine being walked: borrowed from its owner (the headless driver or the TUI's
@@ -93,13 +107,35 @@ impl<'a> Player<'a> {
                 };
                 self.run_to(addr, None, step.proc.as_deref(), step.limit)?;
             }
+            Target::Line(file, line) => {
+                let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+                let addr = k
+                    .line_address(file, *line)
+                    .ok_or(format!("no kernel code at {file}:{line}"))?;
+                self.run_to(addr, None, step.proc.as_deref(), step.limit)?;
+            }
             Target::Syscall(name) => {
                 let sc = abi::syscall::by_name(name).ok_or(format!("no system call {name:?}"))?;
                 let addr = self.trampoline("uservec")?;
                 self.run_to(addr, Some(sc.nr as u64), step.proc.as_deref(), step.limit)?;
             }
         }
-        Ok(step.checks.iter().map(|c| self.check(c)).collect())
+        if step_mentions(step, "kernel") && self.progress.kmem.is_none() {
+            let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+            self.progress.kmem = Some(Kmem::new(k).map_err(|e| e.to_string()));
+        }
+        let outcomes = step.checks.iter().map(|c| self.check(c)).collect();
+        for key in &step.save {
+            let path: Vec<String> = key.split('.').map(str::to_string).collect();
+            match self.found(&path) {
+                Ok(Found::Int(v)) => {
+                    self.progress.saved.insert(key.clone(), v);
+                }
+                Ok(f) => return Err(format!("cannot save {key}: {f} is not a number")),
+                Err(e) => return Err(format!("cannot save {key}: {e}")),
+            }
+        }
+        Ok(outcomes)
     }
 
     /// The address of a trampoline symbol in the trampoline page, the same in every page
@@ -225,7 +261,41 @@ impl<'a> Player<'a> {
     }
 
     fn check(&self, c: &Check) -> Outcome {
-        let found = self.found(c);
+        let found = self.found(&c.path);
+        if let Some(rel) = &c.rel {
+            let base = match &rel.base {
+                Operand::Num(n) => Ok(*n),
+                Operand::Now(path) => match self.found(path) {
+                    Ok(Found::Int(v)) => Ok(v),
+                    Ok(f) => Err(format!("{} = {f} is not a number", path.join("."))),
+                    Err(e) => Err(format!("{}: {e}", path.join("."))),
+                },
+                Operand::Saved(path) => {
+                    let key = path.join(".");
+                    self.progress
+                        .saved
+                        .get(&key)
+                        .copied()
+                        .ok_or(format!("${key} was never saved (`save = [\"{key}\"]`)"))
+                }
+            };
+            let (found, ok) = match (found, base) {
+                (Ok(Found::Int(v)), Ok(b)) => {
+                    let want = b + rel.offset;
+                    (
+                        format!("{} (against {})", Found::Int(v), Found::Int(want)),
+                        rel.op.holds(v, want),
+                    )
+                }
+                (Ok(f), Ok(_)) => (format!("{f}, not a number"), false),
+                (Err(e), _) | (_, Err(e)) => (e, false),
+            };
+            return Outcome {
+                key: c.key(),
+                found,
+                ok,
+            };
+        }
         let ok = match (&found, &c.want) {
             (Ok(Found::Int(v)), Value::Integer(w)) => *v == *w as u64 as i128 || *v == *w as i128,
             (Ok(Found::Int(v)), Value::String(w)) => parse_int(w).is_some_and(|w| w as i128 == *v),
@@ -244,8 +314,40 @@ impl<'a> Player<'a> {
         }
     }
 
-    fn found(&self, c: &Check) -> Result<Found, String> {
-        let p: Vec<&str> = c.path.iter().map(String::as_str).collect();
+    /// The root of a page table: process P's, or the kernel's for `kernel`.
+    fn root(&self, who: &str) -> Result<u64, String> {
+        if who == "kernel" {
+            let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+            let sym = k.lookup("kernel_pagetable").ok_or("no kernel_pagetable")?;
+            let mut b = [0u8; 8];
+            if !self.machine.read_phys(sym.addr, &mut b) {
+                return Err("cannot read kernel_pagetable".into());
+            }
+            Ok(u64::from_le_bytes(b))
+        } else {
+            self.proc(who)
+                .ok_or(format!("no process {who}"))?
+                .pagetable
+                .ok_or("no page table".into())
+        }
+    }
+
+    /// A virtual address in a `pte`/`pa`/`mem` key: a number, or `guard` / `stack`.
+    fn va(&self, root: u64, va: &str) -> Result<u64, String> {
+        match va {
+            // xv6 puts one guard page (no U) right below the user stack.
+            "guard" | "stack" => {
+                let g = pagetable::walk(self.machine, root)
+                    .user_guard()
+                    .ok_or("no guard page (a leaf below the trapframe without U)")?;
+                Ok(if va == "guard" { g } else { g + 4096 })
+            }
+            _ => parse_int(va).ok_or(format!("bad address {va}")),
+        }
+    }
+
+    fn found(&self, path: &[String]) -> Result<Found, String> {
+        let p: Vec<&str> = path.iter().map(String::as_str).collect();
         let hart = HartState::of(&self.machine.harts[self.progress.hart]);
         match p.as_slice() {
             ["mode"] => Ok(Found::Text(mode_name(hart.mode).into())),
@@ -327,8 +429,9 @@ impl<'a> Player<'a> {
                     "fds" => Ok(Found::Int(
                         pr.ofile.iter().filter(|a| **a != 0).count() as i128
                     )),
+                    "trace_mask" => int(pr.trace_mask.map(|v| v as i64)),
                     _ => Err(format!(
-                        "no field {field} (state, name, pid, ppid, sz, xstate, fds)"
+                        "no field {field} (state, name, pid, ppid, sz, xstate, fds, trace_mask)"
                     )),
                 }
             }
@@ -367,25 +470,71 @@ impl<'a> Player<'a> {
                     )),
                 }
             }
-            ["pte", who, va] => {
-                let root = if *who == "kernel" {
-                    let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
-                    let sym = k.lookup("kernel_pagetable").ok_or("no kernel_pagetable")?;
-                    let mut b = [0u8; 8];
-                    if !self.machine.read_phys(sym.addr, &mut b) {
-                        return Err("cannot read kernel_pagetable".into());
-                    }
-                    u64::from_le_bytes(b)
+            ["pte" | "pa", who, va] => {
+                let root = self.root(who)?;
+                let va = self.va(root, va)?;
+                let (pa, pte) = pagetable::translate(self.machine, root, va)
+                    .ok_or(format!("{va:#x} not mapped"))?;
+                Ok(if p[0] == "pte" {
+                    Found::Flags(pte)
                 } else {
-                    self.proc(who)
-                        .ok_or(format!("no process {who}"))?
-                        .pagetable
-                        .ok_or("no page table")?
+                    Found::Int(pa as i128)
+                })
+            }
+            ["mem", who, va] => {
+                let root = self.root(who)?;
+                let va = self.va(root, va)?;
+                let mut b = [0u8; 8];
+                if !pagetable::read_virt(self.machine, root, va, &mut b, false) {
+                    return Err(format!("cannot read {va:#x}"));
+                }
+                Ok(Found::Int(u64::from_le_bytes(b) as i128))
+            }
+            ["pt", who, what] => {
+                let tree = pagetable::walk(self.machine, self.root(who)?);
+                let leaves = tree.leaves().count();
+                match *what {
+                    "leaves" => Ok(Found::Int(leaves as i128)),
+                    // Every non-leaf entry points at one table page; plus the root.
+                    "tables" => Ok(Found::Int((tree.entries.len() - leaves + 1) as i128)),
+                    _ => Err(format!("pt.{who}.{what}: use leaves or tables")),
+                }
+            }
+            ["kernel", what] => {
+                let kmem = match &self.progress.kmem {
+                    Some(Ok(k)) => k,
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => return Err("no free-list reader".into()),
                 };
-                let va = parse_int(va).ok_or(format!("bad address {va}"))?;
-                pagetable::translate(self.machine, root, va)
-                    .map(|(_, pte)| Found::Flags(pte))
-                    .ok_or(format!("{va:#x} not mapped"))
+                let pages = kmem
+                    .free_pages(self.machine)
+                    .ok_or("cannot follow kmem.freelist")?;
+                match *what {
+                    "freemem" => Ok(Found::Int(pages as i128 * 4096)),
+                    "freepages" => Ok(Found::Int(pages as i128)),
+                    _ => Err(format!("kernel.{what}: use freemem or freepages")),
+                }
+            }
+            // Completed calls of NAME by process P (a pid, or the name at entry).
+            ["calls", who, name] => {
+                let pid = who.parse::<i64>().ok();
+                let n = self
+                    .progress
+                    .records
+                    .iter()
+                    .filter(|r| r.result.is_some() && r.call_name() == *name)
+                    .filter(|r| match pid {
+                        Some(pid) => r.pid == Some(pid),
+                        None => r.name.as_deref() == Some(*who),
+                    })
+                    .count();
+                Ok(Found::Int(n as i128))
+            }
+            ["printed", text] => {
+                let console = String::from_utf8_lossy(&self.progress.console);
+                Ok(Found::Int(
+                    console.lines().filter(|l| l.contains(text)).count() as i128,
+                ))
             }
             ["result", name] => self
                 .progress
@@ -418,6 +567,18 @@ impl std::fmt::Display for Found {
             Found::Flags(p) => write!(f, "{}", pagetable::flags_str(*p)),
         }
     }
+}
+
+/// Whether any check, relation operand or save of `step` is of kind `kind`.
+fn step_mentions(step: &Step, kind: &str) -> bool {
+    let is = |p: &[String]| p.first().is_some_and(|k| k == kind);
+    step.checks.iter().any(|c| {
+        is(&c.path)
+            || c.rel.as_ref().is_some_and(|r| match &r.base {
+                Operand::Now(p) | Operand::Saved(p) => is(p),
+                Operand::Num(_) => false,
+            })
+    }) || step.save.iter().any(|k| k.split('.').next() == Some(kind))
 }
 
 /// Decimal or 0x-hex.

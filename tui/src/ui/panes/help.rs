@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn lists_keys_and_commands() {
-        let rows = lines(HelpOverlay, 110, 30);
+        let rows = lines(HelpOverlay, 110, 40);
         for s in [
             "xv6scope help",
             "Ctrl-A x",

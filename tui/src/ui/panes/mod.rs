@@ -15,6 +15,7 @@ pub mod registers;
 pub mod source;
 pub mod status;
 pub mod syscalls;
+pub mod walk;
 
 use super::app::{App, Pane};
 use ratatui::buffer::Buffer;
@@ -145,11 +146,12 @@ pub mod testing {
                 "fds of pid 3 (sh)".into(),
                 "  0  device console  readable writable".into(),
             ]),
-            pagetable: Some(vec![
-                "address space of pid 3 (sh)".into(),
-                "0x0000000000000000-0x0000000000001000  text".into(),
-                "0x0000003ffffff000-0x0000004000000000  trampoline".into(),
-            ]),
+            pagetable: Some(crate::ui::ptree::build(
+                "pid 3 (sh)".into(),
+                &crate::ui::ptree::tests::user_tree(),
+                &machine::inspect::pagetable::Names::user(0x4000),
+                &std::collections::BTreeMap::new(),
+            )),
             breakpoints: vec![
                 "0x80004a10  kernel::sysfile::sys_exec (kernel/sysfile.rs:412)".into(),
             ],

@@ -1,34 +1,142 @@
-//! The page table of the selected process (`pt PID` of the debugger views: runs of like
-//! pages folded, known pages named); the process on the current hart by default.
+//! The page table of the selected process (the processes pane's choice, `pt PID`), of the
+//! process on the current hart by default, or the kernel's (`pt kernel`), as a tree: one row
+//! per table pointer (▾ expanded, ▸ collapsed) and per run of like leaves, indented by
+//! level, known pages named. Rows added (`+`) or changed (`~`) since the previous stop are
+//! marked in the accent colour, and the whole diff (removals too) follows the tree.
+//! Up/Down select a row; Enter, Space or Right/Left expand and collapse.
 
-use super::head;
+use super::{ACCENT, block};
 use crate::ui::app::{App, Pane};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::widgets::Widget;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
 
 pub struct PageTablePane<'a>(pub &'a App);
 
+impl PageTablePane<'_> {
+    /// The lines drawn, and the index of the selected one.
+    fn lines(&self) -> (Vec<Line<'static>>, usize) {
+        let app = self.0;
+        let pt = &app.pagetable;
+        let focused = app.focus == Pane::PageTable;
+        let mut out = vec![Line::styled(
+            pt.title.clone(),
+            Style::default().add_modifier(Modifier::BOLD),
+        )];
+        let vis = app.pt_visible();
+        for (n, &i) in vis.iter().enumerate() {
+            let r = &pt.rows[i];
+            let fold = match (r.branch, app.pt_collapsed.contains(&r.key)) {
+                (true, true) => "▸ ",
+                (true, false) => "▾ ",
+                _ => "  ",
+            };
+            let indent = "  ".repeat(r.depth as usize);
+            let mark = Span::styled(
+                format!("{} ", r.mark),
+                Style::default().fg(ACCENT).add_modifier(Modifier::BOLD),
+            );
+            let mut style = Style::default();
+            if r.mark != ' ' {
+                style = style.fg(ACCENT);
+            }
+            if focused && n == app.pt_row {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            out.push(Line::from(vec![
+                mark,
+                Span::styled(format!("{indent}{fold}{}", r.text), style),
+            ]));
+        }
+        if !pt.changes.is_empty() {
+            out.push(Line::raw(""));
+            out.push(Line::styled(
+                "changes since the previous stop:",
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
+            out.extend(pt.changes.iter().map(|l| Line::raw(l.clone())));
+        }
+        (out, app.pt_row + 1)
+    }
+}
+
 impl Widget for PageTablePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        head(self.0, Pane::PageTable, &self.0.pagetable, area, buf);
+        let app = self.0;
+        let block = block(app, Pane::PageTable);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let (lines, sel) = self.lines();
+        let h = inner.height as usize;
+        // Keep the selected row on screen; PgUp/PgDn move the view further.
+        let base = (sel + 1).saturating_sub(h);
+        let skip = (base + app.scroll[Pane::PageTable.index()]).min(lines.len().saturating_sub(1));
+        let shown: Vec<Line> = lines.into_iter().skip(skip).take(h).collect();
+        Paragraph::new(shown).render(inner, buf);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::keys::Command;
     use crate::ui::panes::testing::{app, has, lines};
 
     #[test]
-    fn shows_the_address_space() {
+    fn tree_rows_expand_and_collapse() {
         let mut app = app();
-        let rows = lines(PageTablePane(&app), 70, 6);
-        assert!(has(&rows, "5 page table"), "{rows:?}");
-        assert!(has(&rows, "address space of pid 3 (sh)"), "{rows:?}");
-        assert!(has(&rows, "trampoline"), "{rows:?}");
-        app.scroll[4] = 1;
-        let rows = lines(PageTablePane(&app), 70, 6);
-        assert!(!has(&rows, "address space"), "{rows:?}");
+        app.update(Command::Focus(Pane::PageTable));
+        let rows = lines(PageTablePane(&app), 90, 14);
+        assert!(has(&rows, "5 page table"), "{rows:#?}");
+        assert!(has(&rows, "pid 3 (sh), root 0x87000000"), "{rows:#?}");
+        assert!(
+            has(&rows, "▾ L2[  0] 0x0-0x40000000 table 0x87001000"),
+            "{rows:#?}"
+        );
+        assert!(has(&rows, "      L0[0..1] 0x0-0x2000"), "{rows:#?}");
+        assert!(has(&rows, "guard page"), "{rows:#?}");
+        assert!(has(&rows, "trampoline"), "{rows:#?}");
+        // Enter on the first row collapses it: its leaves go, the trampoline stays.
+        app.update(Command::Toggle);
+        let rows = lines(PageTablePane(&app), 90, 14);
+        assert!(has(&rows, "▸ L2[  0]"), "{rows:#?}");
+        assert!(!has(&rows, "guard page"), "{rows:#?}");
+        assert!(has(&rows, "trampoline"), "{rows:#?}");
+        // Down to the next branch, Left collapses it too; Up and Right expand the first.
+        app.update(Command::Select(1));
+        app.update(Command::Expand(false));
+        let rows = lines(PageTablePane(&app), 90, 14);
+        assert!(!has(&rows, "trampoline"), "{rows:#?}");
+        app.update(Command::Select(-1));
+        app.update(Command::Expand(true));
+        let rows = lines(PageTablePane(&app), 90, 14);
+        assert!(has(&rows, "guard page"), "{rows:#?}");
+    }
+
+    #[test]
+    fn changes_are_marked_and_listed() {
+        let mut app = app();
+        let t = crate::ui::ptree::tests::user_tree();
+        let mut changes = std::collections::BTreeMap::new();
+        changes.insert(
+            0x3000,
+            machine::inspect::pagetable::Change::Added(0, t.entries[5].pte),
+        );
+        app.pagetable = crate::ui::ptree::build(
+            "pid 3 (sh)".into(),
+            &t,
+            &machine::inspect::pagetable::Names::user(0x4000),
+            &changes,
+        );
+        let rows = lines(PageTablePane(&app), 100, 16);
+        let stack = rows
+            .iter()
+            .find(|r| r.contains("user stack"))
+            .expect("stack row");
+        assert!(stack.trim_start().starts_with("│+ "), "{rows:#?}");
+        assert!(has(&rows, "changes since the previous stop:"), "{rows:#?}");
+        assert!(has(&rows, "+ pa 0x87103000"), "{rows:#?}");
     }
 }

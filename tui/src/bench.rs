@@ -33,7 +33,7 @@ pub struct BenchArgs {
     /// Write the generated loop programs (int-loop.elf, mem-loop.elf) into DIR and exit.
     #[arg(long, value_name = "DIR")]
     pub emit: Option<PathBuf>,
-    /// Only these workloads (int-loop, mem-loop, watch, boot); default all.
+    /// Only these workloads (int-loop, mem-loop, watch, tui, boot); default all.
     #[arg(value_name = "WORKLOAD")]
     pub only: Vec<String>,
 }
@@ -214,6 +214,32 @@ fn qemu_mips(make: fn(u64) -> Program, iterations: u64) -> Result<f64> {
     Ok((long.instructions - short.instructions) as f64 / dt / 1e6)
 }
 
+/// The `tui` workload: what is typed, and how many instructions are measured.
+const TUI_INPUT: &[u8] = b"usertests -q\n";
+const TUI_INSTRUCTIONS: u64 = 3_000_000_000;
+
+/// Boots as `xv6scope run` does, types `input` at once, and runs until `instructions` have
+/// retired (idle time skipped, as with `--input`); returns (instructions, host time).
+fn run_headless(
+    args: &crate::MachineArgs,
+    input: &[u8],
+    instructions: u64,
+) -> Result<(u64, Duration)> {
+    let mut m = crate::cmd_run::boot(args)?.machine;
+    let start = Instant::now();
+    m.bus.uart.push_input(input);
+    while m.instret() < instructions {
+        match m.run(1_000_000) {
+            Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. } => {
+                bail!("the guest stopped after {} instructions", m.instret())
+            }
+            _ => {}
+        }
+        m.bus.uart.take_output();
+    }
+    Ok((m.instret(), start.elapsed()))
+}
+
 /// Host time until `$ ` appears on our machine's console.
 fn boot_ours(kernel: &[u8], disk: Vec<u8>) -> Result<Duration> {
     let mut m = Machine::new(Config::default(), Image::Elf(kernel), Some(disk))?;
@@ -283,8 +309,8 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     }
     let want = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o == w);
     for w in &args.only {
-        if !["int-loop", "mem-loop", "watch", "boot"].contains(&w.as_str()) {
-            bail!("unknown workload {w:?} (int-loop, mem-loop, watch, boot)");
+        if !["int-loop", "mem-loop", "watch", "tui", "boot"].contains(&w.as_str()) {
+            bail!("unknown workload {w:?} (int-loop, mem-loop, watch, tui, boot)");
         }
     }
     let qemu = !args.no_qemu && qemu_available();
@@ -343,6 +369,35 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             format!("{:.0}", instret as f64 / t.as_secs_f64() / 1e6),
             "-",
             "-"
+        );
+    }
+    if want("tui") {
+        // One workload both ways: boot the bundled kernel, type `usertests -q`, stop after
+        // TUI_INSTRUCTIONS. Headless is `xv6scope run --input`; the TUI run draws every frame
+        // into an off-screen 160x48 terminal with the processes pane shown.
+        let n = TUI_INSTRUCTIONS / scale;
+        let args = crate::ui::TuiArgs::bundled();
+        let (instret, t) = run_headless(&args.machine, TUI_INPUT, n)?;
+        let headless = instret as f64 / t.as_secs_f64() / 1e6;
+        let tui = crate::ui::measure(args, TUI_INPUT, n)?;
+        let with_tui = tui.instructions as f64 / tui.wall.as_secs_f64() / 1e6;
+        println!(
+            "{:<28} {:>12} {:>12} {:>8}",
+            "usertests headless (MIPS)",
+            format!("{headless:.0}"),
+            "-",
+            "-"
+        );
+        println!(
+            "{:<28} {:>12} {:>12} {:>8}",
+            "usertests in the TUI (MIPS)",
+            format!("{with_tui:.0}"),
+            "-",
+            format!("{:.2}", with_tui / headless)
+        );
+        println!(
+            "(tui ratio: TUI over headless; {} frames drawn)",
+            tui.frames
         );
     }
     if want("boot") {

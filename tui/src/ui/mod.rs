@@ -371,8 +371,9 @@ pub fn layout(app: &App, area: Rect) -> Screen {
             s.panes.push((app.detail, detail));
         }
     } else {
+        // The narrative gets the rows it needs, up to half the screen.
         let narr_h = if app.walk.is_some() {
-            (main.height / 3).max(6)
+            panes::walk::height(app, main.width).clamp(6, (main.height / 2).max(6))
         } else {
             0
         };
@@ -575,6 +576,7 @@ mod tests {
             total: 4,
             name: "the shell forks".into(),
             text: "sh calls fork.".into(),
+            outcomes: vec![(true, "reg.a7 = 1".into()), (true, "mode = \"S\"".into())],
             pane: Some("procs".into()),
             ..event::WalkView::default()
         })));
@@ -582,6 +584,7 @@ mod tests {
             let s = screen(&app, w, h);
             assert!(has(&s, "walkthrough: fork"), "{w}x{h}: {s:#?}");
             assert!(has(&s, "step 1/4: the shell forks"), "{w}x{h}: {s:#?}");
+            assert!(has(&s, "ok   mode = \"S\""), "{w}x{h}: {s:#?}");
             assert!(has(&s, "4 processes"), "{w}x{h}: {s:#?}");
         }
     }

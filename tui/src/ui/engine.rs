@@ -25,7 +25,7 @@ use machine::cpu::Mode;
 use machine::inspect::monitor::Views;
 use machine::inspect::pagetable;
 use machine::inspect::state::HartState;
-use machine::inspect::strace::Filter;
+use machine::inspect::strace::{Filter, Record};
 use machine::inspect::symbols::{self, Symbols};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -109,7 +109,8 @@ struct Engine {
     breaks: Vec<Break>,
     selected: Option<i64>,
     console: Vec<u8>,
-    strace: Vec<String>,
+    /// Completed system calls not yet sent (the UI formats them, off this thread).
+    strace: Vec<Record>,
     files: HashMap<String, Option<Vec<String>>>,
     last_sent: Instant,
     last_slow: Instant,
@@ -457,7 +458,7 @@ impl Engine {
         let seen = if ours { Stop::Budget } else { stop };
         let (records, out) = self.views.after_run(self.host.machine(), seen);
         self.trace_count += records.len() as u64;
-        self.strace.extend(records.iter().map(|r| r.to_string()));
+        self.strace.extend(records);
         if ours { Some(stop) } else { out }
     }
 
@@ -634,7 +635,7 @@ impl Engine {
         }
         // The tracer sees the traps the step went through.
         let (records, _) = self.views.after_run(self.host.machine(), Stop::Budget);
-        self.strace.extend(records.iter().map(|r| r.to_string()));
+        self.strace.extend(records);
         self.take_console();
         self.stopped(format!("{why} on hart {h}"));
     }
@@ -831,7 +832,8 @@ impl Engine {
             instret,
             mips: self.mips,
             console: std::mem::take(&mut self.console),
-            strace: std::mem::take(&mut self.strace),
+            strace: Vec::new(),
+            records: std::mem::take(&mut self.strace),
             tracing: self.views.tracing(),
             source,
             procs,
@@ -896,11 +898,8 @@ impl Engine {
         self.console
             .extend_from_slice(&w.progress.console[w.console_sent..]);
         w.console_sent = w.progress.console.len();
-        self.strace.extend(
-            w.progress.records[w.records_sent..]
-                .iter()
-                .map(|r| r.to_string()),
-        );
+        self.strace
+            .extend(w.progress.records[w.records_sent..].iter().cloned());
         w.records_sent = w.progress.records.len();
         self.hart = w.progress.hart;
         result.map(|outcomes| {

@@ -308,14 +308,11 @@ pub fn measure(args: TuiArgs, input: &[u8], instructions: u64) -> Result<Measure
     let _ = machine_thread.join();
     let instret = app.snap.as_ref().map_or(0, |s| s.instret);
     match &app.exited {
-        Some(why) if instret >= instructions => {
-            let _ = why;
-            Ok(Measured {
-                instructions: instret,
-                wall,
-                frames,
-            })
-        }
+        Some(_) if instret >= instructions => Ok(Measured {
+            instructions: instret,
+            wall,
+            frames,
+        }),
         Some(why) => anyhow::bail!("the machine stopped after {instret} instructions: {why}"),
         None => anyhow::bail!("the UI ended before the machine"),
     }
@@ -414,6 +411,11 @@ pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<
         .find(|(_, r)| r.contains(at))
         .map(|(p, _)| *p);
     match m.kind {
+        // A click anywhere closes the help overlay, as a key does.
+        MouseEventKind::Down(_) if app.help => {
+            app.help = false;
+            Vec::new()
+        }
         MouseEventKind::Down(_) => {
             if let Some(p) = tab.or(pane) {
                 app.focus(p);

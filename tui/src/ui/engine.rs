@@ -1278,6 +1278,7 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::event::WalkView;
 
     #[test]
     fn line_address_finds_code_of_a_source_line() {
@@ -1296,5 +1297,76 @@ mod tests {
         assert_eq!(k.line(a), Some((file, line)));
         assert_eq!(k.line_address(&short, 999_999), None);
         assert_eq!(k.line_address("no_such_file.rs", line), None);
+    }
+
+    /// Waits for the next walk event and the snapshot of the stop that follows it.
+    fn next_step(events: &Receiver<Event>) -> (WalkView, Snapshot) {
+        let mut walk = None;
+        loop {
+            match events.recv_timeout(Duration::from_secs(120)) {
+                Ok(Event::Walk(w)) => walk = Some(*w),
+                Ok(Event::Snapshot(s)) if walk.is_some() && !s.running => {
+                    return (walk.unwrap_or_default(), *s);
+                }
+                Ok(Event::Exited { why, .. }) => panic!("the machine thread ended: {why}"),
+                Ok(_) => {}
+                Err(e) => panic!("no walk step: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn walk_next_next_back_next_replays_the_same_run() {
+        if crate::bundled::kernel().is_err() {
+            println!("no bundled kernel in this build: skipping");
+            return;
+        }
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/walkthroughs/fork-exec-wait.toml"
+        );
+        let text = std::fs::read_to_string(file).expect("the walkthrough");
+        let walk = Walk::parse(&text).expect("it parses");
+        let mut args = crate::ui::TuiArgs::bundled();
+        args.machine.snapshot = true;
+        let setup =
+            crate::ui::setup(&args, None, Some((walk, args.machine.clone()))).expect("boots");
+        let (ev_tx, ev_rx) = std::sync::mpsc::channel();
+        let (req_tx, req_rx) = std::sync::mpsc::channel();
+        let thread = spawn(setup, req_rx, ev_tx);
+        let (w, _) = next_step(&ev_rx);
+        assert_eq!((w.step, w.reset), (0, false));
+        req_tx.send(Request::WalkNext).unwrap();
+        let (w, _) = next_step(&ev_rx);
+        assert_eq!((w.step, w.name.as_str()), (1, "boot"));
+        assert!(w.outcomes.iter().all(|(ok, _)| *ok), "{:?}", w.outcomes);
+        req_tx.send(Request::WalkNext).unwrap();
+        let (w, first) = next_step(&ev_rx);
+        assert_eq!((w.step, w.pane.as_deref()), (2, Some("regs")));
+        assert!(w.outcomes.iter().all(|(ok, _)| *ok), "{:?}", w.outcomes);
+        assert_eq!(first.state.x[17], 1, "a7 = SYS_fork at step 2");
+        assert!(
+            first.stop_reason.contains("walk step 2/"),
+            "{}",
+            first.stop_reason
+        );
+        // Back: a fresh boot replays step 1, and the console starts again.
+        req_tx.send(Request::WalkBack).unwrap();
+        let (w, back) = next_step(&ev_rx);
+        assert_eq!((w.step, w.reset), (1, true));
+        assert!(
+            String::from_utf8_lossy(&back.console).contains("init: starting sh"),
+            "the replayed console comes with the stop"
+        );
+        // Next again: the same stop as the first time (the machine is deterministic).
+        req_tx.send(Request::WalkNext).unwrap();
+        let (w, again) = next_step(&ev_rx);
+        assert_eq!(w.step, 2);
+        assert_eq!(
+            (again.instret, again.state.pc, again.state.id),
+            (first.instret, first.state.pc, first.state.id)
+        );
+        req_tx.send(Request::Quit).unwrap();
+        let _ = thread.join();
     }
 }

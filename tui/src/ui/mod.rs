@@ -101,7 +101,7 @@ pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32
 }
 
 /// The machine thread's setup for `args` (booted, not yet started).
-fn setup(
+pub(crate) fn setup(
     args: &TuiArgs,
     stop_at: Option<u64>,
     walk: Option<(crate::walk::format::Walk, MachineArgs)>,

@@ -417,10 +417,42 @@ pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<
             Vec::new()
         }
         MouseEventKind::Down(_) => {
-            if let Some(p) = tab.or(pane) {
-                app.focus(p);
+            let Some(p) = tab.or(pane) else {
+                return Vec::new();
+            };
+            let was = app.focus;
+            app.focus(p);
+            if tab.is_some() {
+                return Vec::new();
             }
-            Vec::new()
+            let area = screen
+                .panes
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map(|(_, r)| *r)
+                .unwrap_or_default();
+            // A click on a row selects it: a process (the fd and page-table panes follow),
+            // a page-table row (a second click on the selected branch toggles it).
+            match p {
+                Pane::Processes => match panes::processes::row_at(app, area, m.row) {
+                    Some(r) => {
+                        let d = r as i32 - app.proc_row as i32;
+                        app.update(keys::Command::Select(d))
+                    }
+                    None => Vec::new(),
+                },
+                Pane::PageTable => {
+                    if let Some(r) = panes::pagetable::row_at(app, area, m.row) {
+                        if was == Pane::PageTable && r == app.pt_row {
+                            app.update(keys::Command::Toggle);
+                        } else {
+                            app.pt_row = r;
+                        }
+                    }
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            }
         }
         MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
             let Some(p) = pane else {
@@ -555,6 +587,17 @@ mod tests {
         // The registers, top right.
         mouse(&mut app, click(100, 3), wide);
         assert_eq!(app.focus, Pane::Registers);
+        // A click on sh's row in the processes pane (detail, bottom right) selects it.
+        let procs = layout(&app, wide)
+            .panes
+            .iter()
+            .find(|(p, _)| *p == Pane::Processes)
+            .map(|(_, r)| *r)
+            .expect("processes shown");
+        let reqs = mouse(&mut app, click(procs.x + 5, procs.y + 3), wide);
+        assert_eq!(app.focus, Pane::Processes);
+        assert_eq!(app.proc_row, 1);
+        assert_eq!(reqs, vec![Request::Select(Some(2))]);
         // On 80x24, the tab bar: " 1 console  2 source  3 regs  4 procs  5 pt ..."
         let narrow = Rect::new(0, 0, 80, 24);
         let s = screen(&app, 80, 24);

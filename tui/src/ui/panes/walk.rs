@@ -36,6 +36,10 @@ impl Widget for NarrativePane<'_> {
                     .fg(ACCENT)
                     .add_modifier(Modifier::BOLD | Modifier::REVERSED),
             ));
+            lines.push(Line::raw(
+                "(the machine went its own way since the last step? `[` replays the walk up to \
+                 the step before this one, `]` then plays this one again)",
+            ));
         }
         if !w.outcomes.is_empty() {
             lines.push(Line::raw(""));

@@ -80,7 +80,7 @@ pub fn height(app: &App, width: u16) -> u16 {
         .iter()
         .map(|(_, t)| (t.chars().count() + 5).div_ceil(inner))
         .sum();
-    let extra = usize::from(!w.outcomes.is_empty()) + 2 * usize::from(w.error.is_some());
+    let extra = usize::from(!w.outcomes.is_empty()) + 4 * usize::from(w.error.is_some());
     (3 + text + checks + extra).min(u16::MAX as usize) as u16
 }
 

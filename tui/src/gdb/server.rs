@@ -654,4 +654,36 @@ mod tests {
         assert_eq!(packet("OK"), "$OK#9a");
         assert_eq!(packet("E.a#b"), "$E.a?b#75");
     }
+
+    #[test]
+    fn messages_go_to_the_log_when_one_is_set() {
+        // One hart spinning on `j .` (jal x0, 0).
+        let config = machine::Config {
+            harts: 1,
+            ram_mib: 16,
+            ..Default::default()
+        };
+        let m =
+            Machine::new(config, machine::Image::Raw(&[0x6f, 0, 0, 0]), None).expect("a machine");
+        let mut server = Server::bind("127.0.0.1:0", false, m, None).expect("bind");
+        let (tx, rx) = std::sync::mpsc::channel();
+        server.set_log(Box::new(move |text, error| {
+            let _ = tx.send((text, error));
+        }));
+        let wait_for = |server: &mut Server, want: &str| {
+            for _ in 0..500 {
+                let _ = server.run(1000);
+                if let Ok((text, error)) = rx.try_recv() {
+                    assert!(text.contains(want) && !error, "{text:?}");
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            panic!("no message {want:?}");
+        };
+        let client = TcpStream::connect(server.local_addr()).expect("connect");
+        wait_for(&mut server, "gdb attached from 127.0.0.1:");
+        drop(client);
+        wait_for(&mut server, "closed the connection; the guest runs on");
+    }
 }

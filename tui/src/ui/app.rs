@@ -257,7 +257,8 @@ impl App {
 
     fn snapshot(&mut self, mut s: Snapshot) {
         self.console.feed(&s.console);
-        for l in s.strace.drain(..) {
+        let formatted = s.records.drain(..).map(|r| r.to_string());
+        for l in s.strace.drain(..).chain(formatted) {
             self.strace_total += 1;
             self.strace.push_back(l);
             if self.strace.len() > TRACE_KEEP {

@@ -25,7 +25,7 @@ use machine::cpu::Mode;
 use machine::inspect::monitor::Views;
 use machine::inspect::pagetable;
 use machine::inspect::state::HartState;
-use machine::inspect::strace::Filter;
+use machine::inspect::strace::{Filter, Record};
 use machine::inspect::symbols::{self, Symbols};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -109,7 +109,8 @@ struct Engine {
     breaks: Vec<Break>,
     selected: Option<i64>,
     console: Vec<u8>,
-    strace: Vec<String>,
+    /// Completed system calls not yet sent (the UI formats them, off this thread).
+    strace: Vec<Record>,
     files: HashMap<String, Option<Vec<String>>>,
     last_sent: Instant,
     last_slow: Instant,
@@ -461,7 +462,7 @@ impl Engine {
         let seen = if ours { Stop::Budget } else { stop };
         let (records, out) = self.views.after_run(self.host.machine(), seen);
         self.trace_count += records.len() as u64;
-        self.strace.extend(records.iter().map(|r| r.to_string()));
+        self.strace.extend(records);
         if ours { Some(stop) } else { out }
     }
 
@@ -638,7 +639,7 @@ impl Engine {
         }
         // The tracer sees the traps the step went through.
         let (records, _) = self.views.after_run(self.host.machine(), Stop::Budget);
-        self.strace.extend(records.iter().map(|r| r.to_string()));
+        self.strace.extend(records);
         self.take_console();
         self.stopped(format!("{why} on hart {h}"));
     }
@@ -835,7 +836,8 @@ impl Engine {
             instret,
             mips: self.mips,
             console: std::mem::take(&mut self.console),
-            strace: std::mem::take(&mut self.strace),
+            strace: Vec::new(),
+            records: std::mem::take(&mut self.strace),
             tracing: self.views.tracing(),
             source,
             procs,
@@ -900,11 +902,8 @@ impl Engine {
         self.console
             .extend_from_slice(&w.progress.console[w.console_sent..]);
         w.console_sent = w.progress.console.len();
-        self.strace.extend(
-            w.progress.records[w.records_sent..]
-                .iter()
-                .map(|r| r.to_string()),
-        );
+        self.strace
+            .extend(w.progress.records[w.records_sent..].iter().cloned());
         w.records_sent = w.progress.records.len();
         self.hart = w.progress.hart;
         result.map(|outcomes| {
@@ -1283,6 +1282,7 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::event::WalkView;
 
     #[test]
     fn line_address_finds_code_of_a_source_line() {
@@ -1301,5 +1301,76 @@ mod tests {
         assert_eq!(k.line(a), Some((file, line)));
         assert_eq!(k.line_address(&short, 999_999), None);
         assert_eq!(k.line_address("no_such_file.rs", line), None);
+    }
+
+    /// Waits for the next walk event and the snapshot of the stop that follows it.
+    fn next_step(events: &Receiver<Event>) -> (WalkView, Snapshot) {
+        let mut walk = None;
+        loop {
+            match events.recv_timeout(Duration::from_secs(120)) {
+                Ok(Event::Walk(w)) => walk = Some(*w),
+                Ok(Event::Snapshot(s)) if walk.is_some() && !s.running => {
+                    return (walk.unwrap_or_default(), *s);
+                }
+                Ok(Event::Exited { why, .. }) => panic!("the machine thread ended: {why}"),
+                Ok(_) => {}
+                Err(e) => panic!("no walk step: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn walk_next_next_back_next_replays_the_same_run() {
+        if crate::bundled::kernel().is_err() {
+            println!("no bundled kernel in this build: skipping");
+            return;
+        }
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/walkthroughs/fork-exec-wait.toml"
+        );
+        let text = std::fs::read_to_string(file).expect("the walkthrough");
+        let walk = Walk::parse(&text).expect("it parses");
+        let mut args = crate::ui::TuiArgs::bundled();
+        args.machine.snapshot = true;
+        let setup =
+            crate::ui::setup(&args, None, Some((walk, args.machine.clone()))).expect("boots");
+        let (ev_tx, ev_rx) = std::sync::mpsc::channel();
+        let (req_tx, req_rx) = std::sync::mpsc::channel();
+        let thread = spawn(setup, req_rx, ev_tx);
+        let (w, _) = next_step(&ev_rx);
+        assert_eq!((w.step, w.reset), (0, false));
+        req_tx.send(Request::WalkNext).unwrap();
+        let (w, _) = next_step(&ev_rx);
+        assert_eq!((w.step, w.name.as_str()), (1, "boot"));
+        assert!(w.outcomes.iter().all(|(ok, _)| *ok), "{:?}", w.outcomes);
+        req_tx.send(Request::WalkNext).unwrap();
+        let (w, first) = next_step(&ev_rx);
+        assert_eq!((w.step, w.pane.as_deref()), (2, Some("regs")));
+        assert!(w.outcomes.iter().all(|(ok, _)| *ok), "{:?}", w.outcomes);
+        assert_eq!(first.state.x[17], 1, "a7 = SYS_fork at step 2");
+        assert!(
+            first.stop_reason.contains("walk step 2/"),
+            "{}",
+            first.stop_reason
+        );
+        // Back: a fresh boot replays step 1, and the console starts again.
+        req_tx.send(Request::WalkBack).unwrap();
+        let (w, back) = next_step(&ev_rx);
+        assert_eq!((w.step, w.reset), (1, true));
+        assert!(
+            String::from_utf8_lossy(&back.console).contains("init: starting sh"),
+            "the replayed console comes with the stop"
+        );
+        // Next again: the same stop as the first time (the machine is deterministic).
+        req_tx.send(Request::WalkNext).unwrap();
+        let (w, again) = next_step(&ev_rx);
+        assert_eq!(w.step, 2);
+        assert_eq!(
+            (again.instret, again.state.pc, again.state.id),
+            (first.instret, first.state.pc, first.state.id)
+        );
+        req_tx.send(Request::Quit).unwrap();
+        let _ = thread.join();
     }
 }

@@ -162,8 +162,11 @@ pub struct Snapshot {
     pub mips: f64,
     /// Console bytes since the previous snapshot.
     pub console: Vec<u8>,
-    /// Syscall trace lines completed since the previous snapshot.
+    /// Syscall trace lines since the previous snapshot, as text.
     pub strace: Vec<String>,
+    /// System calls completed since the previous snapshot; the UI thread formats them
+    /// (after `strace`), which keeps the formatting off the machine thread.
+    pub records: Vec<machine::inspect::strace::Record>,
     pub tracing: bool,
     pub source: Source,
     /// `ps` output; None when not refreshed in this snapshot (keep the previous one).

@@ -101,7 +101,7 @@ pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32
 }
 
 /// The machine thread's setup for `args` (booted, not yet started).
-fn setup(
+pub(crate) fn setup(
     args: &TuiArgs,
     stop_at: Option<u64>,
     walk: Option<(crate::walk::format::Walk, MachineArgs)>,
@@ -308,14 +308,11 @@ pub fn measure(args: TuiArgs, input: &[u8], instructions: u64) -> Result<Measure
     let _ = machine_thread.join();
     let instret = app.snap.as_ref().map_or(0, |s| s.instret);
     match &app.exited {
-        Some(why) if instret >= instructions => {
-            let _ = why;
-            Ok(Measured {
-                instructions: instret,
-                wall,
-                frames,
-            })
-        }
+        Some(_) if instret >= instructions => Ok(Measured {
+            instructions: instret,
+            wall,
+            frames,
+        }),
         Some(why) => anyhow::bail!("the machine stopped after {instret} instructions: {why}"),
         None => anyhow::bail!("the UI ended before the machine"),
     }
@@ -371,8 +368,9 @@ pub fn layout(app: &App, area: Rect) -> Screen {
             s.panes.push((app.detail, detail));
         }
     } else {
+        // The narrative gets the rows it needs, up to half the screen.
         let narr_h = if app.walk.is_some() {
-            (main.height / 3).max(6)
+            panes::walk::height(app, main.width).clamp(6, (main.height / 2).max(6))
         } else {
             0
         };
@@ -413,11 +411,48 @@ pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<
         .find(|(_, r)| r.contains(at))
         .map(|(p, _)| *p);
     match m.kind {
-        MouseEventKind::Down(_) => {
-            if let Some(p) = tab.or(pane) {
-                app.focus(p);
-            }
+        // A click anywhere closes the help overlay, as a key does.
+        MouseEventKind::Down(_) if app.help => {
+            app.help = false;
             Vec::new()
+        }
+        MouseEventKind::Down(_) => {
+            let Some(p) = tab.or(pane) else {
+                return Vec::new();
+            };
+            let was = app.focus;
+            app.focus(p);
+            if tab.is_some() {
+                return Vec::new();
+            }
+            let area = screen
+                .panes
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map(|(_, r)| *r)
+                .unwrap_or_default();
+            // A click on a row selects it: a process (the fd and page-table panes follow),
+            // a page-table row (a second click on the selected branch toggles it).
+            match p {
+                Pane::Processes => match panes::processes::row_at(app, area, m.row) {
+                    Some(r) => {
+                        let d = r as i32 - app.proc_row as i32;
+                        app.update(keys::Command::Select(d))
+                    }
+                    None => Vec::new(),
+                },
+                Pane::PageTable => {
+                    if let Some(r) = panes::pagetable::row_at(app, area, m.row) {
+                        if was == Pane::PageTable && r == app.pt_row {
+                            app.update(keys::Command::Toggle);
+                        } else {
+                            app.pt_row = r;
+                        }
+                    }
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            }
         }
         MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
             let Some(p) = pane else {
@@ -552,6 +587,17 @@ mod tests {
         // The registers, top right.
         mouse(&mut app, click(100, 3), wide);
         assert_eq!(app.focus, Pane::Registers);
+        // A click on sh's row in the processes pane (detail, bottom right) selects it.
+        let procs = layout(&app, wide)
+            .panes
+            .iter()
+            .find(|(p, _)| *p == Pane::Processes)
+            .map(|(_, r)| *r)
+            .expect("processes shown");
+        let reqs = mouse(&mut app, click(procs.x + 5, procs.y + 3), wide);
+        assert_eq!(app.focus, Pane::Processes);
+        assert_eq!(app.proc_row, 1);
+        assert_eq!(reqs, vec![Request::Select(Some(2))]);
         // On 80x24, the tab bar: " 1 console  2 source  3 regs  4 procs  5 pt ..."
         let narrow = Rect::new(0, 0, 80, 24);
         let s = screen(&app, 80, 24);
@@ -575,6 +621,7 @@ mod tests {
             total: 4,
             name: "the shell forks".into(),
             text: "sh calls fork.".into(),
+            outcomes: vec![(true, "reg.a7 = 1".into()), (true, "mode = \"S\"".into())],
             pane: Some("procs".into()),
             ..event::WalkView::default()
         })));
@@ -582,6 +629,7 @@ mod tests {
             let s = screen(&app, w, h);
             assert!(has(&s, "walkthrough: fork"), "{w}x{h}: {s:#?}");
             assert!(has(&s, "step 1/4: the shell forks"), "{w}x{h}: {s:#?}");
+            assert!(has(&s, "ok   mode = \"S\""), "{w}x{h}: {s:#?}");
             assert!(has(&s, "4 processes"), "{w}x{h}: {s:#?}");
         }
     }

@@ -124,6 +124,7 @@ pub mod testing {
                 "[1] 2 sh: read(0, 0x3f50, 1) = 1".into(),
                 "[1] 2 sh: fork() = 3".into(),
             ],
+            records: Vec::new(),
             tracing: true,
             source: Source {
                 title: "sys_exec (kernel/sysfile.rs:412)".into(),

@@ -62,6 +62,39 @@ impl PageTablePane<'_> {
     }
 }
 
+/// Lines scrolled off the top: enough to keep the selected line `sel` on screen, plus what
+/// PgUp/PgDn added.
+fn skip(app: &App, height: u16, sel: usize, lines: usize) -> usize {
+    let base = (sel + 1).saturating_sub(height as usize);
+    (base + app.scroll[Pane::PageTable.index()]).min(lines.saturating_sub(1))
+}
+
+/// The visible tree row (an index for `App::pt_row`) drawn at screen row `y` of the pane
+/// drawn in `area`, if any (for mouse clicks).
+pub fn row_at(app: &App, area: Rect, y: u16) -> Option<usize> {
+    let inner = Rect::new(
+        area.x + 1,
+        area.y + 1,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    );
+    if y < inner.y || y >= inner.y + inner.height {
+        return None;
+    }
+    let rows = app.pt_visible().len();
+    let changes = &app.pagetable.changes;
+    let lines = 1
+        + rows
+        + if changes.is_empty() {
+            0
+        } else {
+            2 + changes.len()
+        };
+    let line = skip(app, inner.height, app.pt_row + 1, lines) + (y - inner.y) as usize;
+    // Line 0 is the title; the tree rows follow.
+    line.checked_sub(1).filter(|r| *r < rows)
+}
+
 impl Widget for PageTablePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.0;
@@ -69,10 +102,8 @@ impl Widget for PageTablePane<'_> {
         let inner = block.inner(area);
         block.render(area, buf);
         let (lines, sel) = self.lines();
+        let skip = skip(app, inner.height, sel, lines.len());
         let h = inner.height as usize;
-        // Keep the selected row on screen; PgUp/PgDn move the view further.
-        let base = (sel + 1).saturating_sub(h);
-        let skip = (base + app.scroll[Pane::PageTable.index()]).min(lines.len().saturating_sub(1));
         let shown: Vec<Line> = lines.into_iter().skip(skip).take(h).collect();
         Paragraph::new(shown).render(inner, buf);
     }
@@ -113,6 +144,19 @@ mod tests {
         app.update(Command::Expand(true));
         let rows = lines(PageTablePane(&app), 90, 14);
         assert!(has(&rows, "guard page"), "{rows:#?}");
+    }
+
+    #[test]
+    fn rows_under_the_pointer() {
+        let mut app = app();
+        app.update(Command::Focus(Pane::PageTable));
+        let area = Rect::new(10, 5, 90, 14);
+        // The border, then the title, then the first tree row.
+        assert_eq!(row_at(&app, area, 5), None);
+        assert_eq!(row_at(&app, area, 6), None);
+        assert_eq!(row_at(&app, area, 7), Some(0));
+        assert_eq!(row_at(&app, area, 9), Some(2));
+        assert_eq!(row_at(&app, area, 17), None);
     }
 
     #[test]

@@ -12,6 +12,20 @@ use ratatui::widgets::{Paragraph, Widget};
 
 pub struct ProcessesPane<'a>(pub &'a App);
 
+/// The process (an index for `App::proc_row`) drawn at screen row `y` of the pane drawn in
+/// `area`, if any (for mouse clicks): the header is the first line inside the border.
+pub fn row_at(app: &App, area: Rect, y: u16) -> Option<usize> {
+    let first = area.y + 2;
+    let procs = app.procs.len().saturating_sub(1);
+    let inner_h = area.height.saturating_sub(2);
+    let shown = (app.procs.len() as u16)
+        .min(inner_h / 2 + 1)
+        .saturating_sub(1) as usize;
+    (y >= first)
+        .then(|| (y - first) as usize)
+        .filter(|r| *r < procs.min(shown))
+}
+
 impl Widget for ProcessesPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.0;
@@ -52,6 +66,17 @@ impl Widget for ProcessesPane<'_> {
 mod tests {
     use super::*;
     use crate::ui::panes::testing::{app, has, lines};
+
+    #[test]
+    fn rows_under_the_pointer() {
+        let app = app();
+        let area = Rect::new(0, 0, 60, 12);
+        // Border, header, then init and sh.
+        assert_eq!(row_at(&app, area, 1), None);
+        assert_eq!(row_at(&app, area, 2), Some(0));
+        assert_eq!(row_at(&app, area, 3), Some(1));
+        assert_eq!(row_at(&app, area, 4), None);
+    }
 
     #[test]
     fn lists_processes_and_fds() {

@@ -36,6 +36,10 @@ impl Widget for NarrativePane<'_> {
                     .fg(ACCENT)
                     .add_modifier(Modifier::BOLD | Modifier::REVERSED),
             ));
+            lines.push(Line::raw(
+                "(the machine went its own way since the last step? `[` replays the walk up to \
+                 the step before this one, `]` then plays this one again)",
+            ));
         }
         if !w.outcomes.is_empty() {
             lines.push(Line::raw(""));
@@ -58,6 +62,26 @@ impl Widget for NarrativePane<'_> {
             .block(block)
             .render(area, buf);
     }
+}
+
+/// Rows the narrative needs at `width` columns (borders included), about: the text's
+/// wrapped lines, the outcomes, the title rows.
+pub fn height(app: &App, width: u16) -> u16 {
+    let Some(w) = &app.walk else {
+        return 0;
+    };
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let text: usize = reflow(&w.text)
+        .iter()
+        .map(|l| l.chars().count().div_ceil(inner).max(1))
+        .sum();
+    let checks: usize = w
+        .outcomes
+        .iter()
+        .map(|(_, t)| (t.chars().count() + 5).div_ceil(inner))
+        .sum();
+    let extra = usize::from(!w.outcomes.is_empty()) + 4 * usize::from(w.error.is_some());
+    (3 + text + checks + extra).min(u16::MAX as usize) as u16
 }
 
 /// The narrative's lines, for wrapping to the pane's width: the file's line breaks inside a

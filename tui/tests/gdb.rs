@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 #[macro_use]
 mod common;
-use common::{BIN, collect_into};
+use common::{BIN, collect_into, spawn_merged};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xv6scope-gdb-{name}-{}", std::process::id()));
@@ -157,18 +157,9 @@ impl Gdb {
         for cmd in cmds {
             c.args(["-ex", cmd]);
         }
-        let mut child = c
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start gdb-multiarch");
-        // One buffer for both streams: the checks only ask whether a line is there.
+        let (child, reader) = spawn_merged(c);
         let both = Arc::new(Mutex::new(String::new()));
-        let readers = vec![
-            collect_into(child.stdout.take().expect("stdout"), both.clone()),
-            collect_into(child.stderr.take().expect("stderr"), both.clone()),
-        ];
+        let readers = vec![collect_into(reader, both.clone())];
         Gdb {
             child,
             out: both,

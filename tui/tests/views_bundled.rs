@@ -19,13 +19,18 @@ use common::*;
 
 /// The `monitor ps` row of `pid`, split into columns.
 #[track_caller]
+/// The row of `monitor ps` for `pid`: after the header, a line whose first two columns are
+/// numbers (slot, pid). gdb's stop notice may land inside the table (gdb's stdout and stderr
+/// are read by two threads), so lines that are not rows are skipped, not taken as its end.
 fn ps_row(out: &str, pid: u32) -> Vec<String> {
+    let number = |c: Option<&String>| c.is_some_and(|c| c.parse::<u32>().is_ok());
     out.lines()
         .skip_while(|l| !l.starts_with("slot   pid"))
         .skip(1)
-        .take_while(|l| l.starts_with(' '))
+        .filter(|l| l.starts_with(' '))
         .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-        .find(|cols| cols.get(1).is_some_and(|p| p == &pid.to_string()))
+        .filter(|cols| number(cols.first()) && number(cols.get(1)))
+        .find(|cols| cols[1] == pid.to_string())
         .unwrap_or_else(|| panic!("no ps row for pid {pid}:\n{out}"))
 }
 

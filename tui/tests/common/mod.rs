@@ -138,6 +138,22 @@ impl Drop for Guest {
     }
 }
 
+/// Starts `c` with stdout and stderr on one pipe, as on a terminal: what the program writes
+/// to either arrives in the order it wrote it (two pipes read by two threads interleave
+/// arbitrarily, splitting gdb's stop notices into the middle of `monitor` tables).
+pub fn spawn_merged(mut c: Command) -> (Child, std::io::PipeReader) {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    let child = c
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().expect("a pipe"))
+        .stderr(writer)
+        .spawn()
+        .expect("start gdb-multiarch");
+    // `c` holds the write ends until dropped; the reader sees end of file only after that.
+    drop(c);
+    (child, reader)
+}
+
 /// Runs gdb-multiarch in batch mode on `kernel` against `port` (any port: none attaches);
 /// kills it after `timeout`, and returns stdout and stderr together.
 pub fn gdb(kernel: &Path, port: Option<u16>, cmds: &[&str], timeout: Duration) -> String {
@@ -150,17 +166,10 @@ pub fn gdb(kernel: &Path, port: Option<u16>, cmds: &[&str], timeout: Duration) -
     for cmd in cmds {
         c.args(["-ex", cmd]);
     }
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start gdb-multiarch");
+    let (child, reader) = spawn_merged(c);
+    let mut child = child;
     let out = Arc::new(Mutex::new(String::new()));
-    let readers = [
-        collect_into(child.stdout.take().expect("stdout"), out.clone()),
-        collect_into(child.stderr.take().expect("stderr"), out.clone()),
-    ];
+    let readers = [collect_into(reader, out.clone())];
     let end = Instant::now() + timeout;
     loop {
         if let Ok(Some(_)) = child.try_wait() {

@@ -1,9 +1,11 @@
 //! `xv6scope`: boots xv6-style RISC-V kernels on xv6scope's machine.
 //!
-//! Subcommands: `run` (headless, console on stdin/stdout like `make qemu`), `test-elf`
-//! (bare-metal test programs that report through HTIF `tohost` or the test finisher),
-//! `bench` (guest speed, side by side with qemu-system-riscv64 when it is installed), and
-//! `walk` (lab walkthroughs played headless with `--check`, see `walk`).
+//! Alone (with the machine options of `tui`): the terminal debugger on a terminal, or the
+//! headless console when stdin or stdout is redirected. Subcommands: `tui` (the debugger),
+//! `run` (headless, console on stdin/stdout like `make qemu`), `test-elf` (bare-metal test
+//! programs that report through HTIF `tohost` or the test finisher), `bench` (guest speed,
+//! side by side with qemu-system-riscv64 when it is installed), `walk` (lab walkthroughs, in
+//! the TUI or headless with `--check`) and `image` (the bundled kernel and disk as files).
 //! Every failure at this edge is one line on stderr and exit status 2.
 
 mod asm;
@@ -25,9 +27,14 @@ use std::path::PathBuf;
     version,
     about = "A debugger and monitor for xv6-style RISC-V kernels"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Without a subcommand: the terminal debugger's options (those of `tui`), so that
+    /// `xv6scope --kernel kernel/kernel --disk fs.img` opens MIT's kernel.
+    #[command(flatten)]
+    tui: ui::TuiArgs,
 }
 
 #[derive(Subcommand)]
@@ -123,12 +130,17 @@ fn main() {
         Some(Command::Tui(args)) => ui::run(args),
         Some(Command::Walk(args)) => walk::run(args),
         // On a terminal the TUI; with stdin or stdout redirected, the headless console.
-        None if std::io::IsTerminal::is_terminal(&std::io::stdin())
-            && std::io::IsTerminal::is_terminal(&std::io::stdout()) =>
+        None if cli.tui.measure.is_some()
+            || std::io::IsTerminal::is_terminal(&std::io::stdin())
+                && std::io::IsTerminal::is_terminal(&std::io::stdout()) =>
         {
-            ui::run(ui::TuiArgs::bundled())
+            ui::run(cli.tui)
         }
-        None => cmd_run::run(cmd_run::RunArgs::interactive_default()),
+        None => cmd_run::run(cmd_run::RunArgs {
+            machine: cli.tui.machine,
+            gdb: cli.tui.gdb,
+            ..cmd_run::RunArgs::interactive_default()
+        }),
     };
     match result {
         Ok(code) => std::process::exit(code),

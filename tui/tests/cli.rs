@@ -146,6 +146,27 @@ fn generated_programs_pass_under_run_and_test_elf() {
     assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 }
 
+/// `xv6scope` alone takes the machine options (the TUI's); without a terminal it is the
+/// headless console, so a program that powers off ends it with the guest's status.
+#[test]
+fn the_bare_command_takes_machine_options() {
+    let dir = scratch("bare");
+    let (int_loop, _) = emit_bench_programs(&dir);
+    let out = xv6scope(&["--kernel", int_loop.to_str().unwrap(), "--smp", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_one_line_error(
+        &xv6scope(&["--kernel", "/nonexistent/kernel"]),
+        "cannot read kernel /nonexistent/kernel",
+    );
+    // Options and a subcommand do not mix (the subcommand has its own).
+    assert_one_line_error(&xv6scope(&["--smp", "1", "run"]), "run");
+}
+
 #[test]
 fn a_guest_executing_garbage_traps_inside_the_guest() {
     let dir = scratch("garbage");

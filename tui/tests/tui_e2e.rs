@@ -3,7 +3,9 @@
 //! student would use it: wait for the shell, run `ls`, break on the exec system call, run
 //! `echo hi`, and check the stop, the source line, the page table, the syscall trace, and
 //! that continuing finishes the command; and a walkthrough played in the TUI (next, next,
-//! back). Skipped (with a message) when tmux is missing.
+//! back); and, when `XV6SCOPE_MIT_XV6` names a built MIT xv6-riscv tree, the exec breakpoint,
+//! C source line, page table, trace and fds on MIT's C kernel. Skipped (with a message) when
+//! tmux is missing.
 //! Every wait is bounded, and the session is killed at the end even when a check fails.
 
 use std::process::Command;
@@ -158,6 +160,45 @@ fn walkthrough_plays_in_the_tui_next_next_back() {
     s.keys(&["["]);
     let one = s.wait_for(&["step 1/", ": boot", "ok   proc.sh.pid = 2"], 120);
     assert!(!one.contains("step 2/"), "still at step 2:\n{one}");
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["xv6scope exited with 0"], 20);
+}
+
+/// The same session on MIT's C kernel (`XV6SCOPE_MIT_XV6`: a built xv6-riscv tree), as
+/// issue 7 asks: everything the debugger shows comes through DWARF, not a private layout.
+#[test]
+fn mit_kernel_in_the_tui() {
+    let Some(dir) = std::env::var_os("XV6SCOPE_MIT_XV6").map(std::path::PathBuf::from) else {
+        println!("XV6SCOPE_MIT_XV6 is not set: skipping the TUI test on MIT's kernel");
+        return;
+    };
+    let args = format!(
+        "--kernel '{}' --disk '{}' --snapshot --user-dir '{}'",
+        dir.join("kernel/kernel").display(),
+        dir.join("fs.img").display(),
+        dir.join("user").display()
+    );
+    let Some(s) = start("mit", &args) else {
+        return;
+    };
+    s.wait_for(&["1 console", "init: starting sh", "│$ "], 180);
+    s.keys(&["C-a", ":"]);
+    s.line("b sys_exec");
+    s.wait_for(&["breakpoint 1 at", "sys_exec"], 30);
+    s.line("echo hi");
+    let stop = s.wait_for(&["stopped: breakpoint", "sys_exec"], 60);
+    assert!(
+        stop.contains("▶") && stop.contains("sysfile.c:"),
+        "no marked C source line:\n{stop}"
+    );
+    s.keys(&["C-a", "5"]);
+    s.wait_for(&["5 page table", "(sh), root 0x", "▾ L2["], 30);
+    s.keys(&["C-a", "6"]);
+    s.wait_for(&["6 syscalls", "sh: fork() ="], 30);
+    s.keys(&["C-a", "4"]);
+    s.wait_for(&["4 processes", "init", "console"], 30);
+    s.keys(&["C-a", "c"]);
+    s.wait_for(&["│hi "], 60);
     s.keys(&["C-a", "x"]);
     s.wait_for(&["xv6scope exited with 0"], 20);
 }

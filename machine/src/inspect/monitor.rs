@@ -17,6 +17,7 @@ use super::strace::{Filter, KernelResolver, NoResolver, Record, Tracer};
 use super::symbols::{SymbolSet, Symbols};
 use crate::machine::{Machine, Stop};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One line per command, for `monitor help`.
 pub const HELP: &[&str] = &[
@@ -118,7 +119,7 @@ impl Views {
 
     /// Call after every `Machine::run` while tracing: the records completed and the stop to
     /// report (None: the tracer's own breakpoint, run on).
-    pub fn after_run(&mut self, m: &mut Machine, stop: Stop) -> (Vec<Record>, Option<Stop>) {
+    pub fn after_run(&mut self, m: &mut Machine, stop: Stop) -> (Vec<Arc<Record>>, Option<Stop>) {
         if !self.tracing {
             return (Vec::new(), Some(stop));
         }

@@ -56,6 +56,7 @@ use crate::machine::{Machine, Stop};
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use abi::syscall::{Arg, Ret, SYSCALLS, Syscall, lookup};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// Most syscalls waiting for their return at once.
 pub const MAX_PENDING: usize = 256;
@@ -232,7 +233,7 @@ struct Pending {
 pub struct Tracer {
     pub filter: Filter,
     capacity: usize,
-    ring: VecDeque<Record>,
+    ring: VecDeque<Arc<Record>>,
     /// Records dropped from the ring because it was full.
     pub dropped: u64,
     /// Events the harts could not record (their logs were full): calls may be missing.
@@ -355,7 +356,7 @@ impl Tracer {
         m: &mut Machine,
         stop: Stop,
         resolver: &mut dyn Resolver,
-    ) -> (Vec<Record>, Option<Stop>) {
+    ) -> (Vec<Arc<Record>>, Option<Stop>) {
         let mut done = self.drain(m, resolver);
         if self.retry_install && m.harts.iter().any(|h| h.csr.satp >> 60 == 8) {
             let _ = self.install(m, None);
@@ -417,7 +418,7 @@ impl Tracer {
 
     /// The completed records kept, oldest first.
     pub fn records(&self) -> impl Iterator<Item = &Record> {
-        self.ring.iter()
+        self.ring.iter().map(|r| &**r)
     }
 
     /// Empties the ring.
@@ -428,7 +429,7 @@ impl Tracer {
 
     /// Consumes every hart's event log and returns the records completed by it (filtered),
     /// which are also kept in the ring.
-    pub fn drain(&mut self, m: &mut Machine, resolver: &mut dyn Resolver) -> Vec<Record> {
+    pub fn drain(&mut self, m: &mut Machine, resolver: &mut dyn Resolver) -> Vec<Arc<Record>> {
         let mut evs: Vec<(usize, Event)> = Vec::new();
         for h in &mut m.harts {
             if let Some(v) = h.events.as_mut() {
@@ -453,7 +454,7 @@ impl Tracer {
         e: &Event,
         mem: &dyn PhysMem,
         resolver: &mut dyn Resolver,
-        done: &mut Vec<Record>,
+        done: &mut Vec<Arc<Record>>,
     ) {
         let ecall_u = e.cause == Some(8) && e.from == Mode::User;
         let ret_u = e.cause.is_none() && e.to == Mode::User;
@@ -477,7 +478,7 @@ impl Tracer {
         e: &Event,
         mem: &dyn PhysMem,
         resolver: &mut dyn Resolver,
-        done: &mut Vec<Record>,
+        done: &mut Vec<Arc<Record>>,
     ) {
         let who = resolver.process(mem, e.satp);
         let nr = e.a[7];
@@ -545,7 +546,7 @@ impl Tracer {
         e: &Event,
         mem: &dyn PhysMem,
         resolver: &mut dyn Resolver,
-        done: &mut Vec<Record>,
+        done: &mut Vec<Arc<Record>>,
     ) {
         // A fast path: no call in flight means nothing to match (timer returns and the like).
         if self.pending.is_empty() {
@@ -575,7 +576,9 @@ impl Tracer {
         self.complete(p.rec, done);
     }
 
-    fn complete(&mut self, rec: Record, done: &mut Vec<Record>) {
+    /// Keeps a completed record in the ring and hands it to the caller: one allocation
+    /// shared by both, so a busy guest does not pay for a deep copy of every record.
+    fn complete(&mut self, rec: Record, done: &mut Vec<Arc<Record>>) {
         if !self.filter.keeps(&rec) {
             return;
         }
@@ -583,6 +586,7 @@ impl Tracer {
             self.ring.pop_front();
             self.dropped += 1;
         }
+        let rec = Arc::new(rec);
         self.ring.push_back(rec.clone());
         done.push(rec);
     }

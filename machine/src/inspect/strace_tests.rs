@@ -34,7 +34,13 @@ fn ev(cause: Option<u64>, from: Mode, to: Mode, a: [u64; 8], cycle: u64) -> Even
     }
 }
 
-fn call(t: &mut Tracer, mem: &MemImage, nr: u64, args: [u64; 6], result: u64) -> Vec<Record> {
+fn call(
+    t: &mut Tracer,
+    mem: &MemImage,
+    nr: u64,
+    args: [u64; 6],
+    result: u64,
+) -> Vec<std::sync::Arc<Record>> {
     let mut a = [0u64; 8];
     a[..6].copy_from_slice(&args);
     a[7] = nr;

@@ -29,6 +29,7 @@ use machine::inspect::strace::{Filter, Record};
 use machine::inspect::symbols::{self, Symbols};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -110,7 +111,7 @@ struct Engine {
     selected: Option<i64>,
     console: Vec<u8>,
     /// Completed system calls not yet sent (the UI formats them, off this thread).
-    strace: Vec<Record>,
+    strace: Vec<Arc<Record>>,
     files: HashMap<String, Option<Vec<String>>>,
     last_sent: Instant,
     last_slow: Instant,

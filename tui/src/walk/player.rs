@@ -26,6 +26,7 @@ use machine::inspect::state::{HartState, Satp, mode_name};
 use machine::inspect::strace::{Filter, Record};
 use machine::{Machine, Stop};
 use std::collections::HashMap;
+use std::sync::Arc;
 use toml::Value;
 
 /// Cycles per `Machine::run` call between console and target checks.
@@ -37,7 +38,7 @@ pub struct Progress {
     /// Every console byte since the walk began.
     pub console: Vec<u8>,
     /// Completed system calls since the walk began (for `result.*` checks).
-    pub records: Vec<Record>,
+    pub records: Vec<Arc<Record>>,
     /// The hart the last stop was on (checks of registers read it).
     pub hart: usize,
     /// Values kept by steps' `save` lists, by check key, for `$KEY` in later checks.

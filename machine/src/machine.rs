@@ -98,6 +98,9 @@ pub struct Machine {
     watchpoints: Vec<Watchpoint>,
     /// The hart and pc of the last watchpoint stop: the next `run` lets that access happen.
     watch_resume: Option<(usize, u64)>,
+    /// The hart and pc where the last run reported a breakpoint, or where a debugger's step
+    /// left a hart: the next `run` executes that instruction before breakpoints count.
+    bp_resume: Option<(usize, u64)>,
     entry: u64,
     /// Whether an idle period is reported ([`Stop::Idle`]) before time skips over it.
     idle_stops: bool,
@@ -160,6 +163,7 @@ impl Machine {
             breakpoints: Vec::new(),
             watchpoints: Vec::new(),
             watch_resume: None,
+            bp_resume: None,
             entry: loaded.entry,
             idle_stops: false,
             idle_reported: false,
@@ -258,14 +262,20 @@ impl Machine {
             let left_in_round = self.config.quantum.saturating_sub(self.progress[h]);
             if left_in_round > 0 && self.hart_runnable(h) {
                 self.bus.now = self.round_start + self.progress[h];
-                // A breakpoint at the pc where the previous run stopped must not stop it again:
-                // that one instruction runs alone, then breakpoints count from the next one.
-                // Likewise the access a watchpoint stopped (only that one: a breakpoint's
-                // instruction may still trigger a watchpoint).
+                // A breakpoint at the pc where the previous run stopped (or a debugger's step
+                // left the hart) must not stop it again: that one instruction runs alone, then
+                // breakpoints count from the next one. Anywhere else — the start of any
+                // slice, a run that ended on its budget right before one — a breakpoint
+                // stops. Likewise the access a watchpoint stopped (only that one: a
+                // breakpoint's instruction may still trigger a watchpoint).
                 let pc = self.harts[h].pc;
                 let past_watch = first_slice && self.watch_resume == Some((h, pc));
-                let resume = first_slice && (past_watch || self.breakpoints.contains(&pc));
+                let past_bp = first_slice
+                    && self.bp_resume == Some((h, pc))
+                    && self.breakpoints.contains(&pc);
+                let resume = past_watch || past_bp;
                 self.watch_resume = None;
+                self.bp_resume = None;
                 let exit = if resume {
                     self.harts[h].watch_off = past_watch;
                     let exit = self.harts[h].run(&mut self.bus, 1, &[]);
@@ -285,7 +295,10 @@ impl Machine {
                     self.idle_reported = false;
                 }
                 match exit.reason {
-                    ExitReason::Breakpoint => return Stop::Breakpoint { hart: h },
+                    ExitReason::Breakpoint => {
+                        self.bp_resume = Some((h, self.harts[h].pc));
+                        return Stop::Breakpoint { hart: h };
+                    }
                     ExitReason::Watchpoint => {
                         let hart = &self.harts[h];
                         if let Some((addr, kind)) = hart.watch_hit() {
@@ -384,6 +397,7 @@ impl Machine {
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
         self.harts[h].watch_off = false;
         self.progress[h] += exit.executed.max(1);
+        self.bp_resume = Some((h, self.harts[h].pc));
         self.take_halt().unwrap_or(Stop::Budget)
     }
 
@@ -608,6 +622,30 @@ mod tests {
         });
         assert!(matches!(m.run(1000), Stop::Watchpoint { .. }));
         assert_eq!(m.harts[0].pc, RAM_BASE + 8);
+    }
+
+    #[test]
+    fn a_run_that_ends_right_before_a_breakpoint_stops_there_next_time() {
+        let mut m = straight_line(8, 10_000);
+        let bp = RAM_BASE + 8;
+        m.add_breakpoint(bp);
+        // The budget ends with the breakpoint's instruction next: not a stop yet...
+        assert_eq!(m.run(2), Stop::Budget);
+        assert_eq!(m.harts[0].pc, bp);
+        // ...but the next run must stop there, not step over it.
+        assert_eq!(m.run(100), Stop::Breakpoint { hart: 0 });
+        assert_eq!((m.harts[0].pc, m.instret()), (bp, 2));
+        // Resuming from the reported stop executes it and runs on.
+        assert_eq!(m.run(3), Stop::Budget);
+        assert_eq!(m.instret(), 5);
+        // A debugger's step that lands on a breakpoint: continuing runs it (as gdb steps
+        // over a breakpoint at the pc it resumes from).
+        let mut m = straight_line(8, 10_000);
+        m.add_breakpoint(RAM_BASE + 4);
+        assert_eq!(m.step_hart(0), Stop::Budget);
+        assert_eq!(m.harts[0].pc, RAM_BASE + 4);
+        assert_eq!(m.run(3), Stop::Budget);
+        assert_eq!(m.instret(), 4);
     }
 
     #[test]

@@ -336,28 +336,10 @@ impl Image {
     /// are skipped; cycles are not followed.
     pub fn path_of(&self, inum: u32) -> Result<String, FsError> {
         self.inode(inum)?;
-        if inum == ROOTINO {
-            return Ok("/".into());
-        }
-        let mut seen = HashSet::from([ROOTINO]);
-        let mut queue = VecDeque::from([(ROOTINO, String::new())]);
-        while let Some((dir, prefix)) = queue.pop_front() {
-            let Ok(entries) = self.list_dir(dir) else {
-                continue;
-            };
-            for e in entries {
-                if e.name == "." || e.name == ".." {
-                    continue;
-                }
-                let path = format!("{prefix}/{}", e.name);
-                if e.inum == inum {
-                    return Ok(path);
-                }
-                if seen.insert(e.inum) && matches!(self.inode(e.inum), Ok(d) if d.typ == T_DIR) {
-                    queue.push_back((e.inum, path));
-                }
-            }
-        }
-        Err(FsError::Unreachable(inum))
+        self.tree()
+            .into_iter()
+            .find(|(_, i, _)| *i == inum)
+            .map(|(path, ..)| path)
+            .ok_or(FsError::Unreachable(inum))
     }
 }

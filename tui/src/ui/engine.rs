@@ -54,6 +54,16 @@ const OVER_LIMIT: Duration = Duration::from_secs(5);
 /// Source lines shown around the current one.
 const SOURCE_CONTEXT: usize = 40;
 
+/// Where the code at kernel link address `addr` runs. Trampoline code (`uservec`, `userret`)
+/// is linked inside the kernel image but executes only through its mapping at TRAMPOLINE,
+/// the same virtual page in every page table (memlayout), so a breakpoint goes there.
+fn executed_at(k: &Symbols, addr: u64) -> u64 {
+    match k.lookup("trampoline") {
+        Some(t) if (t.addr..t.addr + PGSIZE).contains(&addr) => TRAMPOLINE + (addr - t.addr),
+        _ => addr,
+    }
+}
+
 /// What the thread needs besides the machine.
 pub struct Setup {
     pub host: Host,
@@ -521,14 +531,14 @@ impl Engine {
             BreakSpec::Func(name) => {
                 let k = kernel.ok_or("no kernel symbols")?;
                 let s = k.lookup(name).ok_or(format!("no function {name:?}"))?;
-                Ok((s.addr, k.describe(s.addr), Cond::Always))
+                Ok((executed_at(k, s.addr), k.describe(s.addr), Cond::Always))
             }
             BreakSpec::FileLine(file, line) => {
                 let k = kernel.ok_or("no kernel symbols")?;
                 let addr = k
                     .line_address(file, *line)
                     .ok_or(format!("no code for {file}:{line}"))?;
-                Ok((addr, k.describe(addr), Cond::Always))
+                Ok((executed_at(k, addr), k.describe(addr), Cond::Always))
             }
             BreakSpec::Syscall(name) => {
                 let sc = abi::syscall::by_name(name).ok_or(format!("no system call {name:?}"))?;
@@ -1284,6 +1294,25 @@ enum Step {
 mod tests {
     use super::*;
     use crate::ui::event::WalkView;
+
+    #[test]
+    fn trampoline_code_breaks_where_it_runs() {
+        let Ok(elf) = crate::bundled::kernel() else {
+            println!("no bundled kernel in this build: skipping");
+            return;
+        };
+        let k = Symbols::parse("kernel", elf).expect("the bundled kernel parses");
+        let base = k.lookup("trampoline").expect("trampoline").addr;
+        let userret = k.lookup("userret").expect("userret").addr;
+        assert_eq!(executed_at(&k, userret), TRAMPOLINE + (userret - base));
+        assert_eq!(executed_at(&k, base), TRAMPOLINE);
+        let exec = k.lookup("sys_exec").expect("sys_exec").addr;
+        assert_eq!(
+            executed_at(&k, exec),
+            exec,
+            "other code runs where it is linked"
+        );
+    }
 
     #[test]
     fn line_address_finds_code_of_a_source_line() {

@@ -418,20 +418,7 @@ impl Tree {
                 continue;
             }
             let name = names.name(e.va, e.pte, guard);
-            let mut j = i + 1;
-            while let Some(n) = self.entries.get(j) {
-                let prev = self.entries[j - 1];
-                if n.is_leaf()
-                    && n.level == e.level
-                    && n.index == prev.index + 1
-                    && n.pte & LIKE == e.pte & LIKE
-                    && names.name(n.va, n.pte, guard) == name
-                {
-                    j += 1;
-                } else {
-                    break;
-                }
-            }
+            let j = self.run_end(i, names, guard);
             let last = self.entries[j - 1];
             let run = &self.entries[i..j];
             let all = run.iter().fold(0xff, |a, x| a & x.pte);
@@ -455,6 +442,32 @@ impl Tree {
         }
         self.push_problems(&mut lines);
         lines
+    }
+
+    /// The end (exclusive) of the run of like leaf pages that starts at leaf entry `i`:
+    /// consecutive slots of one table, at one level, with the same permission bits and the
+    /// same name. A tree shows such a run as one row (`L0[16..19]`); `guard` is
+    /// [`Tree::user_guard`].
+    pub fn run_end(&self, i: usize, names: &Names, guard: Option<u64>) -> usize {
+        let Some(first) = self.entries.get(i) else {
+            return i;
+        };
+        let name = names.name(first.va, first.pte, guard);
+        let mut j = i + 1;
+        while let Some(n) = self.entries.get(j) {
+            let prev = self.entries[j - 1];
+            if n.is_leaf()
+                && n.level == first.level
+                && n.index == prev.index + 1
+                && n.pte & LIKE == first.pte & LIKE
+                && names.name(n.va, n.pte, guard) == name
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        j
     }
 
     fn push_problems(&self, lines: &mut Vec<String>) {

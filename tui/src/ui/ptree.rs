@@ -20,9 +20,6 @@ use super::event::{PtRow, PtView};
 use machine::inspect::pagetable::{self, Change, Names, Tree};
 use std::collections::{BTreeMap, HashSet};
 
-/// Flag bits that must agree for leaves to fold: V R W X U G (not A, D).
-const LIKE: u64 = 0x3f;
-
 /// The rows of `tree`; `changes` marks leaves added or changed since the previous stop.
 pub fn build(title: String, tree: &Tree, names: &Names, changes: &BTreeMap<u64, Change>) -> PtView {
     let guard = tree.user_guard();
@@ -51,20 +48,7 @@ pub fn build(title: String, tree: &Tree, names: &Names, changes: &BTreeMap<u64, 
             continue;
         }
         let name = names.name(first.va, first.pte, guard);
-        let mut j = i + 1;
-        while let Some(n) = e.get(j) {
-            let prev = e[j - 1];
-            if n.is_leaf()
-                && n.level == first.level
-                && n.index == prev.index + 1
-                && n.pte & LIKE == first.pte & LIKE
-                && names.name(n.va, n.pte, guard) == name
-            {
-                j += 1;
-            } else {
-                break;
-            }
-        }
+        let j = tree.run_end(i, names, guard);
         let run = &e[i..j];
         let last = run[run.len() - 1];
         let all = run.iter().fold(0xff, |a, x| a & x.pte);

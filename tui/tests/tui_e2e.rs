@@ -4,7 +4,8 @@
 //! `echo hi`, and check the stop, the source line, the page table, the syscall trace, and
 //! that continuing finishes the command; and a walkthrough played in the TUI (next, next,
 //! back); and, when `XV6SCOPE_MIT_XV6` names a built MIT xv6-riscv tree, the exec breakpoint,
-//! C source line, page table, trace and fds on MIT's C kernel. Skipped (with a message) when
+//! C source line, page table, trace and fds on MIT's C kernel; and mouse clicks (SGR mouse
+//! reports typed into the pane) moving the focus between panes. Skipped (with a message) when
 //! tmux is missing.
 //! Every wait is bounded, and the session is killed at the end even when a check fails.
 
@@ -64,6 +65,38 @@ impl Session {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+}
+
+impl Session {
+    /// The screen with its colours and attributes (SGR escapes), to see which pane has focus.
+    fn styled_screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-e", "-t", &self.0])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A left click at 0-based cell (`col`, `row`), as a terminal with mouse reporting on sends
+    /// it (SGR 1006: press, then release).
+    fn click(&self, col: usize, row: usize) {
+        for end in ['M', 'm'] {
+            let seq = format!("\x1b[<0;{};{}{end}", col + 1, row + 1);
+            let st = Command::new("tmux")
+                .args(["send-keys", "-t", &self.0, "-l", &seq])
+                .status()
+                .expect("tmux send-keys");
+            assert!(st.success());
+        }
+    }
+
+    /// Where `text` first appears on screen: (column in characters, row).
+    fn find(&self, text: &str) -> Option<(usize, usize)> {
+        self.screen().lines().enumerate().find_map(|(row, line)| {
+            let at = line.find(text)?;
+            Some((line[..at].chars().count(), row))
+        })
     }
 }
 
@@ -199,6 +232,58 @@ fn mit_kernel_in_the_tui() {
     s.wait_for(&["4 processes", "init", "console"], 30);
     s.keys(&["C-a", "c"]);
     s.wait_for(&["│hi "], 60);
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["xv6scope exited with 0"], 20);
+}
+
+#[test]
+fn a_click_focuses_the_pane_under_it() {
+    let Some(s) = start("mouse", "tui") else {
+        return;
+    };
+    s.wait_for(&["1 console", "init: starting sh", "│$ "], 180);
+    // The focused pane's title is drawn reversed (SGR 7); the console has it at first.
+    let focused = |title: &str| {
+        s.styled_screen()
+            .lines()
+            .any(|l| l.contains(&format!("7m {title} ")))
+    };
+    assert!(focused("1 console"), "{}", s.styled_screen());
+    let (col, row) = s
+        .find("4 processes")
+        .expect("the processes pane on the wide layout");
+    s.click(col + 2, row + 2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !focused("4 processes") {
+        assert!(
+            Instant::now() < deadline,
+            "no focus:\n{}",
+            s.styled_screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Keys now go to the debugger, not to the shell.
+    s.keys(&["-l", "echo zz"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !s.screen().contains("echo zz"),
+        "typed into the guest:\n{}",
+        s.screen()
+    );
+    // A click back in the console gives the keys to the shell again.
+    let (col, row) = s.find("1 console").expect("the console pane");
+    s.click(col + 2, row + 2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !focused("1 console") {
+        assert!(
+            Instant::now() < deadline,
+            "no focus:\n{}",
+            s.styled_screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    s.line("echo zz");
+    s.wait_for(&["│zz "], 30);
     s.keys(&["C-a", "x"]);
     s.wait_for(&["xv6scope exited with 0"], 20);
 }

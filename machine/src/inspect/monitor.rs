@@ -191,6 +191,15 @@ impl Views {
         }
     }
 
+    /// The address a `dis`/`list` argument names (a symbol or 0x-hex), or hart 0's pc when
+    /// there is none.
+    fn addr_or_pc(&self, m: &Machine, a: Option<&str>) -> Result<u64, String> {
+        match a {
+            Some(a) => self.addr_of(a).ok_or(format!("no symbol or address {a:?}")),
+            None => Ok(m.harts.first().map(|h| h.pc).unwrap_or(0)),
+        }
+    }
+
     fn kernel_names(&self) -> Names {
         Names::kernel(
             self.syms
@@ -346,13 +355,9 @@ impl Views {
                 }
             }
             Some("dis") => {
-                let pc = m.harts.first().map(|h| h.pc).unwrap_or(0);
-                let at = match arg(1) {
-                    Some(a) => match self.addr_of(a) {
-                        Some(x) => x,
-                        None => return err(format!("no symbol or address {a:?}")),
-                    },
-                    None => pc,
+                let at = match self.addr_or_pc(m, arg(1)) {
+                    Ok(at) => at,
+                    Err(e) => return err(e),
                 };
                 let n = arg(2)
                     .and_then(|n| n.parse().ok())
@@ -386,13 +391,9 @@ impl Views {
                 super::symbols::disasm(&read, at, n, syms)
             }
             Some("list") => {
-                let pc = m.harts.first().map(|h| h.pc).unwrap_or(0);
-                let at = match arg(1) {
-                    Some(a) => match self.addr_of(a) {
-                        Some(x) => x,
-                        None => return err(format!("no symbol or address {a:?}")),
-                    },
-                    None => pc,
+                let at = match self.addr_or_pc(m, arg(1)) {
+                    Ok(at) => at,
+                    Err(e) => return err(e),
                 };
                 let Some(k) = self.syms.kernel.as_ref() else {
                     return err("no kernel symbols".into());

@@ -18,118 +18,20 @@
 //! Without gdb-multiarch every test prints why it is skipped and passes (CI installs it).
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[macro_use]
 mod common;
-use common::{BIN, collect_into, spawn_merged};
+use common::{BIN, Guest, collect_into, spawn_merged};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xv6scope-gdb-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let buf = Arc::new(Mutex::new(String::new()));
-    let _ = collect_into(stream, buf.clone());
-    buf
-}
-
-/// `xv6scope run ... --gdb 127.0.0.1:PORT --gdb-wait`, killed when dropped.
-struct Guest {
-    child: Child,
-    port: u16,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Guest {
-    fn start(args: &[&str]) -> Guest {
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(BIN)
-            .arg("run")
-            .args(args)
-            .args([
-                "--input",
-                "",
-                "--timeout",
-                "300",
-                "--gdb",
-                &addr,
-                "--gdb-wait",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start xv6scope");
-        let stderr = collect(child.stderr.take().expect("stderr"));
-        let g = Guest {
-            child,
-            port,
-            stderr,
-        };
-        // Connecting to probe would attach; wait for the server's own line instead.
-        assert!(
-            g.wait_stderr("gdb server on", Duration::from_secs(20)),
-            "no gdb server: {}",
-            g.stderr()
-        );
-        g
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().expect("lock").clone()
-    }
-
-    fn wait_stderr(&self, needle: &str, timeout: Duration) -> bool {
-        let end = Instant::now() + timeout;
-        while Instant::now() < end {
-            if self.stderr().contains(needle) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    /// Waits until `n` clients have attached in all.
-    fn wait_sessions(&self, n: usize) {
-        let end = Instant::now() + Duration::from_secs(20);
-        while self.stderr().matches("gdb attached from").count() < n && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let end = Instant::now() + timeout;
-        while Instant::now() < end {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A gdb-multiarch batch run against the guest; `file` is the ELF with symbols, if any.
@@ -140,6 +42,15 @@ struct Gdb {
 }
 
 impl Gdb {
+    /// Sends gdb signal `sig` (`INT` is Ctrl-C, `KILL` a client that dies).
+    fn signal(&self, sig: &str) {
+        let st = Command::new("kill")
+            .args([format!("-{sig}"), self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success(), "kill -{sig} failed");
+    }
+
     fn spawn(port: u16, file: Option<&Path>, cmds: &[&str]) -> Gdb {
         let mut c = Command::new("gdb-multiarch");
         c.args(["-batch", "-nx"]);
@@ -246,7 +157,9 @@ fn bare_metal_loop() {
     let elf = std::fs::read(&elf_path).expect("mem-loop.elf");
     let words = first_words(&elf, 2);
 
-    let mut guest = Guest::start(&[
+    let mut guest = Guest::start_with(&[
+        "--input",
+        "",
         "--kernel",
         elf_path.to_str().expect("utf-8 path"),
         "--smp",
@@ -347,7 +260,14 @@ fn power_off_ends_the_session() {
         .expect("bench --emit");
     assert!(status.success());
     let elf = dir.join("int-loop.elf");
-    let mut guest = Guest::start(&["--kernel", elf.to_str().expect("utf-8 path"), "--smp", "1"]);
+    let mut guest = Guest::start_with(&[
+        "--input",
+        "",
+        "--kernel",
+        elf.to_str().expect("utf-8 path"),
+        "--smp",
+        "1",
+    ]);
     let out = gdb(guest.port, None, &["continue", "info threads"]);
     // The loop writes "pass" to the test finisher: gdb sees the inferior exit with code 0.
     assert_has(&out, "[Inferior 1 (process 1) exited normally]");
@@ -375,7 +295,9 @@ fn sessions() {
     let dir = temp_dir("sessions");
     let spin = dir.join("spin.bin");
     std::fs::write(&spin, 0x0000_006fu32.to_le_bytes()).expect("write spin.bin"); // j .
-    let mut guest = Guest::start(&[
+    let mut guest = Guest::start_with(&[
+        "--input",
+        "",
         "--kernel",
         spin.to_str().expect("utf-8 path"),
         "--raw",
@@ -453,14 +375,7 @@ fn sessions() {
         d.output()
     );
     std::thread::sleep(Duration::from_millis(500));
-    let pid = d.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .expect("kill -KILL")
-            .success()
-    );
+    d.signal("KILL");
     let _ = d.finish(Duration::from_secs(20));
     let end = Instant::now() + Duration::from_secs(10);
     while guest
@@ -502,14 +417,7 @@ fn sessions() {
         c.output()
     );
     std::thread::sleep(Duration::from_millis(1000));
-    let pid = c.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .expect("kill -INT")
-            .success()
-    );
+    c.signal("INT");
     let c = c.finish(Duration::from_secs(60));
     assert_has(&c, "received signal SIGINT");
     assert_has(&c, "priv=3");
@@ -540,7 +448,9 @@ fn mit_xv6() {
     let disk = root.join("fs.img");
     let line = line_of(&root.join("kernel/syscall.c"), "num = p->trapframe->a7;")
         .expect("syscall.c has the a7 line");
-    let mut guest = Guest::start(&[
+    let mut guest = Guest::start_with(&[
+        "--input",
+        "",
         "--kernel",
         kernel.to_str().expect("utf-8 path"),
         "--disk",
@@ -623,7 +533,9 @@ fn mit_xv6_views() {
     };
     let kernel = root.join("kernel/kernel");
     let disk = root.join("fs.img");
-    let guest = Guest::start(&[
+    let guest = Guest::start_with(&[
+        "--input",
+        "",
         "--kernel",
         kernel.to_str().expect("utf-8 path"),
         "--disk",

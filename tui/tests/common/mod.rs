@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -68,7 +68,8 @@ pub fn collect_into(
     })
 }
 
-/// `xv6scope run --gdb 127.0.0.1:PORT --gdb-wait` on the bundled kernel; killed when dropped.
+/// `xv6scope run --gdb 127.0.0.1:PORT --gdb-wait` (the bundled kernel unless the arguments
+/// name another); killed when dropped.
 pub struct Guest {
     pub child: Child,
     pub port: u16,
@@ -78,13 +79,21 @@ pub struct Guest {
 }
 
 impl Guest {
+    /// The bundled kernel with `input` typed at the console.
     pub fn start(input: &str) -> Guest {
+        Guest::start_with(&["--input", input])
+    }
+
+    /// `xv6scope run ARGS` with a gdb server that waits for its client (and a 300 s timeout).
+    pub fn start_with(args: &[&str]) -> Guest {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let mut child = Command::new(BIN)
-            .args(["run", "--input", input, "--timeout", "300", "--gdb"])
+            .arg("run")
+            .args(args)
+            .args(["--timeout", "300", "--gdb"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("--gdb-wait")
             .stdin(Stdio::null())
@@ -128,6 +137,25 @@ impl Guest {
             std::thread::sleep(Duration::from_millis(20));
         }
         false
+    }
+
+    /// Waits until `n` clients have attached in all.
+    pub fn wait_sessions(&self, n: usize) {
+        let end = Instant::now() + Duration::from_secs(20);
+        while self.stderr().matches("gdb attached from").count() < n && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 }
 

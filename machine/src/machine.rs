@@ -501,15 +501,13 @@ pub fn check_disk(disk: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `li a0, k` (addi a0, zero, k).
-    fn li_a0(k: u32) -> u32 {
-        (k << 20) | (10 << 7) | 0x13
-    }
+    use crate::cpu::encode::*;
 
     /// One hart running `n` `li` instructions from the start of RAM, `quantum` cycles a turn.
     fn straight_line(n: u32, quantum: u64) -> Machine {
-        let code: Vec<u8> = (1..=n).flat_map(|k| li_a0(k).to_le_bytes()).collect();
+        let code: Vec<u8> = (1..=n as i32)
+            .flat_map(|k| li(A0, k).to_le_bytes())
+            .collect();
         let config = Config {
             harts: 1,
             quantum,
@@ -520,15 +518,13 @@ mod tests {
 
     /// Stores 5 at RAM_BASE + 0x1000, loads it back, stores beside it, then spins.
     fn store_load_spin() -> Machine {
-        let (t0, a0, a1) = (5u32, 10u32, 11u32);
-        let sd = |rs2: u32, imm: u32| (rs2 << 20) | (t0 << 15) | (3 << 12) | (imm << 7) | 0x23;
         let code = [
-            (1 << 12) | (t0 << 7) | 0x17, // auipc t0, 1
-            li_a0(5),
-            sd(a0, 0),                              // pc + 8: the watched store
-            (t0 << 15) | (3 << 12) | (a1 << 7) | 3, // pc + 12: ld a1, 0(t0)
-            sd(a0, 16),                             // pc + 16: same page, other bytes
-            0x6f,                                   // j .
+            auipc(T0, 1),
+            li(A0, 5),
+            sd(A0, T0, 0),  // pc + 8: the watched store
+            ld(A1, T0, 0),  // pc + 12
+            sd(A0, T0, 16), // pc + 16: same page, other bytes
+            jal(ZERO, 0),   // j .
         ];
         let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
         let config = Config {

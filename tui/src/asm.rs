@@ -1,52 +1,17 @@
 //! A tiny RISC-V assembler and ELF writer for the guest programs xv6scope generates itself:
 //! the benchmark loops, which must run unchanged on xv6scope's machine and on QEMU.
 //!
-//! Only the handful of instructions those programs use are here; encodings follow the
-//! unprivileged spec's base formats (R, I, S, B, U, J).
+//! Only the handful of instructions those programs use are here, in assembly operand order
+//! (`ld rd, off(rs1)`, branch targets as program offsets); the encodings are the machine's
+//! (`machine::cpu::encode`, the inverse of its decoder), and so are the register and CSR
+//! numbers the programs name.
 
-/// Integer register numbers by ABI name.
-#[allow(dead_code)]
-pub mod reg {
-    pub const ZERO: u32 = 0;
-    pub const T0: u32 = 5;
-    pub const T1: u32 = 6;
-    pub const T2: u32 = 7;
-    pub const S0: u32 = 8;
-    pub const A0: u32 = 10;
-    pub const A1: u32 = 11;
-    pub const A2: u32 = 12;
-    pub const A3: u32 = 13;
-    pub const A4: u32 = 14;
-    pub const A5: u32 = 15;
-    pub const T3: u32 = 28;
-}
-
-/// CSR numbers used by the generated programs.
-pub mod csr {
-    pub const SATP: u32 = 0x180;
-    pub const MSTATUS: u32 = 0x300;
-    pub const MEPC: u32 = 0x341;
-    pub const PMPCFG0: u32 = 0x3a0;
-    pub const PMPADDR0: u32 = 0x3b0;
-}
+use machine::cpu::encode as enc;
 
 /// Machine code being assembled, as 32-bit words at increasing addresses.
 #[derive(Default)]
 pub struct Asm {
     pub words: Vec<u32>,
-}
-
-fn r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
-}
-
-fn i(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
-}
-
-fn s(imm: i32, rs2: u32, rs1: u32, f3: u32, op: u32) -> u32 {
-    let imm = imm as u32;
-    (imm >> 5 & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (imm & 0x1f) << 7 | op
 }
 
 impl Asm {
@@ -61,81 +26,66 @@ impl Asm {
     }
 
     pub fn add(&mut self, rd: u32, rs1: u32, rs2: u32) -> &mut Self {
-        self.emit(r(0, rs2, rs1, 0, rd, 0x33))
+        self.emit(enc::add(rd, rs1, rs2))
     }
     pub fn sub(&mut self, rd: u32, rs1: u32, rs2: u32) -> &mut Self {
-        self.emit(r(0x20, rs2, rs1, 0, rd, 0x33))
+        self.emit(enc::sub(rd, rs1, rs2))
     }
     pub fn xor(&mut self, rd: u32, rs1: u32, rs2: u32) -> &mut Self {
-        self.emit(r(0, rs2, rs1, 4, rd, 0x33))
+        self.emit(enc::xor(rd, rs1, rs2))
     }
     pub fn and(&mut self, rd: u32, rs1: u32, rs2: u32) -> &mut Self {
-        self.emit(r(0, rs2, rs1, 7, rd, 0x33))
+        self.emit(enc::and(rd, rs1, rs2))
     }
     pub fn addi(&mut self, rd: u32, rs1: u32, imm: i32) -> &mut Self {
-        self.emit(i(imm, rs1, 0, rd, 0x13))
+        self.emit(enc::addi(rd, rs1, imm))
     }
     pub fn addiw(&mut self, rd: u32, rs1: u32, imm: i32) -> &mut Self {
-        self.emit(i(imm, rs1, 0, rd, 0x1b))
+        self.emit(enc::addiw(rd, rs1, imm))
     }
     pub fn slli(&mut self, rd: u32, rs1: u32, sh: u32) -> &mut Self {
-        self.emit(i(sh as i32, rs1, 1, rd, 0x13))
+        self.emit(enc::slli(rd, rs1, sh))
     }
     pub fn srli(&mut self, rd: u32, rs1: u32, sh: u32) -> &mut Self {
-        self.emit(i(sh as i32, rs1, 5, rd, 0x13))
+        self.emit(enc::srli(rd, rs1, sh))
     }
     pub fn lui(&mut self, rd: u32, imm20: u32) -> &mut Self {
-        self.emit((imm20 & 0xfffff) << 12 | rd << 7 | 0x37)
+        self.emit(enc::lui(rd, imm20))
     }
     pub fn auipc(&mut self, rd: u32, imm20: u32) -> &mut Self {
-        self.emit((imm20 & 0xfffff) << 12 | rd << 7 | 0x17)
+        self.emit(enc::auipc(rd, imm20))
     }
     pub fn ld(&mut self, rd: u32, off: i32, rs1: u32) -> &mut Self {
-        self.emit(i(off, rs1, 3, rd, 0x03))
+        self.emit(enc::ld(rd, rs1, off))
     }
     pub fn lbu(&mut self, rd: u32, off: i32, rs1: u32) -> &mut Self {
-        self.emit(i(off, rs1, 4, rd, 0x03))
+        self.emit(enc::lbu(rd, rs1, off))
     }
     pub fn sd(&mut self, rs2: u32, off: i32, rs1: u32) -> &mut Self {
-        self.emit(s(off, rs2, rs1, 3, 0x23))
+        self.emit(enc::sd(rs2, rs1, off))
     }
     pub fn sw(&mut self, rs2: u32, off: i32, rs1: u32) -> &mut Self {
-        self.emit(s(off, rs2, rs1, 2, 0x23))
+        self.emit(enc::sw(rs2, rs1, off))
     }
     pub fn sb(&mut self, rs2: u32, off: i32, rs1: u32) -> &mut Self {
-        self.emit(s(off, rs2, rs1, 0, 0x23))
+        self.emit(enc::sb(rs2, rs1, off))
     }
     /// `bne rs1, rs2, target` with `target` a byte offset from the start of the program.
     pub fn bne(&mut self, rs1: u32, rs2: u32, target: i32) -> &mut Self {
-        let off = (target - self.here()) as u32;
-        let w = (off >> 12 & 1) << 31
-            | (off >> 5 & 0x3f) << 25
-            | rs2 << 20
-            | rs1 << 15
-            | 1 << 12
-            | (off >> 1 & 0xf) << 8
-            | (off >> 11 & 1) << 7
-            | 0x63;
-        self.emit(w)
+        self.emit(enc::bne(rs1, rs2, target - self.here()))
     }
     /// `jal x0, target` (`j target`).
     pub fn j(&mut self, target: i32) -> &mut Self {
-        let off = (target - self.here()) as u32;
-        let w = (off >> 20 & 1) << 31
-            | (off >> 1 & 0x3ff) << 21
-            | (off >> 11 & 1) << 20
-            | (off >> 12 & 0xff) << 12
-            | 0x6f;
-        self.emit(w)
+        self.emit(enc::jal(enc::ZERO, target - self.here()))
     }
-    pub fn csrw(&mut self, csr: u32, rs1: u32) -> &mut Self {
-        self.emit(csr << 20 | rs1 << 15 | 1 << 12 | 0x73)
+    pub fn csrw(&mut self, csr: u16, rs1: u32) -> &mut Self {
+        self.emit(enc::csrw(csr, rs1))
     }
     pub fn mret(&mut self) -> &mut Self {
-        self.emit(0x3020_0073)
+        self.emit(enc::MRET)
     }
     pub fn sfence_vma(&mut self) -> &mut Self {
-        self.emit(0x1200_0073)
+        self.emit(enc::SFENCE_VMA)
     }
 
     /// Loads any 64-bit constant (the usual lui/addiw, shift and add expansion).
@@ -149,7 +99,7 @@ impl Asm {
                     self.addiw(rd, rd, lo);
                 }
             } else {
-                self.addi(rd, reg::ZERO, lo);
+                self.addi(rd, enc::ZERO, lo);
             }
         } else {
             let lo = ((v << 52) >> 52) as i32;
@@ -207,6 +157,8 @@ pub fn elf(code: &[u8], addr: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use machine::cpu::csr::addr as csr;
+    use machine::cpu::encode as reg;
 
     #[test]
     fn encodings_match_the_gnu_assembler() {

@@ -11,10 +11,12 @@
 //! different length: (instructions(long) - instructions(short)) / (time(long) - time(short)),
 //! which cancels QEMU's start-up time. Our figure is instret / host time of the long run.
 
-use crate::asm::{Asm, csr, elf, reg::*};
+use crate::asm::{Asm, elf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use machine::board::{QemuSerial, qemu_args};
+use machine::cpu::csr::addr as csr;
+use machine::cpu::encode::{A0, A1, A2, A3, A4, A5, S0, T0, T1, T2, ZERO};
 use machine::cpu::{WatchKind, Watchpoint};
 use machine::machine::{Config, Image, Machine, Stop};
 use std::io::Read;

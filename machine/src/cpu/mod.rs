@@ -12,13 +12,15 @@
 //! - [`Hart::csr_read`], [`Hart::csr_write`], [`Hart::translate`], [`Hart::instret`]: for
 //!   debuggers, without side effects on the guest.
 //!
-//! Structure: `decode` (pure decoder and disassembler), `icache` (decode cache shared through
-//! the bus), `execute` (the run loop), `csr`, `mmu` (Sv39 and the TLB), `trap`.
+//! Structure: `decode` (pure decoder and disassembler), `encode` (its inverse, for generated
+//! programs), `icache` (decode cache shared through the bus), `execute` (the run loop), `csr`,
+//! `mmu` (Sv39 and the TLB), `trap`, `watch` (data watchpoints), `spin` (idle-loop detection).
 //!
 //! The guest never panics the host: every guest error is a RISC-V trap.
 
 pub mod csr;
 pub mod decode;
+pub mod encode;
 mod execute;
 pub mod icache;
 pub mod mmu;

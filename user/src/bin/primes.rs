@@ -35,32 +35,7 @@ fn stage(input: Fd) {
         if n % p == 0 {
             continue;
         }
-        let w = match next {
-            Some(w) => w,
-            None => {
-                let [r, w] = pipe().unwrap_or_else(|_| {
-                    eprintln!("primes: pipe failed");
-                    exit(1)
-                });
-                match fork() {
-                    Ok(0) => {
-                        // The child needs only the new pipe's read end.
-                        let _ = close(w);
-                        let _ = close(input);
-                        stage(r);
-                        exit(0);
-                    }
-                    Ok(_) => {}
-                    Err(_) => {
-                        eprintln!("primes: fork failed");
-                        exit(1);
-                    }
-                }
-                let _ = close(r);
-                next = Some(w);
-                w
-            }
-        };
+        let w = *next.get_or_insert_with(|| spawn_stage(Some(input)));
         put(w, n);
     }
     let _ = close(input);
@@ -70,7 +45,10 @@ fn stage(input: Fd) {
     }
 }
 
-fn main(_args: Args) {
+/// Starts the next stage: a pipe, and a child that runs `stage` on its read end and exits.
+/// The child closes the write end and `inherited` (its parent's input, which it must not
+/// hold open); the parent closes the read end. Returns the write end.
+fn spawn_stage(inherited: Option<Fd>) -> Fd {
     let [r, w] = pipe().unwrap_or_else(|_| {
         eprintln!("primes: pipe failed");
         exit(1)
@@ -78,19 +56,27 @@ fn main(_args: Args) {
     match fork() {
         Ok(0) => {
             let _ = close(w);
-            stage(r);
-        }
-        Ok(_) => {
-            let _ = close(r);
-            for n in 2..=LIMIT {
-                put(w, n);
+            if let Some(fd) = inherited {
+                let _ = close(fd);
             }
-            let _ = close(w);
-            let _ = wait(None);
+            stage(r);
+            exit(0);
         }
+        Ok(_) => {}
         Err(_) => {
             eprintln!("primes: fork failed");
             exit(1);
         }
     }
+    let _ = close(r);
+    w
+}
+
+fn main(_args: Args) {
+    let w = spawn_stage(None);
+    for n in 2..=LIMIT {
+        put(w, n);
+    }
+    let _ = close(w);
+    let _ = wait(None);
 }

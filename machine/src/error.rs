@@ -23,10 +23,6 @@ pub enum Error {
     RawTooLarge { size: u64, ram: u64 },
     #[error("disk image is empty or not a whole number of 512-byte sectors ({0} bytes)")]
     DiskSize(u64),
-    #[error(
-        "disk image is truncated: its superblock says {blocks} blocks of 1024 bytes, the image has {bytes} bytes"
-    )]
-    DiskTruncated { blocks: u64, bytes: u64 },
     #[error("bad machine configuration: {0}")]
     Config(String),
 }

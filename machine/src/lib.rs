@@ -13,7 +13,6 @@ pub mod bus;
 pub mod cpu;
 pub mod devices;
 pub mod error;
-pub mod inspect;
 pub mod loader;
 pub mod machine;
 pub mod ram;

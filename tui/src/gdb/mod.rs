@@ -45,8 +45,8 @@ use gdbstub::target::ext::target_description_xml_override::{
 use gdbstub::target::ext::thread_extra_info::ThreadExtraInfoOps;
 use gdbstub::target::{Target, TargetError, TargetResult};
 use gdbstub_arch::riscv::reg::RiscvCoreRegs;
-use machine::inspect::monitor::Views;
 use machine::{Machine, Stop};
+use session::inspect::monitor::Views;
 use std::num::NonZeroUsize;
 use std::time::Instant;
 use target_xml::{Reg, Rv64};

@@ -8,9 +8,9 @@
 //! - `monitor stats` — instructions retired (all harts and each), guest time, MIPS.
 //! - `monitor harts` — pc, mode and state of every hart.
 //!
-//! - the debugger views of `machine::inspect` (`ps`, `fds PID`, `pt PID|kernel [tree]`,
+//! - the debugger views of `session::inspect` (`ps`, `fds PID`, `pt PID|kernel [tree]`,
 //!   `vmprint`, `ptsave`/`ptdiff`, `regs`, `sym`, `strace on|off|show|clear`), passed on to
-//!   `machine::inspect::monitor::Views::command`. While `strace` is on, each completed system call is also printed in
+//!   `session::inspect::monitor::Views::command`. While `strace` is on, each completed system call is also printed in
 //!   gdb's console as the guest runs (see `server`).
 //!
 //! Unknown commands answer with a hint, never an error, so gdb scripts keep going.
@@ -18,7 +18,7 @@
 use super::{GdbTarget, memory, threads};
 use gdbstub::outputln;
 use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
-use machine::inspect::monitor::HELP as VIEWS_HELP;
+use session::inspect::monitor::HELP as VIEWS_HELP;
 
 /// Lines of `monitor pt` before it summarises the rest.
 const PT_MAX_LINES: usize = 400;

@@ -22,11 +22,11 @@ use crate::walk::player::{self, Player, Progress};
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use machine::Stop;
 use machine::cpu::Mode;
-use machine::inspect::monitor::Views;
-use machine::inspect::pagetable;
-use machine::inspect::state::HartState;
-use machine::inspect::strace::{Filter, Record};
-use machine::inspect::symbols::{self, Symbols};
+use session::inspect::monitor::Views;
+use session::inspect::pagetable;
+use session::inspect::state::HartState;
+use session::inspect::strace::{Filter, Record};
+use session::inspect::symbols::{self, Symbols};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1066,7 +1066,7 @@ impl Engine {
                 .install(m, self.views.syms.kernel.as_ref());
         } else if !want && exact {
             self.views.tracer.uninstall(m);
-            machine::inspect::strace::Tracer::enable(m);
+            session::inspect::strace::Tracer::enable(m);
             self.rearm();
         }
     }
@@ -1108,7 +1108,7 @@ impl Engine {
                 k.and_then(|k| k.lookup("kernel_pagetable"))
                     .ok_or_else(|| "no `kernel_pagetable` symbol".to_string())
                     .and_then(|sym| {
-                        machine::inspect::PhysMem::read_u64(&*m, sym.addr)
+                        session::inspect::PhysMem::read_u64(&*m, sym.addr)
                             .filter(|r| *r != 0)
                             .ok_or_else(|| "kernel_pagetable is not set yet".to_string())
                     })

@@ -9,7 +9,7 @@
 //! ~20 a second while running and only on change while stopped.
 
 use crossterm::event::{KeyEvent, MouseEvent};
-use machine::inspect::state::HartState;
+use session::inspect::state::HartState;
 
 /// Something the UI thread reacts to.
 #[derive(Debug)]
@@ -166,7 +166,7 @@ pub struct Snapshot {
     pub strace: Vec<String>,
     /// System calls completed since the previous snapshot; the UI thread formats them
     /// (after `strace`), which keeps the formatting off the machine thread.
-    pub records: Vec<std::sync::Arc<machine::inspect::strace::Record>>,
+    pub records: Vec<std::sync::Arc<session::inspect::strace::Record>>,
     pub tracing: bool,
     pub source: Source,
     /// `ps` output; None when not refreshed in this snapshot (keep the previous one).

@@ -7,7 +7,7 @@
 //!
 //! Shape (Sv39, privileged spec §4.4): a level-2 table of 512 entries, each a pointer to a
 //! level-1 table or a 1 GiB leaf; level-1 entries point to level-0 tables or map 2 MiB;
-//! level-0 entries map 4 KiB. [`machine::inspect::pagetable::walk`] lists entries depth
+//! level-0 entries map 4 KiB. [`session::inspect::pagetable::walk`] lists entries depth
 //! first, so a table pointer's children follow it. Leaves of one table with consecutive
 //! indexes, like flags (A and D aside: the hardware sets them page by page) and one name
 //! fold into one row, as `mon pt PID tree` prints them.
@@ -17,7 +17,7 @@
 //! next and stays collapsed.
 
 use super::event::{PtRow, PtView};
-use machine::inspect::pagetable::{self, Change, Names, Tree};
+use session::inspect::pagetable::{self, Change, Names, Tree};
 use std::collections::{BTreeMap, HashSet};
 
 /// The rows of `tree`; `changes` marks leaves added or changed since the previous stop.
@@ -126,7 +126,7 @@ pub fn visible(rows: &[PtRow], collapsed: &HashSet<u64>) -> Vec<usize> {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use machine::inspect::pagetable::{Entry, PTE_A, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+    use session::inspect::pagetable::{Entry, PTE_A, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
 
     fn pte(pa: u64, flags: u64) -> u64 {
         (pa >> 12) << 10 | flags

@@ -49,7 +49,7 @@ pub fn run(args: WalkArgs) -> Result<i32> {
     let mut margs = args.machine.clone();
     margs.snapshot = true;
     let mut machine = crate::cmd_run::boot(&margs)?.machine;
-    let mut views = machine::inspect::monitor::Views::new(Some(&kernel));
+    let mut views = session::inspect::monitor::Views::new(Some(&kernel));
     player::prepare(&mut machine, &mut views);
     let mut progress = player::Progress::default();
     println!("# {}", walk.title);

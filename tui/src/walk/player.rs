@@ -18,13 +18,13 @@
 //! removed after the stop unless someone (the tracer) had it before.
 
 use super::format::{Check, Operand, Step, Target};
-use machine::inspect::kmem::Kmem;
-use machine::inspect::monitor::Views;
-use machine::inspect::pagetable;
-use machine::inspect::proc::ProcInfo;
-use machine::inspect::state::{HartState, Satp, mode_name};
-use machine::inspect::strace::{Filter, Record};
 use machine::{Machine, Stop};
+use session::inspect::kmem::Kmem;
+use session::inspect::monitor::Views;
+use session::inspect::pagetable;
+use session::inspect::proc::ProcInfo;
+use session::inspect::state::{HartState, Satp, mode_name};
+use session::inspect::strace::{Filter, Record};
 use std::collections::HashMap;
 use std::sync::Arc;
 use toml::Value;

@@ -94,10 +94,10 @@ pub mod testing {
     use crate::ui::app::App;
     use crate::ui::event::{Event, Snapshot, Source};
     use machine::cpu::Mode;
-    use machine::inspect::state::HartState;
     use ratatui::buffer::Buffer;
     use ratatui::layout::Rect;
     use ratatui::widgets::Widget;
+    use session::inspect::state::HartState;
 
     /// A stop at a breakpoint in `sys_exec`, as the bundled kernel shows it.
     pub fn snapshot(running: bool, seq: u64, a0: u64) -> Snapshot {
@@ -150,7 +150,7 @@ pub mod testing {
             pagetable: Some(crate::ui::ptree::build(
                 "pid 3 (sh)".into(),
                 &crate::ui::ptree::tests::user_tree(),
-                &machine::inspect::pagetable::Names::user(0x4000),
+                &session::inspect::pagetable::Names::user(0x4000),
                 &std::collections::BTreeMap::new(),
             )),
             breakpoints: vec![

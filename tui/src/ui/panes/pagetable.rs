@@ -166,12 +166,12 @@ mod tests {
         let mut changes = std::collections::BTreeMap::new();
         changes.insert(
             0x3000,
-            machine::inspect::pagetable::Change::Added(0, t.entries[5].pte),
+            session::inspect::pagetable::Change::Added(0, t.entries[5].pte),
         );
         app.pagetable = crate::ui::ptree::build(
             "pid 3 (sh)".into(),
             &t,
-            &machine::inspect::pagetable::Names::user(0x4000),
+            &session::inspect::pagetable::Names::user(0x4000),
             &changes,
         );
         let rows = lines(PageTablePane(&app), 100, 16);

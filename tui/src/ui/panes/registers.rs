@@ -4,12 +4,12 @@
 use super::{ACCENT, block};
 use crate::ui::app::{App, Pane};
 use machine::cpu::decode::REG_NAMES;
-use machine::inspect::state::mode_name;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
+use session::inspect::state::mode_name;
 
 pub struct RegistersPane<'a>(pub &'a App);
 

@@ -4,12 +4,12 @@
 
 use super::ACCENT;
 use crate::ui::app::App;
-use machine::inspect::state::mode_name;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
+use session::inspect::state::mode_name;
 
 pub struct StatusBar<'a>(pub &'a App);
 

@@ -1,6 +1,6 @@
 //! System call trace, strace-style, with no help from the kernel: it works for any xv6.
 //!
-//! Source: the hart's event log ([`crate::cpu::Event`], on when `Hart::events` is `Some`),
+//! Source: the hart's event log ([`machine::cpu::Event`], on when `Hart::events` is `Some`),
 //! which records every trap and xRET with `satp`, a0..a7 and the cycle. A system call is a
 //! trap with cause 8 (ecall from U-mode): a7 holds its number and a0..a5 its arguments (the
 //! xv6 calling convention, `abi::syscall`). Its result is a0 at the next return to U-mode
@@ -51,10 +51,10 @@ use super::proc::{Kernel, ProcLayout};
 use super::symbols::Symbols;
 pub use super::syscall_args::open_flags;
 use super::syscall_args::{show_arg, show_out};
-use crate::cpu::{Event, Mode};
-use crate::machine::{Machine, Stop};
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use abi::syscall::{Arg, Ret, SYSCALLS, Syscall, lookup};
+use machine::cpu::{Event, Mode};
+use machine::machine::{Machine, Stop};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@ use super::*;
 use crate::inspect::MemImage;
 use crate::inspect::pagetable::{PTE_R, PTE_U, PTE_V, PTE_W};
 use crate::inspect::testboot::Booted;
-use crate::machine::Stop;
+use machine::machine::Stop;
 
 const BASE: u64 = 0x8000_0000;
 const SATP: u64 = 8 << 60 | BASE >> 12;
@@ -179,7 +179,7 @@ fn install_without_symbols_waits_for_paging() {
     let elf = std::fs::read(dir.join("kernel/kernel")).unwrap();
     let mut m = Machine::new(
         Default::default(),
-        crate::machine::Image::Elf(&elf),
+        machine::machine::Image::Elf(&elf),
         Some(std::fs::read(dir.join("fs.img")).unwrap()),
     )
     .unwrap();

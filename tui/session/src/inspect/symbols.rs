@@ -16,9 +16,9 @@
 //! Invariant: a malformed or stripped ELF gives an error or an empty view, never a panic;
 //! missing DWARF only means no file:line.
 
-use crate::cpu::decode;
 use addr2line::Context;
 use gimli::{EndianArcSlice, RunTimeEndian};
+use machine::cpu::decode;
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use std::borrow::Cow;
 use std::collections::HashMap;

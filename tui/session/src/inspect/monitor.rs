@@ -15,7 +15,7 @@ use super::proc::{InodeNames, Kernel, render_fds, render_ps};
 use super::state::HartState;
 use super::strace::{Filter, KernelResolver, NoResolver, Record, Tracer};
 use super::symbols::{SymbolSet, Symbols};
-use crate::machine::{Machine, Stop};
+use machine::machine::{Machine, Stop};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -305,7 +305,7 @@ impl Views {
                     Some(hart) => {
                         let st = HartState::of(hart);
                         let mut lines = st.render();
-                        let user = st.mode == crate::cpu::Mode::User;
+                        let user = st.mode == machine::cpu::Mode::User;
                         let pname = if user {
                             let root = pagetable::satp_root(st.csr("satp").unwrap_or(0));
                             self.kernel
@@ -376,7 +376,7 @@ impl Views {
                 let user = m
                     .harts
                     .first()
-                    .is_some_and(|h| h.mode == crate::cpu::Mode::User);
+                    .is_some_and(|h| h.mode == machine::cpu::Mode::User);
                 let syms = if user {
                     let root = pagetable::satp_root(satp);
                     let name = self

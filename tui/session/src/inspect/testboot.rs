@@ -3,7 +3,7 @@
 //! MIT's C kernel comes from `XV6SCOPE_MIT_XV6` (a built xv6-riscv tree: kernel/kernel,
 //! fs.img, user/_*); tests that need it skip with a message when it is unset.
 
-use crate::machine::{Config, Image, Machine, Stop};
+use machine::machine::{Config, Image, Machine, Stop};
 use std::path::PathBuf;
 
 /// MIT's built tree, or None (and a message) when `XV6SCOPE_MIT_XV6` is unset.

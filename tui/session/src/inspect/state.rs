@@ -12,9 +12,9 @@
 //! (0 bare, 8 Sv39), ASID 59..44, PPN 43..0 (§4.1.11); causes in table 3.6; interrupt bits
 //! SSI 1, MSI 3, STI 5, MTI 7, SEI 9, MEI 11 (§3.1.9).
 
-use crate::cpu::csr::addr;
-use crate::cpu::decode::REG_NAMES;
-use crate::cpu::{Hart, Mode};
+use machine::cpu::csr::addr;
+use machine::cpu::decode::REG_NAMES;
+use machine::cpu::{Hart, Mode};
 
 /// Name of a trap cause (`mcause`/`scause` value, interrupt bit included).
 pub fn cause_name(cause: u64) -> String {

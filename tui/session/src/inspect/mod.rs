@@ -35,7 +35,7 @@ mod syscall_args;
 #[cfg(test)]
 mod testboot;
 
-use crate::machine::Machine;
+use machine::machine::Machine;
 
 /// Guest physical memory, as a debugger reads it: no side effects, no device access.
 pub trait PhysMem {

@@ -1,0 +1,15 @@
+//! `session`: the debugging session between the emulator and xv6scope's front ends.
+//!
+//! Layers: `machine` is the emulator alone (harts, bus, devices, one run loop). This crate
+//! knows what the machine runs — an xv6 kernel — and what a debugger wants of it:
+//! - [`inspect`]: the views (symbols and source, DWARF tables, page tables, the syscall
+//!   tracer, monitor commands), each over small traits so it can be tested on hand-built
+//!   memory.
+//! - [`Session`]: one machine, its kernel's views (parsed once, shared by every front end in
+//!   the process), the user programs' symbols and one breakpoint registry. Every front end —
+//!   the TUI, the gdb server, the walkthrough player, `xv6scope run` — stops, steps and
+//!   resolves breakpoints through it.
+//! - [`xv6`]: facts about xv6 read in one place (the trampoline page, the current process
+//!   of a hart, the kernel's page table, the file system image).
+
+pub mod inspect;

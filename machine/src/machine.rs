@@ -401,6 +401,68 @@ impl Machine {
         self.take_halt().unwrap_or(Stop::Budget)
     }
 
+    /// Runs hart `h` alone for at most `budget` instructions while the others hold (a
+    /// debugger's scheduler locking), whatever the round schedule says. Breakpoints and
+    /// watchpoints stop it as in [`Machine::run`], and resuming past the one that stopped it
+    /// works the same way. A hart waiting in `wfi` makes no progress: [`Stop::Budget`].
+    pub fn run_hart(&mut self, h: usize, budget: u64) -> Stop {
+        if let Some(stop) = self.take_halt() {
+            return stop;
+        }
+        self.bus.now = self.round_start + self.progress[h];
+        for (i, other) in self.harts.iter_mut().enumerate() {
+            if i != h {
+                other.clear_reservation();
+            }
+        }
+        let pc = self.harts[h].pc;
+        let past_watch = self.watch_resume == Some((h, pc));
+        let past_bp = self.bp_resume == Some((h, pc)) && self.breakpoints.contains(&pc);
+        self.watch_resume = None;
+        self.bp_resume = None;
+        let mut executed = 0;
+        if past_watch || past_bp {
+            self.harts[h].watch_off = past_watch;
+            let exit = self.harts[h].run(&mut self.bus, 1, &[]);
+            self.harts[h].watch_off = false;
+            executed += exit.executed;
+            if let Some(stop) = self.take_halt() {
+                self.progress[h] += executed;
+                return stop;
+            }
+        }
+        let exit = if executed < budget && !self.harts[h].is_waiting() {
+            self.harts[h].run(&mut self.bus, budget - executed, &self.breakpoints)
+        } else {
+            crate::cpu::Exit {
+                executed: 0,
+                reason: ExitReason::Budget,
+            }
+        };
+        self.progress[h] += executed + exit.executed;
+        if let Some(stop) = self.take_halt() {
+            return stop;
+        }
+        match exit.reason {
+            ExitReason::Breakpoint => {
+                self.bp_resume = Some((h, self.harts[h].pc));
+                Stop::Breakpoint { hart: h }
+            }
+            ExitReason::Watchpoint => match self.harts[h].watch_hit() {
+                Some((addr, kind)) => {
+                    self.watch_resume = Some((h, self.harts[h].pc));
+                    Stop::Watchpoint {
+                        hart: h,
+                        addr,
+                        kind,
+                    }
+                }
+                None => Stop::Budget,
+            },
+            _ => Stop::Budget,
+        }
+    }
+
     fn hart_runnable(&mut self, h: usize) -> bool {
         if !self.harts[h].is_waiting() {
             return true;
@@ -446,11 +508,11 @@ impl Machine {
 
     /// The mtime at which hart `h`'s enabled timer fires, if any.
     fn timer_deadline(&self, h: usize) -> Option<u64> {
-        const MIE: u16 = 0x304;
-        const MTIE: u64 = 1 << 7;
+        use crate::cpu::csr::{MIP_MTIP, addr};
         let hart = &self.harts[h];
-        let clint =
-            (hart.csr_read(MIE).unwrap_or(0) & MTIE != 0).then(|| self.bus.clint.mtimecmp(h));
+        // mie.MTIE is the same bit as mip.MTIP (privileged spec §3.1.9).
+        let mtie = hart.csr_read(addr::MIE).unwrap_or(0) & MIP_MTIP != 0;
+        let clint = mtie.then(|| self.bus.clint.mtimecmp(h));
         [clint, hart.timer_deadline()].into_iter().flatten().min()
     }
 
@@ -633,6 +695,35 @@ mod tests {
         assert_eq!(m.harts[0].pc, RAM_BASE + 4);
         assert_eq!(m.run(3), Stop::Budget);
         assert_eq!(m.instret(), 4);
+    }
+
+    #[test]
+    fn a_hart_run_alone_stops_at_breakpoints_and_watchpoints_and_resumes_past_them() {
+        let data = RAM_BASE + 0x1000;
+        let mut m = store_load_spin();
+        m.add_breakpoint(RAM_BASE + 4);
+        m.add_watchpoint(Watchpoint {
+            addr: data,
+            len: 8,
+            kind: WatchKind::Read,
+        });
+        assert_eq!(m.run_hart(0, 100), Stop::Breakpoint { hart: 0 });
+        assert_eq!((m.harts[0].pc, m.instret()), (RAM_BASE + 4, 1));
+        assert_eq!(
+            m.run_hart(0, 100),
+            Stop::Watchpoint {
+                hart: 0,
+                addr: data,
+                kind: WatchKind::Read
+            }
+        );
+        assert_eq!(
+            m.harts[0].pc,
+            RAM_BASE + 12,
+            "stopped at the load, not the store"
+        );
+        assert_eq!(m.run_hart(0, 2), Stop::Budget);
+        assert_eq!((m.harts[0].pc, m.harts[0].x[11]), (RAM_BASE + 20, 5));
     }
 
     #[test]

@@ -227,19 +227,22 @@ fn run_headless(
     input: &[u8],
     instructions: u64,
 ) -> Result<(u64, Duration)> {
-    let mut m = crate::cmd_run::boot(args)?.machine;
+    let mut s = crate::cmd_run::boot(args)?.session;
     let start = Instant::now();
-    m.bus.uart.push_input(input);
-    while m.instret() < instructions {
-        match m.run(1_000_000) {
+    s.type_input(input);
+    while s.machine().instret() < instructions {
+        match s.run(1_000_000) {
             Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. } => {
-                bail!("the guest stopped after {} instructions", m.instret())
+                bail!(
+                    "the guest stopped after {} instructions",
+                    s.machine().instret()
+                )
             }
             _ => {}
         }
-        m.bus.uart.take_output();
+        s.take_output();
     }
-    Ok((m.instret(), start.elapsed()))
+    Ok((s.machine().instret(), start.elapsed()))
 }
 
 /// Host time until `$ ` appears on our machine's console.

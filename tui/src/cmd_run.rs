@@ -9,9 +9,9 @@ use crate::MachineArgs;
 use crate::terminal::{self, Input};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use machine::machine::{Config, Image, Machine, Stop};
-use session::inspect::monitor::Views;
+use machine::machine::{Config, Machine, Stop};
 use session::inspect::strace::Filter;
+use session::{Boot, Session};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -76,13 +76,14 @@ impl RunArgs {
     }
 }
 
-/// A booted machine plus where its disk goes back to on exit.
+/// A booted session plus where its disk goes back to on exit.
 pub struct Booted {
-    pub machine: Machine,
+    pub session: Session,
     pub disk_path: Option<PathBuf>,
 }
 
-/// Builds a machine from the command line: kernel (file or bundled), disk, harts, memory.
+/// Boots a session from the command line: kernel (file or bundled), disk, harts, memory;
+/// the user programs' symbols (the bundled ones with the bundled kernel, `--user-dir`).
 pub fn boot(args: &MachineArgs) -> Result<Booted> {
     let kernel = match &args.kernel {
         Some(path) => {
@@ -90,11 +91,7 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
         }
         None => crate::bundled::kernel()?.to_vec(),
     };
-    let image = if args.raw {
-        Image::Raw(&kernel)
-    } else if machine::loader::is_elf(&kernel) {
-        Image::Elf(&kernel)
-    } else {
+    if !args.raw && !machine::loader::is_elf(&kernel) {
         bail!(
             "{} is not an ELF file (pass --raw to load a raw binary at 0x80000000)",
             display_kernel(args)
@@ -115,8 +112,22 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
         virtio_legacy: args.virtio_version == 1,
         quantum: args.quantum,
     };
-    let machine = Machine::new(config, image, disk).with_context(|| display_kernel(args))?;
-    Ok(Booted { machine, disk_path })
+    let mut session = Session::new(Boot {
+        kernel,
+        raw: args.raw,
+        disk,
+        config,
+    })
+    .with_context(|| display_kernel(args))?;
+    if args.kernel.is_none() {
+        let bundled: Vec<(String, Vec<u8>)> = crate::bundled::USER_ELFS
+            .iter()
+            .map(|(n, e)| (n.to_string(), e.to_vec()))
+            .collect();
+        session.add_user_elfs(&bundled);
+    }
+    session.add_user_elfs(&user_dir_elfs(args)?);
+    Ok(Booted { session, disk_path })
 }
 
 fn display_kernel(args: &MachineArgs) -> String {
@@ -127,31 +138,29 @@ fn display_kernel(args: &MachineArgs) -> String {
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
-    if args.strace.is_none() {
-        // Only the views use the user programs' symbols; still refuse a bad directory.
-        user_dir_elfs(&args.machine)?;
-    }
-    let Booted { machine, disk_path } = boot(&args.machine)?;
-    let mut host =
-        crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), args.gdb_wait)?;
-    let mut strace = match &args.strace {
+    let Booted {
+        mut session,
+        disk_path,
+    } = boot(&args.machine)?;
+    match &args.strace {
         Some(_) if args.gdb.is_some() => {
             bail!("--strace and --gdb do not mix: use `monitor strace on` in gdb")
         }
-        Some(spec) => Some(start_strace(&args.machine, host.machine(), spec)?),
-        None => None,
-    };
-    let machine = host.machine();
+        Some(spec) => start_strace(&mut session, spec)?,
+        None => {}
+    }
+    let mut host = crate::gdb::Host::new(session, args.gdb.as_deref(), args.gdb_wait)?;
+    let session = host.session();
     let input = match &args.input {
         Some(text) => {
-            machine.bus.uart.push_input(&unescape(text));
+            session.type_input(&unescape(text));
             Input::none()
         }
         None => Input::from_stdin()?,
     };
     let raw_tty = input.is_raw_tty();
     // With live input (a terminal or a pipe), idle time passes at the host's pace.
-    machine.set_idle_stops(input.is_live());
+    session.set_idle_stops(input.is_live());
     let mut until = args.until.as_ref().map(|t| Matcher::new(t.as_bytes()));
     let started = Instant::now();
     let deadline = args
@@ -163,18 +172,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let Some(stop) = host.run(SLICE) else {
             break Outcome::Quit;
         }; // gdb's `kill`
-        let machine = host.machine();
-        let stop = match strace.as_mut() {
-            Some(views) => {
-                let (records, stop) = views.after_run(machine, stop);
-                for r in records {
-                    eprintln!("{r}");
-                }
-                stop.unwrap_or(Stop::Budget) // None: the tracer's own breakpoint
+        let session = host.session();
+        if args.strace.is_some() {
+            for r in session.take_records() {
+                eprintln!("{r}");
             }
-            None => stop,
-        };
-        let out = machine.bus.uart.take_output();
+        }
+        let out = session.take_output();
         if !out.is_empty() {
             terminal::write_console(&mut stdout, &out, raw_tty)?;
             if let Some(m) = until.as_mut()
@@ -191,7 +195,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Idle => {
                 // Every hart waits. Keep guest time from running ahead of the host clock while
                 // a person may type, and wait for input instead of spinning.
-                let wait = match machine.idle_until() {
+                let wait = match session.machine().idle_until() {
                     Some(until) => {
                         let ahead =
                             until as f64 / CYCLES_PER_SECOND - started.elapsed().as_secs_f64();
@@ -200,14 +204,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     None => Duration::from_millis(50),
                 };
                 match input.wait(wait) {
-                    Some(terminal::Event::Bytes(bytes)) => machine.bus.uart.push_input(&bytes),
+                    Some(terminal::Event::Bytes(bytes)) => session.type_input(&bytes),
                     Some(terminal::Event::Quit) => break Outcome::Quit,
                     None => {}
                 }
             }
         }
         match input.poll() {
-            Some(terminal::Event::Bytes(bytes)) => machine.bus.uart.push_input(&bytes),
+            Some(terminal::Event::Bytes(bytes)) => session.type_input(&bytes),
             Some(terminal::Event::Quit) => break Outcome::Quit,
             None => {}
         }
@@ -218,7 +222,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     stdout.flush()?;
     drop(stdout);
     terminal::restore();
-    let machine = host.into_machine();
+    let machine = host.into_session().into_machine();
 
     if let Some(path) = &disk_path
         && machine.bus.virtio.disk_dirty()
@@ -295,22 +299,11 @@ pub fn user_dir_elfs(args: &MachineArgs) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Turns the syscall tracer on for `run --strace`.
-fn start_strace(args: &MachineArgs, machine: &mut Machine, spec: &str) -> Result<Views> {
+fn start_strace(session: &mut Session, spec: &str) -> Result<()> {
     let filter = Filter::parse(spec).map_err(|e| anyhow::anyhow!("--strace={spec}: {e}"))?;
-    let elf = match &args.kernel {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read kernel {}", path.display()))?
-        }
-        None => crate::bundled::kernel()?.to_vec(),
-    };
-    let mut views = Views::new(Some(&elf));
-    for (name, user) in user_dir_elfs(args)? {
-        let _ = views.syms.add_user(&name, &user);
-    }
-    views
-        .strace_on(machine, filter)
-        .map_err(|e| anyhow::anyhow!("--strace: {e}"))?;
-    Ok(views)
+    session
+        .strace_on(filter)
+        .map_err(|e| anyhow::anyhow!("--strace: {e}"))
 }
 
 enum Outcome {

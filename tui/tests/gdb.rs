@@ -225,14 +225,19 @@ fn bare_metal_loop() {
     assert_has(&out, "sw-same=1");
     assert_has(&out, "Hardware assisted breakpoint 4");
     assert_has(&out, "hw-same=1");
-    // The prologue maps RAM with a 1 GiB RWX page and the low GiB (finisher) RW.
+    // The prologue maps RAM with a 1 GiB RWX page and the low GiB (finisher) RW; `monitor
+    // pt` is the views' page table of the hart that stopped.
     assert_has(
         &out,
-        "0x0000000080000000-0x00000000bfffffff 0x000080000000-0x0000bfffffff   rwx--  262144",
+        "address space of hart 0's satp\npage table at 0x80100000",
     );
     assert_has(
         &out,
-        "0x0000000000000000-0x000000003fffffff 0x000000000000-0x00003fffffff   rw---  262144",
+        "0x0000000080000000-0x00000000c0000000  0x0000000080000000   V R W X - - A D    1x1G",
+    );
+    assert_has(
+        &out,
+        "0x0000000000000000-0x0000000040000000  0x0000000000000000   V R W - - - A D    1x1G",
     );
     assert_has(&out, "instructions retired:");
     assert_has(&out, "unknown monitor command \"frobnicate\"");

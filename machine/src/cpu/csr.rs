@@ -64,7 +64,32 @@ pub const MENVCFG_STCE: u64 = 1 << 63;
 /// `misa`: MXL = 2 (RV64) and the extensions A, C, I, M, S, U.
 pub const MISA: u64 = 2 << 62 | 1 << 0 | 1 << 2 | 1 << 8 | 1 << 12 | 1 << 18 | 1 << 20;
 
+/// `satp.MODE` (bits 63:60) for Sv39 (privileged spec §12.1.11, Table 12.3); 0 is Bare.
 pub const SATP_MODE_SV39: u64 = 8;
+/// Bits of `satp.MODE` and `satp.ASID`, and the width of `satp.PPN` (RV64).
+pub const SATP_MODE_SHIFT: u32 = 60;
+pub const SATP_ASID_SHIFT: u32 = 44;
+pub const SATP_PPN_MASK: u64 = (1 << 44) - 1;
+
+/// `satp.MODE`.
+pub const fn satp_mode(satp: u64) -> u64 {
+    satp >> SATP_MODE_SHIFT
+}
+
+/// Whether `satp` turns Sv39 paging on (the only paging mode of this board).
+pub const fn satp_paging(satp: u64) -> bool {
+    satp_mode(satp) == SATP_MODE_SV39
+}
+
+/// The physical address of the root page table `satp` names.
+pub const fn satp_root(satp: u64) -> u64 {
+    (satp & SATP_PPN_MASK) << 12
+}
+
+/// `satp.ASID` (16 bits on RV64).
+pub const fn satp_asid(satp: u64) -> u64 {
+    (satp >> SATP_ASID_SHIFT) & 0xffff
+}
 
 pub mod addr {
     pub const CYCLE: u16 = 0xc00;
@@ -316,7 +341,7 @@ impl Hart {
             SIP => c.mip = (c.mip & !(MIP_SSIP & c.mideleg)) | (v & MIP_SSIP & c.mideleg),
             STIMECMP => c.stimecmp = v,
             SATP => {
-                let mode = v >> 60;
+                let mode = satp_mode(v);
                 // §4.1.11: writes of unsupported modes have no effect (ASID: all 16 bits kept).
                 if mode == 0 || mode == SATP_MODE_SV39 {
                     c.satp = v;

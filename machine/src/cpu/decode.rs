@@ -13,6 +13,7 @@
 //! instructions keep the CSR number in `imm` and the source register or 5-bit immediate in
 //! `rs1`; AMOs keep `aq << 1 | rl` in `imm`; FENCE keeps instruction bits 31..20 in `imm`.
 
+use super::encode;
 use std::fmt;
 
 /// An operation. `Undecoded` (= 0) never comes out of [`decode`]: it marks an empty slot of
@@ -412,9 +413,9 @@ fn decode_full(w: u32) -> Inst {
             0 => match w {
                 0x0000_0073 => Inst::new(Ecall, 0, 0, 0, 0, 4),
                 0x0010_0073 => Inst::new(Ebreak, 0, 0, 0, 0, 4),
-                0x1020_0073 => Inst::new(Sret, 0, 0, 0, 0, 4),
-                0x3020_0073 => Inst::new(Mret, 0, 0, 0, 0, 4),
-                0x1050_0073 => Inst::new(Wfi, 0, 0, 0, 0, 4),
+                encode::SRET => Inst::new(Sret, 0, 0, 0, 0, 4),
+                encode::MRET => Inst::new(Mret, 0, 0, 0, 0, 4),
+                encode::WFI => Inst::new(Wfi, 0, 0, 0, 0, 4),
                 _ if f7 == 0b0001001 && rd == 0 => Inst::new(SfenceVma, 0, rs1, rs2, 0, 4),
                 _ => bad,
             },

@@ -20,7 +20,8 @@
 
 use super::csr::{MSTATUS_TVM, MSTATUS_TW, Now, addr as csra, affects_interrupts};
 use super::decode::{Inst, Op, decode};
-use super::icache::Slot;
+use super::encode;
+use super::icache::{self, Slot};
 use super::mmu::{INVALID, TLB_MASK};
 use super::trap::{Trap, cause};
 use super::watch::WATCH_STOP;
@@ -540,7 +541,7 @@ impl Hart {
                             let tw = self.csr.mstatus & MSTATUS_TW != 0;
                             // As QEMU: U may never wait, S not under TW.
                             if self.mode == Mode::User || (self.mode == Mode::Supervisor && tw) {
-                                trap!(Trap::illegal(0x1050_0073));
+                                trap!(Trap::illegal(encode::WFI as u64));
                             }
                             bus.now = start + n;
                             pc = next;
@@ -570,7 +571,7 @@ impl Hart {
                     }
                 }};
             }
-            if inst.rd & 64 != 0 {
+            if inst.rd & icache::SLOT_LONG != 0 {
                 dispatch!(4)
             } else {
                 dispatch!(2)

@@ -25,12 +25,16 @@ pub const SLOTS: usize = 1 << (PAGE_SHIFT - 1);
 /// Most pages with decoded code at once by default (each costs 16 KiB).
 const MAX_SLOTS: usize = 2048;
 const NONE: u32 = u32::MAX;
+/// The bit of [`Slot::rd`] that marks a 4-byte instruction (rd itself is 5 bits).
+pub const SLOT_LONG: u8 = 1 << 6;
+/// The bits of [`Slot::rd`] that hold rd.
+const SLOT_RD: u8 = 31;
 
 /// A decode-cache entry: an [`Inst`] in 8 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Slot {
     pub op: Op,
-    /// Bits 4..0: rd; bit 6: the instruction is 4 bytes long (else 2).
+    /// Bits 4..0: rd; [`SLOT_LONG`]: the instruction is 4 bytes long (else 2).
     pub rd: u8,
     pub rs1: u8,
     pub rs2: u8,
@@ -41,7 +45,7 @@ impl Slot {
     pub fn new(i: Inst) -> Slot {
         Slot {
             op: i.op,
-            rd: i.rd | if i.len == 4 { 64 } else { 0 },
+            rd: i.rd | if i.len == 4 { SLOT_LONG } else { 0 },
             rs1: i.rs1,
             rs2: i.rs2,
             imm: i.imm,
@@ -49,12 +53,13 @@ impl Slot {
     }
     #[inline(always)]
     pub fn size(&self) -> u64 {
+        // SLOT_LONG (bit 6) shifted down to 2: a length of 2 or 4 without a branch.
         2 + ((self.rd as u64 >> 5) & 2)
     }
     pub fn inst(&self) -> Inst {
         Inst {
             op: self.op,
-            rd: self.rd & 31,
+            rd: self.rd & SLOT_RD,
             rs1: self.rs1,
             rs2: self.rs2,
             imm: self.imm,

@@ -83,7 +83,7 @@ pub(super) fn fault_cause(access: Access, f: Fault) -> u64 {
 
 /// The Sv39 walk of §4.3.2 (no A/D update), or identity when translation is off.
 pub(super) fn walk(ram: &Ram, ctx: Ctx, va: u64, access: Access) -> Result<Walk, Fault> {
-    if ctx.mode == Mode::Machine || ctx.satp >> 60 != SATP_MODE_SV39 {
+    if ctx.mode == Mode::Machine || !satp_paging(ctx.satp) {
         return Ok(Walk { pa: va, pte: None });
     }
     // Bits 63..39 must all equal bit 38.

@@ -10,7 +10,7 @@
 //! anything that can change `mip`, `mie` or the global enables.
 
 use super::csr::*;
-use super::{Hart, Mode};
+use super::{Hart, Mode, encode};
 use crate::bus::Bus;
 
 /// A synchronous exception: `cause` as in `mcause` (interrupt bit clear) and its `tval`.
@@ -220,7 +220,7 @@ impl Hart {
     #[inline(never)]
     pub(super) fn mret(&mut self) -> Result<(), Trap> {
         if self.mode != Mode::Machine {
-            return Err(Trap::illegal(0x3020_0073));
+            return Err(Trap::illegal(encode::MRET as u64));
         }
         let s = self.csr.mstatus;
         let mpp = (s & MSTATUS_MPP) >> 11;
@@ -242,7 +242,7 @@ impl Hart {
     pub(super) fn sret(&mut self) -> Result<(), Trap> {
         let s = self.csr.mstatus;
         if self.mode == Mode::User || (self.mode == Mode::Supervisor && s & MSTATUS_TSR != 0) {
-            return Err(Trap::illegal(0x1020_0073));
+            return Err(Trap::illegal(encode::SRET as u64));
         }
         let spp = (s & MSTATUS_SPP) >> 8;
         let n =

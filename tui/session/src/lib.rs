@@ -12,4 +12,12 @@
 //! - [`xv6`]: facts about xv6 read in one place (the trampoline page, the current process
 //!   of a hart, the kernel's page table, the file system image).
 
+pub mod breakpoints;
 pub mod inspect;
+mod session;
+mod step;
+pub mod xv6;
+
+pub use breakpoints::{Breakpoint, Cond, Owner, Spec};
+pub use session::{Boot, Error, Resolved, Session};
+pub use step::{STEP_LIMIT, StepKind, Stepped};

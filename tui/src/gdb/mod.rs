@@ -2,22 +2,23 @@
 //! (`target remote :26000`), and sees more than QEMU shows.
 //!
 //! Shape (after gdbstub's armv4t example): the machine knows nothing of gdb. [`GdbTarget`]
-//! owns the [`Machine`] and implements gdbstub's `Target`; each protocol extension lives in
+//! owns the [`Session`] and implements gdbstub's `Target`; each protocol extension lives in
 //! its own file — `target_xml` (registers, CSRs, `priv`), `memory` (virtual and physical
-//! access, the Sv39 walker), `breakpoints` (breakpoints and watchpoints), `threads` (harts
-//! as threads, resume actions), `monitor` (`monitor help|pt|phys|stats`). `server` owns the
+//! access), `breakpoints` (breakpoints and watchpoints, owner `Gdb` in the session's
+//! registry), `threads` (harts as threads, resume actions), `monitor` (`monitor
+//! help|pt|phys|stats` and the session's views). `server` owns the
 //! TCP listener and the protocol state machine; `resume` and `step` only record what gdb
 //! asked for, and the server's run loop executes it in slices, polling the connection
 //! between slices so that Ctrl-C stops a running guest within milliseconds.
 //!
-//! Interface: [`Server::bind`] takes the machine; the run loop of `xv6scope run` calls
-//! [`Server::run`] where it would call `Machine::run`, and reaches the machine through
-//! [`Server::machine`] for console I/O. With no client attached the machine runs freely
+//! Interface: [`Server::bind`] takes the session; the run loop of `xv6scope run` calls
+//! [`Server::run`] where it would call `Session::run`, and reaches the session through
+//! [`Server::session`] for console I/O. With no client attached the machine runs freely
 //! (or is held at its first instruction with `--gdb-wait`); with a client attached it runs
 //! only while gdb has resumed it.
 //!
-//! Invariants: harts are threads 1..=N (thread id = hart + 1); every breakpoint the session
-//! added to the machine is removed when the session ends, however it ends; the guest's
+//! Invariants: harts are threads 1..=N (thread id = hart + 1); every breakpoint a client
+//! set is removed when its connection ends, however it ends; the guest's
 //! state is never changed by a protocol error — the client is dropped with a message and
 //! the server keeps listening.
 
@@ -30,7 +31,6 @@ mod threads;
 
 pub use server::{Event, Server};
 
-use breakpoints::Watch;
 use gdbstub::common::Tid;
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::base::multithread::{MultiThreadBase, MultiThreadResumeOps};
@@ -45,8 +45,8 @@ use gdbstub::target::ext::target_description_xml_override::{
 use gdbstub::target::ext::thread_extra_info::ThreadExtraInfoOps;
 use gdbstub::target::{Target, TargetError, TargetResult};
 use gdbstub_arch::riscv::reg::RiscvCoreRegs;
-use machine::{Machine, Stop};
-use session::inspect::monitor::Views;
+use machine::Stop;
+use session::Session;
 use std::num::NonZeroUsize;
 use std::time::Instant;
 use target_xml::{Reg, Rv64};
@@ -66,9 +66,9 @@ enum Resume {
     Solo(usize),
 }
 
-/// The machine plus what a gdb session adds to it.
+/// The debugging session plus what a gdb client adds to it.
 pub struct GdbTarget {
-    pub machine: Machine,
+    pub session: Session,
     resume: Resume,
     /// Resume actions gdb sent since `clear_resume_actions`: harts to continue, a hart to
     /// step, and whether the others must hold.
@@ -83,37 +83,21 @@ pub struct GdbTarget {
     stopped: usize,
     /// `monitor phys on`: memory packets use physical addresses.
     phys: bool,
-    /// Breakpoints this session put into the machine, by kind.
+    /// The client's breakpoints by kind (to answer `swbreak`/`hwbreak`); the registry
+    /// holds them as owner `Gdb`.
     sw: Vec<u64>,
     hw: Vec<u64>,
-    watches: Vec<Watch>,
     /// The target description, built on first request.
     xml: Option<String>,
     /// When serving began, and when the current client attached (for `monitor stats`).
     started: Instant,
     attached: Option<(Instant, u64)>,
-    /// The debugger views (`ps`, `fds`, `pt PID`, `strace`...) behind `monitor`.
-    views: Views,
-    /// System calls the tracer completed, to print in gdb's console before the next stop.
-    traced: Vec<String>,
 }
 
 impl GdbTarget {
-    /// Lets the syscall tracer see a stop of `Machine::run`: its own breakpoints are
-    /// consumed (None: run on), completed calls are kept for gdb's console.
-    fn after_run(&mut self, stop: Stop) -> Option<Stop> {
-        if !self.views.tracing() {
-            return Some(stop);
-        }
-        let (records, stop) = self.views.after_run(&mut self.machine, stop);
-        self.traced.extend(records.iter().map(|r| r.to_string()));
-        stop
-    }
-
-    /// `kernel_elf` gives the views their symbols and DWARF (none for a raw image).
-    fn new(machine: Machine, kernel_elf: Option<&[u8]>) -> Self {
+    fn new(session: Session) -> Self {
         GdbTarget {
-            machine,
+            session,
             resume: Resume::Continue,
             continued: Vec::new(),
             stepped: None,
@@ -123,19 +107,16 @@ impl GdbTarget {
             phys: false,
             sw: Vec::new(),
             hw: Vec::new(),
-            watches: Vec::new(),
             xml: None,
             started: Instant::now(),
             attached: None,
-            views: Views::new(kernel_elf),
-            traced: Vec::new(),
         }
     }
 
     /// The hart behind thread `tid`, if there is one.
     fn hart(&self, tid: Tid) -> Option<usize> {
         let h = tid.get() - 1;
-        (h < self.machine.harts.len()).then_some(h)
+        (h < self.session.machine().harts.len()).then_some(h)
     }
 
     /// Same, or a non-fatal error for gdb.
@@ -180,7 +161,7 @@ impl MultiThreadBase for GdbTarget {
         tid: Tid,
     ) -> TargetResult<(), Self> {
         let h = self.select(tid)?;
-        let hart = &self.machine.harts[h];
+        let hart = &self.session.machine().harts[h];
         regs.x = hart.x;
         regs.pc = hart.pc;
         Ok(())
@@ -188,7 +169,7 @@ impl MultiThreadBase for GdbTarget {
 
     fn write_registers(&mut self, regs: &RiscvCoreRegs<u64>, tid: Tid) -> TargetResult<(), Self> {
         let h = self.select(tid)?;
-        let hart = &mut self.machine.harts[h];
+        let hart = &mut self.session.machine_mut().harts[h];
         hart.x[1..].copy_from_slice(&regs.x[1..]);
         hart.pc = regs.pc;
         Ok(())
@@ -200,7 +181,7 @@ impl MultiThreadBase for GdbTarget {
 
     fn read_addrs(&mut self, start: u64, data: &mut [u8], tid: Tid) -> TargetResult<usize, Self> {
         let h = self.select(tid)?;
-        match memory::read(&self.machine, h, start, data, self.phys) {
+        match memory::read(self.session.machine(), h, start, data, self.phys) {
             0 if !data.is_empty() => Err(TargetError::Errno(EFAULT)),
             n => Ok(n),
         }
@@ -208,7 +189,7 @@ impl MultiThreadBase for GdbTarget {
 
     fn write_addrs(&mut self, start: u64, data: &[u8], tid: Tid) -> TargetResult<(), Self> {
         let h = self.select(tid)?;
-        if memory::write(&mut self.machine, h, start, data, self.phys) {
+        if memory::write(self.session.machine_mut(), h, start, data, self.phys) {
             Ok(())
         } else {
             Err(TargetError::Errno(EFAULT))
@@ -216,7 +197,7 @@ impl MultiThreadBase for GdbTarget {
     }
 
     fn list_active_threads(&mut self, thread_is_active: &mut dyn FnMut(Tid)) -> Result<(), String> {
-        (0..self.machine.harts.len()).for_each(|h| thread_is_active(tid(h)));
+        (0..self.session.machine().harts.len()).for_each(|h| thread_is_active(tid(h)));
         Ok(())
     }
 
@@ -236,7 +217,8 @@ impl MultiThreadBase for GdbTarget {
 impl SingleRegisterAccess<Tid> for GdbTarget {
     fn read_register(&mut self, tid: Tid, reg: Reg, buf: &mut [u8]) -> TargetResult<usize, Self> {
         let h = self.select(tid)?;
-        let val = target_xml::read(&self.machine.harts[h], reg).ok_or(TargetError::NonFatal)?;
+        let val =
+            target_xml::read(&self.session.machine().harts[h], reg).ok_or(TargetError::NonFatal)?;
         let bytes = val.to_le_bytes();
         let n = bytes.len().min(buf.len());
         buf[..n].copy_from_slice(&bytes[..n]);
@@ -248,7 +230,8 @@ impl SingleRegisterAccess<Tid> for GdbTarget {
         let mut bytes = [0u8; 8];
         let n = val.len().min(8);
         bytes[..n].copy_from_slice(&val[..n]);
-        if target_xml::write(&mut self.machine.harts[h], reg, u64::from_le_bytes(bytes)) {
+        let hart = &mut self.session.machine_mut().harts[h];
+        if target_xml::write(hart, reg, u64::from_le_bytes(bytes)) {
             Ok(())
         } else {
             Err(TargetError::NonFatal)
@@ -271,7 +254,7 @@ impl TargetDescriptionXmlOverride for GdbTarget {
         match &self.xml {
             Some(doc) => Ok(target_xml::window(doc, offset, length, buf)),
             None => Ok(target_xml::window(
-                &target_xml::build(&self.machine.harts[0]),
+                &target_xml::build(&self.session.machine().harts[0]),
                 offset,
                 length,
                 buf,
@@ -280,48 +263,32 @@ impl TargetDescriptionXmlOverride for GdbTarget {
     }
 }
 
-/// The host loop's view of the machine: driven directly, or through the gdb server.
+/// The host loop's view of the session: driven directly, or through the gdb server.
 pub enum Host {
-    Plain(Box<Machine>),
+    Plain(Box<Session>),
     Gdb(Box<Server>),
 }
 
 impl Host {
-    /// A gdb server on `addr` if one is given, else the bare machine. `kernel` is what the
-    /// machine booted (read again for the views' symbols; a raw image has none).
-    pub fn new(
-        machine: Machine,
-        kernel: &crate::MachineArgs,
-        addr: Option<&str>,
-        wait: bool,
-    ) -> anyhow::Result<Host> {
-        let Some(a) = addr else {
-            return Ok(Host::Plain(Box::new(machine)));
-        };
-        let elf = match (&kernel.kernel, kernel.raw) {
-            (_, true) => None,
-            (Some(path), false) => std::fs::read(path).ok(),
-            (None, false) => crate::bundled::kernel().ok().map(|k| k.to_vec()),
-        };
-        Ok(Host::Gdb(Box::new(Server::bind(
-            a,
-            wait,
-            machine,
-            elf.as_deref(),
-        )?)))
+    /// A gdb server on `addr` if one is given, else the bare session.
+    pub fn new(session: Session, addr: Option<&str>, wait: bool) -> anyhow::Result<Host> {
+        match addr {
+            None => Ok(Host::Plain(Box::new(session))),
+            Some(a) => Ok(Host::Gdb(Box::new(Server::bind(a, wait, session)?))),
+        }
     }
 
-    pub fn machine(&mut self) -> &mut Machine {
+    pub fn session(&mut self) -> &mut Session {
         match self {
-            Host::Plain(m) => m,
-            Host::Gdb(s) => s.machine(),
+            Host::Plain(s) => s,
+            Host::Gdb(s) => s.session(),
         }
     }
 
     /// Runs a slice; None when gdb killed the guest.
-    pub fn run(&mut self, budget: u64) -> Option<machine::Stop> {
+    pub fn run(&mut self, budget: u64) -> Option<Stop> {
         match self {
-            Host::Plain(m) => Some(m.run(budget)),
+            Host::Plain(s) => Some(s.run(budget)),
             Host::Gdb(s) => match s.run(budget) {
                 Event::Stop(stop) => Some(stop),
                 Event::Kill => None,
@@ -329,10 +296,10 @@ impl Host {
         }
     }
 
-    pub fn into_machine(self) -> Machine {
+    pub fn into_session(self) -> Session {
         match self {
-            Host::Plain(m) => *m,
-            Host::Gdb(s) => s.into_machine(),
+            Host::Plain(s) => *s,
+            Host::Gdb(s) => s.into_session(),
         }
     }
 }

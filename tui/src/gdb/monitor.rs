@@ -2,7 +2,7 @@
 //!
 //! - `monitor help`
 //! - `monitor pt` / `monitor pt hart N` — the Sv39 page table in the `satp` of the hart that
-//!   last stopped (or of hart N): runs of like pages, virtual → physical, flags.
+//!   last stopped (or of hart N): the views' `pt`, so every page table reads the same.
 //! - `monitor phys [on|off]` — memory packets use physical addresses (on) or the current
 //!   hart's translation (off, the default, as QEMU).
 //! - `monitor stats` — instructions retired (all harts and each), guest time, MIPS.
@@ -10,18 +10,15 @@
 //!
 //! - the debugger views of `session::inspect` (`ps`, `fds PID`, `pt PID|kernel [tree]`,
 //!   `vmprint`, `ptsave`/`ptdiff`, `regs`, `sym`, `strace on|off|show|clear`), passed on to
-//!   `session::inspect::monitor::Views::command`. While `strace` is on, each completed system call is also printed in
-//!   gdb's console as the guest runs (see `server`).
+//!   `Session::command`. While `strace` is on, each completed system call is also printed
+//!   in gdb's console as the guest runs (see `server`).
 //!
 //! Unknown commands answer with a hint, never an error, so gdb scripts keep going.
 
-use super::{GdbTarget, memory, threads};
+use super::{GdbTarget, threads};
 use gdbstub::outputln;
 use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
 use session::inspect::monitor::HELP as VIEWS_HELP;
-
-/// Lines of `monitor pt` before it summarises the rest.
-const PT_MAX_LINES: usize = 400;
 
 const HELP: &str = "xv6scope monitor commands:
   monitor help            this text
@@ -60,14 +57,10 @@ impl GdbTarget {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
-            (Some("pt"), None) => self.page_table(self.stopped),
-            (Some("pt"), Some("hart")) => match words.next().map(str::parse::<usize>) {
-                Some(Ok(h)) if h < self.machine.harts.len() => self.page_table(h),
-                _ => format!(
-                    "usage: pt hart N, with N from 0 to {}",
-                    self.machine.harts.len() - 1
-                ),
-            },
+            (Some("pt"), None) => self
+                .session
+                .command(&format!("pt hart {}", self.stopped))
+                .join("\n"),
             (Some("phys"), arg) => {
                 match arg {
                     Some("on") => self.phys = true,
@@ -84,33 +77,23 @@ impl GdbTarget {
                 }
             }
             (Some("stats"), _) => self.stats(),
-            (Some("harts"), _) => (0..self.machine.harts.len())
+            (Some("harts"), _) => (0..self.session.machine().harts.len())
                 .map(|h| {
                     format!(
                         "{} pc {:#x}",
                         threads::describe(self, h),
-                        self.machine.harts[h].pc
+                        self.session.machine().harts[h].pc
                     )
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            (Some(first), _) if VIEWS.contains(&first) => {
-                self.views.command(&mut self.machine, cmd).join("\n")
-            }
+            (Some(first), _) if VIEWS.contains(&first) => self.session.command(cmd).join("\n"),
             (Some(other), _) => format!("unknown monitor command {other:?}; try `monitor help`"),
         }
     }
 
-    fn page_table(&self, h: usize) -> String {
-        let satp = self.machine.harts[h].csr_read(0x180).unwrap_or(0);
-        format!(
-            "hart {h}: {}",
-            memory::dump(&self.machine, satp, PT_MAX_LINES)
-        )
-    }
-
     fn stats(&self) -> String {
-        let m = &self.machine;
+        let m = self.session.machine();
         let instret = m.instret();
         let host = self.started.elapsed().as_secs_f64();
         let guest = m.mtime() as f64 / machine::board::TIMEBASE_HZ as f64;
@@ -139,20 +122,22 @@ impl GdbTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use machine::{Config, Image, Machine};
+    use machine::Config;
+    use session::{Boot, Session};
 
     fn target() -> GdbTarget {
-        let m = Machine::new(
-            Config {
+        let s = Session::new(Boot {
+            kernel: vec![0x13, 0, 0, 0],
+            raw: true,
+            disk: None,
+            config: Config {
                 harts: 2,
                 ram_mib: 1,
                 ..Config::default()
             },
-            Image::Raw(&[0x13, 0, 0, 0]),
-            None,
-        )
+        })
         .expect("machine");
-        GdbTarget::new(m, None)
+        GdbTarget::new(s)
     }
 
     #[test]
@@ -175,15 +160,14 @@ mod tests {
         let stats = t.monitor("stats");
         assert!(stats.contains("instructions retired: 0"), "{stats}");
         assert!(stats.contains("hart 1: 0 instructions retired"), "{stats}");
+        let pt = t.monitor("pt");
+        assert!(pt.contains("hart 0 runs without paging"), "{pt}");
         assert!(
-            t.monitor("pt")
-                .contains("hart 0: satp 0x0: translation is off")
+            t.monitor("pt hart 1")
+                .contains("hart 1 runs without paging")
         );
-        assert!(t.monitor("pt hart 1").starts_with("hart 1:"));
-        assert!(
-            t.monitor("pt hart 7")
-                .contains("usage: pt hart N, with N from 0 to 1")
-        );
+        let pt = t.monitor("pt hart 7");
+        assert!(pt.contains("no hart 7 (harts 0 to 1)"), "{pt}");
         // Views without a kernel ELF say what they lack.
         assert!(
             t.monitor("ps").contains("no kernel tables"),

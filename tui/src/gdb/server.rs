@@ -21,7 +21,8 @@ use gdbstub::common::Signal;
 use gdbstub::conn::Connection;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
-use machine::{Machine, Stop};
+use machine::Stop;
+use session::Session;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -33,6 +34,8 @@ const IDLE_WAIT: Duration = Duration::from_millis(20);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Instructions per call while a hart runs alone (one instruction at a time).
 const SLOW_STEPS: u64 = 200_000;
+/// Instructions a hart run alone (scheduler locking) executes per turn of the server loop.
+const SOLO_SLICE: u64 = 200_000;
 
 /// What a call to [`Server::run`] ended with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +81,7 @@ impl Connection for Conn {
 
 type Stub = GdbStubStateMachine<'static, GdbTarget, Conn>;
 
-struct Session {
+struct Client {
     /// Always Some between calls; taken while a transition consumes it.
     stub: Option<Stub>,
     /// A second handle on the socket, for reading.
@@ -106,7 +109,7 @@ pub struct Server {
     /// None: stderr.
     log: Option<Log>,
     target: GdbTarget,
-    session: Option<Session>,
+    client: Option<Client>,
     /// `--gdb-wait` and no client has attached yet: the guest does not run.
     hold: bool,
 }
@@ -131,12 +134,7 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr> {
 impl Server {
     /// Listens on `addr`; with `wait`, holds the guest at its first instruction until a
     /// client attaches (QEMU's `-S`).
-    pub fn bind(
-        addr: &str,
-        wait: bool,
-        machine: Machine,
-        kernel_elf: Option<&[u8]>,
-    ) -> Result<Server> {
+    pub fn bind(addr: &str, wait: bool, session: Session) -> Result<Server> {
         let sock = parse_addr(addr)?;
         let listener =
             TcpListener::bind(sock).with_context(|| format!("cannot listen for gdb on {sock}"))?;
@@ -153,8 +151,8 @@ impl Server {
         Ok(Server {
             listener,
             local,
-            target: GdbTarget::new(machine, kernel_elf),
-            session: None,
+            target: GdbTarget::new(session),
+            client: None,
             hold: wait,
             log: None,
         })
@@ -178,23 +176,23 @@ impl Server {
         }
     }
 
-    pub fn machine(&mut self) -> &mut Machine {
-        &mut self.target.machine
+    pub fn session(&mut self) -> &mut Session {
+        &mut self.target.session
     }
 
-    pub fn into_machine(self) -> Machine {
-        self.target.machine
+    pub fn into_session(self) -> Session {
+        self.target.session
     }
 
     /// Serves gdb and runs the machine for at most about `budget` cycles.
     pub fn run(&mut self, budget: u64) -> Event {
         self.accept();
-        if self.session.is_none() {
+        if self.client.is_none() {
             if self.hold {
                 std::thread::sleep(IDLE_WAIT);
                 return Event::Stop(Stop::Budget);
             }
-            return Event::Stop(self.target.machine.run(budget));
+            return Event::Stop(self.target.session.run(budget));
         }
         match self.serve(budget) {
             Ok(event) => event,
@@ -213,7 +211,7 @@ impl Server {
                     return;
                 }
             };
-            if let Some(s) = &self.session {
+            if let Some(s) = &self.client {
                 let msg = format!(
                     "xv6scope: another gdb ({}) is attached; detach it first",
                     s.peer
@@ -244,12 +242,12 @@ impl Server {
         t.resume = Resume::Continue;
         t.stopped = 0;
         t.phys = false;
-        t.xml = Some(super::target_xml::build(&t.machine.harts[0]));
-        t.attached = Some((Instant::now(), t.machine.instret()));
+        t.xml = Some(super::target_xml::build(&t.session.machine().harts[0]));
+        t.attached = Some((Instant::now(), t.session.machine().instret()));
         let stub = GdbStub::new(conn)
             .run_state_machine(t)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        self.session = Some(Session {
+        self.client = Some(Client {
             stub: Some(stub),
             reader,
             peer,
@@ -267,15 +265,14 @@ impl Server {
         }
         let t = &mut self.target;
         let Some(GdbStubStateMachine::Running(_)) =
-            self.session.as_ref().and_then(|s| s.stub.as_ref())
+            self.client.as_ref().and_then(|s| s.stub.as_ref())
         else {
             return Ok(Event::Stop(Stop::Budget));
         };
         let (stop, reason) = match t.resume {
-            Resume::Step(h) if t.machine.harts[h].is_waiting() => step_waiting(t, h),
+            Resume::Step(h) if t.session.machine().harts[h].is_waiting() => step_waiting(t, h),
             Resume::Step(h) => {
-                let stop = t.machine.step_hart(h);
-                let stop = t.after_run(stop).unwrap_or(Stop::Budget);
+                let stop = t.session.step_instruction(h);
                 t.stopped = h;
                 (
                     stop,
@@ -286,9 +283,8 @@ impl Server {
                 )
             }
             Resume::Continue => {
-                let stop = t.machine.run(budget);
-                // The tracer's own breakpoints are not gdb's business: run on.
-                let stop = t.after_run(stop).unwrap_or(Stop::Budget);
+                // The tracer's own stops are consumed by the session: run on.
+                let stop = t.session.run(budget);
                 t.first = false;
                 let reason = match stop {
                     Stop::Watchpoint { hart, addr, kind } => {
@@ -301,7 +297,7 @@ impl Server {
                     }
                     Stop::Breakpoint { hart } => {
                         t.stopped = hart;
-                        let pc = t.machine.harts[hart].pc;
+                        let pc = t.session.machine().harts[hart].pc;
                         Some(if t.hw.contains(&pc) && !t.sw.contains(&pc) {
                             MultiThreadStopReason::HwBreak(tid(hart))
                         } else {
@@ -343,8 +339,14 @@ impl Server {
     /// Prints the system calls the tracer completed in gdb's console (`O` packets, which a
     /// stub may send while the target runs).
     fn send_traced(&mut self) {
-        let lines = std::mem::take(&mut self.target.traced);
-        let Some(s) = &self.session else { return };
+        let lines: Vec<String> = self
+            .target
+            .session
+            .take_records()
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        let Some(s) = &self.client else { return };
         if lines.is_empty() || !matches!(s.stub, Some(GdbStubStateMachine::Running(_))) {
             return;
         }
@@ -359,12 +361,12 @@ impl Server {
     }
 
     fn stub_ref(&self) -> Option<&Stub> {
-        self.session.as_ref().and_then(|s| s.stub.as_ref())
+        self.client.as_ref().and_then(|s| s.stub.as_ref())
     }
 
     /// Reads what the client sent: waits up to `wait` for the first byte, or not at all.
     fn read_client(&mut self, wait: Option<Duration>) -> Result<Vec<u8>, End> {
-        let Some(s) = self.session.as_mut() else {
+        let Some(s) = self.client.as_mut() else {
             return Ok(Vec::new());
         };
         let r = &mut s.reader;
@@ -406,10 +408,10 @@ impl Server {
 
     /// Feeds one byte to the protocol state machine and settles the state it leads to.
     fn feed(&mut self, byte: u8) -> Result<(), End> {
-        let Some(session) = self.session.as_mut() else {
+        let Some(client) = self.client.as_mut() else {
             return Ok(());
         };
-        let Some(stub) = session.stub.take() else {
+        let Some(stub) = client.stub.take() else {
             return Err(End::Error("lost protocol state".into()));
         };
         let t = &mut self.target;
@@ -430,7 +432,7 @@ impl Server {
             GdbStubStateMachine::CtrlCInterrupt(s) => {
                 // Report the hart that would execute next (the one "running" now), as QEMU
                 // reports the CPU it interrupted; the hart of the last stop if all wait.
-                if let Some(h) = t.machine.scheduled_hart() {
+                if let Some(h) = t.session.machine_mut().scheduled_hart() {
                     t.stopped = h;
                 }
                 let reason = MultiThreadStopReason::SignalWithThread {
@@ -451,18 +453,18 @@ impl Server {
             }
             other => other,
         };
-        if let Some(session) = self.session.as_mut() {
-            session.stub = Some(stub);
+        if let Some(client) = self.client.as_mut() {
+            client.stub = Some(stub);
         }
         Ok(())
     }
 
     /// Reports a stop to gdb (the session must be running).
     fn report(&mut self, reason: MultiThreadStopReason<u64>) -> Result<(), End> {
-        let Some(session) = self.session.as_mut() else {
+        let Some(client) = self.client.as_mut() else {
             return Ok(());
         };
-        let Some(stub) = session.stub.take() else {
+        let Some(stub) = client.stub.take() else {
             return Err(End::Error("lost protocol state".into()));
         };
         let next = match stub {
@@ -476,8 +478,8 @@ impl Server {
 
     /// Closes the session: the guest keeps its state, the session's breakpoints go.
     fn end_session(&mut self, end: End) -> Event {
-        let session = self.session.take();
-        if let (End::Error(e), Some(s)) = (&end, &session) {
+        let client = self.client.take();
+        if let (End::Error(e), Some(s)) = (&end, &client) {
             // Tell the client why, as an error reply it may print; it may be gone already.
             let mut w = &s.reader;
             let _ = Write::write_all(
@@ -485,11 +487,11 @@ impl Server {
                 packet(&format!("E.xv6scope: {e}; disconnecting")).as_bytes(),
             );
         }
-        let peer = session.map(|s| s.peer.to_string()).unwrap_or_default();
+        let peer = client.map(|s| s.peer.to_string()).unwrap_or_default();
         self.target.drop_breakpoints();
-        // The tracer needs `after_run` after every run, which only a session gives it.
-        self.target.views.strace_off(&mut self.target.machine);
-        self.target.traced.clear();
+        // The client's trace goes with it (its records went to its console).
+        self.target.session.strace_off();
+        self.target.session.take_records();
         self.target.attached = None;
         self.target.phys = false;
         let local = self.local;
@@ -521,24 +523,24 @@ impl Server {
 /// the first of its trap handler. Stepping it in place would never make progress and would
 /// leave gdb's `next` spinning.
 fn step_waiting(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopReason<u64>>) {
-    let start = t.machine.harts[h].cycles();
+    let start = t.session.machine().harts[h].cycles();
     for _ in 0..SLOW_STEPS {
-        let Some(next) = t.machine.scheduled_hart() else {
+        if t.session.machine_mut().scheduled_hart().is_none() {
             return (Stop::Idle, None);
-        };
-        if next != h && !t.first && t.machine.breakpoints().contains(&t.machine.harts[next].pc) {
-            t.stopped = next;
-            return (
-                Stop::Breakpoint { hart: next },
-                Some(MultiThreadStopReason::SwBreak(tid(next))),
-            );
         }
-        t.first = false;
-        match t.machine.run(1) {
+        match t.session.run(1) {
             Stop::Budget => {}
+            Stop::Breakpoint { hart } => {
+                t.stopped = hart;
+                return (
+                    Stop::Breakpoint { hart },
+                    Some(MultiThreadStopReason::SwBreak(tid(hart))),
+                );
+            }
             other => return (other, None),
         }
-        if t.machine.harts[h].cycles() != start {
+        t.first = false;
+        if t.session.machine().harts[h].cycles() != start {
             t.stopped = h;
             return (
                 Stop::Budget,
@@ -552,45 +554,32 @@ fn step_waiting(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopRea
     (Stop::Budget, None)
 }
 
-/// Runs hart `h` alone (gdb's scheduler locking), one instruction at a time, checking
-/// breakpoints, and each load/store/AMO against the watchpoints before it executes (see
-/// `breakpoints`): `step_hart` runs whatever the instruction touches, so the check is here.
+/// Runs hart `h` alone (gdb's scheduler locking), its breakpoints and watchpoints armed as
+/// in a normal run (`Session::run_hart`).
 fn solo_run(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopReason<u64>>) {
-    for _ in 0..SLOW_STEPS {
-        let pc = t.machine.harts[h].pc;
-        if !t.first && t.machine.breakpoints().contains(&pc) {
-            let gdbs = t.sw.contains(&pc) || t.hw.contains(&pc);
-            if !gdbs && t.after_run(Stop::Breakpoint { hart: h }).is_none() {
-                continue; // the syscall tracer's: it stepped the hart over it
-            }
-            t.stopped = h;
-            let reason = if t.hw.contains(&pc) && !t.sw.contains(&pc) {
-                MultiThreadStopReason::HwBreak(tid(h))
+    let stop = t.session.run_hart(h, SOLO_SLICE);
+    t.first = false;
+    let reason = match stop {
+        Stop::Breakpoint { hart } => {
+            t.stopped = hart;
+            let pc = t.session.machine().harts[hart].pc;
+            Some(if t.hw.contains(&pc) && !t.sw.contains(&pc) {
+                MultiThreadStopReason::HwBreak(tid(hart))
             } else {
-                MultiThreadStopReason::SwBreak(tid(h))
-            };
-            return (Stop::Breakpoint { hart: h }, Some(reason));
+                MultiThreadStopReason::SwBreak(tid(hart))
+            })
         }
-        t.first = false;
-        if let Some(acc) = breakpoints::next_access(&t.machine, h)
-            && let Some((kind, addr)) = breakpoints::triggered(&t.watches, acc)
-        {
-            t.stopped = h;
-            return (
-                Stop::Budget,
-                Some(MultiThreadStopReason::Watch {
-                    tid: tid(h),
-                    kind,
-                    addr,
-                }),
-            );
+        Stop::Watchpoint { hart, addr, kind } => {
+            t.stopped = hart;
+            Some(MultiThreadStopReason::Watch {
+                tid: tid(hart),
+                kind: breakpoints::gdb_watch_kind(kind),
+                addr,
+            })
         }
-        match t.machine.step_hart(h) {
-            Stop::Budget => {}
-            other => return (t.after_run(other).unwrap_or(Stop::Budget), None),
-        }
-    }
-    (t.after_run(Stop::Budget).unwrap_or(Stop::Budget), None)
+        _ => None,
+    };
+    (stop, reason)
 }
 
 /// Tells a second client why it cannot attach: an error reply to its first packet.
@@ -663,9 +652,14 @@ mod tests {
             ram_mib: 16,
             ..Default::default()
         };
-        let m =
-            Machine::new(config, machine::Image::Raw(&[0x6f, 0, 0, 0]), None).expect("a machine");
-        let mut server = Server::bind("127.0.0.1:0", false, m, None).expect("bind");
+        let s = Session::new(session::Boot {
+            kernel: vec![0x6f, 0, 0, 0],
+            raw: true,
+            disk: None,
+            config,
+        })
+        .expect("a machine");
+        let mut server = Server::bind("127.0.0.1:0", false, s).expect("bind");
         let (tx, rx) = std::sync::mpsc::channel();
         server.set_log(Box::new(move |text, error| {
             let _ = tx.send((text, error));

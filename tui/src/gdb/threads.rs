@@ -87,7 +87,7 @@ impl ThreadExtraInfo for GdbTarget {
 
 /// "hart 1, S-mode" or "hart 2, M-mode, wfi".
 pub fn describe(t: &GdbTarget, h: usize) -> String {
-    let hart = &t.machine.harts[h];
+    let hart = &t.session.machine().harts[h];
     let mode = match hart.mode {
         Mode::User => "U",
         Mode::Supervisor => "S",

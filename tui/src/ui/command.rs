@@ -78,30 +78,7 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         return Ok(Parsed::Examine { count, addr });
     }
     Ok(match cmd {
-        "b" | "break" => {
-            if let ["syscall", name] = rest.as_slice() {
-                return Ok(Parsed::Break(BreakSpec::Syscall(name.to_string())));
-            }
-            if let ["pid", n] = rest.as_slice() {
-                return Ok(Parsed::Break(BreakSpec::Pid(
-                    n.parse().map_err(|_| format!("not a pid: {n:?}"))?,
-                )));
-            }
-            let spec = one("b FUNC | b FILE:LINE | b *ADDR | b syscall NAME | b pid N")?;
-            if let Some(a) = spec.strip_prefix('*') {
-                Parsed::Break(BreakSpec::Addr(
-                    number(a).ok_or(format!("not an address: {a:?}"))?,
-                ))
-            } else if let Some((file, l)) = spec.rsplit_once(':')
-                && !file.is_empty()
-                && !file.ends_with(':')
-            {
-                let l: u32 = l.parse().map_err(|_| format!("not a line number: {l:?}"))?;
-                Parsed::Break(BreakSpec::FileLine(file.to_string(), l))
-            } else {
-                Parsed::Break(BreakSpec::Func(spec.to_string()))
-            }
-        }
+        "b" | "break" => Parsed::Break(BreakSpec::parse(&rest.join(" "))?),
         "d" | "delete" => {
             let n = one("d N")?;
             Parsed::Delete(

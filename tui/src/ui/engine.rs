@@ -1,9 +1,10 @@
 //! The machine thread: runs the guest in slices and reports it to the UI as snapshots.
 //!
-//! Interface: [`spawn`] moves a booted [`Host`] (bare machine or gdb server) onto a new
-//! thread; the thread reads [`Request`]s and sends [`Event`]s. It owns the debugger views
-//! (`inspect::monitor::Views`: symbols, DWARF tables, syscall tracer) and reuses their text
-//! renderers for the process, fd and page-table panes.
+//! Interface: [`spawn`] moves a booted [`Host`] (a session, bare or under the gdb server)
+//! onto a new thread; the thread reads [`Request`]s and sends [`Event`]s. Everything it does
+//! to the machine goes through the session (`session::Session`): running, stepping,
+//! breakpoints (the user's are owner `User(N)`), the syscall trace, the views whose text
+//! renderers fill the process, fd and page-table panes.
 //!
 //! Pacing: while the guest runs, a snapshot goes out every [`FRAME`] (the costly views —
 //! `ps`, `fds`, `pt` — every [`SLOW_FRAME`]); while it is stopped, only after something
@@ -12,21 +13,19 @@
 //! for input ([`Stop::Idle`]) the thread sleeps on the request channel, as `xv6scope run`
 //! sleeps on stdin.
 //!
-//! Invariants: the breakpoints this thread set are the machine's breakpoints minus the
-//! tracer's; a step never leaves the guest running; every stop bumps `stop_seq`.
+//! Invariants: a step never leaves the guest running; every stop bumps `stop_seq`; only a
+//! stop at one of the user's breakpoints stops the TUI (a gdb client's stops are gdb's).
 
-use super::event::{BreakSpec, Event, PtView, Request, Snapshot, Source, WalkView};
+use super::event::{Event, PtView, Request, Snapshot, Source, WalkView};
 use crate::gdb::Host;
 use crate::walk::format::Walk;
 use crate::walk::player::{self, Player, Progress};
-use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use machine::Stop;
-use machine::cpu::Mode;
-use session::inspect::monitor::Views;
 use session::inspect::pagetable;
 use session::inspect::state::HartState;
 use session::inspect::strace::{Filter, Record};
 use session::inspect::symbols::{self, Symbols};
+use session::{Owner, StepKind};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,8 +43,6 @@ const CLOCK_EVERY: u64 = 1_000_000;
 const LATE_RATE: f64 = 2000.0;
 /// Period of the costly views while running.
 const SLOW_FRAME: Duration = Duration::from_millis(500);
-/// Most instructions a line step executes before it gives up.
-const STEP_LIMIT: usize = 200_000;
 /// Machine cycles per guest second (see `machine::board`).
 const CYCLES_PER_SECOND: f64 =
     (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
@@ -54,36 +51,21 @@ const OVER_LIMIT: Duration = Duration::from_secs(5);
 /// Source lines shown around the current one.
 const SOURCE_CONTEXT: usize = 40;
 
-/// Where the code at kernel link address `addr` runs. Trampoline code (`uservec`, `userret`)
-/// is linked inside the kernel image but executes only through its mapping at TRAMPOLINE,
-/// the same virtual page in every page table (memlayout), so a breakpoint goes there.
-fn executed_at(k: &Symbols, addr: u64) -> u64 {
-    match k.lookup("trampoline") {
-        Some(t) if (t.addr..t.addr + PGSIZE).contains(&addr) => TRAMPOLINE + (addr - t.addr),
-        _ => addr,
-    }
-}
-
-/// What the thread needs besides the machine.
+/// What the thread needs besides the session.
 pub struct Setup {
     pub host: Host,
-    /// The kernel ELF (for symbols and DWARF); None for a raw image.
-    pub kernel_elf: Option<Vec<u8>>,
-    /// User programs (file name, ELF) for user-mode source.
-    pub user_elfs: Vec<(String, Vec<u8>)>,
     /// Where the disk goes back on exit, if anywhere.
     pub disk_path: Option<PathBuf>,
     /// End (as a power-off would) once the guest retired this many instructions: the speed
     /// measurement of `ui::measure`.
     pub stop_at: Option<u64>,
-    /// A walkthrough to play, and the options that boot its machine again ("back").
-    pub walk: Option<(Walk, crate::MachineArgs)>,
+    /// A walkthrough to play ("back" boots the session's machine again).
+    pub walk: Option<Walk>,
 }
 
 /// A walkthrough being played on the machine thread.
 struct WalkState {
     walk: Walk,
-    margs: crate::MachineArgs,
     /// Steps played (the one shown is `at`, from 1; 0 before the first).
     at: usize,
     progress: Progress,
@@ -109,15 +91,12 @@ pub fn spawn(
 
 struct Engine {
     host: Host,
-    views: Views,
     events: Sender<Event>,
     disk_path: Option<PathBuf>,
     running: bool,
     stop_seq: u64,
     stop_reason: String,
     hart: usize,
-    /// The user's breakpoints, numbered from 1 in this order.
-    breaks: Vec<Break>,
     selected: Option<i64>,
     console: Vec<u8>,
     /// Completed system calls not yet sent (the UI formats them, off this thread).
@@ -141,8 +120,6 @@ struct Engine {
     pt_kernel: bool,
     /// Which costly views are on screen: (processes and fds, page table, syscalls).
     visible: (bool, bool, bool),
-    kernel_elf: Option<Vec<u8>>,
-    user_elfs: Vec<(String, Vec<u8>)>,
     stop_at: Option<u64>,
     walk: Option<WalkState>,
     /// When the guest started, the host-clock reference for idle waits.
@@ -151,7 +128,6 @@ struct Engine {
 
 impl Engine {
     fn new(setup: Setup, events: Sender<Event>) -> Engine {
-        let views = new_views(setup.kernel_elf.as_deref(), &setup.user_elfs);
         let mut host = setup.host;
         if let Host::Gdb(server) = &mut host {
             // The TUI owns the terminal: the server's messages go to the status bar.
@@ -168,17 +144,15 @@ impl Engine {
         // Idle harts stop the run so that the thread can wait for keys and keep guest time
         // from running ahead of the host clock; a measurement (`stop_at`) has all its input
         // from the start, and runs through idle time as `xv6scope run --input` does.
-        host.machine().set_idle_stops(setup.stop_at.is_none());
+        host.session().set_idle_stops(setup.stop_at.is_none());
         let mut e = Engine {
             host,
-            views,
             events,
             disk_path: setup.disk_path,
             running: true,
             stop_seq: 0,
             stop_reason: "running".into(),
             hart: 0,
-            breaks: Vec::new(),
             selected: None,
             console: Vec::new(),
             strace: Vec::new(),
@@ -196,24 +170,21 @@ impl Engine {
             pt_last: None,
             pt_kernel: false,
             visible: (true, true, true),
-            kernel_elf: setup.kernel_elf,
-            user_elfs: setup.user_elfs,
             stop_at: setup.stop_at,
             walk: None,
         };
         // The syscall trace is on from the start: the tracer watches trap events the hart
         // records anyway, so it costs the guest little.
-        if let Err(err) = e.views.strace_on(e.host.machine(), Filter::default()) {
+        if let Err(err) = e.host.session().strace_on(Filter::default()) {
             e.message(format!("syscall trace unavailable: {err}"), true);
         }
-        if let Some((walk, margs)) = setup.walk {
+        if let Some(walk) = setup.walk {
             // A walk starts from the reset state, held, so that its steps (and "back")
             // replay the same run; step 1 comes with the first "next".
-            player::prepare(e.host.machine(), &mut e.views);
-            e.host.machine().set_idle_stops(true);
+            player::prepare(e.host.session());
+            e.host.session().set_idle_stops(true);
             e.walk = Some(WalkState {
                 walk,
-                margs,
                 at: 0,
                 progress: Progress::default(),
                 console_sent: 0,
@@ -249,7 +220,7 @@ impl Engine {
                 }
             }
             if let Some(end) = self.stop_at
-                && self.host.machine().instret() >= end
+                && self.host.session().machine().instret() >= end
             {
                 return self.exit(0, format!("{end} instructions retired"));
             }
@@ -258,26 +229,34 @@ impl Engine {
                     return self.exit(0, "gdb killed the guest".into());
                 };
                 self.take_console();
-                let stop = self.after_run(stop);
                 match stop {
-                    None | Some(Stop::Budget) => {}
-                    Some(Stop::Breakpoint { hart }) => {
-                        // A conditional breakpoint whose condition fails: run on (`run` does
-                        // not stop again at the pc it starts from).
-                        if let Some(label) = self.hit(hart) {
+                    Stop::Budget => {}
+                    Stop::Breakpoint { hart } => {
+                        // Only the user's own breakpoints stop the TUI (a gdb client's stop
+                        // is reported to gdb, which holds the machine until it resumes).
+                        let hit = self
+                            .host
+                            .session()
+                            .hits()
+                            .iter()
+                            .find_map(|b| match b.owner {
+                                Owner::User(n) => Some(format!("{n} ({})", b.label)),
+                                _ => None,
+                            });
+                        if let Some(label) = hit {
                             self.hart = hart;
                             self.stopped(format!("breakpoint {label} hit on hart {hart}"));
                         }
                     }
-                    Some(Stop::Watchpoint { hart, addr, .. }) => {
+                    Stop::Watchpoint { hart, addr, .. } => {
                         self.hart = hart;
                         self.stopped(format!("watchpoint at {addr:#x} hit on hart {hart}"));
                     }
-                    Some(Stop::Idle) => {
+                    Stop::Idle => {
                         self.maybe_send(true);
                         // Every hart waits: keep guest time from running ahead of the host
                         // clock (as `xv6scope run` does), and wait for keys meanwhile.
-                        let wait = match self.host.machine().idle_until() {
+                        let wait = match self.host.session().machine().idle_until() {
                             Some(until) => {
                                 let ahead = until as f64 / CYCLES_PER_SECOND
                                     - self.started.elapsed().as_secs_f64();
@@ -297,14 +276,14 @@ impl Engine {
                             }
                         }
                     }
-                    Some(Stop::PowerOff { code }) => {
+                    Stop::PowerOff { code } => {
                         return self.exit(
                             code.min(255) as i32,
                             format!("the guest powered off (code {code})"),
                         );
                     }
-                    Some(Stop::Reset) => return self.exit(0, "the guest asked for a reset".into()),
-                    Some(Stop::Htif { value }) => {
+                    Stop::Reset => return self.exit(0, "the guest asked for a reset".into()),
+                    Stop::Htif { value } => {
                         return self.exit(
                             i32::from(value != 1),
                             format!("the guest wrote tohost = {value}"),
@@ -336,12 +315,17 @@ impl Engine {
         }
     }
 
+    /// Console output and completed system calls since the last look.
     fn take_console(&mut self) {
-        let out = self.host.machine().bus.uart.take_output();
+        let session = self.host.session();
+        let out = session.take_output();
+        let records = session.take_records();
         if !out.is_empty() {
             self.console.extend_from_slice(&out);
             self.dirty = true;
         }
+        self.trace_count += records.len() as u64;
+        self.strace.extend(records);
     }
 
     fn stopped(&mut self, reason: String) {
@@ -357,53 +341,32 @@ impl Engine {
         self.dirty = true;
         match r {
             Request::Quit => return false,
-            Request::Input(bytes) => self.host.machine().bus.uart.push_input(&bytes),
+            Request::Input(bytes) => self.host.session().type_input(&bytes),
             Request::Continue => {
                 self.running = true;
                 self.stop_reason = "running".into();
             }
             Request::Pause => {
                 if self.running {
-                    self.hart = self.current_hart();
+                    self.hart = self.host.session().busy_hart();
                     self.stopped("paused".into());
                 }
             }
-            Request::StepInst => self.step(Step::Inst),
-            Request::StepLine => self.step(Step::Line),
-            Request::Next => self.step(Step::Over),
-            Request::Finish => self.step(Step::Finish),
-            Request::Break(spec) => match self.resolve(&spec) {
-                Ok((addr, label, cond)) => {
-                    if self.breaks.iter().any(|b| b.label == label) {
-                        self.message(format!("breakpoint at {label} already set"), false);
-                    } else {
-                        if !self.host.machine().breakpoints().contains(&addr) {
-                            self.host.machine().add_breakpoint(addr);
-                        }
-                        self.message(
-                            format!("breakpoint {} at {label}", self.breaks.len() + 1),
-                            false,
-                        );
-                        self.breaks.push(Break { addr, label, cond });
-                    }
-                }
+            Request::StepInst => self.step(StepKind::Instruction),
+            Request::StepLine => self.step(StepKind::Line),
+            Request::Next => self.step(StepKind::Over),
+            Request::Finish => self.step(StepKind::Finish),
+            Request::Break(spec) => match self.host.session().add_user_breakpoint(&spec) {
+                Ok((n, label)) => self.message(format!("breakpoint {n} at {label}"), false),
                 Err(e) => self.message(e, true),
             },
             Request::Delete(n) => {
-                if n >= 1 && n <= self.breaks.len() {
-                    let Break { addr, label, .. } = self.breaks.remove(n - 1);
-                    if !self.breaks.iter().any(|b| b.addr == addr) {
-                        self.host.machine().remove_breakpoint(addr);
-                    }
-                    // The tracer may use the same address: put its mark back.
-                    if self.views.tracing() {
-                        self.views.strace_off(self.host.machine());
-                        let _ = self.views.strace_on(self.host.machine(), Filter::default());
-                        self.trace_exactness();
-                    }
-                    self.message(format!("deleted breakpoint {n} ({label})"), false);
-                } else {
-                    self.message(format!("no breakpoint {n}"), true);
+                let deleted = u32::try_from(n)
+                    .map_err(|_| format!("no breakpoint {n}"))
+                    .and_then(|n| self.host.session().delete_user_breakpoint(n));
+                match deleted {
+                    Ok(label) => self.message(format!("deleted breakpoint {n} ({label})"), false),
+                    Err(e) => self.message(e, true),
                 }
             }
             Request::Examine { count, addr } => {
@@ -434,13 +397,13 @@ impl Engine {
             Request::WalkNext => self.walk_next(),
             Request::WalkBack => self.walk_back(),
             Request::Strace(spec) => {
-                let m = self.host.machine();
+                let session = self.host.session();
                 if spec.trim() == "off" {
-                    self.views.strace_off(m);
+                    session.strace_off();
                     self.message("syscall trace off".into(), false);
                 } else {
                     let spec = spec.split_whitespace().collect::<Vec<_>>().join(",");
-                    match Filter::parse(&spec).and_then(|f| self.views.strace_on(m, f)) {
+                    match Filter::parse(&spec).and_then(|f| session.strace_on(f)) {
                         Ok(()) => self.message(
                             format!(
                                 "syscall trace on ({})",
@@ -452,314 +415,38 @@ impl Engine {
                     }
                 }
                 self.trace_exactness();
-                self.rearm();
             }
             Request::Monitor(line) => {
-                let m = self.host.machine();
                 let mut out = vec![format!("> {line}")];
-                out.extend(self.views.command(m, &line));
+                out.extend(self.host.session().command(&line));
                 let _ = self.events.send(Event::Output(out));
             }
         }
         true
     }
 
-    /// Lets the syscall tracer see a stop. A breakpoint of ours whose condition holds is
-    /// reported even where the tracer has its own (it shares `uservec`): the tracer then only
-    /// drains its event log, and its step over the hook waits for the next run, which starts
-    /// past a breakpoint at its own pc anyway.
-    fn after_run(&mut self, stop: Stop) -> Option<Stop> {
-        let ours = matches!(stop, Stop::Breakpoint { hart } if self.hit(hart).is_some());
-        let seen = if ours { Stop::Budget } else { stop };
-        let (records, out) = self.views.after_run(self.host.machine(), seen);
-        self.trace_count += records.len() as u64;
-        self.strace.extend(records);
-        if ours { Some(stop) } else { out }
-    }
-
-    /// The label of a breakpoint of ours at hart `h`'s pc whose condition holds.
-    fn hit(&mut self, h: usize) -> Option<String> {
-        let hart = &self.host.machine().harts[h];
-        let (pc, a7, scause) = (hart.pc, hart.x[17], hart.csr.scause);
-        let conds: Vec<(Cond, String)> = self
-            .breaks
-            .iter()
-            .filter(|b| b.addr == pc)
-            .map(|b| (b.cond, b.label.clone()))
-            .collect();
-        let mut pid = None;
-        for (cond, label) in conds {
-            let ok = match cond {
-                Cond::Always => true,
-                // scause 8: environment call from U-mode (privileged spec, Table 3.6).
-                Cond::Syscall(nr) => scause == 8 && a7 == nr,
-                Cond::Pid(n) => *pid.get_or_insert_with(|| self.current_pid(h)) == Some(n),
-            };
-            if ok {
-                return Some(label);
-            }
-        }
-        None
-    }
-
-    /// The hart to show: the one the round-robin schedule runs next, else hart 0.
-    fn current_hart(&mut self) -> usize {
-        let m = self.host.machine();
-        (0..m.harts.len())
-            .find(|&h| !m.harts[h].is_waiting())
-            .unwrap_or(0)
-    }
-
-    fn resolve(&self, spec: &BreakSpec) -> Result<(u64, String, Cond), String> {
-        let kernel = self.views.syms.kernel.as_ref();
-        // The trampoline page sits at the same virtual address in every page table
-        // (memlayout: TRAMPOLINE), so a breakpoint there catches every hart and process.
-        let tramp = |sym: &str| -> Result<u64, String> {
-            let k = kernel.ok_or("no kernel symbols")?;
-            let base = k.lookup("trampoline").ok_or("no `trampoline` symbol")?.addr;
-            let at = k.lookup(sym).ok_or(format!("no `{sym}` symbol"))?.addr;
-            Ok(abi::memlayout::TRAMPOLINE + at.wrapping_sub(base))
-        };
-        match spec {
-            BreakSpec::Addr(a) => Ok((
-                *a,
-                kernel
-                    .map(|k| k.describe(*a))
-                    .unwrap_or_else(|| format!("{a:#x}")),
-                Cond::Always,
-            )),
-            BreakSpec::Func(name) => {
-                let k = kernel.ok_or("no kernel symbols")?;
-                let s = k.lookup(name).ok_or(format!("no function {name:?}"))?;
-                Ok((executed_at(k, s.addr), k.describe(s.addr), Cond::Always))
-            }
-            BreakSpec::FileLine(file, line) => {
-                let k = kernel.ok_or("no kernel symbols")?;
-                let addr = k
-                    .line_address(file, *line)
-                    .ok_or(format!("no code for {file}:{line}"))?;
-                Ok((executed_at(k, addr), k.describe(addr), Cond::Always))
-            }
-            BreakSpec::Syscall(name) => {
-                let sc = abi::syscall::by_name(name).ok_or(format!("no system call {name:?}"))?;
-                Ok((
-                    tramp("uservec")?,
-                    format!("syscall {} (uservec)", sc.name),
-                    Cond::Syscall(sc.nr as u64),
-                ))
-            }
-            BreakSpec::Pid(n) => Ok((
-                tramp("userret")?,
-                format!("pid {n} runs (userret)"),
-                Cond::Pid(*n),
-            )),
-        }
-    }
-
-    fn step(&mut self, kind: Step) {
+    /// Steps the hart of the last stop (or the busy one, when running) and stops there.
+    fn step(&mut self, kind: StepKind) {
         let h = if self.running {
-            self.current_hart()
+            self.host.session().busy_hart()
         } else {
             self.hart
         };
-        self.hart = h;
-        let start = self.line_of(h);
-        let mode0 = self.host.machine().harts[h].mode;
-        let mut n = 0;
-        let mut why = match kind {
-            Step::Inst => "stepped one instruction",
-            Step::Line => "stepped one line",
-            Step::Over => "stepped over one line",
-            Step::Finish => "returned",
-        }
-        .to_string();
-        // The function being finished: the symbol around the pc (kernel or user).
-        let func = {
-            let (pc, user, name) = self.pc_context(h);
-            self.views
-                .syms
-                .for_pc(pc, user, name.as_deref())
-                .and_then(|s| s.symbol_at(pc))
-                .map(|(sym, _)| {
-                    (
-                        sym.addr,
-                        sym.addr + sym.size.max(2),
-                        pc.wrapping_sub(self.host.machine().harts[h].pc),
-                    )
-                })
-        };
-        if kind == Step::Finish && func.is_none() {
-            self.message("finish: no symbol around the pc".into(), true);
-            return;
-        }
-        loop {
-            let pc0 = self.host.machine().harts[h].pc;
-            let stop = self.host.machine().step_hart(h);
-            n += 1;
-            if let Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. } = stop {
-                why = "the guest stopped while stepping".into();
-                break;
-            }
-            if kind == Step::Inst {
-                break;
-            }
-            let hart = &self.host.machine().harts[h];
-            let (pc, ra, sp, mode) = (hart.pc, hart.x[1], hart.x[2], hart.mode);
-            // A call (`jal`/`jalr` that links ra) leaves ra at the next instruction (4 or 2
-            // bytes on, RVC). Step over it by running to that address with this stack.
-            let called = mode == mode0 && (ra == pc0 + 4 || ra == pc0 + 2) && pc != ra;
-            if kind == Step::Finish
-                && let Some((lo, hi, shift)) = func
-            {
-                let spc = pc.wrapping_add(shift);
-                if mode != mode0 || !(lo..hi).contains(&spc) {
-                    if !called {
-                        break; // returned (or jumped away: a tail call)
-                    }
-                    match self.run_to_return(h, ra, sp) {
-                        Ok(()) => {}
-                        Err(e) => {
-                            why = e;
-                            break;
-                        }
-                    }
-                }
-                if n >= STEP_LIMIT {
-                    why = format!("no return after {STEP_LIMIT} instructions");
-                    break;
-                }
-                continue;
-            }
-            if kind == Step::Over && called {
-                match self.run_to_return(h, ra, sp) {
-                    Ok(()) => {}
-                    Err(e) => {
-                        why = e;
-                        break;
-                    }
-                }
-            }
-            let line = self.line_of(h);
-            if line.is_some() && line != start {
-                break;
-            }
-            if n >= STEP_LIMIT {
-                why = format!("no new source line after {STEP_LIMIT} instructions");
-                break;
-            }
-        }
-        // The tracer sees the traps the step went through.
-        let (records, _) = self.views.after_run(self.host.machine(), Stop::Budget);
-        self.strace.extend(records);
+        let stepped = self.host.session().step(h, kind, OVER_LIMIT);
+        self.hart = stepped.hart;
         self.take_console();
-        self.stopped(format!("{why} on hart {h}"));
-    }
-
-    /// Runs the machine until hart `h` reaches `ret` with stack pointer `sp` (the return of
-    /// a call being stepped over). Err: why it stopped elsewhere (the user's breakpoint, the
-    /// guest's end, [`OVER_LIMIT`] of host time).
-    fn run_to_return(&mut self, h: usize, ret: u64, sp: u64) -> Result<(), String> {
-        let ours = !self.host.machine().breakpoints().contains(&ret);
-        if ours {
-            self.host.machine().add_breakpoint(ret);
-        }
-        let started = Instant::now();
-        let result = loop {
-            let Some(stop) = self.host.run(SLICE) else {
-                break Err("gdb killed the guest".into());
-            };
-            self.take_console();
-            match self.after_run(stop) {
-                Some(Stop::Breakpoint { hart }) => {
-                    let hs = &self.host.machine().harts[hart];
-                    if hart == h && hs.pc == ret && hs.x[2] == sp {
-                        break Ok(());
-                    }
-                    if let Some(label) = self.hit(hart) {
-                        self.hart = hart;
-                        break Err(format!(
-                            "breakpoint {label} hit on hart {hart} while stepping over a call"
-                        ));
-                    }
-                    // Our return address reached by another hart or a deeper frame: run on.
-                    // (`Machine::run` does not stop again at the pc it starts from.)
-                }
-                Some(Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. }) => {
-                    break Err("the guest stopped while stepping".into());
-                }
-                _ => {}
-            }
-            if started.elapsed() >= OVER_LIMIT {
-                break Err(format!(
-                    "the call did not return within {} s; stopped",
-                    OVER_LIMIT.as_secs()
-                ));
-            }
-        };
-        if ours {
-            self.host.machine().remove_breakpoint(ret);
-        }
-        result
-    }
-
-    /// The source line of hart `h`'s pc, if its ELF has one.
-    fn line_of(&mut self, h: usize) -> Option<(String, u32)> {
-        let (pc, user, name) = self.pc_context(h);
-        self.views.syms.for_pc(pc, user, name.as_deref())?.line(pc)
-    }
-
-    /// pc, whether it is a user pc, and the process name (for user symbols).
-    /// In the trampoline page (mapped at TRAMPOLINE in every page table) the pc is given as
-    /// the kernel's link address of the same code, which the symbols know.
-    fn pc_context(&mut self, h: usize) -> (u64, bool, Option<String>) {
-        let tramp = self.trampoline_link();
-        let m = self.host.machine();
-        let hart = &m.harts[h];
-        let (mut pc, user) = (hart.pc, hart.mode == Mode::User);
-        if !user
-            && let Some(base) = tramp
-            && (TRAMPOLINE..TRAMPOLINE + PGSIZE).contains(&pc)
-        {
-            pc = base + (pc - TRAMPOLINE);
-        }
-        let name = if user {
-            let root = pagetable::satp_root(hart.csr.satp);
-            self.views.kernel.as_ref().and_then(|k| {
-                k.procs(&*m)
-                    .into_iter()
-                    .find(|p| p.pagetable == Some(root))
-                    .and_then(|p| p.name)
-            })
-        } else {
-            None
-        };
-        (pc, user, name)
-    }
-
-    /// The kernel's link address of the trampoline page (its `trampoline` symbol).
-    fn trampoline_link(&self) -> Option<u64> {
-        self.views
-            .syms
-            .kernel
-            .as_ref()?
-            .lookup("trampoline")
-            .map(|s| s.addr)
+        self.stopped(format!("{} on hart {}", stepped.why, stepped.hart));
     }
 
     fn examine(&mut self, count: usize, addr: u64) -> Vec<String> {
         let h = self.hart;
-        let m = self.host.machine();
+        let m = self.host.session().machine();
         let satp = m.harts[h].csr.satp;
         let mut out = vec![format!("x/{count}gx {addr:#x}")];
         for i in 0..count.min(512) {
             let a = addr.wrapping_add(8 * i as u64);
             let mut b = [0u8; 8];
-            let ok = if satp >> 60 == 8 {
-                pagetable::read_virt(&*m, pagetable::satp_root(satp), a, &mut b, false)
-            } else {
-                m.read_phys(a, &mut b)
-            };
-            if ok {
+            if session::xv6::read_virt(m, satp, a, &mut b) {
                 out.push(format!("{a:#018x}: {:#018x}", u64::from_le_bytes(b)));
             } else {
                 out.push(format!("{a:#018x}: <cannot read>"));
@@ -773,7 +460,7 @@ impl Engine {
     /// instructions (a stop at the tracer's breakpoint on every system call comes back here
     /// many thousand times a second), except when the guest idles (`idle`).
     fn maybe_send(&mut self, idle: bool) {
-        let instret = self.host.machine().instret();
+        let instret = self.host.session().machine().instret();
         if !idle && instret.wrapping_sub(self.clock_checked) < CLOCK_EVERY {
             return;
         }
@@ -793,7 +480,7 @@ impl Engine {
 
     fn send(&mut self, slow: bool) {
         let now = Instant::now();
-        let instret = self.host.machine().instret();
+        let instret = self.host.session().machine().instret();
         let dt = now.duration_since(self.mips_at.0).as_secs_f64();
         if dt >= 0.25 {
             self.mips = if self.running {
@@ -805,8 +492,7 @@ impl Engine {
         }
         let h = self.hart;
         let source = self.source(h);
-        let m = self.host.machine();
-        let state = HartState::of(&m.harts[h]);
+        let state = HartState::of(&self.host.session().machine().harts[h]);
         // The costly views: while running only those on screen, every SLOW_FRAME; at a
         // stop all of them (a stop is rare, and the page-table diff needs every stop's tree).
         let (procs, fds, pt) = if slow {
@@ -817,15 +503,16 @@ impl Engine {
                 (true, true)
             };
             let pid = if want_procs || (want_pt && !self.pt_kernel) {
-                self.selected.or_else(|| self.current_pid(h))
+                self.selected
+                    .or_else(|| self.host.session().current_proc(h).and_then(|p| p.pid))
             } else {
                 None
             };
             let (procs, fds) = if want_procs {
-                let m = self.host.machine();
-                let procs = self.views.command(m, "ps");
+                let session = self.host.session();
+                let procs = session.command("ps");
                 let fds = match pid {
-                    Some(p) => self.views.command(m, &format!("fds {p}")),
+                    Some(p) => session.command(&format!("fds {p}")),
                     None => vec!["no process on this hart".into()],
                 };
                 (Some(procs), Some(fds))
@@ -837,7 +524,8 @@ impl Engine {
         } else {
             (None, None, None)
         };
-        let m = self.host.machine();
+        let session = self.host.session();
+        let m = session.machine();
         let snap = Snapshot {
             running: self.running,
             stop_seq: self.stop_seq,
@@ -849,15 +537,18 @@ impl Engine {
             console: std::mem::take(&mut self.console),
             strace: Vec::new(),
             records: std::mem::take(&mut self.strace),
-            tracing: self.views.tracing(),
+            tracing: session.views.tracing(),
             source,
             procs,
             fds,
             pagetable: pt,
-            breakpoints: self
-                .breaks
+            breakpoints: session
+                .breakpoints()
                 .iter()
-                .map(|b| format!("{:#x}  {}", b.addr, b.label))
+                .filter_map(|b| match b.owner {
+                    Owner::User(n) => Some(format!("{n:>2}  {:#x}  {}", b.addr, b.label)),
+                    _ => None,
+                })
                 .collect(),
         };
         let _ = self.events.send(Event::Snapshot(Box::new(snap)));
@@ -905,11 +596,11 @@ impl Engine {
         let Some(w) = self.walk.as_mut() else {
             return Err("no walkthrough".into());
         };
-        let m = self.host.machine();
-        m.set_idle_stops(false);
+        let session = self.host.session();
+        session.set_idle_stops(false);
         let step = &w.walk.steps[i];
-        let result = Player::new(m, &mut self.views, &mut w.progress).play_step(step);
-        self.host.machine().set_idle_stops(true);
+        let result = Player::new(session, &mut w.progress).play_step(step);
+        session.set_idle_stops(true);
         self.console
             .extend_from_slice(&w.progress.console[w.console_sent..]);
         w.console_sent = w.progress.console.len();
@@ -993,28 +684,17 @@ impl Engine {
             return;
         }
         let target = w.at - 1;
-        let margs = w.margs.clone();
         self.message(
             format!("booting again and replaying up to step {target}…"),
             false,
         );
-        let machine = match crate::cmd_run::boot(&margs) {
-            Ok(b) => b.machine,
-            Err(e) => {
-                self.message(format!("cannot boot again: {e:#}"), true);
-                return;
-            }
-        };
-        self.host = Host::Plain(Box::new(machine));
-        self.views = new_views(self.kernel_elf.as_deref(), &self.user_elfs);
-        player::prepare(self.host.machine(), &mut self.views);
-        self.host.machine().set_idle_stops(true);
-        let addrs: Vec<u64> = self.breaks.iter().map(|b| b.addr).collect();
-        for a in addrs {
-            if !self.host.machine().breakpoints().contains(&a) {
-                self.host.machine().add_breakpoint(a);
-            }
+        // The same kernel and disk from reset; every breakpoint (the user's, gdb's) stays.
+        if let Err(e) = self.host.session().reboot() {
+            self.message(format!("cannot boot again: {e}"), true);
+            return;
         }
+        player::prepare(self.host.session());
+        self.host.session().set_idle_stops(true);
         if let Some(w) = self.walk.as_mut() {
             w.at = 0;
             w.progress = Progress::default();
@@ -1052,35 +732,14 @@ impl Engine {
     /// a buffer's later contents; results, numbers and pids are exact either way. A person
     /// typing at the shell makes a few calls a second: their trace stays exact.
     fn trace_exactness(&mut self) {
-        if !self.views.tracing() {
+        let session = self.host.session();
+        if !session.views.tracing() {
             return;
         }
-        let exact = self.views.tracer.exact();
+        let exact = session.views.tracer.exact();
         let busy = self.trace_rate > if exact { LATE_RATE } else { LATE_RATE / 2.0 };
         let want = self.visible.2 || self.walk.is_some() || !busy;
-        let m = self.host.machine();
-        if want && !exact {
-            let _ = self
-                .views
-                .tracer
-                .install(m, self.views.syms.kernel.as_ref());
-        } else if !want && exact {
-            self.views.tracer.uninstall(m);
-            session::inspect::strace::Tracer::enable(m);
-            self.rearm();
-        }
-    }
-
-    /// Puts back the marks of our breakpoints (the tracer removes its hooks, which may have
-    /// shared an address with one of ours).
-    fn rearm(&mut self) {
-        let addrs: Vec<u64> = self.breaks.iter().map(|b| b.addr).collect();
-        let m = self.host.machine();
-        for a in addrs {
-            if !m.breakpoints().contains(&a) {
-                m.add_breakpoint(a);
-            }
-        }
+        session.set_trace_exact(want);
     }
 
     /// Makes the next snapshot carry the costly views.
@@ -1100,18 +759,14 @@ impl Engine {
                 ..PtView::default()
             };
         }
-        let m = self.host.machine();
+        let session = self.host.session();
+        let m = session.machine();
         let space: Result<(u64, pagetable::Names, String), String> = match who {
             None => {
-                let k = self.views.syms.kernel.as_ref();
+                let k = session.views.syms.kernel.as_ref();
                 let etext = k.and_then(|k| k.lookup("etext")).map(|s| s.addr);
-                k.and_then(|k| k.lookup("kernel_pagetable"))
-                    .ok_or_else(|| "no `kernel_pagetable` symbol".to_string())
-                    .and_then(|sym| {
-                        session::inspect::PhysMem::read_u64(&*m, sym.addr)
-                            .filter(|r| *r != 0)
-                            .ok_or_else(|| "kernel_pagetable is not set yet".to_string())
-                    })
+                k.ok_or_else(|| "no kernel symbols".to_string())
+                    .and_then(|k| session::xv6::kernel_pagetable(k, m))
                     .map(|root| {
                         (
                             root,
@@ -1120,15 +775,14 @@ impl Engine {
                         )
                     })
             }
-            Some(pid) => self
+            Some(pid) => session
                 .views
                 .kernel
                 .as_ref()
                 .ok_or_else(|| "no kernel tables (DWARF) to find processes".to_string())
-                .and_then(|k| {
-                    k.procs(&*m)
-                        .into_iter()
-                        .find(|p| p.in_use() && p.pid == Some(pid))
+                .and_then(|_| {
+                    session
+                        .proc_by(&pid.to_string())
                         .ok_or(format!("no process {pid}"))
                 })
                 .and_then(|p| {
@@ -1152,7 +806,7 @@ impl Engine {
                 };
             }
         };
-        let tree = pagetable::walk(&*m, root);
+        let tree = pagetable::walk(m, root);
         let changes = if self.running {
             PtChanges::new()
         } else {
@@ -1172,27 +826,12 @@ impl Engine {
         super::ptree::build(title, &tree, &names, &changes)
     }
 
-    /// The pid of the process hart `h` runs (`cpus[h].proc`), if any.
-    fn current_pid(&mut self, h: usize) -> Option<i64> {
-        let m = self.host.machine();
-        let k = self.views.kernel.as_ref()?;
-        let addr = k
-            .cpus(&*m)
-            .into_iter()
-            .find(|c| c.id == h)
-            .and_then(|c| c.proc)
-            .filter(|a| *a != 0)?;
-        k.procs(&*m)
-            .into_iter()
-            .find(|p| p.addr == addr)
-            .and_then(|p| p.pid)
-    }
-
     /// The source around hart `h`'s pc, or its disassembly.
     fn source(&mut self, h: usize) -> Source {
-        let (pc, user, name) = self.pc_context(h);
-        let syms: Option<&Symbols> = self.views.syms.for_pc(pc, user, name.as_deref());
-        let title = self.views.syms.describe(pc, user, name.as_deref());
+        let session = self.host.session();
+        let (pc, user, name) = session.pc_context(h);
+        let syms: Option<&Symbols> = session.views.syms.for_pc(pc, user, name.as_deref());
+        let title = session.views.syms.describe(pc, user, name.as_deref());
         if let Some((file, line)) = syms.and_then(|s| s.line(pc)) {
             let text = self.files.entry(file.clone()).or_insert_with(|| {
                 std::fs::read_to_string(&file)
@@ -1213,7 +852,7 @@ impl Engine {
                 };
             }
         }
-        let m = self.host.machine();
+        let m = session.machine();
         // A pc moved to the trampoline's link address reads the kernel's identity-mapped
         // text physically (the user page table does not map it).
         let satp = if pc == m.harts[h].pc {
@@ -1221,13 +860,7 @@ impl Engine {
         } else {
             0
         };
-        let read = |a: u64, buf: &mut [u8]| {
-            if satp >> 60 == 8 {
-                pagetable::read_virt(&*m, pagetable::satp_root(satp), a, buf, false)
-            } else {
-                m.read_phys(a, buf)
-            }
-        };
+        let read = |a: u64, buf: &mut [u8]| session::xv6::read_virt(m, satp, a, buf);
         let lines = symbols::disasm(&read, pc, SOURCE_CONTEXT / 2, syms);
         Source {
             title,
@@ -1239,7 +872,7 @@ impl Engine {
     fn exit(&mut self, code: i32, why: String) {
         self.take_console();
         self.send(false);
-        let m = self.host.machine();
+        let m = self.host.session().machine();
         if let Some(path) = &self.disk_path
             && m.bus.virtio.disk_dirty()
             && let Err(e) = std::fs::write(path, m.bus.virtio.disk())
@@ -1256,40 +889,6 @@ impl Engine {
 /// Leaf changes of a page table between two stops, by virtual address.
 type PtChanges = std::collections::BTreeMap<u64, pagetable::Change>;
 
-/// The debugger views for a kernel ELF and the user programs' ELFs.
-fn new_views(kernel_elf: Option<&[u8]>, user_elfs: &[(String, Vec<u8>)]) -> Views {
-    let mut views = Views::new(kernel_elf);
-    for (name, elf) in user_elfs {
-        let _ = views.syms.add_user(name, elf);
-    }
-    views
-}
-
-/// One breakpoint of the user's: an address, and for the trampoline ones a condition.
-struct Break {
-    addr: u64,
-    label: String,
-    cond: Cond,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Cond {
-    Always,
-    /// At `uservec`: an `ecall` (scause 8) with this number in a7.
-    Syscall(u64),
-    /// At `userret`: the CPU's current process has this pid.
-    Pid(i64),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Step {
-    Inst,
-    Line,
-    /// Run until the current function returns (calls run at full speed).
-    Finish,
-    Over,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1297,20 +896,30 @@ mod tests {
 
     #[test]
     fn trampoline_code_breaks_where_it_runs() {
-        let Ok(elf) = crate::bundled::kernel() else {
+        if crate::bundled::kernel().is_err() {
             println!("no bundled kernel in this build: skipping");
             return;
-        };
-        let k = Symbols::parse("kernel", elf).expect("the bundled kernel parses");
+        }
+        let session = crate::cmd_run::boot(&crate::ui::TuiArgs::bundled().machine)
+            .expect("boots")
+            .session;
+        let k = session.views.syms.kernel.as_ref().expect("symbols");
         let base = k.lookup("trampoline").expect("trampoline").addr;
         let userret = k.lookup("userret").expect("userret").addr;
-        assert_eq!(executed_at(&k, userret), TRAMPOLINE + (userret - base));
-        assert_eq!(executed_at(&k, base), TRAMPOLINE);
+        let at = |spec: &str| {
+            session
+                .resolve(&session::Spec::parse(spec).expect("parses"))
+                .expect("resolves")
+                .addr
+        };
+        use abi::memlayout::TRAMPOLINE;
+        assert_eq!(at("userret"), TRAMPOLINE + (userret - base));
+        assert_eq!(at("trampoline"), TRAMPOLINE);
         let exec = k.lookup("sys_exec").expect("sys_exec").addr;
+        assert_eq!(at("sys_exec"), exec, "other code runs where it is linked");
         assert_eq!(
-            executed_at(&k, exec),
-            exec,
-            "other code runs where it is linked"
+            at("syscall exec"),
+            TRAMPOLINE + (k.lookup("uservec").unwrap().addr - base)
         );
     }
 
@@ -1363,8 +972,7 @@ mod tests {
         let walk = Walk::parse(&text).expect("it parses");
         let mut args = crate::ui::TuiArgs::bundled();
         args.machine.snapshot = true;
-        let setup =
-            crate::ui::setup(&args, None, Some((walk, args.machine.clone()))).expect("boots");
+        let setup = crate::ui::setup(&args, None, Some(walk)).expect("boots");
         let (ev_tx, ev_rx) = std::sync::mpsc::channel();
         let (req_tx, req_rx) = std::sync::mpsc::channel();
         let thread = spawn(setup, req_rx, ev_tx);

@@ -52,21 +52,9 @@ pub struct WalkView {
     pub reset: bool,
 }
 
-/// Where a breakpoint goes, as the command line names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BreakSpec {
-    /// A function (kernel symbol; `sys_exec` matches `kernel::sysfile::sys_exec`).
-    Func(String),
-    /// A source line: the lowest address whose line-table row is FILE:LINE.
-    FileLine(String, u32),
-    /// A virtual address.
-    Addr(u64),
-    /// `b syscall NAME`: a user process executes `ecall` for system call NAME (the stop is at
-    /// the trampoline's `uservec`, before the kernel saves a register).
-    Syscall(String),
-    /// `b pid N`: process N is about to run in user mode (the trampoline's `userret`).
-    Pid(i64),
-}
+/// A breakpoint as the user writes it (`b FUNC`, `b FILE:LINE`, `b *ADDR`, `b syscall NAME`,
+/// `b pid N`); the session resolves it.
+pub use session::Spec as BreakSpec;
 
 /// What the UI asks of the machine thread.
 #[derive(Clone, Debug, PartialEq, Eq)]

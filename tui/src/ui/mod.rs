@@ -22,7 +22,7 @@ pub mod panes;
 pub mod ptree;
 
 use crate::MachineArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use app::{App, Pane};
 use clap::Args;
 use event::{Event, Request};
@@ -91,12 +91,12 @@ pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32
     machine.snapshot = true;
     run_with(
         TuiArgs {
-            machine: machine.clone(),
+            machine,
             gdb: None,
             measure: None,
             measure_input: String::new(),
         },
-        Some((walk, machine)),
+        Some(walk),
     )
 }
 
@@ -104,37 +104,19 @@ pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32
 pub(crate) fn setup(
     args: &TuiArgs,
     stop_at: Option<u64>,
-    walk: Option<(crate::walk::format::Walk, MachineArgs)>,
+    walk: Option<crate::walk::format::Walk>,
 ) -> Result<engine::Setup> {
-    let crate::cmd_run::Booted { machine, disk_path } = crate::cmd_run::boot(&args.machine)?;
-    let host = crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), false)?;
-    let kernel_elf = match (&args.machine.kernel, args.machine.raw) {
-        (_, true) => None,
-        (Some(p), false) => {
-            Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?)
-        }
-        (None, false) => Some(crate::bundled::kernel()?.to_vec()),
-    };
-    let mut user_elfs: Vec<(String, Vec<u8>)> = if args.machine.kernel.is_none() {
-        crate::bundled::USER_ELFS
-            .iter()
-            .map(|(n, e)| (n.to_string(), e.to_vec()))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    user_elfs.extend(crate::cmd_run::user_dir_elfs(&args.machine)?);
+    let crate::cmd_run::Booted { session, disk_path } = crate::cmd_run::boot(&args.machine)?;
+    let host = crate::gdb::Host::new(session, args.gdb.as_deref(), false)?;
     Ok(engine::Setup {
         host,
-        kernel_elf,
-        user_elfs,
         disk_path,
         stop_at,
         walk,
     })
 }
 
-fn run_with(args: TuiArgs, walk: Option<(crate::walk::format::Walk, MachineArgs)>) -> Result<i32> {
+fn run_with(args: TuiArgs, walk: Option<crate::walk::format::Walk>) -> Result<i32> {
     let setup = setup(&args, None, walk)?;
     let (ev_tx, ev_rx) = channel();
     let (req_tx, req_rx) = channel();

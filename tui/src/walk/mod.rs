@@ -39,35 +39,27 @@ pub fn run(args: WalkArgs) -> Result<i32> {
     if !args.check && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         return crate::ui::walk(args.machine, walk);
     }
-    let kernel = match &args.machine.kernel {
-        Some(p) => {
-            std::fs::read(p).with_context(|| format!("cannot read kernel {}", p.display()))?
-        }
-        None => crate::bundled::kernel()?.to_vec(),
-    };
     // Disk writes stay in memory: a walkthrough must not change the image it is checked on.
     let mut margs = args.machine.clone();
     margs.snapshot = true;
-    let mut machine = crate::cmd_run::boot(&margs)?.machine;
-    let mut views = session::inspect::monitor::Views::new(Some(&kernel));
-    player::prepare(&mut machine, &mut views);
+    let mut session = crate::cmd_run::boot(&margs)?.session;
+    player::prepare(&mut session);
     let mut progress = player::Progress::default();
     println!("# {}", walk.title);
     for (i, step) in walk.steps.iter().enumerate() {
         let n = i + 1;
         println!("\n## step {n}: {}", step.name);
-        let outcomes =
-            match player::Player::new(&mut machine, &mut views, &mut progress).play_step(step) {
-                Ok(o) => o,
-                Err(e) => {
-                    let console = String::from_utf8_lossy(&progress.console);
-                    println!("  console so far ends with: {:?}", tail(&console, 200));
-                    use std::io::Write;
-                    let _ = std::io::stdout().flush();
-                    eprintln!("walk: step {n} ({}): {e}", step.name);
-                    return Ok(1);
-                }
-            };
+        let outcomes = match player::Player::new(&mut session, &mut progress).play_step(step) {
+            Ok(o) => o,
+            Err(e) => {
+                let console = String::from_utf8_lossy(&progress.console);
+                println!("  console so far ends with: {:?}", tail(&console, 200));
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                eprintln!("walk: step {n} ({}): {e}", step.name);
+                return Ok(1);
+            }
+        };
         for line in step.text.trim_end().lines() {
             println!("  {line}");
         }

@@ -1,7 +1,7 @@
 //! The headless player: plays a [`Walk`] on a machine, step by step, and evaluates checks.
 //!
-//! Interface: [`prepare`] readies a booted machine; [`Player::new`] borrows it, its views
-//! (symbols, DWARF tables) and the walk's [`Progress`] for one step; [`Player::play_step`]
+//! Interface: [`prepare`] readies a booted session; [`Player::new`] borrows it and the
+//! walk's [`Progress`] for one step; [`Player::play_step`]
 //! types the step's input, runs to its target (a function, a `FILE:LINE`, a system call's
 //! `ecall`, a console text), evaluates the checks in file order and then the step's `save`
 //! list. The machine is deterministic, so a walkthrough that passes once passes every time
@@ -13,18 +13,17 @@
 //! progress, so replaying a walk from a fresh `Progress` (the TUI's "back") rebuilds all.
 //!
 //! Invariants: the syscall tracer stays on for the whole walk (its records give `result.*`
-//! checks); a stop at a breakpoint of ours is shown to the tracer as a plain budget stop, as
-//! the TUI's engine does, so the tracer never swallows it. A breakpoint the walk adds is
-//! removed after the stop unless someone (the tracer) had it before.
+//! checks). A step's target is a breakpoint of owner `Walk` in the session's registry, with
+//! the step's conditions (system call number, process); it goes when the step stops, and
+//! never disturbs the user's or the tracer's breakpoints at the same pc.
 
 use super::format::{Check, Operand, Step, Target};
-use machine::{Machine, Stop};
+use machine::Stop;
 use session::inspect::kmem::Kmem;
-use session::inspect::monitor::Views;
 use session::inspect::pagetable;
-use session::inspect::proc::ProcInfo;
 use session::inspect::state::{HartState, Satp, mode_name};
 use session::inspect::strace::{Filter, Record};
+use session::{Cond, Owner, Session, Spec};
 use std::collections::HashMap;
 use std::sync::Arc;
 use toml::Value;
@@ -48,11 +47,10 @@ pub struct Progress {
     pub kmem: Option<Result<Kmem, String>>,
 }
 
-/// A machine being walked: borrowed from its owner (the headless driver or the TUI's
+/// A session being walked: borrowed from its owner (the headless driver or the TUI's
 /// machine thread) for one step at a time.
 pub struct Player<'a> {
-    pub machine: &'a mut Machine,
-    pub views: &'a mut Views,
+    pub session: &'a mut Session,
     pub progress: &'a mut Progress,
 }
 
@@ -64,65 +62,56 @@ pub struct Outcome {
     pub ok: bool,
 }
 
-/// Readies a freshly booted machine and its views for walking: the tracer on, and idle
-/// harts run through (a walk waits for the console or a breakpoint, never for a key).
-pub fn prepare(machine: &mut Machine, views: &mut Views) {
-    machine.set_idle_stops(false);
+/// Readies a freshly booted session for walking: the tracer on, and idle harts run
+/// through (a walk waits for the console or a breakpoint, never for a key).
+pub fn prepare(session: &mut Session) {
+    session.set_idle_stops(false);
     // An error only says the tracer reads buffers late until it can hook the trampoline.
-    let _ = views.strace_on(machine, Filter::default());
+    let _ = session.strace_on(Filter::default());
 }
 
 impl<'a> Player<'a> {
-    pub fn new(
-        machine: &'a mut Machine,
-        views: &'a mut Views,
-        progress: &'a mut Progress,
-    ) -> Player<'a> {
-        Player {
-            machine,
-            views,
-            progress,
-        }
+    pub fn new(session: &'a mut Session, progress: &'a mut Progress) -> Player<'a> {
+        Player { session, progress }
     }
 
     /// Types, runs to the target and evaluates the checks. Err: the target was not reached.
     pub fn play_step(&mut self, step: &Step) -> Result<Vec<Outcome>, String> {
         let start = self.progress.console.len();
         if let Some(t) = &step.typed {
-            self.machine.bus.uart.push_input(t.as_bytes());
+            self.session.type_input(t.as_bytes());
         }
-        match &step.target {
-            Target::Stay => {}
-            Target::Until(text) => self.run_until(start, text, step.limit)?,
-            Target::Break(func) => {
-                let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
-                let addr = k
-                    .lookup(func)
-                    .ok_or(format!("no kernel function {func:?}"))?
-                    .addr;
-                // Trampoline code runs at TRAMPOLINE, not at its link address.
-                let base = k.lookup("trampoline").map(|s| s.addr);
-                let addr = match base {
-                    Some(b) if (b..b + 4096).contains(&addr) => self.trampoline(func)?,
-                    _ => addr,
-                };
-                self.run_to(addr, None, step.proc.as_deref(), step.limit)?;
+        let spec = match &step.target {
+            Target::Stay => None,
+            Target::Until(text) => {
+                self.run_until(start, text, step.limit)?;
+                None
             }
-            Target::Line(file, line) => {
-                let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
-                let addr = k
-                    .line_address(file, *line)
-                    .ok_or(format!("no kernel code at {file}:{line}"))?;
-                self.run_to(addr, None, step.proc.as_deref(), step.limit)?;
+            Target::Break(func) => Some(Spec::Func(func.clone())),
+            Target::Line(file, line) => Some(Spec::FileLine(file.clone(), *line)),
+            Target::Syscall(name) => Some(Spec::Syscall(name.clone())),
+        };
+        if let Some(spec) = spec {
+            let mut r = self.session.resolve(&spec)?;
+            if let Some(who) = &step.proc {
+                let proc = Cond::Proc(who.clone());
+                r.cond = Some(match r.cond.take() {
+                    Some(c) => Cond::All(vec![c, proc]),
+                    None => proc,
+                });
             }
-            Target::Syscall(name) => {
-                let sc = abi::syscall::by_name(name).ok_or(format!("no system call {name:?}"))?;
-                let addr = self.trampoline("uservec")?;
-                self.run_to(addr, Some(sc.nr as u64), step.proc.as_deref(), step.limit)?;
-            }
+            let reached = self.session.run_to(Owner::Walk, r, step.limit);
+            self.collect();
+            self.progress.hart = reached?;
         }
         if step_mentions(step, "kernel") && self.progress.kmem.is_none() {
-            let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
+            let k = self
+                .session
+                .views
+                .syms
+                .kernel
+                .as_ref()
+                .ok_or("no kernel symbols")?;
             self.progress.kmem = Some(Kmem::new(k).map_err(|e| e.to_string()));
         }
         let outcomes = step.checks.iter().map(|c| self.check(c)).collect();
@@ -139,43 +128,14 @@ impl<'a> Player<'a> {
         Ok(outcomes)
     }
 
-    /// The address of a trampoline symbol in the trampoline page, the same in every page
-    /// table (memlayout: TRAMPOLINE).
-    fn trampoline(&self, sym: &str) -> Result<u64, String> {
-        let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
-        let base = k.lookup("trampoline").ok_or("no `trampoline` symbol")?.addr;
-        let at = k.lookup(sym).ok_or(format!("no `{sym}` symbol"))?.addr;
-        Ok(abi::memlayout::TRAMPOLINE + at.wrapping_sub(base))
-    }
-
-    /// One slice; the stop after the tracer has seen it. `ours`: a stop of our own to keep.
-    fn slice(
-        &mut self,
-        ours: &mut dyn FnMut(&mut Player<'_>, usize) -> bool,
-    ) -> Result<Option<usize>, String> {
-        let stop = self.machine.run(SLICE);
-        self.progress
-            .console
-            .extend(self.machine.bus.uart.take_output());
-        let hit = matches!(stop, Stop::Breakpoint { hart } if ours(self, hart));
-        let seen = if hit { Stop::Budget } else { stop };
-        let (records, out) = self.views.after_run(self.machine, seen);
-        self.progress.records.extend(records);
-        if let Stop::Breakpoint { hart } = stop
-            && hit
-        {
-            return Ok(Some(hart));
-        }
-        match out {
-            Some(Stop::PowerOff { code }) => Err(format!("the guest powered off (code {code})")),
-            Some(Stop::Reset) => Err("the guest asked for a reset".into()),
-            Some(Stop::Htif { value }) => Err(format!("the guest wrote tohost = {value}")),
-            _ => Ok(None),
-        }
+    /// Console output and completed system calls since the last look.
+    fn collect(&mut self) {
+        self.progress.console.extend(self.session.take_output());
+        self.progress.records.extend(self.session.take_records());
     }
 
     fn run_until(&mut self, start: usize, text: &str, limit: u64) -> Result<(), String> {
-        let end = self.machine.cycle().saturating_add(limit);
+        let end = self.session.machine().cycle().saturating_add(limit);
         let needle = text.as_bytes();
         loop {
             let from = start.min(self.progress.console.len());
@@ -185,79 +145,24 @@ impl<'a> Player<'a> {
             {
                 return Ok(());
             }
-            if self.machine.cycle() >= end {
+            if self.session.machine().cycle() >= end {
                 return Err(format!("{text:?} did not appear within {limit} cycles"));
             }
-            self.slice(&mut |_, _| false)?;
-        }
-    }
-
-    fn run_to(
-        &mut self,
-        addr: u64,
-        nr: Option<u64>,
-        proc: Option<&str>,
-        limit: u64,
-    ) -> Result<(), String> {
-        let added = self.machine.add_breakpoint(addr);
-        let end = self.machine.cycle().saturating_add(limit);
-        let result = loop {
-            if self.machine.cycle() >= end {
-                break Err(format!(
-                    "the breakpoint was not reached within {limit} cycles"
-                ));
-            }
-            let mut ours = |p: &mut Player<'_>, h: usize| {
-                let hart = &p.machine.harts[h];
-                // scause 8: environment call from U-mode (privileged spec, Table 3.6).
-                let syscall_ok =
-                    nr.is_none_or(|n| hart.pc == addr && hart.csr.scause == 8 && hart.x[17] == n);
-                hart.pc == addr
-                    && syscall_ok
-                    && proc.is_none_or(|who| {
-                        let cur = p.current(h);
-                        match who.parse::<i64>() {
-                            Ok(pid) => cur.and_then(|c| c.pid) == Some(pid),
-                            Err(_) => cur.and_then(|c| c.name).as_deref() == Some(who),
-                        }
-                    })
-            };
-            match self.slice(&mut ours) {
-                Ok(Some(h)) => {
-                    self.progress.hart = h;
-                    break Ok(());
+            let stop = self.session.run(SLICE);
+            self.collect();
+            match stop {
+                Stop::PowerOff { code } => {
+                    return Err(format!("the guest powered off (code {code})"));
                 }
-                Ok(None) => {}
-                Err(e) => break Err(e),
+                Stop::Reset => return Err("the guest asked for a reset".into()),
+                Stop::Htif { value } => return Err(format!("the guest wrote tohost = {value}")),
+                Stop::Idle if self.session.machine().idle_until().is_none() => {
+                    return Err(format!(
+                        "{text:?} did not appear: every hart waits with no wake-up source"
+                    ));
+                }
+                _ => {}
             }
-        };
-        if added {
-            self.machine.remove_breakpoint(addr);
-        }
-        result
-    }
-
-    /// The process hart `h` runs (`cpus[h].proc`).
-    fn current(&self, h: usize) -> Option<ProcInfo> {
-        let k = self.views.kernel.as_ref()?;
-        let addr = k
-            .cpus(self.machine)
-            .into_iter()
-            .find(|c| c.id == h)
-            .and_then(|c| c.proc)
-            .filter(|a| *a != 0)?;
-        k.procs(self.machine).into_iter().find(|p| p.addr == addr)
-    }
-
-    /// A process by pid (all digits) or by name (the newest of that name).
-    fn proc(&self, who: &str) -> Option<ProcInfo> {
-        let k = self.views.kernel.as_ref()?;
-        let procs = k.procs(self.machine).into_iter().filter(ProcInfo::in_use);
-        match who.parse::<i64>() {
-            Ok(pid) => procs.into_iter().find(|p| p.pid == Some(pid)),
-            Err(_) => procs
-                .filter(|p| p.name.as_deref() == Some(who))
-                .max_by_key(|p| p.pid),
         }
     }
 
@@ -318,15 +223,11 @@ impl<'a> Player<'a> {
     /// The root of a page table: process P's, or the kernel's for `kernel`.
     fn root(&self, who: &str) -> Result<u64, String> {
         if who == "kernel" {
-            let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
-            let sym = k.lookup("kernel_pagetable").ok_or("no kernel_pagetable")?;
-            let mut b = [0u8; 8];
-            if !self.machine.read_phys(sym.addr, &mut b) {
-                return Err("cannot read kernel_pagetable".into());
-            }
-            Ok(u64::from_le_bytes(b))
+            let k = self.kernel_syms()?;
+            session::xv6::kernel_pagetable(k, self.session.machine())
         } else {
-            self.proc(who)
+            self.session
+                .proc_by(who)
                 .ok_or(format!("no process {who}"))?
                 .pagetable
                 .ok_or("no page table".into())
@@ -338,7 +239,7 @@ impl<'a> Player<'a> {
         match va {
             // xv6 puts one guard page (no U) right below the user stack.
             "guard" | "stack" => {
-                let g = pagetable::walk(self.machine, root)
+                let g = pagetable::walk(self.session.machine(), root)
                     .user_guard()
                     .ok_or("no guard page (a leaf below the trapframe without U)")?;
                 Ok(if va == "guard" { g } else { g + 4096 })
@@ -349,7 +250,8 @@ impl<'a> Player<'a> {
 
     fn found(&self, path: &[String]) -> Result<Found, String> {
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
-        let hart = HartState::of(&self.machine.harts[self.progress.hart]);
+        let m = self.session.machine();
+        let hart = HartState::of(&m.harts[self.progress.hart]);
         match p.as_slice() {
             ["mode"] => Ok(Found::Text(mode_name(hart.mode).into())),
             // sstatus.SPP (bit 8): the mode the last trap into S-mode came from, and the mode
@@ -359,16 +261,10 @@ impl<'a> Player<'a> {
                 Ok(Found::Text(if v >> 8 & 1 == 1 { "S" } else { "U" }.into()))
             }
             ["func"] => {
-                let k = self.views.syms.kernel.as_ref().ok_or("no kernel symbols")?;
-                let mut pc = hart.pc;
-                // In the trampoline page: name it by the kernel's link address. The last
-                // path component names a Rust function as xv6 names its C one.
-                if let (Ok(tr), Some(base)) =
-                    (self.trampoline("trampoline"), k.lookup("trampoline"))
-                    && (tr..tr + 4096).contains(&pc)
-                {
-                    pc = base.addr + (pc - tr);
-                }
+                let k = self.kernel_syms()?;
+                // In the trampoline page: named by the kernel's link address. The last path
+                // component names a Rust function as xv6 names its C one.
+                let pc = self.session.link_of(hart.pc);
                 Ok(Found::Text(
                     k.symbol_at(pc)
                         .map(|(s, _)| s.name.rsplit("::").next().unwrap_or(&s.name).to_string())
@@ -403,19 +299,20 @@ impl<'a> Player<'a> {
                         m => format!("mode {m}"),
                     })),
                     "table" => {
-                        let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
-                        let owner = k
-                            .procs(self.machine)
-                            .into_iter()
-                            .find(|p| p.in_use() && p.pagetable == Some(satp.root))
-                            .and_then(|p| p.name);
+                        let k = self.kernel_tables()?;
+                        let satp_value = hart.csr("satp").unwrap_or(0);
+                        let owner =
+                            session::xv6::proc_of_satp(k, m, satp_value).and_then(|p| p.name);
                         Ok(Found::Text(owner.unwrap_or_else(|| "kernel".into())))
                     }
                     _ => Err(format!("satp.{what}: use satp.mode or satp.table")),
                 }
             }
             ["proc", who, field] => {
-                let pr = self.proc(who).ok_or(format!("no process {who}"))?;
+                let pr = self
+                    .session
+                    .proc_by(who)
+                    .ok_or(format!("no process {who}"))?;
                 let int = |v: Option<i64>| {
                     v.map(|v| Found::Int(v as i128))
                         .ok_or(format!("{field} unknown"))
@@ -437,23 +334,26 @@ impl<'a> Player<'a> {
                 }
             }
             ["count", name] => {
-                let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
+                let k = self.kernel_tables()?;
                 let n = k
-                    .procs(self.machine)
+                    .procs(m)
                     .iter()
                     .filter(|p| p.in_use() && (*name == "all" || p.name.as_deref() == Some(*name)))
                     .count();
                 Ok(Found::Int(n as i128))
             }
             ["fd", who, n, rest @ ..] => {
-                let k = self.views.kernel.as_ref().ok_or("no kernel tables")?;
-                let pr = self.proc(who).ok_or(format!("no process {who}"))?;
+                let k = self.kernel_tables()?;
+                let pr = self
+                    .session
+                    .proc_by(who)
+                    .ok_or(format!("no process {who}"))?;
                 let n: usize = n.parse().map_err(|_| format!("fd {n} is not a number"))?;
                 let addr = pr.ofile.get(n).copied().unwrap_or(0);
                 if addr == 0 {
                     return Ok(Found::Text("closed".into()));
                 }
-                let f = k.file(self.machine, addr).ok_or("cannot read the file")?;
+                let f = k.file(m, addr).ok_or("cannot read the file")?;
                 match rest.first().copied().unwrap_or("type") {
                     "type" => f.kind.map(Found::Text).ok_or("type unknown".into()),
                     "ref" => f
@@ -474,8 +374,8 @@ impl<'a> Player<'a> {
             ["pte" | "pa", who, va] => {
                 let root = self.root(who)?;
                 let va = self.va(root, va)?;
-                let (pa, pte) = pagetable::translate(self.machine, root, va)
-                    .ok_or(format!("{va:#x} not mapped"))?;
+                let (pa, pte) =
+                    pagetable::translate(m, root, va).ok_or(format!("{va:#x} not mapped"))?;
                 Ok(if p[0] == "pte" {
                     Found::Flags(pte)
                 } else {
@@ -486,13 +386,13 @@ impl<'a> Player<'a> {
                 let root = self.root(who)?;
                 let va = self.va(root, va)?;
                 let mut b = [0u8; 8];
-                if !pagetable::read_virt(self.machine, root, va, &mut b, false) {
+                if !pagetable::read_virt(m, root, va, &mut b, false) {
                     return Err(format!("cannot read {va:#x}"));
                 }
                 Ok(Found::Int(u64::from_le_bytes(b) as i128))
             }
             ["pt", who, what] => {
-                let tree = pagetable::walk(self.machine, self.root(who)?);
+                let tree = pagetable::walk(m, self.root(who)?);
                 let leaves = tree.leaves().count();
                 match *what {
                     "leaves" => Ok(Found::Int(leaves as i128)),
@@ -507,9 +407,7 @@ impl<'a> Player<'a> {
                     Some(Err(e)) => return Err(e.clone()),
                     None => return Err("no free-list reader".into()),
                 };
-                let pages = kmem
-                    .free_pages(self.machine)
-                    .ok_or("cannot follow kmem.freelist")?;
+                let pages = kmem.free_pages(m).ok_or("cannot follow kmem.freelist")?;
                 match *what {
                     "freemem" => Ok(Found::Int(pages as i128 * 4096)),
                     "freepages" => Ok(Found::Int(pages as i128)),
@@ -548,6 +446,25 @@ impl<'a> Player<'a> {
                 .ok_or(format!("no completed {name} yet")),
             _ => Err("unknown check".into()),
         }
+    }
+}
+
+impl Player<'_> {
+    fn kernel_syms(&self) -> Result<&session::inspect::symbols::Symbols, String> {
+        self.session
+            .views
+            .syms
+            .kernel
+            .as_ref()
+            .ok_or_else(|| "no kernel symbols".to_string())
+    }
+
+    fn kernel_tables(&self) -> Result<&session::inspect::proc::Kernel, String> {
+        self.session
+            .views
+            .kernel
+            .as_ref()
+            .ok_or_else(|| "no kernel tables".to_string())
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub const HELP: &[&str] = &[
     "ps                       processes (pid, parent, state, cpu, size, page table, name)",
     "fds PID                  open files of process PID",
-    "pt [PID|kernel] [tree]   page table, runs of like pages folded (default: hart 0's satp)",
+    "pt [PID|kernel|hart N] [tree]  page table, runs of like pages folded (default: hart 0's)",
     "vmprint PID|kernel       page table in the pgtbl lab's vmprint format",
     "ptsave PID / ptdiff PID  remember a page table / show what changed since",
     "regs [HART]              registers and CSRs, decoded",
@@ -138,18 +138,32 @@ impl Views {
         })
     }
 
-    /// The root and names of `who`'s address space: a pid, `kernel`, or None for hart 0's.
+    /// The root and names of hart `h`'s address space (its `satp`).
+    pub fn hart_space(&self, m: &Machine, h: usize) -> Result<(u64, Names, String), String> {
+        let hart = m.harts.get(h).ok_or(format!(
+            "no hart {h} (harts 0 to {})",
+            m.harts.len().saturating_sub(1)
+        ))?;
+        let satp = hart.csr.satp;
+        if !machine::cpu::csr::satp_paging(satp) {
+            return Err(format!(
+                "hart {h} runs without paging (satp {satp:#x} is Bare)"
+            ));
+        }
+        let root = pagetable::satp_root(satp);
+        let names = self.names_for_root(m, root);
+        Ok((root, names, format!("hart {h}'s satp")))
+    }
+
+    /// The root and names of `who`'s address space: a pid, `kernel`, `hart:N`, or None for
+    /// hart 0's.
     fn space(&self, m: &Machine, who: Option<&str>) -> Result<(u64, Names, String), String> {
         match who {
-            None => {
-                let satp = m.harts.first().map(|h| h.csr.satp).unwrap_or(0);
-                if satp >> 60 != 8 {
-                    return Err("hart 0 runs without paging (satp is Bare)".into());
-                }
-                let root = pagetable::satp_root(satp);
-                let names = self.names_for_root(m, root);
-                Ok((root, names, "hart 0's satp".into()))
-            }
+            None => self.hart_space(m, 0),
+            Some(w) if w.starts_with("hart:") => match w[5..].parse() {
+                Ok(h) => self.hart_space(m, h),
+                Err(_) => Err("usage: pt hart N".into()),
+            },
             Some("kernel") => {
                 let sym = self
                     .syms
@@ -252,7 +266,20 @@ impl Views {
             }
             Some("pt") => {
                 let tree_form = words.contains(&"tree");
-                let who = words[1..].iter().copied().find(|w| *w != "tree");
+                let rest: Vec<&str> = words[1..]
+                    .iter()
+                    .copied()
+                    .filter(|w| *w != "tree")
+                    .collect();
+                let hart;
+                let who = match rest.as_slice() {
+                    ["hart", n] => {
+                        hart = format!("hart:{n}");
+                        Some(hart.as_str())
+                    }
+                    ["hart"] => return err("usage: pt hart N".into()),
+                    other => other.first().copied(),
+                };
                 match self.space(m, who) {
                     Ok((root, names, label)) => {
                         let t = pagetable::walk(&*m, root);
@@ -367,7 +394,7 @@ impl Views {
                 let mem: &Machine = m;
                 // Through hart 0's address space when it pages, else physical.
                 let read = |va: u64, buf: &mut [u8]| -> bool {
-                    if satp >> 60 == 8 {
+                    if machine::cpu::csr::satp_paging(satp) {
                         pagetable::read_virt(mem, pagetable::satp_root(satp), va, buf, false)
                     } else {
                         super::PhysMem::read_phys(mem, va, buf)

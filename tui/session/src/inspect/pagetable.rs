@@ -90,7 +90,7 @@ fn canon(va: u64) -> u64 {
 
 /// The root table's physical address from a `satp` value (Sv39 mode or not).
 pub fn satp_root(satp: u64) -> u64 {
-    (satp & ((1 << 44) - 1)) << 12
+    machine::cpu::csr::satp_root(satp)
 }
 
 /// One valid PTE of the tree.

@@ -101,7 +101,7 @@ pub struct Satp {
 impl Satp {
     pub fn new(v: u64) -> Satp {
         Satp {
-            mode: v >> 60,
+            mode: machine::cpu::csr::satp_mode(v),
             asid: (v >> 44) & 0xffff,
             root: (v & ((1 << 44) - 1)) << 12,
         }

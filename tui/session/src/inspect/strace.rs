@@ -22,23 +22,26 @@
 //!
 //! Exactness: the event log is drained only when `Machine::run` returns, and memory is read
 //! then, so a buffer the process reused in between would show its later contents. To read
-//! memory at the right instant, [`Tracer::install`] sets two machine breakpoints on the
-//! trampoline page, which every xv6 maps at the same virtual address in every address
+//! memory at the right instant, [`Tracer::install`] finds two hooks on the trampoline
+//! page, which every xv6 maps at the same virtual address in every address
 //! space: its first instruction (`uservec`, where every trap from U enters) and its `sret`
-//! (in `userret`, after the user page table and a0 are restored). `run` then returns at each
-//! trap from U and before each return to U; [`Tracer::after_run`] drains the entry there and
-//! completes the return from the hart's registers at the `sret`, steps the hart over the
-//! breakpoint and tells the caller the stop was the tracer's, to be resumed at once.
+//! (in `userret`, after the user page table and a0 are restored), which the session sets as
+//! breakpoints of the tracer's own (owner `Tracer` in `crate::breakpoints`). `run` then
+//! returns at each trap from U and before each return to U; [`Tracer::after_run`] drains the
+//! entry there, completes the return from the hart's registers at the `sret` and tells the
+//! caller the stop was at a hook: the session reports it only if another owner's
+//! breakpoint at the same pc holds, and the next `run` executes the instruction.
 //!
 //! Use from a run loop (the CLI's `--strace`, the TUI, gdb's `monitor strace`):
 //! ```text
 //! let mut t = Tracer::new(4096, Filter::parse(spec)?);
-//! t.install(&mut m, kernel_symbols);          // enables the event logs, sets breakpoints
+//! t.install(&mut m, kernel_symbols);          // enables the event logs, finds the hooks
+//! let (uservec, sret) = t.hooks().unwrap();   // breakpoints at both (the session does it)
 //! loop {
 //!     let stop = m.run(budget);
 //!     let (records, stop) = t.after_run(&mut m, stop, &mut resolver);
 //!     for r in records { eprintln!("{r}"); }
-//!     let Some(stop) = stop else { continue };   // the tracer's own breakpoint
+//!     let Some(stop) = stop else { continue };   // at a hook
 //!     /* handle the stop as usual */
 //! }
 //! ```
@@ -53,6 +56,8 @@ pub use super::syscall_args::open_flags;
 use super::syscall_args::{show_arg, show_out};
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use abi::syscall::{Arg, Ret, SYSCALLS, Syscall, lookup};
+use machine::cpu::encode::SRET;
+use machine::cpu::trap::cause;
 use machine::cpu::{Event, Mode};
 use machine::machine::{Machine, Stop};
 use std::collections::{HashMap, VecDeque};
@@ -240,8 +245,7 @@ pub struct Tracer {
     pub events_lost: u64,
     pending: HashMap<(bool, u64), Pending>,
     seq: u64,
-    /// Breakpoints set by [`Tracer::install`]: (uservec, sret) virtual addresses, and
-    /// whether each was added by us (a user's own breakpoint there is left alone).
+    /// The hooks [`Tracer::install`] found: where the machine must stop for exact records.
     hooks: Option<Hooks>,
     /// `install` could not find the trampoline yet (no symbols, paging not on): retried by
     /// `after_run` until it succeeds; meanwhile records come from the event logs alone.
@@ -252,11 +256,7 @@ pub struct Tracer {
 struct Hooks {
     uservec: u64,
     sret: u64,
-    added: (bool, bool),
 }
-
-/// `sret` (privileged spec §3.3.2).
-const SRET: u32 = 0x1020_0073;
 
 /// The syscalls after which the pid ↔ page table map may have changed.
 fn changes_processes(nr: u64) -> bool {
@@ -280,8 +280,8 @@ impl Tracer {
         }
     }
 
-    /// Enables the event logs and sets the two trampoline breakpoints (see the module
-    /// essay). The trampoline's code is found through the kernel's `trampoline`, `uservec`
+    /// Enables the event logs and finds the two trampoline hooks (see the module essay);
+    /// [`Tracer::hooks`] gives them to whoever sets breakpoints. The trampoline's code is found through the kernel's `trampoline`, `uservec`
     /// symbols when given, else through the page mapped at TRAMPOLINE by any hart's `satp`.
     ///
     /// On error the event logs stay on and the tracer retries after each run (a kernel
@@ -295,7 +295,7 @@ impl Tracer {
             m.harts
                 .iter()
                 .map(|h| h.csr.satp)
-                .filter(|s| s >> 60 == 8)
+                .filter(|s| machine::cpu::csr::satp_paging(*s))
                 .find_map(|satp| {
                     super::pagetable::translate(&*m, satp_root(satp), TRAMPOLINE).map(|t| t.0)
                 })
@@ -321,36 +321,28 @@ impl Tracer {
             .find(|&i| u32::from_le_bytes([code[i], code[i + 1], code[i + 2], code[i + 3]]) == SRET)
             .ok_or("no sret in the trampoline page")?;
         let sret = TRAMPOLINE + off as u64;
-        let added = (m.add_breakpoint(uservec), m.add_breakpoint(sret));
         self.retry_install = false;
-        self.hooks = Some(Hooks {
-            uservec,
-            sret,
-            added,
-        });
+        self.hooks = Some(Hooks { uservec, sret });
         Ok(())
     }
 
-    /// Removes what [`Tracer::install`] set and turns the event logs off.
+    /// The hooks' virtual addresses (`uservec`, the trampoline's `sret`) once installed:
+    /// breakpoints there make the records exact.
+    pub fn hooks(&self) -> Option<(u64, u64)> {
+        self.hooks.map(|h| (h.uservec, h.sret))
+    }
+
+    /// Forgets the hooks and turns the event logs off.
     pub fn uninstall(&mut self, m: &mut Machine) {
         self.retry_install = false;
-        if let Some(h) = self.hooks.take() {
-            if h.added.0 {
-                m.remove_breakpoint(h.uservec);
-            }
-            if h.added.1 {
-                m.remove_breakpoint(h.sret);
-            }
-        }
+        self.hooks = None;
         Tracer::disable(m);
     }
 
     /// Call after every `Machine::run`: drains the event logs, completes a return at the
-    /// tracer's `sret` breakpoint, and returns the completed records and the stop to report:
-    /// None when `stop` was the tracer's own breakpoint (then just run on), else `stop`.
-    ///
-    /// At its own breakpoint the tracer steps the hart over the breakpointed instruction
-    /// (`Machine::step_hart`), so the next `run` starts with every breakpoint armed.
+    /// `sret` hook, and returns the completed records and the stop to report: None when
+    /// `stop` is at one of the hooks (whoever else has a breakpoint there decides whether
+    /// it counts), else `stop`.
     pub fn after_run(
         &mut self,
         m: &mut Machine,
@@ -358,7 +350,11 @@ impl Tracer {
         resolver: &mut dyn Resolver,
     ) -> (Vec<Arc<Record>>, Option<Stop>) {
         let mut done = self.drain(m, resolver);
-        if self.retry_install && m.harts.iter().any(|h| h.csr.satp >> 60 == 8) {
+        if self.retry_install
+            && m.harts
+                .iter()
+                .any(|h| machine::cpu::csr::satp_paging(h.csr.satp))
+        {
             let _ = self.install(m, None);
         }
         let (Some(h), Stop::Breakpoint { hart }) = (self.hooks, stop) else {
@@ -385,15 +381,10 @@ impl Tracer {
             };
             self.leave(&e, &*m, resolver, &mut done);
         }
-        let ours = (pc == h.uservec && h.added.0) || (pc == h.sret && h.added.1);
-        if !ours {
-            return (done, Some(stop));
-        }
-        // The instruction is `csrw` or `sret`: it touches no device, so stepping it cannot
-        // power off or halt; should it, that stop is reported instead.
-        match m.step_hart(hart) {
-            Stop::Budget => (done, None),
-            other => (done, Some(other)),
+        if pc == h.uservec || pc == h.sret {
+            (done, None)
+        } else {
+            (done, Some(stop))
         }
     }
 
@@ -456,7 +447,7 @@ impl Tracer {
         resolver: &mut dyn Resolver,
         done: &mut Vec<Arc<Record>>,
     ) {
-        let ecall_u = e.cause == Some(8) && e.from == Mode::User;
+        let ecall_u = e.cause == Some(cause::ECALL_U) && e.from == Mode::User;
         let ret_u = e.cause.is_none() && e.to == Mode::User;
         if ecall_u {
             self.enter(hart, e, mem, resolver, done);

@@ -1,4 +1,5 @@
-//! Breakpoints, numbered as `d N` deletes them.
+//! Breakpoints, numbered as `d N` deletes them (numbers are never reused, as in gdb; the
+//! machine thread sends each line with its number).
 
 use super::head;
 use crate::ui::app::{App, Pane};
@@ -19,10 +20,7 @@ impl Widget for BreakpointsPane<'_> {
         let lines: Vec<String> = if list.is_empty() {
             vec!["(none: `:b FUNC`, `:b FILE:LINE`, `:b *ADDR`)".into()]
         } else {
-            list.iter()
-                .enumerate()
-                .map(|(i, b)| format!("{:>2}  {b}", i + 1))
-                .collect()
+            list.to_vec()
         };
         head(app, Pane::Breakpoints, &lines, area, buf);
     }
@@ -34,7 +32,7 @@ mod tests {
     use crate::ui::panes::testing::{app, has, lines};
 
     #[test]
-    fn numbers_from_one() {
+    fn numbered_as_sent() {
         let rows = lines(BreakpointsPane(&app()), 80, 3);
         assert!(
             has(&rows, " 1  0x80004a10  kernel::sysfile::sys_exec"),

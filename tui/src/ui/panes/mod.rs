@@ -154,7 +154,7 @@ pub mod testing {
                 &std::collections::BTreeMap::new(),
             )),
             breakpoints: vec![
-                "0x80004a10  kernel::sysfile::sys_exec (kernel/sysfile.rs:412)".into(),
+                " 1  0x80004a10  kernel::sysfile::sys_exec (kernel/sysfile.rs:412)".into(),
             ],
         }
     }

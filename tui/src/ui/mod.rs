@@ -180,7 +180,10 @@ fn ui_loop<B: ratatui::backend::Backend>(
     req_tx: &std::sync::mpsc::Sender<Request>,
     app: &mut App,
     mut frames: Option<&mut u64>,
-) -> Result<i32> {
+) -> Result<i32>
+where
+    B::Error: Send + Sync + 'static,
+{
     let mut code = 0;
     let mut dirty = true;
     let mut visible = None;

@@ -129,7 +129,7 @@ fn attr_i64(v: &AttributeValue<Reader>) -> Option<i64> {
 
 impl Builder<'_> {
     fn name(&self, unit: &Unit, e: &gimli::DebuggingInformationEntry<Reader>) -> Option<String> {
-        let v = e.attr_value(dw::DW_AT_name).ok()??;
+        let v = e.attr_value(dw::DW_AT_name)?;
         let s = self.dwarf.attr_string(unit, v).ok()?;
         use gimli::Reader as _;
         Some(s.to_string_lossy().ok()?.into_owned())
@@ -141,14 +141,14 @@ impl Builder<'_> {
         u: usize,
         e: &gimli::DebuggingInformationEntry<Reader>,
     ) -> Option<TyId> {
-        match e.attr_value(dw::DW_AT_type).ok()?? {
+        match e.attr_value(dw::DW_AT_type)? {
             AttributeValue::UnitRef(off) => Some(self.convert(units, u, off)),
             AttributeValue::DebugInfoRef(off) => {
                 // A reference into another unit (rare): find the unit that holds it.
                 let (ui, unit) = units.iter().enumerate().find(|(_, un)| {
                     un.header
                         .offset()
-                        .as_debug_info_offset()
+                        .to_debug_info_offset(&un.header)
                         .is_some_and(|start| {
                             off.0 >= start.0 && off.0 < start.0 + un.header.length_including_self()
                         })
@@ -179,14 +179,12 @@ impl Builder<'_> {
         let e = unit.entry(off).ok()?;
         let size = e
             .attr_value(dw::DW_AT_byte_size)
-            .ok()
-            .flatten()
             .as_ref()
             .and_then(attr_u64);
         let tag: DwTag = e.tag();
         Some(match tag {
             dw::DW_TAG_base_type => {
-                let enc = e.attr_value(dw::DW_AT_encoding).ok().flatten();
+                let enc = e.attr_value(dw::DW_AT_encoding);
                 let signed = matches!(enc, Some(AttributeValue::Encoding(x))
                     if x == dw::DW_ATE_signed || x == dw::DW_ATE_signed_char);
                 Ty::Base {
@@ -215,8 +213,6 @@ impl Builder<'_> {
                     }
                     let offset = c
                         .attr_value(dw::DW_AT_data_member_location)
-                        .ok()
-                        .flatten()
                         .as_ref()
                         .and_then(member_location)
                         .unwrap_or(0);
@@ -252,12 +248,10 @@ impl Builder<'_> {
                     }
                     let count = c
                         .attr_value(dw::DW_AT_count)
-                        .ok()
-                        .flatten()
                         .as_ref()
                         .and_then(attr_u64)
                         .or_else(|| {
-                            let ub = c.attr_value(dw::DW_AT_upper_bound).ok().flatten();
+                            let ub = c.attr_value(dw::DW_AT_upper_bound);
                             ub.as_ref().and_then(attr_u64).map(|b| b + 1)
                         });
                     counts.push(count);
@@ -289,8 +283,6 @@ impl Builder<'_> {
                     }
                     let v = c
                         .attr_value(dw::DW_AT_const_value)
-                        .ok()
-                        .flatten()
                         .as_ref()
                         .and_then(attr_i64);
                     if let (Some(n), Some(v)) = (self.name(unit, c), v) {
@@ -357,16 +349,16 @@ impl Types {
         let mut vars = HashMap::new();
         for (u, unit) in units.iter().enumerate() {
             let mut entries = unit.entries();
-            while let Some((_, e)) = entries.next_dfs()? {
+            while let Some(e) = entries.next_dfs()? {
                 if e.tag() != dw::DW_TAG_variable {
                     continue;
                 }
-                let Some(loc) = e.attr_value(dw::DW_AT_location).ok().flatten() else {
+                let Some(loc) = e.attr_value(dw::DW_AT_location) else {
                     continue; // a declaration
                 };
                 // A definition of something declared `extern` (C's `cpus`) names its
                 // declaration with DW_AT_specification, which carries the name and type.
-                let decl = match e.attr_value(dw::DW_AT_specification).ok().flatten() {
+                let decl = match e.attr_value(dw::DW_AT_specification) {
                     Some(AttributeValue::UnitRef(o)) => unit.entry(o).ok(),
                     _ => None,
                 };

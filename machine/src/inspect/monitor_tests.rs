@@ -1,5 +1,6 @@
 use super::*;
-use crate::inspect::testboot::Booted;
+use crate::inspect::testboot::{self, Booted};
+use std::path::Path;
 
 /// Runs `line` at the console with the tracer on, to the next prompt.
 fn run_traced(b: &mut Booted, v: &mut Views, line: &str) -> Vec<String> {
@@ -14,10 +15,16 @@ fn run_traced(b: &mut Booted, v: &mut Views, line: &str) -> Vec<String> {
     out
 }
 
-fn check_views(b: &mut Booted) {
+/// The views on a kernel booted to its first prompt. The user programs' symbols come from
+/// `user_dir`, or else from the disk (MIT's mkfs keeps them; ours strips them).
+fn check_views(b: &mut Booted, user_dir: Option<&Path>) {
     let mut v = Views::new(Some(&b.kernel_elf.clone()));
     assert!(v.kernel.is_some(), "{:?}", v.kernel_error);
-    assert!(v.add_users_from_disk(b.m.bus.virtio.disk()) >= 10);
+    let users = match user_dir {
+        Some(dir) => v.syms.add_user_dir(dir).expect("user programs"),
+        None => v.add_users_from_disk(b.m.bus.virtio.disk()),
+    };
+    assert!(users >= 10, "{users} user programs");
     let m = &mut b.m;
     let ps = v.command(m, "ps");
     assert!(
@@ -143,13 +150,27 @@ fn check_views(b: &mut Booted) {
 #[test]
 fn mit_kernel_views() {
     let Some(mut b) = Booted::mit(3) else { return };
-    check_views(&mut b);
+    check_views(&mut b, None);
 }
 
+/// The bundled kernel and user programs (what `xv6scope` runs by default).
 #[test]
 fn rust_kernel_views() {
     let Some(mut b) = Booted::rust(3) else { return };
-    check_views(&mut b);
+    check_views(&mut b, testboot::rust_user_dir().as_deref());
+}
+
+/// The bundled kernel running MIT's C user programs from MIT's fs.img.
+#[test]
+fn rust_kernel_views_of_mit_programs() {
+    let Some(dir) = testboot::mit_dir() else {
+        return;
+    };
+    let disk = std::fs::read(dir.join("fs.img")).expect("MIT fs.img");
+    let Some(mut b) = Booted::rust_with(3, &disk) else {
+        return;
+    };
+    check_views(&mut b, None);
 }
 
 /// Guest speed with the syscall trace on and off (`cargo test --release -- --ignored
@@ -183,18 +204,11 @@ fn trace_overhead() {
     }
 }
 
-/// The trace lab on the Rust kernel with its own user programs: `trace 32 grep hello README`
-/// (mask 32 = read) beside our strace. Needs an fs.img of the Rust user programs in
-/// `XV6SCOPE_RUST_FS` (made by `mkfs --strip`); skipped otherwise.
+/// The trace lab on the bundled kernel with its own user programs: `trace 32 grep hello
+/// README` (mask 32 = read) beside our strace.
 #[test]
 fn rust_trace_lab_beside_strace() {
-    let Some(fs) = std::env::var_os("XV6SCOPE_RUST_FS") else {
-        eprintln!("skipped: XV6SCOPE_RUST_FS (an fs.img of the Rust user programs) is not set");
-        return;
-    };
-    let Some(mut b) = Booted::rust_with(3, &std::fs::read(fs).unwrap()) else {
-        return;
-    };
+    let Some(mut b) = Booted::rust(3) else { return };
     let mut v = Views::new(Some(&b.kernel_elf.clone()));
     assert_eq!(
         v.command(&mut b.m, "strace on mask=32"),

@@ -26,20 +26,31 @@ fn check_views(b: &mut Booted, user_dir: Option<&Path>) {
     };
     assert!(users >= 10, "{users} user programs");
     let m = &mut b.m;
+    // ps: a header, then init (pid 1) and its shell (pid 2), both asleep at the prompt.
     let ps = v.command(m, "ps");
-    assert!(
-        ps.iter()
-            .any(|l| l.ends_with(" init") && l.contains(" sleeping ")),
-        "{ps:#?}"
-    );
-    assert!(ps.iter().any(|l| l.ends_with(" sh")), "{ps:#?}");
+    let rows: Vec<Vec<&str>> = ps[1..]
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{ps:#?}");
+    // slot pid [ppid] state cpu sz pagetable killed name: init has no parent.
+    assert_eq!(rows[0][1..3], ["1", "sleeping"], "{ps:#?}");
+    assert_eq!(rows[0].last(), Some(&"init"), "{ps:#?}");
+    assert_eq!(rows[1][1..4], ["2", "1", "sleeping"], "{ps:#?}");
+    assert_eq!(rows[1].last(), Some(&"sh"), "{ps:#?}");
+    // fds: sh's 0, 1 and 2 are the console init opened and dup'ed (3 refs in each).
     let fds = v.command(m, "fds 2");
     assert_eq!(fds[0], "pid 2 (sh)");
     assert_eq!(fds.len(), 5, "{fds:#?}");
-    assert!(
-        fds[2].starts_with("  0 device") && fds[2].contains("console (major 1)"),
-        "{fds:#?}"
-    );
+    for fd in 0..3 {
+        let row: Vec<&str> = fds[2 + fd].split_whitespace().collect();
+        assert_eq!(
+            row[..4],
+            [&*fd.to_string(), "device", "6", "rw"],
+            "{fds:#?}"
+        );
+        assert!(fds[2 + fd].contains("console (major 1)"), "{fds:#?}");
+    }
     let pt = v.command(m, "pt 2");
     assert_eq!(pt[0], "address space of pid 2 (sh)");
     for name in [
@@ -54,8 +65,35 @@ fn check_views(b: &mut Booted, user_dir: Option<&Path>) {
             "{name} missing: {pt:#?}"
         );
     }
+    // The tree: the top of the address space is L2[255] -> L1[511] -> two leaves, the
+    // trapframe (read-write) and the trampoline (read-execute), neither user-accessible.
     let tree = v.command(m, "pt 2 tree");
-    assert!(tree.iter().any(|l| l.contains("L2[255]")), "{tree:#?}");
+    let top: Vec<&str> = tree
+        .iter()
+        .skip_while(|l| !l.starts_with("L2[255] "))
+        .map(|l| l.as_str())
+        .collect();
+    assert_eq!(top.len(), 4, "{tree:#?}");
+    assert!(top[1].starts_with("  L1[511] "), "{tree:#?}");
+    for (line, leaf, flags, name) in [
+        (
+            top[2],
+            "    L0[510] 0x0000003fffffe000-",
+            "V R W - - ",
+            "trapframe",
+        ),
+        (
+            top[3],
+            "    L0[511] 0x0000003ffffff000-",
+            "V R - X - ",
+            "trampoline",
+        ),
+    ] {
+        assert!(
+            line.starts_with(leaf) && line.contains(flags) && line.ends_with(name),
+            "{name}: {line}"
+        );
+    }
     let vm = v.command(m, "vmprint 2");
     assert!(vm[0].starts_with("page table 0x"));
     assert!(vm[1].starts_with(" ..0: pte 0x"), "{vm:#?}");

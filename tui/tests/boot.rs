@@ -1,53 +1,30 @@
 //! Booting real xv6 kernels on the machine: MIT's C xv6-riscv (from `XV6SCOPE_MIT_XV6`, a
 //! built tree holding kernel/kernel and fs.img; skipped when unset) and determinism.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn xv6scope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run xv6scope")
-}
+mod common;
+use common::*;
 
-/// MIT's tree, with a scratch copy of its fs.img (runs must not change the original).
-fn mit_xv6(test: &str) -> Option<(String, String)> {
-    let Some(dir) = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from) else {
-        println!("skipped {test}: XV6SCOPE_MIT_XV6 is not set (a built MIT xv6-riscv tree)");
-        return None;
-    };
-    let kernel = dir.join("kernel/kernel");
-    let scratch =
-        std::env::temp_dir().join(format!("xv6scope-boot-{}-{test}.img", std::process::id()));
-    std::fs::copy(dir.join("fs.img"), &scratch).expect("copy MIT fs.img");
+/// MIT's kernel and a scratch copy of its fs.img (runs must not change the original), as
+/// arguments; None when the test is skipped.
+fn mit_xv6_args(test: &str) -> Option<(String, String)> {
+    let mit = mit_xv6()?;
     Some((
-        kernel.to_string_lossy().into_owned(),
-        scratch.to_string_lossy().into_owned(),
+        mit.kernel.to_string_lossy().into_owned(),
+        mit.scratch_fs(&format!("boot-{test}"))
+            .to_string_lossy()
+            .into_owned(),
     ))
-}
-
-fn assert_console(out: &Output, wanted: &[&str]) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    for w in wanted {
-        assert!(stdout.contains(w), "{w:?} missing from console:\n{stdout}");
-    }
 }
 
 #[test]
 fn mit_xv6_boots_to_the_shell_with_one_and_three_harts() {
-    let Some((kernel, disk)) = mit_xv6("boot") else {
+    let Some((kernel, disk)) = mit_xv6_args("boot") else {
         return;
     };
     for smp in ["1", "3"] {
-        let out = xv6scope(&[
+        let out = xv6scope([
             "run",
             "--kernel",
             &kernel,
@@ -78,11 +55,11 @@ fn mit_xv6_boots_to_the_shell_with_one_and_three_harts() {
 
 #[test]
 fn mit_xv6_usertests_quick_pass() {
-    let Some((kernel, disk)) = mit_xv6("usertests") else {
+    let Some((kernel, disk)) = mit_xv6_args("usertests") else {
         return;
     };
     for smp in ["3", "1"] {
-        let out = xv6scope(&[
+        let out = xv6scope([
             "run",
             "--kernel",
             &kernel,
@@ -109,11 +86,11 @@ fn mit_xv6_usertests_quick_pass() {
 
 #[test]
 fn mit_xv6_runs_are_deterministic() {
-    let Some((kernel, disk)) = mit_xv6("determinism") else {
+    let Some((kernel, disk)) = mit_xv6_args("determinism") else {
         return;
     };
     let run = || {
-        xv6scope(&[
+        xv6scope([
             "run",
             "--kernel",
             &kernel,
@@ -149,11 +126,10 @@ fn mit_xv6_runs_are_deterministic() {
 #[test]
 fn multi_hart_bare_metal_runs_are_deterministic() {
     let dir = std::env::temp_dir().join(format!("xv6scope-det-{}", std::process::id()));
-    let out = xv6scope(&["bench", "--emit", dir.to_str().unwrap()]);
-    assert!(out.status.success());
+    assert_exit(&xv6scope(["bench", "--emit", dir.to_str().unwrap()]), 0);
     let elf = dir.join("mem-loop.elf");
     let run = || {
-        xv6scope(&[
+        xv6scope([
             "run",
             "--kernel",
             elf.to_str().unwrap(),
@@ -169,7 +145,7 @@ fn multi_hart_bare_metal_runs_are_deterministic() {
             .find(|l| l.starts_with("instructions retired"))
             .map(str::to_string)
     };
-    assert_eq!(a.status.code(), Some(0));
+    assert_exit(&a, 0);
     assert!(instret(&a).is_some());
     assert_eq!(instret(&a), instret(&b));
 }

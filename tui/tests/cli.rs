@@ -2,15 +2,10 @@
 //! guest misbehaviour never panics the host, and generated programs run to their verdict.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn xv6scope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run xv6scope")
-}
+mod common;
+use common::*;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xv6scope-cli-{}-{name}", std::process::id()));
@@ -20,8 +15,8 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Exit status 2 and exactly one line on stderr that contains `needle`.
 fn assert_one_line_error(out: &Output, needle: &str) {
+    assert_exit(out, 2);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
     assert_eq!(
         stderr.trim_end().lines().count(),
         1,
@@ -33,14 +28,14 @@ fn assert_one_line_error(out: &Output, needle: &str) {
 
 #[test]
 fn unknown_option_is_one_line_and_status_2() {
-    assert_one_line_error(&xv6scope(&["run", "--frobnicate"]), "--frobnicate");
-    assert_one_line_error(&xv6scope(&["--smp"]), "--smp");
+    assert_one_line_error(&xv6scope(["run", "--frobnicate"]), "--frobnicate");
+    assert_one_line_error(&xv6scope(["--smp"]), "--smp");
 }
 
 #[test]
 fn missing_kernel_file() {
     assert_one_line_error(
-        &xv6scope(&["run", "--kernel", "/nonexistent/kernel"]),
+        &xv6scope(["run", "--kernel", "/nonexistent/kernel"]),
         "cannot read kernel /nonexistent/kernel",
     );
 }
@@ -55,30 +50,25 @@ fn corrupt_and_foreign_kernels_are_refused() {
     )
     .unwrap();
     assert_one_line_error(
-        &xv6scope(&["run", "--kernel", corrupt.to_str().unwrap()]),
+        &xv6scope(["run", "--kernel", corrupt.to_str().unwrap()]),
         "not a valid ELF",
     );
     let text = dir.join("notes.txt");
     std::fs::write(&text, b"just some text").unwrap();
     assert_one_line_error(
-        &xv6scope(&["run", "--kernel", text.to_str().unwrap()]),
+        &xv6scope(["run", "--kernel", text.to_str().unwrap()]),
         "not an ELF file",
     );
     // A perfectly good ELF for the wrong machine: this very test binary (x86-64 or so).
     let host = std::env::current_exe().unwrap();
     assert_one_line_error(
-        &xv6scope(&["run", "--kernel", host.to_str().unwrap()]),
+        &xv6scope(["run", "--kernel", host.to_str().unwrap()]),
         "not 64-bit RISC-V",
     );
 }
 
 fn emit_bench_programs(dir: &Path) -> (PathBuf, PathBuf) {
-    let out = xv6scope(&["bench", "--emit", dir.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&xv6scope(["bench", "--emit", dir.to_str().unwrap()]), 0);
     (dir.join("int-loop.elf"), dir.join("mem-loop.elf"))
 }
 
@@ -90,7 +80,7 @@ fn bad_disk_images_are_refused() {
     std::fs::write(&odd, vec![0u8; 1000]).unwrap();
     let k = int_loop.to_str().unwrap();
     assert_one_line_error(
-        &xv6scope(&["run", "--kernel", k, "--disk", odd.to_str().unwrap()]),
+        &xv6scope(["run", "--kernel", k, "--disk", odd.to_str().unwrap()]),
         "512-byte sectors",
     );
     // An xv6 superblock claiming 2000 blocks on a 100-block image.
@@ -100,11 +90,11 @@ fn bad_disk_images_are_refused() {
     let short = dir.join("short.img");
     std::fs::write(&short, img).unwrap();
     assert_one_line_error(
-        &xv6scope(&["run", "--kernel", k, "--disk", short.to_str().unwrap()]),
+        &xv6scope(["run", "--kernel", k, "--disk", short.to_str().unwrap()]),
         "truncated",
     );
     assert_one_line_error(
-        &xv6scope(&["run", "--kernel", k, "--disk", "/nonexistent.img"]),
+        &xv6scope(["run", "--kernel", k, "--disk", "/nonexistent.img"]),
         "cannot read disk image",
     );
 }
@@ -113,7 +103,7 @@ fn bad_disk_images_are_refused() {
 fn generated_programs_pass_under_run_and_test_elf() {
     let dir = scratch("progs");
     let (int_loop, mem_loop) = emit_bench_programs(&dir);
-    let out = xv6scope(&[
+    let out = xv6scope([
         "run",
         "--kernel",
         int_loop.to_str().unwrap(),
@@ -121,29 +111,25 @@ fn generated_programs_pass_under_run_and_test_elf() {
         "1",
         "--stats",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let stats = String::from_utf8_lossy(&out.stderr);
     assert!(
         stats.contains("instructions retired:") && stats.contains("MIPS:"),
         "{stats}"
     );
-    let out = xv6scope(&[
+    let out = xv6scope([
         "test-elf",
         int_loop.to_str().unwrap(),
         mem_loop.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
-    assert!(
-        stdout.contains("PASS int-loop.elf") && stdout.contains("PASS mem-loop.elf"),
-        "{stdout}"
+    assert_console(
+        &out,
+        &[
+            "PASS int-loop.elf",
+            "PASS mem-loop.elf",
+            "2 passed, 0 failed",
+        ],
     );
-    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 }
 
 /// `xv6scope` alone takes the machine options (the TUI's); without a terminal it is the
@@ -152,19 +138,14 @@ fn generated_programs_pass_under_run_and_test_elf() {
 fn the_bare_command_takes_machine_options() {
     let dir = scratch("bare");
     let (int_loop, _) = emit_bench_programs(&dir);
-    let out = xv6scope(&["--kernel", int_loop.to_str().unwrap(), "--smp", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = xv6scope(["--kernel", int_loop.to_str().unwrap(), "--smp", "1"]);
+    assert_exit(&out, 0);
     assert_one_line_error(
-        &xv6scope(&["--kernel", "/nonexistent/kernel"]),
+        &xv6scope(["--kernel", "/nonexistent/kernel"]),
         "cannot read kernel /nonexistent/kernel",
     );
     // Options and a subcommand do not mix (the subcommand has its own).
-    assert_one_line_error(&xv6scope(&["--smp", "1", "run"]), "run");
+    assert_one_line_error(&xv6scope(["--smp", "1", "run"]), "run");
 }
 
 #[test]
@@ -182,7 +163,7 @@ fn a_guest_executing_garbage_traps_inside_the_guest() {
         })
         .collect();
     std::fs::write(&garbage, bytes).unwrap();
-    let out = xv6scope(&[
+    let out = xv6scope([
         "run",
         "--raw",
         "--kernel",
@@ -203,20 +184,19 @@ fn a_guest_executing_garbage_traps_inside_the_guest() {
 fn test_elf_reports_failures_and_missing_files() {
     let dir = scratch("fail");
     let (int_loop, _) = emit_bench_programs(&dir);
-    let out = xv6scope(&[
+    let out = xv6scope([
         "test-elf",
         "--max-cycles",
         "1000",
         int_loop.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = assert_exit(&out, 1);
     assert!(
         stdout.contains("FAIL int-loop.elf: no verdict after 1000 cycles"),
         "{stdout}"
     );
     assert_one_line_error(
-        &xv6scope(&["test-elf", "/nonexistent.elf"]),
+        &xv6scope(["test-elf", "/nonexistent.elf"]),
         "cannot read /nonexistent.elf",
     );
 }
@@ -226,11 +206,11 @@ fn a_user_dir_without_elfs_is_refused() {
     let dir = scratch("userdir");
     std::fs::write(dir.join("notes"), b"not an ELF").unwrap();
     assert_one_line_error(
-        &xv6scope(&["run", "--user-dir", dir.to_str().unwrap()]),
+        &xv6scope(["run", "--user-dir", dir.to_str().unwrap()]),
         "no ELF files there",
     );
     assert_one_line_error(
-        &xv6scope(&["run", "--user-dir", "/nonexistent/dir"]),
+        &xv6scope(["run", "--user-dir", "/nonexistent/dir"]),
         "cannot read --user-dir",
     );
 }

@@ -445,13 +445,11 @@ fn line_of(file: &Path, needle: &str) -> Option<usize> {
 #[test]
 fn mit_xv6() {
     require_gdb!();
-    let Some(root) = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from) else {
-        eprintln!("skipped: set XV6SCOPE_MIT_XV6 to a built xv6-riscv (kernel/kernel, fs.img)");
+    let Some(mit) = common::mit_xv6() else {
         return;
     };
-    let kernel = root.join("kernel/kernel");
-    let disk = root.join("fs.img");
-    let line = line_of(&root.join("kernel/syscall.c"), "num = p->trapframe->a7;")
+    let (kernel, disk) = (&mit.kernel, &mit.fs);
+    let line = line_of(&mit.dir.join("kernel/syscall.c"), "num = p->trapframe->a7;")
         .expect("syscall.c has the a7 line");
     let mut guest = Guest::start_with(&[
         "--input",
@@ -465,7 +463,7 @@ fn mit_xv6() {
     let by_line = format!("break syscall.c:{line}");
     let out = Gdb::spawn(
         guest.port,
-        Some(&kernel),
+        Some(kernel),
         &[
             "break syscall",
             "continue",
@@ -532,12 +530,10 @@ fn mit_xv6() {
 #[test]
 fn mit_xv6_views() {
     require_gdb!();
-    let Some(root) = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from) else {
-        eprintln!("skipped: set XV6SCOPE_MIT_XV6 to a built xv6-riscv (kernel/kernel, fs.img)");
+    let Some(mit) = common::mit_xv6() else {
         return;
     };
-    let kernel = root.join("kernel/kernel");
-    let disk = root.join("fs.img");
+    let (kernel, disk) = (&mit.kernel, &mit.fs);
     let guest = Guest::start_with(&[
         "--input",
         "",
@@ -549,7 +545,7 @@ fn mit_xv6_views() {
     ]);
     let out = gdb(
         guest.port,
-        Some(&kernel),
+        Some(kernel),
         &[
             "monitor strace on",
             // init duplicates its console descriptor after creating and opening it.

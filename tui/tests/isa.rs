@@ -3,8 +3,11 @@
 //! is installed, so a test whose expectation disagrees with QEMU cannot pass unnoticed.
 
 use machine::board::{QemuSerial, qemu_args};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod common;
+use common::*;
 
 /// The test that fails on purpose (code 7), proving the harness notices failures.
 const SELFTEST_FAIL: &str = "selftest_fail";
@@ -35,11 +38,11 @@ fn every_isa_test_passes_on_our_machine() {
         .filter(|p| name(p) != SELFTEST_FAIL)
         .collect();
     assert!(tests.len() >= 10, "expected the ISA suite, found {tests:?}");
-    let out = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .arg("test-elf")
-        .args(&tests)
-        .output()
-        .unwrap();
+    let out = xv6scope(
+        [Path::new("test-elf")]
+            .into_iter()
+            .chain(tests.iter().map(|p| p.as_path())),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(
@@ -63,13 +66,7 @@ fn a_failing_test_is_reported_with_its_code() {
         .into_iter()
         .find(|p| name(p) == SELFTEST_FAIL)
         .expect("selftest_fail is built");
-    let out = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .arg("test-elf")
-        .arg(&failing)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = assert_exit(&xv6scope([Path::new("test-elf"), &failing]), 1);
     assert!(
         stdout.contains("FAIL selftest_fail: tohost reports failure code 7"),
         "{stdout}"
@@ -83,7 +80,7 @@ fn every_isa_test_passes_on_qemu_too() {
         .output()
         .is_err()
     {
-        println!("skipped: qemu-system-riscv64 is not installed");
+        skip("qemu-system-riscv64 is not installed");
         return;
     }
     let mut failures = Vec::new();

@@ -4,29 +4,13 @@
 
 use machine::board::{QemuSerial, qemu_args};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn xv6scope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run xv6scope")
-}
-
-fn console_of(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "console:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+mod common;
+use common::*;
 
 /// The session of the kernel issue; its last command's output ends the run.
 const SESSION: &str = "ls\\necho hi > f\\ncat f\\nmkdir d\\nrm f\\nls d\\necho a | wc\\n";
@@ -49,7 +33,7 @@ fn check_session(console: &str) {
 #[test]
 fn bundled_kernel_runs_a_session_with_one_and_three_harts() {
     for smp in ["1", "3"] {
-        let out = xv6scope(&[
+        let out = xv6scope([
             "run",
             "--smp",
             smp,
@@ -60,26 +44,8 @@ fn bundled_kernel_runs_a_session_with_one_and_three_harts() {
             "--timeout",
             "120",
         ]);
-        check_session(&console_of(&out));
+        check_session(&assert_exit(&out, 0));
     }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xv6scope-kernel-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `xv6scope image --out DIR` into a fresh scratch directory; returns DIR.
-fn bundled_image(name: &str) -> PathBuf {
-    let dir = scratch(name);
-    let out = xv6scope(&["image", "--out", dir.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
 }
 
 fn qemu_installed() -> bool {
@@ -141,7 +107,7 @@ fn qemu_session(kernel: &Path, disk: &Path, input: &str, until: &str, timeout: D
 #[test]
 fn bundled_kernel_and_fs_img_run_the_same_session_on_qemu() {
     if !qemu_installed() {
-        println!("skipped: qemu-system-riscv64 is not installed");
+        skip("qemu-system-riscv64 is not installed");
         return;
     }
     let dir = bundled_image("qemu");
@@ -159,7 +125,7 @@ fn bundled_kernel_and_fs_img_run_the_same_session_on_qemu() {
 #[test]
 fn rust_usertests_quick_pass_on_qemu_too() {
     if !qemu_installed() {
-        println!("skipped: qemu-system-riscv64 is not installed");
+        skip("qemu-system-riscv64 is not installed");
         return;
     }
     let dir = bundled_image("qemu-usertests");
@@ -173,25 +139,16 @@ fn rust_usertests_quick_pass_on_qemu_too() {
     assert!(!console.contains("FAILED"), "{console}");
 }
 
-/// MIT's tree, when `XV6SCOPE_MIT_XV6` names one.
-fn mit_xv6(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from);
-    if dir.is_none() {
-        println!("skipped {test}: XV6SCOPE_MIT_XV6 is not set (a built MIT xv6-riscv tree)");
-    }
-    dir
-}
-
 #[test]
 fn mit_fs_img_boots_under_our_kernel() {
-    let Some(mit) = mit_xv6("mit_fs_img_boots_under_our_kernel") else {
+    let Some(mit) = mit_xv6() else {
         return;
     };
     let dir = bundled_image("mitfs");
     let disk = dir.join("mit-fs.img");
-    std::fs::copy(mit.join("fs.img"), &disk).unwrap();
+    std::fs::copy(&mit.fs, &disk).unwrap();
     // MIT's C user programs on our kernel: `ls` and `echo a | wc` from MIT's fs.img.
-    let out = xv6scope(&[
+    let out = xv6scope([
         "run",
         "--kernel",
         dir.join("kernel").to_str().unwrap(),
@@ -205,7 +162,7 @@ fn mit_fs_img_boots_under_our_kernel() {
         "--timeout",
         "120",
     ]);
-    let console = console_of(&out);
+    let console = assert_exit(&out, 0);
     assert!(
         console.contains("usertests") && console.contains("1 1 2"),
         "{console}"
@@ -214,12 +171,12 @@ fn mit_fs_img_boots_under_our_kernel() {
 
 #[test]
 fn our_fs_img_boots_under_mit_kernel() {
-    let Some(mit) = mit_xv6("our_fs_img_boots_under_mit_kernel") else {
+    let Some(mit) = mit_xv6() else {
         return;
     };
     let dir = bundled_image("ourfs");
-    let kernel = mit.join("kernel/kernel");
-    let out = xv6scope(&[
+    let kernel = &mit.kernel;
+    let out = xv6scope([
         "run",
         "--kernel",
         kernel.to_str().unwrap(),
@@ -233,12 +190,12 @@ fn our_fs_img_boots_under_mit_kernel() {
         "--timeout",
         "120",
     ]);
-    check_session(&console_of(&out));
+    check_session(&assert_exit(&out, 0));
 }
 
 #[test]
 fn strace_shows_a_pipeline_system_call_by_system_call() {
-    let out = xv6scope(&[
+    let out = xv6scope([
         "run",
         "--input",
         "echo hi | wc\\n",
@@ -248,8 +205,8 @@ fn strace_shows_a_pipeline_system_call_by_system_call() {
         "120",
         "--strace",
     ]);
+    assert_exit(&out, 0);
     let trace = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{trace}");
     for wanted in [
         "sh: pipe([3, 4]) = 0",
         "sh: exec(\"echo\", [\"echo\", \"hi\"]) = 2",
@@ -264,7 +221,7 @@ fn strace_shows_a_pipeline_system_call_by_system_call() {
         );
     }
     // A filter keeps only what it names.
-    let out = xv6scope(&[
+    let out = xv6scope([
         "run",
         "--input",
         "echo hi | wc\\n",
@@ -279,7 +236,7 @@ fn strace_shows_a_pipeline_system_call_by_system_call() {
         trace.lines().count() >= 2 && trace.lines().all(|l| l.contains(" wc: read(")),
         "{trace}"
     );
-    let out = xv6scope(&["run", "--strace=bogus"]);
-    assert_eq!(out.status.code(), Some(2));
+    let out = xv6scope(["run", "--strace=bogus"]);
+    assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown system call \"bogus\""));
 }

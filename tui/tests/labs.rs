@@ -2,11 +2,12 @@
 //! outputs, and the Rust `usertests -q` passes. Input is typed ahead, so each run keeps its
 //! input under the 128 bytes of xv6's console line buffer.
 
-use std::process::{Command, Output, Stdio};
+mod common;
+use common::*;
 
 fn session(input: &str, until: &str) -> String {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .args([
+    assert_exit(
+        &xv6scope([
             "run",
             "--input",
             input,
@@ -14,18 +15,9 @@ fn session(input: &str, until: &str) -> String {
             until,
             "--timeout",
             "300",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run xv6scope");
-    let console = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "console:\n{console}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    console
+        ]),
+        0,
+    )
 }
 
 #[test]
@@ -111,8 +103,8 @@ fn usertests_quick_pass_on_the_bundled_kernel() {
 #[test]
 #[ignore = "slow: the full usertests takes about ten minutes"]
 fn usertests_all_pass_on_the_bundled_kernel() {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .args([
+    let console = assert_exit(
+        &xv6scope([
             "run",
             "--input",
             "usertests\\n",
@@ -120,11 +112,8 @@ fn usertests_all_pass_on_the_bundled_kernel() {
             "ALL TESTS PASSED",
             "--timeout",
             "1800",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run xv6scope");
-    let console = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{console}");
+        ]),
+        0,
+    );
     assert!(!console.contains("FAILED"), "{console}");
 }

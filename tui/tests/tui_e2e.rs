@@ -12,6 +12,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{BIN, mit_xv6, skip};
+
 /// Kills the tmux session when dropped (also on a failed assertion).
 struct Session(String);
 
@@ -103,11 +106,11 @@ impl Session {
 /// Starts `xv6scope ARGS` in a new 120x40 tmux session; None when tmux is missing.
 fn start(tag: &str, args: &str) -> Option<Session> {
     if Command::new("tmux").arg("-V").output().is_err() {
-        println!("tmux is not installed: skipping the TUI end-to-end test");
+        skip("tmux is not installed");
         return None;
     }
     let name = format!("xv6scope-e2e-{tag}-{}", std::process::id());
-    let bin = env!("CARGO_BIN_EXE_xv6scope");
+    let bin = BIN;
     let st = Command::new("tmux")
         .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40"])
         .arg(format!(
@@ -201,15 +204,12 @@ fn walkthrough_plays_in_the_tui_next_next_back() {
 /// issue 7 asks: everything the debugger shows comes through DWARF, not a private layout.
 #[test]
 fn mit_kernel_in_the_tui() {
-    let Some(dir) = std::env::var_os("XV6SCOPE_MIT_XV6").map(std::path::PathBuf::from) else {
-        println!("XV6SCOPE_MIT_XV6 is not set: skipping the TUI test on MIT's kernel");
-        return;
-    };
+    let Some(mit) = mit_xv6() else { return };
     let args = format!(
         "--kernel '{}' --disk '{}' --snapshot --user-dir '{}'",
-        dir.join("kernel/kernel").display(),
-        dir.join("fs.img").display(),
-        dir.join("user").display()
+        mit.kernel.display(),
+        mit.fs.display(),
+        mit.dir.join("user").display()
     );
     let Some(s) = start("mit", &args) else {
         return;

@@ -4,18 +4,16 @@
 //! kernel when `XV6SCOPE_MIT_XV6` names a built tree (skipped, saying so, otherwise). The
 //! trace and sysinfo walkthroughs need the syscall lab's additions (trace mask, sysinfo).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::*;
 
 fn walk(file: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xv6scope"))
-        .arg("walk")
-        .arg("--check")
-        .arg(file)
-        .args(extra)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run xv6scope")
+    let args = [OsStr::new("walk"), "--check".as_ref(), file.as_os_str()];
+    xv6scope(args.into_iter().chain(extra.iter().map(OsStr::new)))
 }
 
 fn shipped(name: &str) -> PathBuf {
@@ -24,15 +22,9 @@ fn shipped(name: &str) -> PathBuf {
         .join(name)
 }
 
+#[track_caller]
 fn assert_passes(out: &Output) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    assert!(stdout.contains("steps passed"), "{stdout}");
+    let stdout = assert_console(out, &["steps passed"]);
     assert!(!stdout.contains("FAIL"), "{stdout}");
 }
 
@@ -118,7 +110,7 @@ check.reg.a7 = 7
     .expect("write walkthrough");
     let out = walk(&file, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_exit(&out, 1);
     let line = stderr.lines().last().unwrap_or("");
     assert!(line.contains("step 2 (fork is not exec)"), "{stderr}");
     assert!(
@@ -160,9 +152,8 @@ check.kernel.freemem = "< $kernel.freemem"
 check.count.all = "== $count.all + 2"
 "#,
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = assert_exit(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stdout.contains("ok   kernel.freemem = 0x"), "{stdout}");
     let line = stderr.lines().last().unwrap_or("");
     assert!(
@@ -203,7 +194,7 @@ break = "syscall.rs:1"
         stdout.contains("ok   proc.echo.trace_mask = 0x10000"),
         "{stdout}"
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_exit(&out, 1);
     assert!(
         stderr.contains("step 3 (no code there)") && stderr.contains("syscall.rs:1"),
         "{stderr}"
@@ -222,7 +213,7 @@ fn a_target_never_reached_fails_naming_its_step() {
     .expect("write walkthrough");
     let out = walk(&file, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_exit(&out, 1);
     assert!(
         stderr.contains("step 1 (no such text)") && stderr.contains("did not appear"),
         "{stderr}"
@@ -230,26 +221,13 @@ fn a_target_never_reached_fails_naming_its_step() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// MIT's tree and a scratch copy of its fs.img, or None (skipped) when the variable is unset.
-fn mit_xv6(test: &str) -> Option<(String, String)> {
-    let Some(dir) = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from) else {
-        println!("skipped {test}: XV6SCOPE_MIT_XV6 is not set (a built MIT xv6-riscv tree)");
-        return None;
-    };
-    let scratch =
-        std::env::temp_dir().join(format!("xv6scope-walk-{}-{test}.img", std::process::id()));
-    std::fs::copy(dir.join("fs.img"), &scratch).expect("copy MIT fs.img");
-    Some((
-        dir.join("kernel/kernel").to_string_lossy().into_owned(),
-        scratch.to_string_lossy().into_owned(),
-    ))
-}
-
 #[test]
 fn shipped_walkthroughs_pass_on_mit_xv6() {
-    let Some((kernel, disk)) = mit_xv6("walk") else {
+    let Some(mit) = mit_xv6() else {
         return;
     };
+    let kernel = mit.kernel.to_string_lossy().into_owned();
+    let disk = mit.scratch_fs("walk");
     for name in [
         "fork-exec-wait.toml",
         "pipes.toml",
@@ -259,7 +237,7 @@ fn shipped_walkthroughs_pass_on_mit_xv6() {
     ] {
         assert_passes(&walk(
             &shipped(name),
-            &["--kernel", &kernel, "--disk", &disk],
+            &["--kernel", &kernel, "--disk", &disk.to_string_lossy()],
         ));
     }
     let _ = std::fs::remove_file(&disk);

@@ -1,11 +1,14 @@
-//! What the gdb tests on the bundled kernel share: the bundled image, a guest with a gdb
-//! server, gdb-multiarch in batch mode, and assertions on what gdb prints.
+//! What the integration tests share: the built `xv6scope` and a run of it with assertions on
+//! its status and output, the skip notice for a test whose inputs are missing, MIT's built
+//! xv6-riscv tree (`XV6SCOPE_MIT_XV6`), the bundled image, and for the gdb tests a guest with
+//! a gdb server, gdb-multiarch in batch mode, and assertions on what gdb prints.
 #![allow(dead_code)] // each test file uses its own part
 
-use std::io::Read;
+use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,13 +17,102 @@ use std::time::{Duration, Instant};
 macro_rules! require_gdb {
     () => {
         if !$crate::common::have_gdb() {
-            eprintln!("skipped: gdb-multiarch is not installed");
+            $crate::common::skip("gdb-multiarch is not installed");
             return;
         }
     };
 }
 
+/// The `xv6scope` binary Cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_xv6scope");
+
+/// Runs `xv6scope ARGS` with stdin closed, to its end.
+pub fn xv6scope<A: AsRef<OsStr>>(args: impl IntoIterator<Item = A>) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run xv6scope")
+}
+
+/// Asserts that a run of xv6scope exited with `code` (showing its stdout and stderr if not);
+/// returns its stdout (for `run`, the guest console).
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "xv6scope exited with {}\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Asserts that a run of xv6scope succeeded and printed every one of `wanted` on stdout (for
+/// `run`, the guest console); returns its stdout.
+#[track_caller]
+pub fn assert_console(out: &Output, wanted: &[&str]) -> String {
+    let stdout = assert_exit(out, 0);
+    for w in wanted {
+        assert!(stdout.contains(w), "{w:?} missing from stdout:\n{stdout}");
+    }
+    stdout
+}
+
+/// Says that the running test is skipped and why. It goes to the process's stderr itself, not
+/// through `eprintln!`, which the test harness captures and shows only for failures: a test
+/// that passes because its inputs are missing says so in every `cargo test`.
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().filter(|n| *n != "main").unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+}
+
+/// MIT's built xv6-riscv tree, named by `XV6SCOPE_MIT_XV6`.
+pub struct MitXv6 {
+    /// The tree (sources under kernel/ and user/, for file:line breakpoints and symbols).
+    pub dir: PathBuf,
+    /// kernel/kernel, with its DWARF.
+    pub kernel: PathBuf,
+    /// fs.img: pass `--snapshot` or use [`MitXv6::scratch_fs`], so that runs leave it as it is.
+    pub fs: PathBuf,
+}
+
+/// MIT's tree from `XV6SCOPE_MIT_XV6`, or None after saying that the test is skipped (the
+/// variable is unset: nothing to boot). A variable naming a folder without the built kernel
+/// and fs.img fails the test.
+pub fn mit_xv6() -> Option<MitXv6> {
+    let Some(dir) = std::env::var_os("XV6SCOPE_MIT_XV6").map(PathBuf::from) else {
+        skip("XV6SCOPE_MIT_XV6 is not set (a built MIT xv6-riscv tree: kernel/kernel, fs.img)");
+        return None;
+    };
+    let mit = MitXv6 {
+        kernel: dir.join("kernel/kernel"),
+        fs: dir.join("fs.img"),
+        dir,
+    };
+    for f in [&mit.kernel, &mit.fs] {
+        assert!(
+            f.is_file(),
+            "XV6SCOPE_MIT_XV6 names {}, which has no {} (build MIT's xv6 there)",
+            mit.dir.display(),
+            f.display()
+        );
+    }
+    Some(mit)
+}
+
+impl MitXv6 {
+    /// A copy of MIT's fs.img in the temporary directory, for a run that writes to its disk.
+    pub fn scratch_fs(&self, name: &str) -> PathBuf {
+        let scratch =
+            std::env::temp_dir().join(format!("xv6scope-mit-{}-{name}.img", std::process::id()));
+        std::fs::copy(&self.fs, &scratch).expect("copy MIT fs.img");
+        scratch
+    }
+}
 
 pub fn have_gdb() -> bool {
     Command::new("gdb-multiarch")
@@ -29,18 +121,12 @@ pub fn have_gdb() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// `xv6scope image --out DIR` into a fresh directory; returns DIR.
+/// `xv6scope image --out DIR` into a fresh directory; returns DIR (kernel, fs.img, user/).
 pub fn bundled_image(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xv6scope-gdbtest-{name}-{}", std::process::id()));
-    let out = Command::new(BIN)
-        .args(["image", "--out"])
-        .arg(&dir)
-        .output()
-        .expect("xv6scope image");
-    assert!(
-        out.status.success(),
-        "xv6scope image failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let dir = std::env::temp_dir().join(format!("xv6scope-image-{name}-{}", std::process::id()));
+    assert_exit(
+        &xv6scope([OsStr::new("image"), "--out".as_ref(), dir.as_os_str()]),
+        0,
     );
     assert!(
         dir.join("kernel").is_file(),

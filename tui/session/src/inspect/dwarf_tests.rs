@@ -1,6 +1,5 @@
 use super::*;
 use crate::inspect::MemImage;
-use std::path::Path;
 
 fn mit_kernel() -> Option<Symbols> {
     let dir = crate::inspect::testboot::mit_dir()?;
@@ -8,15 +7,8 @@ fn mit_kernel() -> Option<Symbols> {
 }
 
 fn rust_kernel() -> Option<Symbols> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../kernel/target/riscv64gc-unknown-none-elf/release/kernel");
-    match Symbols::load("kernel", &path) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            eprintln!("skipped: Rust kernel not built ({e})");
-            None
-        }
-    }
+    let path = crate::inspect::testboot::rust_kernel_path()?;
+    Some(Symbols::load("kernel", &path).expect("the bundled Rust kernel"))
 }
 
 fn member_offset(t: &Types, ty: TyId, name: &str) -> Option<u64> {

@@ -1,5 +1,6 @@
 use super::*;
-use crate::inspect::testboot::Booted;
+use crate::inspect::testboot::{self, Booted};
+use std::path::Path;
 
 /// Runs `line` at the console with the tracer on, to the next prompt.
 fn run_traced(b: &mut Booted, v: &mut Views, line: &str) -> Vec<String> {
@@ -14,25 +15,42 @@ fn run_traced(b: &mut Booted, v: &mut Views, line: &str) -> Vec<String> {
     out
 }
 
-fn check_views(b: &mut Booted) {
+/// The views on a kernel booted to its first prompt. The user programs' symbols come from
+/// `user_dir`, or else from the disk (MIT's mkfs keeps them; ours strips them).
+fn check_views(b: &mut Booted, user_dir: Option<&Path>) {
     let mut v = Views::new(Some(&b.kernel_elf.clone()));
     assert!(v.kernel.is_some(), "{:?}", v.kernel_error);
-    assert!(v.add_users_from_disk(b.m.bus.virtio.disk()) >= 10);
+    let users = match user_dir {
+        Some(dir) => v.syms.add_user_dir(dir).expect("user programs"),
+        None => v.add_users_from_disk(b.m.bus.virtio.disk()),
+    };
+    assert!(users >= 10, "{users} user programs");
     let m = &mut b.m;
+    // ps: a header, then init (pid 1) and its shell (pid 2), both asleep at the prompt.
     let ps = v.command(m, "ps");
-    assert!(
-        ps.iter()
-            .any(|l| l.ends_with(" init") && l.contains(" sleeping ")),
-        "{ps:#?}"
-    );
-    assert!(ps.iter().any(|l| l.ends_with(" sh")), "{ps:#?}");
+    let rows: Vec<Vec<&str>> = ps[1..]
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{ps:#?}");
+    // slot pid [ppid] state cpu sz pagetable killed name: init has no parent.
+    assert_eq!(rows[0][1..3], ["1", "sleeping"], "{ps:#?}");
+    assert_eq!(rows[0].last(), Some(&"init"), "{ps:#?}");
+    assert_eq!(rows[1][1..4], ["2", "1", "sleeping"], "{ps:#?}");
+    assert_eq!(rows[1].last(), Some(&"sh"), "{ps:#?}");
+    // fds: sh's 0, 1 and 2 are the console init opened and dup'ed (3 refs in each).
     let fds = v.command(m, "fds 2");
     assert_eq!(fds[0], "pid 2 (sh)");
     assert_eq!(fds.len(), 5, "{fds:#?}");
-    assert!(
-        fds[2].starts_with("  0 device") && fds[2].contains("console (major 1)"),
-        "{fds:#?}"
-    );
+    for fd in 0..3 {
+        let row: Vec<&str> = fds[2 + fd].split_whitespace().collect();
+        assert_eq!(
+            row[..4],
+            [&*fd.to_string(), "device", "6", "rw"],
+            "{fds:#?}"
+        );
+        assert!(fds[2 + fd].contains("console (major 1)"), "{fds:#?}");
+    }
     let pt = v.command(m, "pt 2");
     assert_eq!(pt[0], "address space of pid 2 (sh)");
     for name in [
@@ -47,8 +65,35 @@ fn check_views(b: &mut Booted) {
             "{name} missing: {pt:#?}"
         );
     }
+    // The tree: the top of the address space is L2[255] -> L1[511] -> two leaves, the
+    // trapframe (read-write) and the trampoline (read-execute), neither user-accessible.
     let tree = v.command(m, "pt 2 tree");
-    assert!(tree.iter().any(|l| l.contains("L2[255]")), "{tree:#?}");
+    let top: Vec<&str> = tree
+        .iter()
+        .skip_while(|l| !l.starts_with("L2[255] "))
+        .map(|l| l.as_str())
+        .collect();
+    assert_eq!(top.len(), 4, "{tree:#?}");
+    assert!(top[1].starts_with("  L1[511] "), "{tree:#?}");
+    for (line, leaf, flags, name) in [
+        (
+            top[2],
+            "    L0[510] 0x0000003fffffe000-",
+            "V R W - - ",
+            "trapframe",
+        ),
+        (
+            top[3],
+            "    L0[511] 0x0000003ffffff000-",
+            "V R - X - ",
+            "trampoline",
+        ),
+    ] {
+        assert!(
+            line.starts_with(leaf) && line.contains(flags) && line.ends_with(name),
+            "{name}: {line}"
+        );
+    }
     let vm = v.command(m, "vmprint 2");
     assert!(vm[0].starts_with("page table 0x"));
     assert!(vm[1].starts_with(" ..0: pte 0x"), "{vm:#?}");
@@ -143,13 +188,27 @@ fn check_views(b: &mut Booted) {
 #[test]
 fn mit_kernel_views() {
     let Some(mut b) = Booted::mit(3) else { return };
-    check_views(&mut b);
+    check_views(&mut b, None);
 }
 
+/// The bundled kernel and user programs (what `xv6scope` runs by default).
 #[test]
 fn rust_kernel_views() {
     let Some(mut b) = Booted::rust(3) else { return };
-    check_views(&mut b);
+    check_views(&mut b, testboot::rust_user_dir().as_deref());
+}
+
+/// The bundled kernel running MIT's C user programs from MIT's fs.img.
+#[test]
+fn rust_kernel_views_of_mit_programs() {
+    let Some(dir) = testboot::mit_dir() else {
+        return;
+    };
+    let disk = std::fs::read(dir.join("fs.img")).expect("MIT fs.img");
+    let Some(mut b) = Booted::rust_with(3, &disk) else {
+        return;
+    };
+    check_views(&mut b, None);
 }
 
 /// Guest speed with the syscall trace on and off (`cargo test --release -- --ignored
@@ -183,18 +242,11 @@ fn trace_overhead() {
     }
 }
 
-/// The trace lab on the Rust kernel with its own user programs: `trace 32 grep hello README`
-/// (mask 32 = read) beside our strace. Needs an fs.img of the Rust user programs in
-/// `XV6SCOPE_RUST_FS` (made by `mkfs --strip`); skipped otherwise.
+/// The trace lab on the bundled kernel with its own user programs: `trace 32 grep hello
+/// README` (mask 32 = read) beside our strace.
 #[test]
 fn rust_trace_lab_beside_strace() {
-    let Some(fs) = std::env::var_os("XV6SCOPE_RUST_FS") else {
-        eprintln!("skipped: XV6SCOPE_RUST_FS (an fs.img of the Rust user programs) is not set");
-        return;
-    };
-    let Some(mut b) = Booted::rust_with(3, &std::fs::read(fs).unwrap()) else {
-        return;
-    };
+    let Some(mut b) = Booted::rust(3) else { return };
     let mut v = Views::new(Some(&b.kernel_elf.clone()));
     assert_eq!(
         v.command(&mut b.m, "strace on mask=32"),

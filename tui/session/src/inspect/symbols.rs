@@ -447,11 +447,8 @@ mod tests {
     use super::*;
 
     fn mit(rel: &str) -> Option<Vec<u8>> {
-        let Ok(dir) = std::env::var("XV6SCOPE_MIT_XV6") else {
-            eprintln!("skipped: set XV6SCOPE_MIT_XV6 to MIT's built xv6-riscv tree");
-            return None;
-        };
-        std::fs::read(Path::new(&dir).join(rel)).ok()
+        let path = crate::inspect::testboot::mit_dir()?.join(rel);
+        Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
     }
 
     #[test]
@@ -530,8 +527,7 @@ mod tests {
 
     #[test]
     fn mit_user_dir_names_programs() {
-        let Ok(dir) = std::env::var("XV6SCOPE_MIT_XV6") else {
-            eprintln!("skipped: set XV6SCOPE_MIT_XV6");
+        let Some(dir) = crate::inspect::testboot::mit_dir() else {
             return;
         };
         let mut set = SymbolSet::default();
@@ -557,12 +553,10 @@ mod tests {
 
     #[test]
     fn rust_kernel_symbols() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../kernel/target/riscv64gc-unknown-none-elf/release/kernel");
-        let Ok(elf) = std::fs::read(&path) else {
-            eprintln!("skipped: {} not built", path.display());
+        let Some(path) = crate::inspect::testboot::rust_kernel_path() else {
             return;
         };
+        let elf = std::fs::read(&path).unwrap();
         let s = Symbols::parse("kernel", &elf).unwrap();
         let e = s.lookup("_entry").expect("_entry");
         assert_eq!(e.addr, 0x8000_0000);

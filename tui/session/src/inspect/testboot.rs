@@ -1,20 +1,111 @@
 //! Test support: boot a real xv6 kernel on the machine and drive its console.
 //!
-//! MIT's C kernel comes from `XV6SCOPE_MIT_XV6` (a built xv6-riscv tree: kernel/kernel,
-//! fs.img, user/_*); tests that need it skip with a message when it is unset.
+//! The Rust kernel and user programs are the ones tui/build.rs built for the bundled image,
+//! found in the target directory beside this test binary ([`guest_dir`]); MIT's C kernel
+//! comes from `XV6SCOPE_MIT_XV6` (a built xv6-riscv tree: kernel/kernel, fs.img, user/_*).
+//! A test whose kernel is missing says it is skipped, and why, on stderr.
 
 use machine::machine::{Config, Image, Machine, Stop};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Says that the running test is skipped and why. It goes to the process's stderr itself, not
+/// through `eprintln!`, which the test harness captures and shows only for failures: a test
+/// that passes because its kernel is missing says so in every `cargo test`.
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().filter(|n| *n != "main").unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+}
 
 /// MIT's built tree, or None (and a message) when `XV6SCOPE_MIT_XV6` is unset.
 pub fn mit_dir() -> Option<PathBuf> {
     match std::env::var_os("XV6SCOPE_MIT_XV6") {
         Some(d) => Some(PathBuf::from(d)),
         None => {
-            eprintln!("skipped: set XV6SCOPE_MIT_XV6 to a built MIT xv6-riscv tree");
+            skip("XV6SCOPE_MIT_XV6 is not set (a built MIT xv6-riscv tree)");
             None
         }
     }
+}
+
+/// Where each guest workspace puts its ELFs under its `<target>/guest/<name>` directory.
+const GUEST_OUT: &str = "riscv64gc-unknown-none-elf/release";
+
+/// `<target>/guest`, where tui/build.rs builds the guest workspaces (the Rust kernel in
+/// `kernel/`, the user programs in `user/`) for the bundled image. This crate does not build
+/// them: a test finds what the xv6scope build left in the target directory it runs from.
+/// A test binary is `<target>/<profile>/deps/NAME` (`<target>/<triple>/<profile>/...` when
+/// cross-compiling, where build.rs's OUT_DIR has the same shape), so three levels above it
+/// is the `<target>` build.rs used; `CARGO_TARGET_DIR` is tried next. Err says where it
+/// looked, for the skip message.
+pub fn guest_dir() -> Result<PathBuf, String> {
+    let beside_exe = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf));
+    let from_env = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
+    let mut looked = Vec::new();
+    for target in beside_exe.into_iter().chain(from_env) {
+        let guest = target.join("guest");
+        if guest
+            .join("kernel")
+            .join(GUEST_OUT)
+            .join("kernel")
+            .is_file()
+        {
+            return Ok(guest);
+        }
+        looked.push(guest.display().to_string());
+    }
+    Err(format!(
+        "the Rust kernel is not built in {} (tui/build.rs builds it: `cargo build --release`)",
+        looked.join(" or ")
+    ))
+}
+
+/// The Rust kernel ELF of the bundled image, or None after saying the test is skipped.
+pub fn rust_kernel_path() -> Option<PathBuf> {
+    match guest_dir() {
+        Ok(guest) => Some(guest.join("kernel").join(GUEST_OUT).join("kernel")),
+        Err(why) => {
+            skip(&why);
+            None
+        }
+    }
+}
+
+/// The directory of the bundled user programs with their symbols, or None (skipped).
+pub fn rust_user_dir() -> Option<PathBuf> {
+    let dir = guest_dir().map_err(|why| skip(&why)).ok()?;
+    Some(dir.join("user").join(GUEST_OUT))
+}
+
+/// An fs.img of the bundled user programs, made as tui/build.rs makes the bundled one (every
+/// program stripped to what exec loads, beside a README), or None (skipped).
+pub fn rust_fs_img() -> Option<Vec<u8>> {
+    let dir = rust_user_dir()?;
+    let mut programs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| {
+            let bytes = std::fs::read(e.path()).ok()?;
+            // Executables only (ET_EXEC): the build directory also holds dependency files.
+            let exec = bytes.starts_with(b"\x7fELF") && bytes.get(16..18) == Some(&[2, 0]);
+            let name = e.file_name().into_string().ok()?;
+            exec.then(|| (name, mkfs::strip_elf(&bytes)))
+        })
+        .collect();
+    programs.sort();
+    assert!(
+        programs.iter().any(|p| p.0 == "sh"),
+        "no user programs in {}",
+        dir.display()
+    );
+    let readme = b"xv6scope's test disk: the bundled user programs.\nhello, grep\n".to_vec();
+    let mut files = vec![("README".to_string(), readme)];
+    files.extend(programs);
+    Some(mkfs::build(&files).expect("mkfs"))
 }
 
 /// A booted machine with its console output so far.
@@ -44,21 +135,17 @@ impl Booted {
         Some(b)
     }
 
-    /// Boots the Rust kernel (kernel/target/.../release/kernel) with MIT's fs.img (the two
-    /// share xv6's ABI and disk format) and runs to the first shell prompt.
+    /// Boots the bundled Rust kernel with an fs.img of the bundled user programs
+    /// ([`rust_fs_img`]) and runs to the first shell prompt.
     pub fn rust(harts: usize) -> Option<Booted> {
-        let disk = std::fs::read(mit_dir()?.join("fs.img")).expect("MIT fs.img");
-        Booted::rust_with(harts, &disk)
+        Booted::rust_with(harts, &rust_fs_img()?)
     }
 
-    /// Boots the Rust kernel with disk image `disk` to the first prompt.
+    /// Boots the bundled Rust kernel with disk image `disk` (MIT's fs.img works too: the two
+    /// share xv6's ABI and disk format) to the first prompt.
     pub fn rust_with(harts: usize, disk: &[u8]) -> Option<Booted> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../kernel/target/riscv64gc-unknown-none-elf/release/kernel");
-        let Ok(kernel_elf) = std::fs::read(&path) else {
-            eprintln!("skipped: {} is not built", path.display());
-            return None;
-        };
+        let path = rust_kernel_path()?;
+        let kernel_elf = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let config = Config {
             harts,
             ..Config::default()

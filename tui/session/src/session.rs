@@ -572,3 +572,7 @@ impl Session {
         result
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

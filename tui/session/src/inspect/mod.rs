@@ -33,7 +33,7 @@ pub mod strace;
 pub mod symbols;
 mod syscall_args;
 #[cfg(test)]
-mod testboot;
+pub(crate) mod testboot;
 
 use machine::machine::Machine;
 

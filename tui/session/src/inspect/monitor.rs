@@ -334,12 +334,10 @@ impl Views {
                         let mut lines = st.render();
                         let user = st.mode == machine::cpu::Mode::User;
                         let pname = if user {
-                            let root = pagetable::satp_root(st.csr("satp").unwrap_or(0));
+                            let satp = st.csr("satp").unwrap_or(0);
                             self.kernel
                                 .as_ref()
-                                .and_then(|k| {
-                                    k.procs(m).into_iter().find(|p| p.pagetable == Some(root))
-                                })
+                                .and_then(|k| crate::xv6::proc_of_satp(k, m, satp))
                                 .and_then(|p| p.name)
                         } else {
                             None

@@ -54,6 +54,7 @@ use super::proc::{Kernel, ProcLayout};
 use super::symbols::Symbols;
 pub use super::syscall_args::open_flags;
 use super::syscall_args::{show_arg, show_out};
+use crate::xv6::Trampoline;
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
 use abi::syscall::{Arg, Ret, SYSCALLS, Syscall, lookup};
 use machine::cpu::encode::SRET;
@@ -289,9 +290,9 @@ impl Tracer {
     pub fn install(&mut self, m: &mut Machine, kernel: Option<&Symbols>) -> Result<(), String> {
         Tracer::enable(m);
         self.retry_install = true;
-        let sym = |n: &str| kernel.and_then(|k| k.lookup(n)).map(|s| s.addr);
+        let tramp = kernel.and_then(Trampoline::of);
         // Physical address of the trampoline page: xv6 maps the kernel's `trampoline` there.
-        let page = sym("trampoline").or_else(|| {
+        let page = tramp.map(|t| t.link).or_else(|| {
             m.harts
                 .iter()
                 .map(|h| h.csr.satp)
@@ -305,12 +306,11 @@ impl Tracer {
                 "trampoline not found: give the kernel's symbols or install after boot".into(),
             );
         };
-        let uservec = TRAMPOLINE
-            + sym("uservec")
-                .zip(sym("trampoline"))
-                .map(|(u, t)| u.wrapping_sub(t))
-                .filter(|o| *o < PGSIZE)
-                .unwrap_or(0);
+        // `uservec` starts the page in every xv6; a symbol says where when there is one.
+        let uservec = kernel
+            .and_then(|k| Trampoline::symbol(k, "uservec").ok())
+            .filter(|u| (TRAMPOLINE..TRAMPOLINE + PGSIZE).contains(u))
+            .unwrap_or(TRAMPOLINE);
         let mut code = vec![0u8; PGSIZE as usize];
         if !PhysMem::read_phys(&*m, page, &mut code) {
             return Err(format!("trampoline page {page:#x} is not in RAM"));

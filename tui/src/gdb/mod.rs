@@ -75,9 +75,6 @@ pub struct GdbTarget {
     continued: Vec<usize>,
     stepped: Option<usize>,
     locked: bool,
-    /// The first instruction of a resume does not stop at a breakpoint at its own pc (it is
-    /// where the previous stop happened), as in `Machine::run`.
-    first: bool,
     /// The hart of the last stop gdb was told about: the default hart of monitor commands
     /// (gdb does not tell the stub which thread the user selected with `thread N`).
     stopped: usize,
@@ -102,7 +99,6 @@ impl GdbTarget {
             continued: Vec::new(),
             stepped: None,
             locked: false,
-            first: true,
             stopped: 0,
             phys: false,
             sw: Vec::new(),

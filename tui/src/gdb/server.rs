@@ -285,28 +285,7 @@ impl Server {
             Resume::Continue => {
                 // The tracer's own stops are consumed by the session: run on.
                 let stop = t.session.run(budget);
-                t.first = false;
-                let reason = match stop {
-                    Stop::Watchpoint { hart, addr, kind } => {
-                        t.stopped = hart;
-                        Some(MultiThreadStopReason::Watch {
-                            tid: tid(hart),
-                            kind: breakpoints::gdb_watch_kind(kind),
-                            addr,
-                        })
-                    }
-                    Stop::Breakpoint { hart } => {
-                        t.stopped = hart;
-                        let pc = t.session.machine().harts[hart].pc;
-                        Some(if t.hw.contains(&pc) && !t.sw.contains(&pc) {
-                            MultiThreadStopReason::HwBreak(tid(hart))
-                        } else {
-                            MultiThreadStopReason::SwBreak(tid(hart))
-                        })
-                    }
-                    _ => None,
-                };
-                (stop, reason)
+                (stop, stop_reason(t, stop))
             }
             Resume::Solo(h) => solo_run(t, h),
         };
@@ -539,7 +518,6 @@ fn step_waiting(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopRea
             }
             other => return (other, None),
         }
-        t.first = false;
         if t.session.machine().harts[h].cycles() != start {
             t.stopped = h;
             return (
@@ -558,8 +536,21 @@ fn step_waiting(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopRea
 /// in a normal run (`Session::run_hart`).
 fn solo_run(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopReason<u64>>) {
     let stop = t.session.run_hart(h, SOLO_SLICE);
-    t.first = false;
-    let reason = match stop {
+    (stop, stop_reason(t, stop))
+}
+
+/// What gdb is told of a breakpoint or watchpoint stop (None for other stops); the hart
+/// becomes the one of the last stop.
+fn stop_reason(t: &mut GdbTarget, stop: Stop) -> Option<MultiThreadStopReason<u64>> {
+    match stop {
+        Stop::Watchpoint { hart, addr, kind } => {
+            t.stopped = hart;
+            Some(MultiThreadStopReason::Watch {
+                tid: tid(hart),
+                kind: breakpoints::gdb_watch_kind(kind),
+                addr,
+            })
+        }
         Stop::Breakpoint { hart } => {
             t.stopped = hart;
             let pc = t.session.machine().harts[hart].pc;
@@ -569,17 +560,8 @@ fn solo_run(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopReason<
                 MultiThreadStopReason::SwBreak(tid(hart))
             })
         }
-        Stop::Watchpoint { hart, addr, kind } => {
-            t.stopped = hart;
-            Some(MultiThreadStopReason::Watch {
-                tid: tid(hart),
-                kind: breakpoints::gdb_watch_kind(kind),
-                addr,
-            })
-        }
         _ => None,
-    };
-    (stop, reason)
+    }
 }
 
 /// Tells a second client why it cannot attach: an error reply to its first packet.

@@ -20,7 +20,6 @@ use machine::cpu::Mode;
 
 impl MultiThreadResume for GdbTarget {
     fn resume(&mut self) -> Result<(), String> {
-        self.first = true;
         self.resume = match (self.stepped, self.continued.as_slice()) {
             (Some(h), _) => Resume::Step(h),
             (None, &[h]) if self.locked => Resume::Solo(h),

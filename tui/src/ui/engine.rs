@@ -761,42 +761,9 @@ impl Engine {
         }
         let session = self.host.session();
         let m = session.machine();
-        let space: Result<(u64, pagetable::Names, String), String> = match who {
-            None => {
-                let k = session.views.syms.kernel.as_ref();
-                let etext = k.and_then(|k| k.lookup("etext")).map(|s| s.addr);
-                k.ok_or_else(|| "no kernel symbols".to_string())
-                    .and_then(|k| session::xv6::kernel_pagetable(k, m))
-                    .map(|root| {
-                        (
-                            root,
-                            pagetable::Names::kernel(etext),
-                            "the kernel".to_string(),
-                        )
-                    })
-            }
-            Some(pid) => session
-                .views
-                .kernel
-                .as_ref()
-                .ok_or_else(|| "no kernel tables (DWARF) to find processes".to_string())
-                .and_then(|_| {
-                    session
-                        .proc_by(&pid.to_string())
-                        .ok_or(format!("no process {pid}"))
-                })
-                .and_then(|p| {
-                    let root = p
-                        .pagetable
-                        .filter(|r| *r != 0)
-                        .ok_or(format!("process {pid} has no page table"))?;
-                    Ok((
-                        root,
-                        pagetable::Names::user(p.sz.unwrap_or(0)),
-                        format!("pid {pid} ({})", p.name.unwrap_or_default()),
-                    ))
-                }),
-        };
+        // The views' own address spaces: the same roots and names as `pt` and `vmprint`.
+        let who_text = who.map_or("kernel".to_string(), |p| p.to_string());
+        let space = session.views.space(m, Some(&who_text));
         let (root, names, title) = match space {
             Ok(s) => s,
             Err(e) => {

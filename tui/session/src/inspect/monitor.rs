@@ -157,7 +157,7 @@ impl Views {
 
     /// The root and names of `who`'s address space: a pid, `kernel`, `hart:N`, or None for
     /// hart 0's.
-    fn space(&self, m: &Machine, who: Option<&str>) -> Result<(u64, Names, String), String> {
+    pub fn space(&self, m: &Machine, who: Option<&str>) -> Result<(u64, Names, String), String> {
         match who {
             None => self.hart_space(m, 0),
             Some(w) if w.starts_with("hart:") => match w[5..].parse() {

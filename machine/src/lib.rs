@@ -18,4 +18,4 @@ pub mod machine;
 pub mod ram;
 
 pub use error::Error;
-pub use machine::{Config, Image, Machine, Stop};
+pub use machine::{Config, Image, Machine, Snapshot, Stop};

@@ -21,6 +21,9 @@ use crate::error::Error;
 use crate::loader;
 use crate::ram::Ram;
 
+mod snapshot;
+pub use snapshot::Snapshot;
+
 /// Most rounds in a row that a spinning hart sits out (see `cpu::spin`).
 const MAX_SIT_OUT: u32 = 8;
 
@@ -106,6 +109,9 @@ pub struct Machine {
     idle_stops: bool,
     /// The idle period now in progress was reported; the next `run` skips it.
     idle_reported: bool,
+    /// A hart's attempt count at which `run` stops, as the hart is about to make the next
+    /// (a debugger going back one instruction replays up to there).
+    hart_cap: Option<(usize, u64)>,
 }
 
 impl Machine {
@@ -167,6 +173,7 @@ impl Machine {
             entry: loaded.entry,
             idle_stops: false,
             idle_reported: false,
+            hart_cap: None,
         })
     }
 
@@ -188,6 +195,14 @@ impl Machine {
     /// Guest time in `mtime` ticks (10 MHz).
     pub fn mtime(&self) -> u64 {
         self.cycle() / CYCLES_PER_TICK
+    }
+
+    /// The machine's position in its run: instructions attempted by all harts, retired or
+    /// trapping (the sum of their cycle counters). Every run's budget counts these, so a
+    /// machine run from the same state with the same input to the same position is in the
+    /// same state; time skipped while all harts wait does not move it.
+    pub fn position(&self) -> u64 {
+        self.harts.iter().map(Hart::cycles).sum()
     }
 
     /// Instructions retired by all harts.
@@ -261,6 +276,16 @@ impl Machine {
             let h = self.hart_in_round;
             let left_in_round = self.config.quantum.saturating_sub(self.progress[h]);
             if left_in_round > 0 && self.hart_runnable(h) {
+                let mut slice = left_in_round.min(budget - spent);
+                if let Some((capped, cap)) = self.hart_cap
+                    && capped == h
+                {
+                    let left = cap.saturating_sub(self.harts[h].cycles());
+                    if left == 0 {
+                        return Stop::Budget;
+                    }
+                    slice = slice.min(left);
+                }
                 self.bus.now = self.round_start + self.progress[h];
                 // A breakpoint at the pc where the previous run stopped (or a debugger's step
                 // left the hart) must not stop it again: that one instruction runs alone, then
@@ -282,11 +307,7 @@ impl Machine {
                     self.harts[h].watch_off = false;
                     exit
                 } else {
-                    self.harts[h].run(
-                        &mut self.bus,
-                        left_in_round.min(budget - spent),
-                        &self.breakpoints,
-                    )
+                    self.harts[h].run(&mut self.bus, slice, &self.breakpoints)
                 };
                 first_slice = false;
                 self.progress[h] += exit.executed;
@@ -345,6 +366,20 @@ impl Machine {
                 }
             }
         }
+    }
+
+    /// With `Some((h, n))`, [`Machine::run`] stops (with [`Stop::Budget`]) when hart `h` has
+    /// attempted `n` instructions and is about to attempt the next; other harts run as usual
+    /// until then.
+    pub fn set_hart_cap(&mut self, cap: Option<(usize, u64)>) {
+        self.hart_cap = cap;
+    }
+
+    /// Whether the cap of [`Machine::set_hart_cap`] is reached: its hart has made its
+    /// attempts (a `run` then returns at once when that hart's turn comes).
+    pub fn hart_cap_reached(&self) -> bool {
+        self.hart_cap
+            .is_some_and(|(h, cap)| self.harts[h].cycles() >= cap)
     }
 
     /// With `on`, every idle period — all harts in `wfi` — stops `run` with [`Stop::Idle`]

@@ -1,19 +1,31 @@
 //! Guest RAM, and the bookkeeping that keeps pre-decoded code honest.
 //!
-//! Invariant: `code[page]` is true only while the decode cache may hold instructions decoded
-//! from that physical page. Every write into RAM — by a hart or by device DMA — goes through
-//! this module and clears the page's flag, so the decode cache re-decodes the page before it
-//! executes from it again (self-modifying code, exec reusing a freed page, DMA of program text).
+//! Invariant: a page's `CODE` flag is set only while the decode cache may hold instructions
+//! decoded from that physical page. Every write into RAM — by a hart or by device DMA — goes
+//! through this module and clears the page's `CODE` flag, so the decode cache re-decodes the
+//! page before it executes from it again (self-modifying code, exec reusing a freed page, DMA
+//! of program text). The same write sets the page's `DIRTY` flag, which stays until
+//! [`Ram::take_dirty`] collects it: snapshots copy only the pages written since the last one
+//! (`machine/src/machine/snapshot.rs`). A write keeps both in one byte, compared once, so
+//! the store path costs what it did with the code flag alone.
 
 use crate::board::RAM_BASE;
 
 /// Page size of the decode-cache bookkeeping (the Sv39 base page).
 pub const PAGE_SHIFT: u32 = 12;
 
+/// A page's flags: its decoded code may be cached; it was written since `take_dirty`.
+const CODE: u8 = 1;
+const DIRTY: u8 = 2;
+
+/// Bytes in a page.
+pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
+
 /// Guest physical memory starting at `RAM_BASE`.
 pub struct Ram {
     data: Vec<u8>,
-    code: Vec<bool>,
+    /// `CODE` and `DIRTY` per page.
+    flags: Vec<u8>,
 }
 
 impl Ram {
@@ -22,7 +34,8 @@ impl Ram {
         let size = size.next_multiple_of(1 << PAGE_SHIFT) as usize;
         Ram {
             data: vec![0; size],
-            code: vec![false; size >> PAGE_SHIFT],
+            // Every page counts as written: the first snapshot copies all of RAM.
+            flags: vec![DIRTY; size >> PAGE_SHIFT],
         }
     }
 
@@ -52,13 +65,13 @@ impl Ram {
     /// Marks the page at RAM offset `off` as holding decoded code (see the module invariant).
     #[inline(always)]
     pub fn mark_code(&mut self, off: usize) {
-        self.code[off >> PAGE_SHIFT] = true;
+        self.flags[off >> PAGE_SHIFT] |= CODE;
     }
 
     /// Whether decoded instructions of the page at RAM offset `off` are still valid.
     #[inline(always)]
     pub fn is_code(&self, off: usize) -> bool {
-        self.code[off >> PAGE_SHIFT]
+        self.flags[off >> PAGE_SHIFT] & CODE != 0
     }
 
     /// Mutable access to `len` bytes at RAM offset `off`, invalidating decoded code there.
@@ -67,7 +80,7 @@ impl Ram {
         let first = off >> PAGE_SHIFT;
         let last = (off + len.max(1) - 1) >> PAGE_SHIFT;
         for page in first..=last {
-            self.code[page] = false;
+            self.flags[page] = DIRTY;
         }
         &mut self.data[off..off + len]
     }
@@ -87,11 +100,51 @@ impl Ram {
     /// Little-endian store of the low `size` (1, 2, 4, 8) bytes of `val` at RAM offset `off`.
     #[inline(always)]
     pub fn store(&mut self, off: usize, size: usize, val: u64) {
-        let page = off >> PAGE_SHIFT;
-        if self.code[page] {
-            self.code[page] = false;
+        let flags = &mut self.flags[off >> PAGE_SHIFT];
+        if *flags != DIRTY {
+            *flags = DIRTY;
         }
         self.data[off..off + size].copy_from_slice(&val.to_le_bytes()[..size]);
+    }
+
+    /// Number of pages.
+    pub fn pages(&self) -> usize {
+        self.flags.len()
+    }
+
+    /// Page `p`'s bytes.
+    pub fn page(&self, p: usize) -> &[u8] {
+        &self.data[p * PAGE_SIZE..(p + 1) * PAGE_SIZE]
+    }
+
+    /// The pages written since the last call (or since boot), in order; their `DIRTY` flags
+    /// are cleared.
+    pub fn take_dirty(&mut self) -> Vec<usize> {
+        let mut pages = Vec::new();
+        for (p, f) in self.flags.iter_mut().enumerate() {
+            if *f & DIRTY != 0 {
+                *f &= !DIRTY;
+                pages.push(p);
+            }
+        }
+        pages
+    }
+
+    /// Whether page `p` was written since the last [`Ram::take_dirty`].
+    pub fn is_dirty(&self, p: usize) -> bool {
+        self.flags[p] & DIRTY != 0
+    }
+
+    /// Puts `bytes` into page `p` as a snapshot had it: neither code nor dirty afterwards (the
+    /// caller flushes the decode cache and takes the snapshot as its new base).
+    pub fn restore_page(&mut self, p: usize, bytes: &[u8]) {
+        self.data[p * PAGE_SIZE..(p + 1) * PAGE_SIZE].copy_from_slice(bytes);
+        self.flags[p] = 0;
+    }
+
+    /// Clears every page's flags (after a restore: nothing cached, nothing written since).
+    pub fn clear_flags(&mut self) {
+        self.flags.fill(0);
     }
 
     /// Copies RAM at physical `paddr` into `buf`. `None` if any byte is outside RAM.
@@ -125,6 +178,23 @@ mod tests {
         ram.mark_code(8192);
         ram.write_phys(RAM_BASE + 8190, &[1, 2, 3, 4]).unwrap();
         assert!(!ram.is_code(8192));
+    }
+
+    #[test]
+    fn writes_mark_pages_dirty_until_collected() {
+        let mut ram = Ram::new(4 * 4096);
+        assert_eq!(ram.take_dirty(), vec![0, 1, 2, 3], "all of a new RAM");
+        assert!(ram.take_dirty().is_empty());
+        ram.mark_code(0);
+        ram.store(4096 + 8, 8, 1);
+        ram.write_phys(RAM_BASE + 3 * 4096 - 1, &[1, 2]).unwrap();
+        assert!(
+            ram.is_code(0) && !ram.is_dirty(0),
+            "reading code does not dirty"
+        );
+        assert_eq!(ram.take_dirty(), vec![1, 2, 3]);
+        ram.restore_page(1, &[7; 4096]);
+        assert_eq!((ram.load(4096, 1), ram.is_dirty(1)), (7, false));
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub struct Exit {
     pub reason: ExitReason,
 }
 
+#[derive(Clone)]
 pub struct Hart {
     pub id: usize,
     pub x: [u64; 32],
@@ -229,6 +230,12 @@ impl Hart {
     pub fn timer_deadline(&self) -> Option<u64> {
         let c = &self.csr;
         (c.menvcfg & MENVCFG_STCE != 0 && c.mie & MIP_STIP != 0).then_some(c.stimecmp)
+    }
+
+    /// Forgets the page being executed, as `fence.i` does: the next fetch looks its page up
+    /// in the decode cache again (after the cache was flushed by a snapshot restore).
+    pub(crate) fn forget_fetch(&mut self) {
+        self.fetch_tag = INVALID;
     }
 
     /// Drops the LR reservation (the machine does this when it switches harts).

@@ -26,6 +26,7 @@ const SEEN: usize = 256;
 /// Consecutive identical non-zero reads of a lock word that count as spinning.
 const LOCK_SPINS: u32 = 16;
 
+#[derive(Clone)]
 pub(super) struct SpinDetector {
     seen: [u64; SEEN],
     /// Bumped by every trap and xRET: states from before it never match states after it.

@@ -35,6 +35,7 @@ const MTIMECMP_BASE: u64 = 0x4000;
 /// `mtime`, at the top of the MTIMER region.
 const MTIME: u64 = 0xbff8;
 
+#[derive(Clone)]
 pub struct Clint {
     /// `msip[h]` bit 0: the software interrupt line of hart `h` (MSIP in its `mip`).
     msip: Vec<bool>,

@@ -21,6 +21,7 @@ const FINISHER_FAIL: u32 = 0x3333;
 const FINISHER_PASS: u32 = 0x5555;
 const FINISHER_RESET: u32 = 0x7777;
 
+#[derive(Clone)]
 pub struct Finisher;
 
 impl Default for Finisher {

@@ -51,6 +51,7 @@ const ENABLE_STRIDE: u64 = 0x80;
 const CONTEXT_BASE: u64 = 0x20_0000;
 const CONTEXT_STRIDE: u64 = 0x1000;
 
+#[derive(Clone)]
 pub struct Plic {
     /// Priority of each source.
     priority: [u32; NUM_SOURCES as usize],

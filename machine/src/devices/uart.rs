@@ -95,6 +95,7 @@ const MSR_DCD: u8 = 0x80;
 const MSR_DSR: u8 = 0x20;
 const MSR_CTS: u8 = 0x10;
 
+#[derive(Clone)]
 pub struct Uart {
     /// Bytes from the host not yet read by the guest; the receiver shows a window onto the
     /// front (see the module essay).

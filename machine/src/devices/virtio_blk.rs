@@ -121,6 +121,7 @@ pub struct DiskStats {
     pub bytes_written: u64,
 }
 
+#[derive(Clone)]
 pub struct VirtioBlk {
     disk: Option<Vec<u8>>,
     legacy: bool,

@@ -16,8 +16,10 @@ pub mod breakpoints;
 pub mod inspect;
 mod session;
 mod step;
+pub mod timeline;
 pub mod xv6;
 
 pub use breakpoints::{Breakpoint, Cond, Owner, Spec};
 pub use session::{Boot, Error, Resolved, Session};
 pub use step::{STEP_LIMIT, StepKind, Stepped};
+pub use timeline::Reversed;

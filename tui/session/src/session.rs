@@ -13,14 +13,15 @@
 //!   ([`Registry::sync`] after every change); nothing else writes them.
 //! - The tracer's hooks are registry entries of owner [`Owner::Tracer`], re-synced after
 //!   anything that may install or remove them (a run, a monitor command, strace on/off).
-//! - Console input typed through [`Session::type_input`] is logged with the instruction
-//!   count at which it entered, so [`Session::replay_to`] reaches any earlier position of
-//!   this boot exactly (the machine is a pure function of its inputs).
+//! - Console input typed through [`Session::type_input`] is logged with the machine's
+//!   position at which it entered, so the timeline (`timeline.rs`) reaches any earlier
+//!   position of this run exactly (the machine is a pure function of its inputs).
 
 use crate::breakpoints::{Breakpoint, Cond, Owner, Registry, Spec};
 use crate::inspect::monitor::Views;
 use crate::inspect::proc::ProcInfo;
 use crate::inspect::strace::{Filter, Record};
+use crate::timeline::Timeline;
 use crate::xv6::{self, Trampoline};
 use machine::cpu::trap::cause;
 use machine::cpu::{Mode, Watchpoint};
@@ -65,12 +66,12 @@ pub struct Session {
     pub(crate) registry: Registry,
     pub(crate) trampoline: Option<Trampoline>,
     /// The breakpoints that held at the last stop [`Session::run`] reported.
-    hits: Vec<Breakpoint>,
+    pub(crate) hits: Vec<Breakpoint>,
     /// Completed system calls not yet taken by a front end.
     records: Vec<Arc<Record>>,
-    /// Console input typed through the session: (instructions retired then, bytes).
-    inputs: Vec<(u64, Vec<u8>)>,
-    idle_stops: bool,
+    /// Snapshots and logged console input (`timeline.rs`).
+    pub(crate) timeline: Timeline,
+    pub(crate) idle_stops: bool,
 }
 
 impl Session {
@@ -88,7 +89,7 @@ impl Session {
             trampoline,
             hits: Vec::new(),
             records: Vec::new(),
-            inputs: Vec::new(),
+            timeline: Timeline::default(),
             idle_stops: false,
         })
     }
@@ -139,12 +140,17 @@ impl Session {
         self.machine.set_idle_stops(on);
     }
 
-    /// Types `bytes` into the console, logged at the current instruction count.
+    /// Types `bytes` into the console, logged at the current position (typed in the past,
+    /// it makes a new future: see [`Session::diverge`]).
     pub fn type_input(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
-        self.inputs.push((self.machine.instret(), bytes.to_vec()));
+        if self.timeline.on {
+            self.diverge();
+            let at = self.machine.position();
+            self.timeline.inputs.push((at, bytes.to_vec()));
+        }
         self.machine.bus.uart.push_input(bytes);
     }
 
@@ -199,6 +205,7 @@ impl Session {
         let (records, seen) = self.views.after_run(&mut self.machine, stop);
         self.records.extend(records);
         self.sync_tracer();
+        self.timeline_after_run();
         match stop {
             Stop::Breakpoint { hart } => {
                 self.hits = self.holding(hart);
@@ -214,7 +221,7 @@ impl Session {
 
     /// The breakpoints (of every owner but the tracer) at hart `h`'s pc whose conditions
     /// hold.
-    fn holding(&self, h: usize) -> Vec<Breakpoint> {
+    pub(crate) fn holding(&self, h: usize) -> Vec<Breakpoint> {
         let pc = self.machine.harts[h].pc;
         let mut current: Option<Option<ProcInfo>> = None;
         let mut proc = || current.get_or_insert_with(|| self.current_proc(h)).clone();
@@ -521,55 +528,11 @@ impl Session {
         self.sync_tracer();
         self.hits.clear();
         self.records.clear();
-        self.inputs.clear();
+        if self.timeline.on {
+            self.timeline.on = false;
+            self.set_time_travel(true);
+        }
         Ok(())
-    }
-
-    /// Boots again and runs to `instret` instructions retired, typing the logged console
-    /// input at the counts it was typed before: the machine is then in the state it had at
-    /// that count. Breakpoints do not stop the replay; the trace is rebuilt on the way.
-    /// Err when the machine stops for good before (it powered off).
-    pub fn replay_to(&mut self, instret: u64) -> Result<(), String> {
-        let inputs = std::mem::take(&mut self.inputs);
-        self.reboot().map_err(|e| e.to_string())?;
-        let idle = self.idle_stops;
-        self.machine.set_idle_stops(false);
-        // The registry stays; the machine runs with no breakpoints during the replay.
-        let saved = std::mem::take(&mut self.registry);
-        self.registry.sync(&mut self.machine);
-        let mut pending = inputs.into_iter().peekable();
-        let result = loop {
-            let now = self.machine.instret();
-            while let Some((_, bytes)) = pending.next_if(|(at, _)| *at <= now) {
-                self.type_input(&bytes);
-            }
-            if now >= instret {
-                break Ok(());
-            }
-            let next_input = pending.peek().map_or(u64::MAX, |(at, _)| *at);
-            let goal = instret.min(next_input);
-            match self.machine.run(goal - now) {
-                Stop::PowerOff { code } => {
-                    break Err(format!("the guest powered off (code {code})"));
-                }
-                Stop::Reset => break Err("the guest asked for a reset".into()),
-                Stop::Htif { value } => break Err(format!("the guest wrote tohost = {value}")),
-                Stop::Idle if self.machine.instret() == now => {
-                    break Err(format!("every hart waits for input at {now}"));
-                }
-                _ => {
-                    let (records, _) = self.views.after_run(&mut self.machine, Stop::Budget);
-                    self.records.extend(records);
-                }
-            }
-        };
-        // Input logged for later counts stays for the next replay.
-        self.inputs.extend(pending);
-        self.registry = saved;
-        self.registry.sync(&mut self.machine);
-        self.sync_tracer();
-        self.machine.set_idle_stops(idle);
-        result
     }
 }
 

@@ -1,8 +1,8 @@
 //! The session on the bundled Rust kernel: owners, conditions, stepping and replay.
 
 use super::*;
-use crate::StepKind;
 use crate::inspect::testboot::{rust_fs_img, rust_kernel_path};
+use crate::{Reversed, StepKind};
 use machine::Config;
 
 /// A session on the Rust kernel the build made, at the shell prompt; None (skipped, said on
@@ -90,22 +90,23 @@ fn owners_and_conditions_decide_which_stops_are_reported() {
 }
 
 #[test]
-fn finish_returns_to_the_caller_and_replay_reaches_the_same_state() {
+fn finish_returns_to_the_caller_and_the_timeline_goes_back() {
     let Some(mut s) = at_prompt() else { return };
+    s.set_time_travel(true);
+    s.strace_on(Filter::default())
+        .expect("the tracer hooks the trampoline");
     let r = s.resolve(&Spec::Func("sys_exec".into())).expect("resolves");
-    let typed_at = s.machine().instret();
     s.type_input(b"echo hi\n");
     let hart = s
         .run_to(Owner::Walk, r.clone(), 1_000_000_000)
         .expect("exec");
     assert!(
-        s.breakpoints().is_empty(),
-        "run_to takes its breakpoint away"
+        s.breakpoints().iter().all(|b| b.owner == Owner::Tracer),
+        "run_to's goes"
     );
-    assert!(s.machine().instret() > typed_at);
-    let at = s.machine().instret();
-    let pc = s.machine().harts[hart].pc;
-    assert_eq!(pc, r.addr);
+    let at = s.position();
+    let regs = s.machine().harts[hart].x;
+    assert_eq!(s.machine().harts[hart].pc, r.addr);
 
     // `finish` runs sys_exec to its return, into the caller (syscall dispatch).
     let done = s.step(hart, StepKind::Finish, std::time::Duration::from_secs(20));
@@ -118,9 +119,57 @@ fn finish_returns_to_the_caller_and_replay_reaches_the_same_state() {
         "returned into {}",
         caller.name
     );
+    let after = (
+        s.position(),
+        s.machine().harts[hart].x,
+        s.machine().harts[hart].pc,
+    );
 
-    // Booting again and replaying to the stop reaches the same state.
-    s.replay_to(at).expect("replays");
-    assert_eq!(s.machine().instret(), at);
-    assert_eq!(s.machine().harts[hart].pc, pc);
+    // Back to the stop at sys_exec: the same registers; forward again: the same return.
+    s.goto(at).expect("back");
+    assert_eq!(s.position(), at);
+    assert_eq!(s.machine().harts[hart].pc, r.addr);
+    assert_eq!(s.machine().harts[hart].x, regs);
+    s.goto(after.0).expect("forward");
+    assert_eq!(
+        (
+            s.position(),
+            s.machine().harts[hart].x,
+            s.machine().harts[hart].pc
+        ),
+        after
+    );
+
+    // One instruction back on that hart, twice.
+    let pc_now = s.machine().harts[hart].pc;
+    assert_eq!(
+        s.reverse_step(hart),
+        Ok(Reversed::At {
+            hart,
+            stop: Stop::Budget
+        })
+    );
+    let back1 = (s.position(), s.machine().harts[hart].pc);
+    assert!(back1.0 < after.0 && back1.1 != pc_now, "{back1:x?}");
+    s.reverse_step(hart).expect("again");
+    assert!(s.position() < back1.0);
+    s.goto(after.0).expect("forward");
+
+    // Back to the breakpoint at sys_exec, set now: the last hit before the present.
+    s.add_user_breakpoint(&Spec::Func("sys_exec".into()))
+        .unwrap();
+    match s.reverse_continue().expect("reverse-continue") {
+        Reversed::At {
+            hart: h,
+            stop: Stop::Breakpoint { .. },
+        } => {
+            assert_eq!((h, s.position()), (hart, at));
+            assert_eq!(s.machine().harts[hart].x, regs);
+            assert!(s.hit_by(Owner::User(1)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Continuing from there runs past the breakpoint, as after a forward stop.
+    let stop = s.run(10_000);
+    assert!(!matches!(stop, Stop::Breakpoint { .. }) || s.position() > at);
 }

@@ -412,6 +412,12 @@ impl Tracer {
         self.ring.iter().map(|r| &**r)
     }
 
+    /// Forgets the calls in flight (the machine went back in time: their returns will not
+    /// come as recorded).
+    pub fn forget_pending(&mut self) {
+        self.pending.clear();
+    }
+
     /// Empties the ring.
     pub fn clear(&mut self) {
         self.ring.clear();

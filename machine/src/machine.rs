@@ -375,6 +375,26 @@ impl Machine {
         self.hart_cap = cap;
     }
 
+    /// The cap of [`Machine::set_hart_cap`].
+    pub fn hart_cap(&self) -> Option<(usize, u64)> {
+        self.hart_cap
+    }
+
+    /// The stop hart `h`'s next instruction would make if it ran in the schedule now: at a
+    /// breakpoint on its pc, or at a watchpoint it would trigger. Changes nothing.
+    pub fn pending_stop(&self, h: usize) -> Option<Stop> {
+        let hart = self.harts.get(h)?;
+        if self.breakpoints.contains(&hart.pc) {
+            return Some(Stop::Breakpoint { hart: h });
+        }
+        hart.next_watch_hit(&self.bus)
+            .map(|(addr, kind)| Stop::Watchpoint {
+                hart: h,
+                addr,
+                kind,
+            })
+    }
+
     /// Whether the cap of [`Machine::set_hart_cap`] is reached: its hart has made its
     /// attempts (a `run` then returns at once when that hart's turn comes).
     pub fn hart_cap_reached(&self) -> bool {
@@ -441,6 +461,16 @@ impl Machine {
     /// watchpoints stop it as in [`Machine::run`], and resuming past the one that stopped it
     /// works the same way. A hart waiting in `wfi` makes no progress: [`Stop::Budget`].
     pub fn run_hart(&mut self, h: usize, budget: u64) -> Stop {
+        self.run_hart_with(h, budget, true)
+    }
+
+    /// [`Machine::run_hart`] with breakpoints and watchpoints ignored: exactly `budget`
+    /// attempts unless the hart waits (a replay of a run that was made before).
+    pub fn run_hart_through(&mut self, h: usize, budget: u64) -> Stop {
+        self.run_hart_with(h, budget, false)
+    }
+
+    fn run_hart_with(&mut self, h: usize, budget: u64, armed: bool) -> Stop {
         if let Some(stop) = self.take_halt() {
             return stop;
         }
@@ -467,7 +497,12 @@ impl Machine {
             }
         }
         let exit = if executed < budget && !self.harts[h].is_waiting() {
-            self.harts[h].run(&mut self.bus, budget - executed, &self.breakpoints)
+            let hart = &mut self.harts[h];
+            hart.watch_off = !armed;
+            let bps: &[u64] = if armed { &self.breakpoints } else { &[] };
+            let exit = hart.run(&mut self.bus, budget - executed, bps);
+            hart.watch_off = false;
+            exit
         } else {
             crate::cpu::Exit {
                 executed: 0,

@@ -284,3 +284,66 @@ fn break_by_bare_name() {
     }
     assert!(!out.contains("not defined"), "{out}");
 }
+
+/// Reverse execution from gdb-multiarch through the session's timeline: `reverse-stepi`
+/// returns to the previous pc with the previous registers; with a watchpoint on a kernel
+/// variable, `reverse-continue` stops at the instruction that last wrote it.
+#[test]
+fn reverse_execution() {
+    require_gdb!();
+    let dir = bundled_image("reverse");
+    let kernel = dir.join("kernel");
+    let guest = Guest::start("");
+    let out = gdb(
+        &kernel,
+        Some(guest.port),
+        &[
+            "break kernel::syscall::syscall",
+            "continue",
+            "delete",
+            "printf \"pc0=%#lx sp0=%#lx a0=%#lx\\n\", $pc, $sp, $a0",
+            "stepi",
+            "stepi",
+            "stepi",
+            "printf \"pc3=%#lx\\n\", $pc",
+            "reverse-stepi",
+            "reverse-stepi",
+            "reverse-stepi",
+            "printf \"pc-back=%#lx sp-back=%#lx a0-back=%#lx\\n\", $pc, $sp, $a0",
+            "watch kernel::trap::ticks",
+            "continue",
+            "continue",
+            "printf \"ticks-now=%d\\n\", *(&kernel::trap::ticks as *const u32)",
+            "reverse-continue",
+            "printf \"ticks-back=%d \", *(&kernel::trap::ticks as *const u32)",
+            "printf \"pc-back=%#lx\\n\", $pc",
+            "delete",
+            "detach",
+        ],
+        Duration::from_secs(240),
+    );
+    let pc0 = value_of(&out, "pc0");
+    let (pc, rest) = pc0.split_once(' ').expect("three values");
+    assert!(
+        out.contains(&format!(
+            "pc-back={pc} {}",
+            rest.replace("sp0", "sp-back").replace("a0=", "a0-back=")
+        )),
+        "reverse-stepi x3 should undo stepi x3:\n{out}\n{}",
+        guest.stderr()
+    );
+    assert_ne!(value_of(&out, "pc3"), pc, "{out}");
+    // The last write to ticks before the present: its value then is one less than now
+    // (the watchpoint stops before the store), in the clock interrupt's code.
+    let now: u32 = value_of(&out, "ticks-now").parse().expect("a number");
+    let back = value_of(&out, "ticks-back");
+    let (back_ticks, back_pc) = back.split_once(' ').expect("two values");
+    assert_eq!(
+        back_ticks.parse::<u32>().expect("a number") + 1,
+        now,
+        "{out}"
+    );
+    assert!(back_pc.starts_with("pc-back=0x"), "{out}");
+    assert_has(&out, "kernel::trap::clockintr");
+    assert_has(&out, "[Inferior 1 (process 1) detached]");
+}

@@ -14,8 +14,10 @@
 //! in whatever address space the hart is in when it makes the access (gdb's meaning).
 //! Device DMA is not watched.
 
-use super::Hart;
+use super::decode::{Op, decode};
 use super::trap::Trap;
+use super::{Access, Hart};
+use crate::bus::Bus;
 
 /// What a watchpoint reacts to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,56 @@ impl Hart {
     /// gdb names the watchpoint by it) that ended the last run, if one did.
     pub fn watch_hit(&self) -> Option<(u64, WatchKind)> {
         self.watch_hit
+    }
+
+    /// The watchpoint the hart's next instruction would trigger, by decoding it (without
+    /// executing anything or changing any state): the address and the watchpoint's kind, as
+    /// [`Hart::watch_hit`] would give them. For a debugger that must know before an
+    /// instruction runs outside the watched path (a replayed debugger step).
+    pub fn next_watch_hit(&self, bus: &Bus) -> Option<(u64, WatchKind)> {
+        if self.watchpoints.is_empty() {
+            return None;
+        }
+        let fetch = |va: u64| -> Option<u16> {
+            let pa = self.translate(bus, va, Access::Fetch)?;
+            let off = bus.ram.offset(pa, 2)?;
+            Some(bus.ram.load(off, 2) as u16)
+        };
+        let lo = fetch(self.pc)?;
+        let raw = if lo & 3 == 3 {
+            // The upper half may sit on the next page: translated on its own.
+            (fetch(self.pc.wrapping_add(2))? as u32) << 16 | lo as u32
+        } else {
+            lo as u32
+        };
+        let i = decode(raw);
+        let base = self.x[i.rs1 as usize & 31];
+        let offset = base.wrapping_add(i.imm as i64 as u64);
+        use Op::*;
+        let (addr, len, read, write) = match i.op {
+            Lb | Lbu => (offset, 1, true, false),
+            Lh | Lhu => (offset, 2, true, false),
+            Lw | Lwu => (offset, 4, true, false),
+            Ld => (offset, 8, true, false),
+            Sb => (offset, 1, false, true),
+            Sh => (offset, 2, false, true),
+            Sw => (offset, 4, false, true),
+            Sd => (offset, 8, false, true),
+            // LR/SC/AMOs address x[rs1] with no offset (`imm` holds aq/rl there).
+            LrW => (base, 4, true, false),
+            LrD => (base, 8, true, false),
+            ScW => (base, 4, false, true),
+            ScD => (base, 8, false, true),
+            AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW | AmominuW
+            | AmomaxuW => (base, 4, true, true),
+            AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD | AmominuD
+            | AmomaxuD => (base, 8, true, true),
+            _ => return None,
+        };
+        self.watchpoints
+            .iter()
+            .find(|w| w.matches(read, write) && w.overlaps(addr, len))
+            .map(|w| (addr.max(w.addr), w.kind))
     }
 
     /// Whether virtual page `va >> 12` holds any watched byte: such a page stays out of the

@@ -13,15 +13,16 @@
 //!   ([`Registry::sync`] after every change); nothing else writes them.
 //! - The tracer's hooks are registry entries of owner [`Owner::Tracer`], re-synced after
 //!   anything that may install or remove them (a run, a monitor command, strace on/off).
-//! - Console input typed through [`Session::type_input`] is logged with the machine's
-//!   position at which it entered, so the timeline (`timeline.rs`) reaches any earlier
-//!   position of this run exactly (the machine is a pure function of its inputs).
+//! - Console input typed through [`Session::type_input`] and a debugger's steps outside the
+//!   schedule are logged with the machine's position at which they happened, so the timeline
+//!   (`timeline.rs`) reaches any earlier position of this run exactly (the machine is a pure
+//!   function of its inputs). Running forward in the past follows that log.
 
 use crate::breakpoints::{Breakpoint, Cond, Owner, Registry, Spec};
 use crate::inspect::monitor::Views;
 use crate::inspect::proc::ProcInfo;
 use crate::inspect::strace::{Filter, Record};
-use crate::timeline::Timeline;
+use crate::timeline::{Event, Timeline};
 use crate::xv6::{self, Trampoline};
 use machine::cpu::trap::cause;
 use machine::cpu::{Mode, Watchpoint};
@@ -146,11 +147,7 @@ impl Session {
         if bytes.is_empty() {
             return;
         }
-        if self.timeline.on {
-            self.diverge();
-            let at = self.machine.position();
-            self.timeline.inputs.push((at, bytes.to_vec()));
-        }
+        self.log_event(Event::Input(bytes.to_vec()));
         self.machine.bus.uart.push_input(bytes);
     }
 
@@ -179,20 +176,33 @@ impl Session {
     /// tracer's hook, a breakpoint whose condition failed), else the machine's stop; after
     /// a [`Stop::Breakpoint`], [`Session::hits`] says whose.
     pub fn run(&mut self, budget: u64) -> Stop {
-        let stop = self.machine.run(budget);
+        let stop = if self.in_the_past() {
+            self.run_following_history(budget)
+        } else {
+            self.machine.run(budget)
+        };
         self.after(stop)
     }
 
     /// Runs hart `h` alone for at most `budget` instructions (gdb's scheduler locking);
     /// stops are filtered as by [`Session::run`].
     pub fn run_hart(&mut self, h: usize, budget: u64) -> Stop {
+        let from = self.machine.position();
+        let attempts = self.machine.harts[h].cycles();
+        // A run outside the schedule makes a new history from here.
+        self.diverge();
         let stop = self.machine.run_hart(h, budget);
+        let done = self.machine.harts[h].cycles() - attempts;
+        if done > 0 {
+            self.log_event_at(from, Event::RunHart(h, done));
+        }
         self.after(stop)
     }
 
     /// Executes one instruction on hart `h` whatever breakpoints and watchpoints say (a
     /// debugger's step); the tracer sees the traps it went through.
     pub fn step_instruction(&mut self, h: usize) -> Stop {
+        self.log_event(Event::Step(h));
         let stop = self.machine.step_hart(h);
         let stop = self.after(stop);
         self.hits.clear();

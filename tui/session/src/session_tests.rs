@@ -173,3 +173,47 @@ fn finish_returns_to_the_caller_and_the_timeline_goes_back() {
     let stop = s.run(10_000);
     assert!(!matches!(stop, Stop::Breakpoint { .. }) || s.position() > at);
 }
+
+#[test]
+fn reverse_steps_undo_steps_exactly() {
+    let Some(mut s) = at_prompt() else { return };
+    s.set_time_travel(true);
+    s.strace_on(Filter::default())
+        .expect("the tracer hooks the trampoline");
+    s.add_user_breakpoint(&Spec::Func("syscall".into()))
+        .unwrap();
+    s.type_input(b"ls\n");
+    let hart = loop {
+        if let Stop::Breakpoint { hart } = s.run(1_000_000) {
+            break hart;
+        }
+    };
+    s.delete_user_breakpoint(1).unwrap();
+    let state = |s: &Session| {
+        (
+            s.position(),
+            s.machine().harts[hart].pc,
+            s.machine().harts[hart].x,
+        )
+    };
+    let mut seen = vec![state(&s)];
+    for _ in 0..3 {
+        s.step_instruction(hart);
+        seen.push(state(&s));
+    }
+    for i in (0..3).rev() {
+        assert_eq!(
+            s.reverse_step(hart),
+            Ok(Reversed::At {
+                hart,
+                stop: Stop::Budget
+            })
+        );
+        assert_eq!(state(&s), seen[i], "back to step {i}");
+    }
+    // Forward again follows the history: the same three steps.
+    for (i, want) in seen.iter().enumerate().skip(1) {
+        s.step_instruction(hart);
+        assert_eq!(&state(&s), want, "forward to step {i}");
+    }
+}

@@ -4,17 +4,21 @@
 //! trapping). The machine is a pure function of its inputs, so the session needs only
 //! - snapshots at intervals of positions (`Machine::snapshot`, RAM pages shared between
 //!   them), the first at boot, thinned so that at most [`Timeline::max`] are kept;
-//! - the console input typed through the session, with the position at which it entered;
+//! - the events that are not a function of the machine, with the position at which they
+//!   happened: console input typed through the session, and a debugger's steps of one hart
+//!   outside the round-robin schedule (`stepi`, gdb's scheduler-locked runs);
 //!
 //! to reach any position of this run again: restore the last snapshot at or before it and
-//! run forward, typing the logged input at its positions. Breakpoints do not stop such a
-//! replay (the registry is set aside), and the console output and system calls it produces
-//! again are dropped (the front ends have them).
+//! run forward, replaying the logged events at their positions. Breakpoints do not stop
+//! such a replay (the registry is set aside), and the console output and system calls it
+//! produces again are dropped (the front ends have them).
 //!
-//! The present is the furthest position reached. Going back and running forward again
-//! follows the same history; typing input or changing the machine from the debugger in the
-//! past makes a new future: [`Session::diverge`] drops the snapshots and input after the
-//! current position.
+//! The present is the furthest position reached. Running forward in the past follows the
+//! logged history (the events are replayed, breakpoints stop as usual) up to the present,
+//! then runs live. Typing other input, stepping another way or changing the machine from the
+//! debugger in the past makes a new future: [`Session::diverge`] drops the snapshots and
+//! events after the current position. A cursor says which logged events the machine's
+//! current state already contains; each snapshot keeps the cursor of its instant.
 //!
 //! Reverse operations search forward from snapshots: `reverse_step` replays to just before
 //! the hart's previous instruction (the machine stops a hart's run at a given attempt
@@ -33,18 +37,32 @@ pub const MAX_SNAPSHOTS: usize = 48;
 /// Cycles per run slice while replaying.
 const SLICE: u64 = 10_000_000;
 
-/// Snapshots and logged input of one run (see the module essay).
+/// What happened to the machine that running it does not reproduce.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Console input typed through the session.
+    Input(Vec<u8>),
+    /// One instruction of this hart, outside the schedule (`Machine::step_hart`).
+    Step(usize),
+    /// This hart run alone for this many attempts (`Machine::run_hart`).
+    RunHart(usize, u64),
+}
+
+/// Snapshots and logged events of one run (see the module essay).
 #[derive(Default)]
 pub struct Timeline {
     /// On: snapshots are taken and reverse operations work.
     pub(crate) on: bool,
-    /// Ascending by position; the first is the boot state.
-    snapshots: Vec<Snapshot>,
+    /// Ascending by position; the first is the boot state. Each with the cursor at its
+    /// instant.
+    snapshots: Vec<(Snapshot, usize)>,
     /// The snapshot the machine's RAM dirty flags are relative to (see
     /// `machine/src/machine/snapshot.rs`).
     base: Option<usize>,
-    /// Console input typed through the session: (position, bytes).
-    pub(crate) inputs: Vec<(u64, Vec<u8>)>,
+    /// The events, in the order they happened: (position, event).
+    events: Vec<(u64, Event)>,
+    /// How many of `events` the machine's current state contains.
+    cursor: usize,
     /// The furthest position reached.
     present: u64,
     /// Positions between snapshots, and the most snapshots kept.
@@ -75,14 +93,14 @@ impl Timeline {
 
     /// The snapshots' positions, oldest first.
     pub fn snapshot_positions(&self) -> Vec<u64> {
-        self.snapshots.iter().map(|s| s.position).collect()
+        self.snapshots.iter().map(|(s, _)| s.position).collect()
     }
 
     /// Bytes of RAM pages the snapshots hold (shared pages counted once).
     pub fn snapshot_bytes(&self) -> usize {
         let mut prev: Option<&Snapshot> = None;
         let mut total = 0;
-        for s in &self.snapshots {
+        for (s, _) in &self.snapshots {
             total += s.bytes_not_in(prev);
             prev = Some(s);
         }
@@ -96,7 +114,9 @@ impl Timeline {
 
     /// The last snapshot at or before `position`.
     fn at_or_before(&self, position: u64) -> Option<usize> {
-        self.snapshots.iter().rposition(|s| s.position <= position)
+        self.snapshots
+            .iter()
+            .rposition(|(s, _)| s.position <= position)
     }
 
     /// Drops snapshots so that at most `max` stay: every other one of the older half,
@@ -156,18 +176,127 @@ impl Session {
 
     pub(crate) fn take_snapshot(&mut self) {
         let t = &mut self.timeline;
-        let base = t.base.map(|b| &t.snapshots[b]);
+        let base = t.base.map(|b| &t.snapshots[b].0);
         let s = self.machine.snapshot(base);
-        // Positions only grow along one history: a snapshot at the position of the last
-        // replaces nothing (they are the same state).
-        if t.snapshots.last().is_some_and(|l| l.position == s.position) {
+        let entry = (s, t.cursor);
+        // A snapshot at the position of the last (events in between moved no instruction)
+        // replaces it: it is the later state.
+        if t.snapshots
+            .last()
+            .is_some_and(|(l, _)| l.position == entry.0.position)
+        {
             t.base = Some(t.snapshots.len() - 1);
-            *t.snapshots.last_mut().expect("checked") = s;
+            *t.snapshots.last_mut().expect("checked") = entry;
             return;
         }
-        t.snapshots.push(s);
+        t.snapshots.push(entry);
         t.base = Some(t.snapshots.len() - 1);
         t.thin();
+    }
+
+    /// Whether the machine is behind the present, with logged history ahead of it.
+    pub(crate) fn in_the_past(&self) -> bool {
+        let t = &self.timeline;
+        t.on && t.cursor < t.events.len()
+    }
+
+    /// Logs `event` at the current position, before it happens: following the history when
+    /// it is the next logged event here, else making a new future.
+    pub(crate) fn log_event(&mut self, event: Event) {
+        let at = self.machine.position();
+        self.log_event_at(at, event);
+    }
+
+    pub(crate) fn log_event_at(&mut self, at: u64, event: Event) {
+        if !self.timeline.on {
+            return;
+        }
+        let t = &self.timeline;
+        if t.events.get(t.cursor) == Some(&(at, event.clone())) {
+            self.timeline.cursor += 1;
+            return;
+        }
+        self.diverge();
+        let t = &mut self.timeline;
+        t.events.push((at, event));
+        t.cursor = t.events.len();
+    }
+
+    /// A run in the past: the logged events are replayed at their positions, breakpoints
+    /// stop it as usual; it ends at the present at the latest (the next run is live).
+    pub(crate) fn run_following_history(&mut self, budget: u64) -> Stop {
+        let start = self.machine.position();
+        let end = start.saturating_add(budget);
+        loop {
+            let now = self.machine.position();
+            // As `Machine::run`, a run does not stop again where it starts.
+            if now != start
+                && let Some(stop) = self.stop_before_event(now)
+            {
+                return stop;
+            }
+            if let Some(stop) = self.apply_events_at(now) {
+                return stop;
+            }
+            let t = &self.timeline;
+            let next = t
+                .events
+                .get(t.cursor)
+                .map_or(t.present.max(now + 1), |(at, _)| *at);
+            let goal = end.min(next);
+            if goal <= now {
+                return Stop::Budget;
+            }
+            match self.machine.run(goal - now) {
+                Stop::Budget if self.machine.position() < end && self.in_the_past() => {}
+                stop => return stop,
+            }
+        }
+    }
+
+    /// The breakpoint or watchpoint stop that a logged step at `now` passes over: the
+    /// stepped hart's next instruction is at a breakpoint or triggers a watchpoint.
+    fn stop_before_event(&self, now: u64) -> Option<Stop> {
+        let t = &self.timeline;
+        match t.events.get(t.cursor) {
+            Some((at, Event::Step(h) | Event::RunHart(h, _))) if *at == now => {
+                self.machine.pending_stop(*h)
+            }
+            _ => None,
+        }
+    }
+
+    /// Replays the events logged at position `now` that the state does not contain yet.
+    /// Some(stop) when one stopped the machine (a step that powered it off).
+    fn apply_events_at(&mut self, now: u64) -> Option<Stop> {
+        while let Some((at, event)) = self.timeline.events.get(self.timeline.cursor).cloned() {
+            if at != now {
+                break;
+            }
+            if let Event::Step(h) | Event::RunHart(h, _) = event
+                && self.machine.hart_cap_reached()
+                && self.machine.hart_cap().is_some_and(|(c, _)| c == h)
+            {
+                break; // a reverse step stops before the capped hart's next instruction
+            }
+            self.timeline.cursor += 1;
+            let stop = match event {
+                Event::Input(bytes) => {
+                    self.machine.bus.uart.push_input(&bytes);
+                    Stop::Budget
+                }
+                Event::Step(h) => self.machine.step_hart(h),
+                Event::RunHart(h, n) => self.machine.run_hart_through(h, n),
+            };
+            if stop != Stop::Budget {
+                return Some(stop);
+            }
+            if self.machine.position() != now {
+                // A step moved the machine: later events are at later positions.
+                return None;
+            }
+        }
+        None
     }
 
     /// After a run: the present moves on, and a snapshot is due every `interval` positions.
@@ -178,7 +307,7 @@ impl Session {
             return;
         }
         t.present = t.present.max(pos);
-        let last = t.snapshots.last().map_or(0, |s| s.position);
+        let last = t.snapshots.last().map_or(0, |(s, _)| s.position);
         if pos >= last.saturating_add(t.interval) && pos >= t.present {
             self.take_snapshot();
         }
@@ -189,11 +318,14 @@ impl Session {
     pub fn diverge(&mut self) {
         let pos = self.machine.position();
         let t = &mut self.timeline;
-        if !t.on || pos >= t.present {
+        if !t.on || (pos >= t.present && t.cursor == t.events.len()) {
             return;
         }
-        t.snapshots.retain(|s| s.position <= pos);
-        t.inputs.retain(|(at, _)| *at <= pos);
+        let cursor = t.cursor;
+        // Snapshots that hold events about to be dropped go too.
+        t.snapshots
+            .retain(|(s, c)| s.position < pos || (s.position == pos && *c <= cursor));
+        t.events.truncate(cursor);
         if t.base.is_some_and(|b| b >= t.snapshots.len()) {
             // The machine's base was ahead: its dirty flags mean nothing now. A new
             // snapshot here starts a fresh chain.
@@ -219,33 +351,28 @@ impl Session {
         let now = self.machine.position();
         let snap = t.at_or_before(position).ok_or("no snapshot that early")?;
         // Restore unless the machine is already between that snapshot and the target.
-        let from_snapshot = !(now <= position && now >= t.snapshots[snap].position);
-        if from_snapshot {
+        if !(now <= position && now >= t.snapshots[snap].0.position) {
             self.restore(snap);
         }
-        self.replay(position, from_snapshot, None).map(|_| ())
+        self.replay(position, None).map(|_| ())
     }
 
     fn restore(&mut self, i: usize) {
         let t = &mut self.timeline;
-        let base = t.base.map(|b| &t.snapshots[b]);
-        self.machine.restore(&t.snapshots[i], base);
+        let base = t.base.map(|b| &t.snapshots[b].0);
+        self.machine.restore(&t.snapshots[i].0, base);
         t.base = Some(i);
+        t.cursor = t.snapshots[i].1;
         // The tracer's calls in flight belong to the abandoned future.
         self.views.tracer.forget_pending();
         self.hits.clear();
     }
 
-    /// Runs forward to `target` typing the logged input; `typed_here`: input logged at the
-    /// current position is still to be typed (after a restore). With `armed`, breakpoints
-    /// and watchpoints stop it and every hit before `target` is passed to the callback,
-    /// which says whether the replay ends there; without, the registry is set aside.
-    fn replay(
-        &mut self,
-        target: u64,
-        typed_here: bool,
-        mut armed: Option<&mut OnHit<'_>>,
-    ) -> Result<Stop, String> {
+    /// Runs forward to `target` replaying the logged events (those at `target` stay ahead).
+    /// With `armed`, breakpoints and watchpoints stop it and every hit before `target` is
+    /// passed to the callback, which says whether the replay ends there; without, the
+    /// registry is set aside. A hart cap (`Machine::set_hart_cap`) ends it too.
+    fn replay(&mut self, target: u64, mut armed: Option<&mut OnHit<'_>>) -> Result<Stop, String> {
         let idle = self.idle_stops;
         self.machine.set_idle_stops(false);
         let saved = if armed.is_some() {
@@ -256,30 +383,38 @@ impl Session {
             Some(r)
         };
         let tracing = self.views.tracing();
-        let start = self.machine.position();
-        let inputs: Vec<(u64, Vec<u8>)> = self
-            .timeline
-            .inputs
-            .iter()
-            .filter(|(at, _)| *at > start || (typed_here && *at == start))
-            .cloned()
-            .collect();
-        let mut pending = inputs.into_iter().peekable();
         let mut stuck = 0;
         let result = loop {
             let now = self.machine.position();
-            while let Some((_, bytes)) = pending.next_if(|(at, _)| *at <= now) {
-                self.machine.bus.uart.push_input(&bytes);
-            }
             if now >= target {
                 break Ok(Stop::Budget);
             }
-            let next_input = pending.peek().map_or(u64::MAX, |(at, _)| *at);
-            let goal = target.min(next_input);
+            // A debugger's step here came at a stop (gdb steps over the instruction of a
+            // breakpoint or watchpoint hit): the armed replay sees that stop before the step.
+            if let Some(f) = armed.as_mut()
+                && let Some(stop) = self.stop_before_event(now)
+                && f(self, stop)
+            {
+                break Ok(stop);
+            }
+            if let Some(stop) = self.apply_events_at(now) {
+                break Err(format!(
+                    "the guest stopped ({stop:?}) at position {now} during the replay"
+                ));
+            }
+            if self.machine.position() != now {
+                continue;
+            }
+            let t = &self.timeline;
+            let next = t.events.get(t.cursor).map_or(u64::MAX, |(at, _)| *at);
+            let cap_waits = self.machine.hart_cap_reached() && next == now;
+            if cap_waits {
+                break Ok(Stop::Budget); // the capped hart's next instruction is a step
+            }
+            let goal = target.min(next);
             let stop = self.machine.run((goal - now).min(SLICE));
             if tracing {
-                let (_, seen) = self.views.after_run(&mut self.machine, stop);
-                let _ = seen;
+                let _ = self.views.after_run(&mut self.machine, stop);
             }
             match stop {
                 Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. } => {
@@ -337,13 +472,13 @@ impl Session {
         let snap = t
             .snapshots
             .iter()
-            .rposition(|s| s.position < now && s.hart_attempts(h) <= want)
+            .rposition(|(s, _)| s.position < now && s.hart_attempts(h) <= want)
             .ok_or("no snapshot before that instruction")?;
         self.restore(snap);
         // Run with hart h capped at `want` attempts: the machine stops as it is about to
         // make the next one.
         self.machine.set_hart_cap(Some((h, want)));
-        let r = self.replay(now, true, None);
+        let r = self.replay(now, None);
         self.machine.set_hart_cap(None);
         r?;
         if self.machine.harts[h].cycles() != want {
@@ -367,13 +502,17 @@ impl Session {
                 .timeline
                 .snapshots
                 .iter()
-                .rposition(|s| s.position < end)
+                .rposition(|(s, _)| s.position < end)
             else {
-                let first = self.timeline.snapshots.first().map_or(0, |s| s.position);
+                let first = self
+                    .timeline
+                    .snapshots
+                    .first()
+                    .map_or(0, |(s, _)| s.position);
                 self.goto(first)?;
                 return Ok(Reversed::Start);
             };
-            let from = self.timeline.snapshots[snap].position;
+            let from = self.timeline.snapshots[snap].0.position;
             self.restore(snap);
             let mut last: Option<u64> = None;
             let mut record = |s: &mut Session, stop: Stop| {
@@ -387,13 +526,13 @@ impl Session {
                 }
                 false
             };
-            self.replay(end, true, Some(&mut record))?;
+            self.replay(end, Some(&mut record))?;
             if let Some(pos) = last {
                 // Again from the snapshot, to the hit itself: the machine stops there as it
                 // did, ready to resume past it.
                 self.restore(snap);
                 let mut stop_at = |s: &mut Session, _: Stop| s.machine.position() == pos;
-                let stop = self.replay(end, true, Some(&mut stop_at))?;
+                let stop = self.replay(end, Some(&mut stop_at))?;
                 let hart = match stop {
                     Stop::Breakpoint { hart } | Stop::Watchpoint { hart, .. } => {
                         self.hits = match stop {

@@ -64,6 +64,10 @@ enum Resume {
     /// Run this hart alone (gdb's scheduler locking, used to step over a breakpoint), one
     /// instruction at a time.
     Solo(usize),
+    /// Go back one instruction of this hart (`bs`, gdb's `reverse-stepi`).
+    ReverseStep(usize),
+    /// Go back to the last breakpoint or watchpoint hit (`bc`, `reverse-continue`).
+    ReverseCont,
 }
 
 /// The debugging session plus what a gdb client adds to it.
@@ -80,6 +84,8 @@ pub struct GdbTarget {
     stopped: usize,
     /// `monitor phys on`: memory packets use physical addresses.
     phys: bool,
+    /// Why the last reverse operation could not go back (said in the server's log).
+    reverse_error: Option<String>,
     /// The client's breakpoints by kind (to answer `swbreak`/`hwbreak`); the registry
     /// holds them as owner `Gdb`.
     sw: Vec<u64>,
@@ -101,6 +107,7 @@ impl GdbTarget {
             locked: false,
             stopped: 0,
             phys: false,
+            reverse_error: None,
             sw: Vec::new(),
             hw: Vec::new(),
             xml: None,
@@ -165,6 +172,8 @@ impl MultiThreadBase for GdbTarget {
 
     fn write_registers(&mut self, regs: &RiscvCoreRegs<u64>, tid: Tid) -> TargetResult<(), Self> {
         let h = self.select(tid)?;
+        // The debugger changes the past: what lay ahead on the timeline is gone.
+        self.session.diverge();
         let hart = &mut self.session.machine_mut().harts[h];
         hart.x[1..].copy_from_slice(&regs.x[1..]);
         hart.pc = regs.pc;
@@ -185,6 +194,7 @@ impl MultiThreadBase for GdbTarget {
 
     fn write_addrs(&mut self, start: u64, data: &[u8], tid: Tid) -> TargetResult<(), Self> {
         let h = self.select(tid)?;
+        self.session.diverge();
         if memory::write(self.session.machine_mut(), h, start, data, self.phys) {
             Ok(())
         } else {
@@ -226,6 +236,7 @@ impl SingleRegisterAccess<Tid> for GdbTarget {
         let mut bytes = [0u8; 8];
         let n = val.len().min(8);
         bytes[..n].copy_from_slice(&val[..n]);
+        self.session.diverge();
         let hart = &mut self.session.machine_mut().harts[h];
         if target_xml::write(hart, reg, u64::from_le_bytes(bytes)) {
             Ok(())

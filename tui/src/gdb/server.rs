@@ -134,7 +134,9 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr> {
 impl Server {
     /// Listens on `addr`; with `wait`, holds the guest at its first instruction until a
     /// client attaches (QEMU's `-S`).
-    pub fn bind(addr: &str, wait: bool, session: Session) -> Result<Server> {
+    pub fn bind(addr: &str, wait: bool, mut session: Session) -> Result<Server> {
+        // gdb's reverse-stepi and reverse-continue go back through the session's timeline.
+        session.set_time_travel(true);
         let sock = parse_addr(addr)?;
         let listener =
             TcpListener::bind(sock).with_context(|| format!("cannot listen for gdb on {sock}"))?;
@@ -288,6 +290,14 @@ impl Server {
                 (stop, stop_reason(t, stop))
             }
             Resume::Solo(h) => solo_run(t, h),
+            Resume::ReverseStep(h) => {
+                let r = t.session.reverse_step(h);
+                reversed(t, r, Some(h))
+            }
+            Resume::ReverseCont => {
+                let r = t.session.reverse_continue();
+                reversed(t, r, None)
+            }
         };
         let reason = match stop {
             Stop::PowerOff { code } => Some(MultiThreadStopReason::Exited(code.min(255) as u8)),
@@ -300,6 +310,9 @@ impl Server {
             _ => reason,
         };
         self.send_traced();
+        if let Some(e) = self.target.reverse_error.take() {
+            self.say(format!("gdb: cannot go back: {e}"), true);
+        }
         if let Some(reason) = reason
             && let Err(end) = self.report(reason)
         {
@@ -537,6 +550,38 @@ fn step_waiting(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopRea
 fn solo_run(t: &mut GdbTarget, h: usize) -> (Stop, Option<MultiThreadStopReason<u64>>) {
     let stop = t.session.run_hart(h, SOLO_SLICE);
     (stop, stop_reason(t, stop))
+}
+
+/// What gdb is told after a reverse operation: the stop it reached, or the beginning of the
+/// replay log. A failure (time travel off, no snapshot that early) is said in the log and
+/// reported as the beginning, where gdb stops reversing.
+fn reversed(
+    t: &mut GdbTarget,
+    r: Result<session::Reversed, String>,
+    hart: Option<usize>,
+) -> (Stop, Option<MultiThreadStopReason<u64>>) {
+    use gdbstub::target::ext::base::reverse_exec::ReplayLogPosition;
+    let begin = |h: Option<usize>| {
+        Some(MultiThreadStopReason::ReplayLog {
+            tid: h.map(tid),
+            pos: ReplayLogPosition::Begin,
+        })
+    };
+    match r {
+        Ok(session::Reversed::At { hart: h, stop }) => {
+            t.stopped = h;
+            let reason = stop_reason(t, stop).or(Some(MultiThreadStopReason::SignalWithThread {
+                tid: tid(h),
+                signal: Signal::SIGTRAP,
+            }));
+            (Stop::Budget, reason)
+        }
+        Ok(session::Reversed::Start) => (Stop::Budget, begin(hart)),
+        Err(e) => {
+            t.reverse_error = Some(e);
+            (Stop::Budget, begin(hart))
+        }
+    }
 }
 
 /// What gdb is told of a breakpoint or watchpoint stop (None for other stops); the hart

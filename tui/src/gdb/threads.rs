@@ -15,6 +15,9 @@ use gdbstub::target::ext::base::multithread::{
     MultiThreadResume, MultiThreadSchedulerLocking, MultiThreadSchedulerLockingOps,
     MultiThreadSingleStep, MultiThreadSingleStepOps,
 };
+use gdbstub::target::ext::base::reverse_exec::{
+    ReverseCont, ReverseContOps, ReverseStep, ReverseStepOps,
+};
 use gdbstub::target::ext::thread_extra_info::ThreadExtraInfo;
 use machine::cpu::Mode;
 
@@ -52,6 +55,33 @@ impl MultiThreadResume for GdbTarget {
 
     fn support_scheduler_locking(&mut self) -> Option<MultiThreadSchedulerLockingOps<'_, Self>> {
         Some(self)
+    }
+
+    fn support_reverse_step(&mut self) -> Option<ReverseStepOps<'_, Tid, Self>> {
+        Some(self)
+    }
+
+    fn support_reverse_cont(&mut self) -> Option<ReverseContOps<'_, Tid, Self>> {
+        Some(self)
+    }
+}
+
+/// Reverse execution (`bs`, `bc`) goes through the session's timeline: back to just before
+/// the hart's previous instruction, or to the last breakpoint or watchpoint hit; at the
+/// start of the recording gdb is told it reached the beginning of the replay log.
+impl ReverseStep<Tid> for GdbTarget {
+    /// gdb names no thread in `bs` (gdbstub passes the last `Hc` thread, which gdb does not
+    /// send before it): the hart of the last stop, the thread gdb shows, goes back.
+    fn reverse_step(&mut self, _tid: Tid) -> Result<(), String> {
+        self.resume = Resume::ReverseStep(self.stopped);
+        Ok(())
+    }
+}
+
+impl ReverseCont<Tid> for GdbTarget {
+    fn reverse_cont(&mut self) -> Result<(), String> {
+        self.resume = Resume::ReverseCont;
+        Ok(())
     }
 }
 

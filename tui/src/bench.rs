@@ -35,7 +35,7 @@ pub struct BenchArgs {
     /// Write the generated loop programs (int-loop.elf, mem-loop.elf) into DIR and exit.
     #[arg(long, value_name = "DIR")]
     pub emit: Option<PathBuf>,
-    /// Only these workloads (int-loop, mem-loop, watch, tui, boot); default all.
+    /// Only these workloads (int-loop, mem-loop, watch, tui, timeline, boot); default all.
     #[arg(value_name = "WORKLOAD")]
     pub only: Vec<String>,
 }
@@ -227,7 +227,19 @@ fn run_headless(
     input: &[u8],
     instructions: u64,
 ) -> Result<(u64, Duration)> {
+    let (instret, t, _) = run_headless_session(args, input, instructions, false)?;
+    Ok((instret, t))
+}
+
+/// [`run_headless`] with the session's timeline on or off; the session comes back.
+fn run_headless_session(
+    args: &crate::MachineArgs,
+    input: &[u8],
+    instructions: u64,
+    time_travel: bool,
+) -> Result<(u64, Duration, session::Session)> {
     let mut s = crate::cmd_run::boot(args)?.session;
+    s.set_time_travel(time_travel);
     let start = Instant::now();
     s.type_input(input);
     while s.machine().instret() < instructions {
@@ -242,7 +254,7 @@ fn run_headless(
         }
         s.take_output();
     }
-    Ok((s.machine().instret(), start.elapsed()))
+    Ok((s.machine().instret(), start.elapsed(), s))
 }
 
 /// Host time until `$ ` appears on our machine's console.
@@ -314,8 +326,8 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     }
     let want = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o == w);
     for w in &args.only {
-        if !["int-loop", "mem-loop", "watch", "tui", "boot"].contains(&w.as_str()) {
-            bail!("unknown workload {w:?} (int-loop, mem-loop, watch, tui, boot)");
+        if !["int-loop", "mem-loop", "watch", "tui", "timeline", "boot"].contains(&w.as_str()) {
+            bail!("unknown workload {w:?} (int-loop, mem-loop, watch, tui, timeline, boot)");
         }
     }
     let qemu = !args.no_qemu && qemu_available();
@@ -404,6 +416,59 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             "(tui ratio: TUI over headless; {} frames drawn)",
             tui.frames
         );
+    }
+    if want("timeline") {
+        // The same headless usertests run with the timeline off and on (snapshots every
+        // `timeline::INTERVAL` positions); then, on the recorded run, the latency of one
+        // reverse-stepi and of a goto back to the start of the last snapshot span.
+        let n = TUI_INSTRUCTIONS / scale;
+        let args = crate::ui::TuiArgs::bundled();
+        let (i_off, t_off, _) = run_headless_session(&args.machine, TUI_INPUT, n, false)?;
+        let (i_on, t_on, mut s) = run_headless_session(&args.machine, TUI_INPUT, n, true)?;
+        let off = i_off as f64 / t_off.as_secs_f64() / 1e6;
+        let on = i_on as f64 / t_on.as_secs_f64() / 1e6;
+        let row = |name: &str, value: String, ratio: String| {
+            println!("{name:<28} {value:>12} {:>12} {ratio:>8}", "-");
+        };
+        row("usertests, timeline off", format!("{off:.0}"), "-".into());
+        row(
+            "usertests, timeline on",
+            format!("{on:.0}"),
+            format!("{:.2}", on / off),
+        );
+        let tl = s.timeline();
+        row(
+            "snapshots held (MiB)",
+            format!("{:.0}", tl.snapshot_bytes() as f64 / (1 << 20) as f64),
+            format!("{}", tl.snapshot_positions().len()),
+        );
+        let hart = s.busy_hart();
+        let started = Instant::now();
+        let back = s.reverse_step(hart);
+        row(
+            "reverse-stepi (ms)",
+            format!("{:.0}", started.elapsed().as_secs_f64() * 1e3),
+            if back.is_ok() { "ok" } else { "failed" }.into(),
+        );
+        let span_start = s
+            .timeline()
+            .snapshot_positions()
+            .iter()
+            .rev()
+            .nth(1)
+            .copied()
+            .unwrap_or(0);
+        let span = s.position() - span_start;
+        let started = Instant::now();
+        let present = s.timeline().present();
+        s.goto(span_start).map_err(anyhow::Error::msg)?;
+        s.goto(present).map_err(anyhow::Error::msg)?;
+        row(
+            "goto back and forth (ms)",
+            format!("{:.0}", started.elapsed().as_secs_f64() * 1e3),
+            format!("{:.0}M", span as f64 / 1e6),
+        );
+        println!("(timeline ratio: on over off; snapshots: count in the ratio column)");
     }
     if want("boot") {
         let mut kernels: Vec<BootCase> = Vec::new();

@@ -449,6 +449,9 @@ impl App {
             Parsed::StepInst => vec![Request::StepInst],
             Parsed::Next => vec![Request::Next],
             Parsed::Finish => vec![Request::Finish],
+            Parsed::ReverseStep => vec![Request::ReverseStep],
+            Parsed::ReverseContinue => vec![Request::ReverseContinue],
+            Parsed::Goto(n) => vec![Request::Goto(n)],
             Parsed::Examine { count, addr } => vec![Request::Examine { count, addr }],
             Parsed::PageTable(pid) => {
                 self.show(Pane::PageTable);

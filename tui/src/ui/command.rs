@@ -4,6 +4,7 @@
 //! `b FUNC` · `b FILE:LINE` · `b *ADDR` · `b syscall NAME` · `b pid N` · `d N` · `c` · `p` (pause) · `s` (step line) ·
 //! `si` · `n` (step over) · `fin` (finish) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
 //! `strace [FILTER|off]` · `mon CMD` (any debugger view: `ps`, `sym`, `pt 3 tree`...) ·
+//! `rsi` (reverse-stepi) · `rc` (reverse-continue) · `goto N` (a position of the timeline) ·
 //! `help` · `q`. Numbers are decimal or `0x` hex. Parsing is pure: an unknown or malformed
 //! line is an `Err` with a one-line message for the status bar, and the UI keeps the line in
 //! the history so nothing typed is lost.
@@ -21,6 +22,12 @@ pub enum Parsed {
     StepInst,
     Next,
     Finish,
+    /// Back one instruction of the hart of the last stop.
+    ReverseStep,
+    /// Back to the last breakpoint or watchpoint hit.
+    ReverseContinue,
+    /// To a position of the timeline.
+    Goto(u64),
     Examine {
         count: usize,
         addr: u64,
@@ -92,6 +99,12 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "si" | "stepi" if rest.is_empty() => Parsed::StepInst,
         "n" | "next" if rest.is_empty() => Parsed::Next,
         "fin" | "finish" if rest.is_empty() => Parsed::Finish,
+        "rsi" | "reverse-stepi" if rest.is_empty() => Parsed::ReverseStep,
+        "rc" | "reverse-continue" if rest.is_empty() => Parsed::ReverseContinue,
+        "goto" => {
+            let n = one("goto POSITION")?;
+            Parsed::Goto(number(n).ok_or(format!("not a position: {n:?}"))?)
+        }
         "pt" => match rest.as_slice() {
             [] => Parsed::PageTable(None),
             ["kernel"] => Parsed::KernelPageTable,
@@ -128,6 +141,14 @@ pub const HELP: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reverse_commands_and_goto() {
+        assert_eq!(parse("rsi"), Ok(Parsed::ReverseStep));
+        assert_eq!(parse("reverse-continue"), Ok(Parsed::ReverseContinue));
+        assert_eq!(parse("goto 0x100"), Ok(Parsed::Goto(256)));
+        assert!(parse("goto").is_err() && parse("goto x").is_err() && parse("rc 1").is_err());
+    }
 
     #[test]
     fn breakpoints_by_function_line_and_address() {

@@ -145,6 +145,8 @@ impl Engine {
         // from running ahead of the host clock; a measurement (`stop_at`) has all its input
         // from the start, and runs through idle time as `xv6scope run --input` does.
         host.session().set_idle_stops(setup.stop_at.is_none());
+        // The timeline (reverse step, reverse continue, goto) is on, but for a measurement.
+        host.session().set_time_travel(setup.stop_at.is_none());
         let mut e = Engine {
             host,
             events,
@@ -356,6 +358,22 @@ impl Engine {
             Request::StepLine => self.step(StepKind::Line),
             Request::Next => self.step(StepKind::Over),
             Request::Finish => self.step(StepKind::Finish),
+            Request::ReverseStep => {
+                let h = self.hart;
+                let r = self.host.session().reverse_step(h);
+                self.reversed(r, "went back one instruction");
+            }
+            Request::ReverseContinue => {
+                let r = self.host.session().reverse_continue();
+                self.reversed(r, "went back to the last hit");
+            }
+            Request::Goto(n) => match self.host.session().goto(n) {
+                Ok(()) => {
+                    self.hart = self.host.session().busy_hart();
+                    self.stopped(format!("at position {n}"));
+                }
+                Err(e) => self.message(e, true),
+            },
             Request::Break(spec) => match self.host.session().add_user_breakpoint(&spec) {
                 Ok((n, label)) => self.message(format!("breakpoint {n} at {label}"), false),
                 Err(e) => self.message(e, true),
@@ -423,6 +441,22 @@ impl Engine {
             }
         }
         true
+    }
+
+    /// Shows where a reverse operation ended (the machine is stopped there).
+    fn reversed(&mut self, r: Result<session::Reversed, String>, what: &str) {
+        self.running = false;
+        match r {
+            Ok(session::Reversed::At { hart, .. }) => {
+                self.hart = hart;
+                let pos = self.host.session().position();
+                self.stopped(format!("{what} on hart {hart} (position {pos})"));
+            }
+            Ok(session::Reversed::Start) => {
+                self.stopped("at the start of the recording".into());
+            }
+            Err(e) => self.message(format!("cannot go back: {e}"), true),
+        }
     }
 
     /// Steps the hart of the last stop (or the busy one, when running) and stops there.

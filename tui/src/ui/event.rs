@@ -71,6 +71,10 @@ pub enum Request {
     Next,
     /// Until the current function returns.
     Finish,
+    /// Back one instruction, back to the last hit, to a position (the session's timeline).
+    ReverseStep,
+    ReverseContinue,
+    Goto(u64),
     Break(BreakSpec),
     /// Delete breakpoint number N (1-based, as the breakpoints pane lists them).
     Delete(usize),

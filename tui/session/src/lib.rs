@@ -22,4 +22,4 @@ pub mod xv6;
 pub use breakpoints::{Breakpoint, Cond, Owner, Spec};
 pub use session::{Boot, Error, Resolved, Session};
 pub use step::{STEP_LIMIT, StepKind, Stepped};
-pub use timeline::Reversed;
+pub use timeline::{Reversed, WhenSpec};

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::inspect::testboot::{rust_fs_img, rust_kernel_path};
-use crate::{Reversed, StepKind};
+use crate::{Reversed, StepKind, WhenSpec};
 use machine::Config;
 
 /// A session on the Rust kernel the build made, at the shell prompt; None (skipped, said on
@@ -216,4 +216,58 @@ fn reverse_steps_undo_steps_exactly() {
         s.step_instruction(hart);
         assert_eq!(&state(&s), want, "forward to step {i}");
     }
+}
+
+#[test]
+fn when_finds_the_instruction_that_last_wrote_an_fd_slot_and_a_pte() {
+    let kernel = match rust_kernel_path() {
+        Some(k) => std::fs::read(k).expect("the kernel reads"),
+        None => return,
+    };
+    let Some(disk) = rust_fs_img() else { return };
+    let mut s = Session::new(Boot {
+        kernel,
+        raw: false,
+        disk: Some(disk),
+        config: Config {
+            harts: 1,
+            ..Config::default()
+        },
+    })
+    .expect("boots");
+    s.set_time_travel(true);
+    run_until(&mut s, "$ ");
+    // sh (pid 2) got fd 0 from init when init forked it: fork copied the slot.
+    let (r, slot) = s
+        .when_written(&WhenSpec::Fd { pid: 2, n: 0 })
+        .expect("goes back");
+    let Reversed::At {
+        hart,
+        stop: Stop::Watchpoint { addr, .. },
+    } = r
+    else {
+        panic!("{r:?}");
+    };
+    assert_eq!(addr, slot);
+    let k = s.views.syms.kernel.as_ref().unwrap();
+    let pc = s.machine().harts[hart].pc;
+    let (f, _) = k.symbol_at(pc).expect("a symbol");
+    assert!(f.name.contains("fork"), "written in {}", f.name);
+    // Forward again to the present, then sh's stack page: mapped by exec (or fork).
+    let present = s.timeline().present();
+    s.goto(present).expect("forward");
+    let sp = 0x1000 * 3 + 0x800; // in sh's first pages, which exec maps
+    let (r, _) = s
+        .when_written(&WhenSpec::Pte { pid: 2, va: sp })
+        .expect("goes back");
+    assert!(
+        matches!(
+            r,
+            Reversed::At {
+                stop: Stop::Watchpoint { .. },
+                ..
+            }
+        ),
+        "{r:?}"
+    );
 }

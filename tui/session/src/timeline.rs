@@ -554,6 +554,64 @@ impl Session {
     }
 }
 
+/// What `:when` asks about: the last write to it before the current position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WhenSpec {
+    /// Bytes at a virtual address (in whatever address space the writer runs).
+    Addr(u64, u64),
+    /// The leaf PTE mapping virtual address VA in process PID's page table.
+    Pte { pid: i64, va: u64 },
+    /// Process PID's file descriptor slot N (`ofile[N]`).
+    Fd { pid: i64, n: usize },
+}
+
+impl Session {
+    /// Goes back to the instruction that last wrote what `spec` names (a reverse-continue
+    /// with only a write watchpoint on it); the address watched comes back too.
+    pub fn when_written(&mut self, spec: &WhenSpec) -> Result<(Reversed, u64), String> {
+        let (addr, len) = match spec {
+            WhenSpec::Addr(a, n) => (*a, *n),
+            WhenSpec::Pte { pid, va } => {
+                let p = self
+                    .proc_by(&pid.to_string())
+                    .ok_or(format!("no process {pid}"))?;
+                let root = p
+                    .pagetable
+                    .ok_or(format!("process {pid} has no page table"))?;
+                let slot = crate::xv6::pte_address(&self.machine, root, *va)
+                    .ok_or(format!("{va:#x} is not mapped in process {pid}"))?;
+                (slot, 8)
+            }
+            WhenSpec::Fd { pid, n } => {
+                let p = self
+                    .proc_by(&pid.to_string())
+                    .ok_or(format!("no process {pid}"))?;
+                let slot = p
+                    .ofile_slots
+                    .get(*n)
+                    .copied()
+                    .filter(|a| *a != 0)
+                    .ok_or(format!("process {pid} has no fd slot {n}"))?;
+                (slot, 8)
+            }
+        };
+        let saved = std::mem::take(&mut self.registry);
+        self.registry.add_watch(
+            crate::breakpoints::Owner::Temp,
+            machine::cpu::Watchpoint {
+                addr,
+                len: len.max(1),
+                kind: machine::cpu::WatchKind::Write,
+            },
+        );
+        self.registry.sync(&mut self.machine);
+        let r = self.reverse_continue();
+        self.registry = saved;
+        self.registry.sync(&mut self.machine);
+        r.map(|r| (r, addr))
+    }
+}
+
 impl Registry {
     /// Empties the machine's lists (the registry itself stays as it is).
     pub(crate) fn sync_empty(&self, m: &mut machine::Machine) {

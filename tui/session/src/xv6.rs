@@ -104,6 +104,25 @@ pub fn kernel_pagetable(kernel: &Symbols, m: &Machine) -> Result<u64, String> {
         .ok_or_else(|| "kernel_pagetable is not set yet".to_string())
 }
 
+/// The physical address of the leaf PTE that maps `va` in the page table at `root` (the
+/// kernel writes it there through its direct map, where virtual equals physical).
+pub fn pte_address(m: &Machine, root: u64, va: u64) -> Option<u64> {
+    let mut table = root;
+    for level in (0..3u64).rev() {
+        let slot = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
+        let pte = m.read_u64(slot)?;
+        // PTE_V, and R/W/X for a leaf (privileged spec §12.4.1).
+        if pte & 1 == 0 {
+            return None;
+        }
+        if pte & 0b1110 != 0 {
+            return Some(slot);
+        }
+        table = pagetable::pte_pa(pte);
+    }
+    None
+}
+
 /// Reads guest memory at virtual address `va` in the address space `satp` names (physical
 /// when paging is off), as a debugger does: no side effects, U pages included.
 pub fn read_virt(m: &Machine, satp: u64, va: u64, buf: &mut [u8]) -> bool {

@@ -452,6 +452,7 @@ impl App {
             Parsed::ReverseStep => vec![Request::ReverseStep],
             Parsed::ReverseContinue => vec![Request::ReverseContinue],
             Parsed::Goto(n) => vec![Request::Goto(n)],
+            Parsed::When(w) => vec![Request::When(w)],
             Parsed::Examine { count, addr } => vec![Request::Examine { count, addr }],
             Parsed::PageTable(pid) => {
                 self.show(Pane::PageTable);

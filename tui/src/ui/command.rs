@@ -5,6 +5,7 @@
 //! `si` · `n` (step over) · `fin` (finish) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
 //! `strace [FILTER|off]` · `mon CMD` (any debugger view: `ps`, `sym`, `pt 3 tree`...) ·
 //! `rsi` (reverse-stepi) · `rc` (reverse-continue) · `goto N` (a position of the timeline) ·
+//! `when ADDR` · `when pte PID VA` · `when fd PID N` (back to the last write) ·
 //! `help` · `q`. Numbers are decimal or `0x` hex. Parsing is pure: an unknown or malformed
 //! line is an `Err` with a one-line message for the status bar, and the UI keeps the line in
 //! the history so nothing typed is lost.
@@ -28,6 +29,8 @@ pub enum Parsed {
     ReverseContinue,
     /// To a position of the timeline.
     Goto(u64),
+    /// Back to the last write of an address, a PTE or an fd slot.
+    When(session::WhenSpec),
     Examine {
         count: usize,
         addr: u64,
@@ -101,6 +104,22 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "fin" | "finish" if rest.is_empty() => Parsed::Finish,
         "rsi" | "reverse-stepi" if rest.is_empty() => Parsed::ReverseStep,
         "rc" | "reverse-continue" if rest.is_empty() => Parsed::ReverseContinue,
+        "when" => {
+            let num = |s: &str| number(s).ok_or(format!("not a number: {s:?}"));
+            Parsed::When(match rest.as_slice() {
+                ["pte", pid, va] => session::WhenSpec::Pte {
+                    pid: num(pid)? as i64,
+                    va: num(va)?,
+                },
+                ["fd", pid, n] => session::WhenSpec::Fd {
+                    pid: num(pid)? as i64,
+                    n: num(n)? as usize,
+                },
+                [addr] => session::WhenSpec::Addr(num(addr)?, 8),
+                [addr, len] => session::WhenSpec::Addr(num(addr)?, num(len)?),
+                _ => return Err("usage: when ADDR [LEN] | when pte PID VA | when fd PID N".into()),
+            })
+        }
         "goto" => {
             let n = one("goto POSITION")?;
             Parsed::Goto(number(n).ok_or(format!("not a position: {n:?}"))?)
@@ -148,6 +167,19 @@ mod tests {
         assert_eq!(parse("reverse-continue"), Ok(Parsed::ReverseContinue));
         assert_eq!(parse("goto 0x100"), Ok(Parsed::Goto(256)));
         assert!(parse("goto").is_err() && parse("goto x").is_err() && parse("rc 1").is_err());
+        assert_eq!(
+            parse("when pte 3 0x4000"),
+            Ok(Parsed::When(session::WhenSpec::Pte { pid: 3, va: 0x4000 }))
+        );
+        assert_eq!(
+            parse("when fd 2 1"),
+            Ok(Parsed::When(session::WhenSpec::Fd { pid: 2, n: 1 }))
+        );
+        assert_eq!(
+            parse("when 0x80001000"),
+            Ok(Parsed::When(session::WhenSpec::Addr(0x8000_1000, 8)))
+        );
+        assert!(parse("when pte 3").is_err());
     }
 
     #[test]

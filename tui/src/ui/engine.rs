@@ -367,6 +367,12 @@ impl Engine {
                 let r = self.host.session().reverse_continue();
                 self.reversed(r, "went back to the last hit");
             }
+            Request::When(spec) => match self.host.session().when_written(&spec) {
+                Ok((r, addr)) => {
+                    self.reversed(Ok(r), &format!("back to the last write of {addr:#x}"))
+                }
+                Err(e) => self.message(format!("cannot go back: {e}"), true),
+            },
             Request::Goto(n) => match self.host.session().goto(n) {
                 Ok(()) => {
                     self.hart = self.host.session().busy_hart();

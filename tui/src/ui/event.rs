@@ -75,6 +75,8 @@ pub enum Request {
     ReverseStep,
     ReverseContinue,
     Goto(u64),
+    /// Back to the last write of what the spec names (`:when`).
+    When(session::WhenSpec),
     Break(BreakSpec),
     /// Delete breakpoint number N (1-based, as the breakpoints pane lists them).
     Delete(usize),

@@ -41,6 +41,8 @@ pub struct ProcInfo {
     pub trace_mask: Option<u64>,
     /// `ofile[]`: kernel addresses of open `struct file`s (0 for a free descriptor).
     pub ofile: Vec<u64>,
+    /// Where each `ofile[]` slot is in memory.
+    pub ofile_slots: Vec<u64>,
 }
 
 impl ProcInfo {
@@ -257,14 +259,22 @@ impl Kernel {
 }
 
 fn read_proc(slot: usize, p: Val) -> ProcInfo {
-    let ofile = p
+    let slots: Vec<Option<Val>> = p
         .field(&["ofile"])
         .map(|o| {
             (0..o.len().unwrap_or(0).min(256))
-                .map(|i| o.index(i).and_then(|f| f.uint()).unwrap_or(0))
+                .map(|i| o.index(i))
                 .collect()
         })
         .unwrap_or_default();
+    let ofile = slots
+        .iter()
+        .map(|f| f.as_ref().and_then(|f| f.uint()).unwrap_or(0))
+        .collect();
+    let ofile_slots = slots
+        .iter()
+        .map(|f| f.as_ref().map_or(0, |f| f.addr))
+        .collect();
     ProcInfo {
         slot,
         addr: p.addr,
@@ -282,6 +292,7 @@ fn read_proc(slot: usize, p: Val) -> ProcInfo {
         trapframe: opt_u(p.field(&["trapframe"])),
         trace_mask: opt_u(p.field(&["trace_mask", "mask", "tracemask"])),
         ofile,
+        ofile_slots,
     }
 }
 

@@ -365,7 +365,7 @@ mod tests {
     #[test]
     fn input_would_signal_predicts_push_input() {
         // Interrupts off: a byte would signal a low line.
-        let mut u = Uart::new();
+        let u = Uart::new();
         assert_eq!(u.input_would_signal(), Some(false));
         // xv6's setup: receive interrupts on, FIFO of 16.
         let mut u = xv6_uart();

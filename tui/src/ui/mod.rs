@@ -22,7 +22,7 @@ pub mod panes;
 pub mod ptree;
 
 use crate::MachineArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use app::{App, Pane};
 use clap::Args;
 use event::{Event, Request};
@@ -43,7 +43,8 @@ const WIDE: (u16, u16) = (110, 32);
 pub struct TuiArgs {
     #[command(flatten)]
     pub machine: MachineArgs,
-    /// Also serve gdb's remote protocol on ADDR (`:26000` is 127.0.0.1:26000).
+    /// Also serve gdb's remote protocol on ADDR. `:26000` or `26000` listens on 127.0.0.1 only
+    /// (loopback); give HOST:PORT (e.g. 0.0.0.0:26000) to listen elsewhere.
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
     /// Measure instead: run the TUI off-screen until the guest retired N instructions and
@@ -110,9 +111,11 @@ pub(crate) fn setup(
     let host = crate::gdb::Host::new(machine, &args.machine, args.gdb.as_deref(), false)?;
     let kernel_elf = match (&args.machine.kernel, args.machine.raw) {
         (_, true) => None,
-        (Some(p), false) => {
-            Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?)
-        }
+        (Some(p), false) => Some(crate::limits::read_input_file(
+            p,
+            "kernel",
+            crate::limits::MAX_ELF_BYTES,
+        )?),
         (None, false) => Some(crate::bundled::kernel()?.to_vec()),
     };
     let mut user_elfs: Vec<(String, Vec<u8>)> = if args.machine.kernel.is_none() {

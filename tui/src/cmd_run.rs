@@ -159,6 +159,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let signals = crate::signals::Stop::install();
     let mut persist = disk_path.map(crate::disk::Persist::new);
     let mut at_line_start = true;
+    let mut told_halted = false;
 
     let outcome = loop {
         let Some(stop) = host.run(SLICE) else {
@@ -192,7 +193,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Reset => break Outcome::Reset,
             Stop::Htif { value } => break Outcome::Htif(value),
             Stop::Breakpoint { .. } | Stop::Watchpoint { .. } | Stop::Budget => {}
-            Stop::Idle if halted(machine.wake(), &input) => break Outcome::Halted,
+            Stop::Idle if !told_halted && halted(machine.wake(), &input) => {
+                // A debugger may still want to look at a halted guest: run on for it.
+                if args.gdb.is_none() {
+                    break Outcome::Halted;
+                }
+                told_halted = true;
+                eprintln!("xv6scope: all harts wait with no wake-up source (gdb can still look)");
+            }
             Stop::Idle => {
                 // Every hart waits. Keep guest time from running ahead of the host clock while
                 // a person may type, and wait for input instead of spinning.

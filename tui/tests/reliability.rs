@@ -194,6 +194,47 @@ fn a_panicked_kernel_with_pending_input_is_reported_not_hung() {
 }
 
 #[test]
+fn with_a_gdb_server_a_halted_guest_stays_up_for_inspection() {
+    let dir = common::bundled_image("rely-gdb-halt");
+    let mut img = std::fs::read(dir.join("fs.img")).unwrap();
+    img[1024..1028].fill(0);
+    let bad = write(&dir, "bad.img", &img);
+    let mut child = Command::new(BIN)
+        .args([
+            "run",
+            "--disk",
+            &bad,
+            "--snapshot",
+            "--input",
+            "ls\\n",
+            "--timeout",
+            "60",
+        ])
+        .args(["--gdb", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    common::collect_into(child.stderr.take().unwrap(), stderr.clone());
+    let end = Instant::now() + Duration::from_secs(30);
+    while !stderr.lock().unwrap().contains("no wake-up source") && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let said = stderr.lock().unwrap().clone();
+    assert!(
+        said.contains("all harts wait with no wake-up source (gdb can still look)"),
+        "{said}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(running, "exited although gdb may attach: {said}");
+}
+
+#[test]
 fn a_bare_program_waiting_on_a_timer_ends_at_its_limits() {
     let dir = scratch("timer");
     let never = write(&dir, "never.elf", &timer_wait_elf(None));

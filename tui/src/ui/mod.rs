@@ -20,6 +20,7 @@ pub mod event;
 pub mod keys;
 pub mod panes;
 pub mod ptree;
+pub mod scrollback;
 
 use crate::MachineArgs;
 use anyhow::Result;

@@ -8,7 +8,13 @@
 //! the same kernel, disk and input (at the same cycles) give the same instruction trace.
 //!
 //! When every hart waits, time skips to the earliest timer deadline; with no deadline and no
-//! pending device interrupt the machine reports [`Stop::Idle`] and the host waits for input.
+//! pending device interrupt the machine reports [`Stop::Idle`] and the host waits for input
+//! ([`Machine::wake`] tells whether input could end the wait at all). Skipped time counts
+//! against a `run`'s budget like executed instructions, so a run always returns after at
+//! most `budget` cycles of work or waiting, however far away the deadline; a wait longer
+//! than the budget is crossed over several runs with the schedule of one. A deadline at or
+//! past [`NEVER`] cycles (about 2,900 years of guest time: `stimecmp = -1`, which xv6's
+//! panic path writes) counts as no deadline at all.
 //!
 //! LR/SC: a reservation never survives a switch to another hart, so a store by another hart
 //! can never slip between a hart's LR and SC (an SC may fail spuriously, which the ISA allows).
@@ -26,6 +32,11 @@ pub use snapshot::Snapshot;
 
 /// Most rounds in a row that a spinning hart sits out (see `cpu::spin`).
 const MAX_SIT_OUT: u32 = 8;
+
+/// Timer deadlines at or past this cycle never arrive: the cycle counter would need 2^63
+/// cycles (about 2,900 years of guest time) to get there. Keeping every reachable deadline
+/// below it also keeps the cycle counter far from overflowing.
+pub const NEVER: u64 = 1 << 63;
 
 /// How to build a machine.
 #[derive(Clone, Debug)]
@@ -70,8 +81,22 @@ pub enum Stop {
     Reset,
     /// A bare-metal test wrote HTIF `tohost`: 1 is pass, `(code << 1) | 1` is failure `code`.
     Htif { value: u64 },
-    /// Every hart waits for an interrupt that only host input can bring.
+    /// Every hart waits: with idle stops on ([`Machine::set_idle_stops`]), at the start of
+    /// every idle period; otherwise only when no timer deadline can end the wait, so that
+    /// only host input could — or nothing at all ([`Machine::wake`] says which).
     Idle,
+}
+
+/// What can end a wait of every hart ([`Machine::wake`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// A timer deadline, at this machine cycle.
+    Timer(u64),
+    /// Only host console input: a byte queued now would interrupt a waiting hart.
+    Input,
+    /// Nothing: no timer deadline, and console input would interrupt no hart (it already
+    /// waits unread, or the UART, the PLIC or every hart's `mie` masks it). The guest halted.
+    Never,
 }
 
 /// A guest kernel image, as the host read it from a file.
@@ -112,6 +137,11 @@ pub struct Machine {
     /// A hart's attempt count at which `run` stops, as the hart is about to make the next
     /// (a debugger going back one instruction replays up to there).
     hart_cap: Option<(usize, u64)>,
+    /// A run returned at the start of a round in which every hart waited (an idle report,
+    /// or a skip cut short by the budget): the next run takes up the idle check there
+    /// rather than letting an empty round pass, so the schedule does not depend on where
+    /// runs end.
+    idle_pending: bool,
 }
 
 impl Machine {
@@ -174,6 +204,7 @@ impl Machine {
             idle_stops: false,
             idle_reported: false,
             hart_cap: None,
+            idle_pending: false,
         })
     }
 
@@ -261,14 +292,23 @@ impl Machine {
         }
     }
 
-    /// Runs until the harts have spent `budget` cycles between them, or something stops the
-    /// machine. Time skipped while every hart waits is not part of the budget.
+    /// Runs until `budget` cycles are spent, or something stops the machine. Each instruction
+    /// a hart executes costs one cycle, and so does each cycle of guest time skipped while
+    /// every hart waits: a run returns after at most `budget` of them (a round in which
+    /// every hart waits although a deadline is due, which the timers never allow, costs at
+    /// most the rest of the budget), so a far timer deadline cannot keep it from returning.
     pub fn run(&mut self, budget: u64) -> Stop {
         let mut spent = 0u64;
         let mut first_slice = true;
         loop {
             if let Some(stop) = self.take_halt() {
                 return stop;
+            }
+            if self.idle_pending {
+                self.idle_pending = false;
+                if let Some(stop) = self.idle_round(budget, &mut spent) {
+                    return stop;
+                }
             }
             if spent >= budget {
                 return Stop::Budget;
@@ -355,15 +395,10 @@ impl Machine {
                 }
             }
             self.next_hart();
-            if self.hart_in_round == 0 && self.all_waiting() {
-                if self.idle_stops && !self.idle_reported {
-                    self.idle_reported = true;
-                    return Stop::Idle;
-                }
-                self.idle_reported = false;
-                if let Some(stop) = self.skip_idle_time() {
-                    return stop;
-                }
+            if self.hart_in_round == 0
+                && let Some(stop) = self.idle_round(budget, &mut spent)
+            {
+                return stop;
             }
         }
     }
@@ -402,6 +437,44 @@ impl Machine {
             .is_some_and(|(h, cap)| self.harts[h].cycles() >= cap)
     }
 
+    /// At the start of a round: if every hart waits, report the idle period (idle stops) or
+    /// skip time to the earliest deadline, charging the skipped cycles to the run's budget.
+    /// Some(stop) ends the run; it then starts with this check again.
+    fn idle_round(&mut self, budget: u64, spent: &mut u64) -> Option<Stop> {
+        if !self.all_waiting() {
+            self.idle_reported = false;
+            return None;
+        }
+        if self.idle_stops && !self.idle_reported {
+            self.idle_reported = true;
+            self.idle_pending = true;
+            return Some(Stop::Idle);
+        }
+        let Some(deadline) = self.idle_until() else {
+            self.idle_pending = true;
+            return Some(Stop::Idle);
+        };
+        let left = budget.saturating_sub(*spent);
+        let wait = deadline.saturating_sub(self.round_start);
+        if wait > left {
+            // The budget ends first: skip what it pays for and resume the wait next run.
+            self.round_start += left;
+            *spent = budget;
+            self.idle_pending = true;
+            return Some(Stop::Budget);
+        }
+        self.round_start += wait;
+        // A due deadline wakes its hart this round (the timers guarantee it); should no hart
+        // wake all the same, the empty round still costs its quantum.
+        *spent += if wait > 0 {
+            wait
+        } else {
+            self.config.quantum.min(left)
+        };
+        self.idle_reported = false;
+        None
+    }
+
     /// With `on`, every idle period — all harts in `wfi` — stops `run` with [`Stop::Idle`]
     /// before time skips ahead, so that an interactive host can pace guest time to its own
     /// clock and wait for input ([`Machine::idle_until`] says for how long). The next `run`
@@ -413,11 +486,35 @@ impl Machine {
 
     /// While every hart waits: the cycle of the earliest enabled timer deadline, or None when
     /// only an interrupt from host input can wake a hart.
+    /// Deadlines at or past [`NEVER`] do not count.
     pub fn idle_until(&self) -> Option<u64> {
         (0..self.harts.len())
             .filter_map(|h| self.timer_deadline(h))
+            .filter_map(|ticks| ticks.checked_mul(CYCLES_PER_TICK))
+            .filter(|&cycle| cycle < NEVER)
             .min()
-            .map(|ticks| ticks.saturating_mul(CYCLES_PER_TICK))
+    }
+
+    /// While every hart waits (after [`Stop::Idle`]): what can end the wait — a timer, host
+    /// console input, or nothing at all. A front end that has no more input to give treats
+    /// `Input` as `Never`: the guest halted ("all harts wait with no wake-up source").
+    pub fn wake(&self) -> Wake {
+        use crate::cpu::csr::{MIP_MEIP, MIP_SEIP, addr};
+        if let Some(cycle) = self.idle_until() {
+            return Wake::Timer(cycle);
+        }
+        if self.bus.uart.input_would_signal() != Some(true) {
+            return Wake::Never;
+        }
+        let plic = &self.bus.plic;
+        let woken = (0..self.harts.len()).any(|h| {
+            // mie.MEIE and mie.SEIE are mip.MEIP's and mip.SEIP's bits (privileged §3.1.9).
+            let mie = self.harts[h].csr_read(addr::MIE).unwrap_or(0);
+            (mie & MIP_MEIP != 0 && plic.interrupting_if_signalled(2 * h, board::UART_IRQ))
+                || (mie & MIP_SEIP != 0
+                    && plic.interrupting_if_signalled(2 * h + 1, board::UART_IRQ))
+        });
+        if woken { Wake::Input } else { Wake::Never }
     }
 
     /// The hart on which the next instruction of [`Machine::run`] will execute, for debuggers
@@ -426,15 +523,31 @@ impl Machine {
     /// whose quantum is spent or that wait in `wfi`, and skips idle time. None when `run`
     /// would report [`Stop::Idle`]. `run(1)` right after executes on the hart returned.
     pub fn scheduled_hart(&mut self) -> Option<usize> {
+        // Idle time is skipped here without a budget: one jump to the deadline. Three empty
+        // rounds in a row (a due deadline that wakes nobody, which the timers never allow)
+        // count as idle too, so that this always ends.
+        let mut check = std::mem::take(&mut self.idle_pending);
+        let mut empty_rounds = 0;
         loop {
+            if check && self.all_waiting() {
+                empty_rounds += 1;
+                match self.idle_until() {
+                    Some(deadline) if empty_rounds < 3 => {
+                        self.round_start = self.round_start.max(deadline);
+                        self.idle_reported = false;
+                    }
+                    _ => {
+                        self.idle_pending = true;
+                        return None;
+                    }
+                }
+            }
             let h = self.hart_in_round;
             if self.progress[h] < self.config.quantum && self.hart_runnable(h) {
                 return Some(h);
             }
             self.next_hart();
-            if self.hart_in_round == 0 && self.all_waiting() && self.skip_idle_time().is_some() {
-                return None;
-            }
+            check = self.hart_in_round == 0;
         }
     }
 
@@ -447,6 +560,7 @@ impl Machine {
         for other in &mut self.harts {
             other.clear_reservation();
         }
+        self.idle_pending = false;
         // A debugger's step executes the instruction whatever it touches.
         self.harts[h].watch_off = true;
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
@@ -561,18 +675,6 @@ impl Machine {
                 };
                 self.sit_out[h] = self.sit_out[h].saturating_sub(1);
             }
-        }
-    }
-
-    /// Every hart waits: jump to the earliest timer deadline, or report idle.
-    fn skip_idle_time(&mut self) -> Option<Stop> {
-        match self.idle_until() {
-            Some(d) if d > self.round_start => {
-                self.round_start = d;
-                None
-            }
-            Some(_) => None, // already due: the next round wakes the hart
-            None => Some(Stop::Idle),
         }
     }
 
@@ -811,5 +913,155 @@ mod tests {
         m.add_breakpoint(bp);
         assert_eq!(m.run(100), Stop::Breakpoint { hart: 0 });
         assert_eq!((m.harts[0].pc, m.harts[0].x[10]), (RAM_BASE + 20, 5));
+    }
+
+    /// Runs `f` on another thread and fails the test if it takes longer than `secs`: the
+    /// tests below guard against `run` looping forever.
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("the machine did not return in time")
+    }
+
+    fn machine(code: &[u32]) -> Machine {
+        let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let config = Config {
+            harts: 1,
+            ..Config::default()
+        };
+        Machine::new(config, Image::Raw(&bytes), None).expect("a raw image loads")
+    }
+
+    const MIE_CSR: u16 = 0x304;
+    const MENVCFG: u16 = 0x30a;
+    const STIMECMP: u16 = 0x14d;
+    const TIME: u16 = 0xc01;
+
+    /// Sstc on, STIE enabled, `stimecmp` = time + (1 << shift) (or -1 when `shift` is None),
+    /// `wfi`, then a1 = time and a2 = 7, and spin.
+    fn timer_wait(shift: Option<u32>) -> Machine {
+        let mut code = vec![
+            li(T0, 1),
+            slli(T0, T0, 63),
+            csrw(MENVCFG, T0),
+            li(T0, 1 << 5),
+            csrw(MIE_CSR, T0),
+            csrr(A0, TIME),
+        ];
+        code.extend(match shift {
+            Some(sh) => [li(T1, 1), slli(T1, T1, sh), add(T1, T1, A0)],
+            None => [li(T1, -1), NOP, NOP],
+        });
+        code.extend([
+            csrw(STIMECMP, T1),
+            WFI,
+            csrr(A1, TIME),
+            li(A2, 7),
+            jal(ZERO, 0),
+        ]);
+        machine(&code)
+    }
+
+    #[test]
+    fn a_far_timer_deadline_is_skipped_within_the_budget_and_runs_split_alike() {
+        // 2^20 ticks: about 10.5 M cycles of waiting.
+        let whole = within(20, || {
+            let mut m = timer_wait(Some(20));
+            assert_eq!(m.run(20_000_000), Stop::Budget);
+            m
+        });
+        assert_eq!(whole.harts[0].x[12], 7, "woke and ran on");
+        assert!(whole.harts[0].x[11] >= whole.harts[0].x[10] + (1 << 20));
+        let split = within(20, || {
+            let mut m = timer_wait(Some(20));
+            let mut runs = 0;
+            while m.harts[0].x[12] != 7 {
+                let before = m.cycle();
+                assert_eq!(m.run(1000), Stop::Budget);
+                // At most the budget, plus the rest of the quantum that `wfi` gives up.
+                assert!(
+                    m.cycle() - before <= 1000 + m.config().quantum,
+                    "a run skipped past its budget"
+                );
+                runs += 1;
+                assert!(runs < 20_000, "never woke");
+            }
+            assert!(runs > 10_000, "skipped time must count against the budget");
+            m
+        });
+        // Where the runs end does not move the wake-up.
+        assert_eq!(split.harts[0].x[11], whole.harts[0].x[11]);
+    }
+
+    #[test]
+    fn a_timer_that_never_fires_is_idle_with_no_wake_up_source() {
+        // stimecmp = -1, as xv6's panic path writes: the run used to loop forever here.
+        for idle_stops in [false, true] {
+            let (stops, wake) = within(20, move || {
+                let mut m = timer_wait(None);
+                m.set_idle_stops(idle_stops);
+                let stops = [m.run(1_000_000), m.run(1_000_000)];
+                (stops, m.wake())
+            });
+            assert_eq!(stops, [Stop::Idle, Stop::Idle]);
+            assert_eq!(wake, Wake::Never);
+        }
+        // With a reachable deadline, idle stops report the period and name the timer.
+        let mut m = timer_wait(Some(20));
+        m.set_idle_stops(true);
+        assert_eq!(m.run(1_000_000), Stop::Idle);
+        assert!(matches!(m.wake(), Wake::Timer(c) if c >= 1 << 20));
+        assert_eq!(
+            m.idle_until(),
+            match m.wake() {
+                Wake::Timer(c) => Some(c),
+                _ => None,
+            }
+        );
+    }
+
+    /// Waits for the UART's receive interrupt in M-mode: IER.RDI, PLIC source 10 at priority
+    /// 1 enabled for hart 0's M context, `mie` = MEIE if `meie`; then a2 = 7 and spin.
+    fn uart_wait(meie: bool) -> Machine {
+        machine(&[
+            lui(T0, 0x10000), // UART0
+            li(T1, 1),
+            sb(T1, T0, 1), // IER: received data available
+            lui(T0, 0x0c000),
+            sw(T1, T0, 4 * 10), // priority of source 10
+            lui(T0, 0x0c002),
+            li(T1, 1 << 10),
+            sw(T1, T0, 0), // context 0 enables source 10
+            li(T1, meie as i32),
+            slli(T1, T1, 11),
+            csrw(MIE_CSR, T1),
+            WFI,
+            li(A2, 7),
+            jal(ZERO, 0),
+        ])
+    }
+
+    #[test]
+    fn idle_tells_whether_console_input_could_wake_a_hart() {
+        let mut m = within(20, || {
+            let mut m = uart_wait(true);
+            assert_eq!(m.run(1_000_000), Stop::Idle);
+            m
+        });
+        assert_eq!(m.wake(), Wake::Input);
+        m.bus.uart.push_input(b"x");
+        assert_eq!(m.run(1000), Stop::Budget);
+        assert_eq!(m.harts[0].x[12], 7, "the input woke the hart");
+
+        // Masked in mie: input changes nothing.
+        let m = within(20, || {
+            let mut m = uart_wait(false);
+            assert_eq!(m.run(1_000_000), Stop::Idle);
+            m
+        });
+        assert_eq!(m.wake(), Wake::Never);
     }
 }

@@ -9,7 +9,7 @@ use crate::MachineArgs;
 use crate::terminal::{self, Input};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use machine::machine::{Config, Machine, Stop};
+use machine::machine::{Config, Machine, Stop, Wake};
 use session::inspect::strace::Filter;
 use session::{Boot, Session};
 use std::io::Write;
@@ -32,8 +32,8 @@ pub struct RunArgs {
     /// Exit with status 0 as soon as TEXT appears on the console.
     #[arg(long, value_name = "TEXT")]
     pub until: Option<String>,
-    /// Give up after SECS seconds of host time (exit status 1).
-    #[arg(long, value_name = "SECS")]
+    /// Give up after SECS seconds of host time (exit status 1); at most a year.
+    #[arg(long, value_name = "SECS", value_parser = crate::limits::parse_timeout, allow_negative_numbers = true)]
     pub timeout: Option<f64>,
     /// Print instructions retired, guest time, host time and MIPS to stderr on exit.
     #[arg(long)]
@@ -42,7 +42,8 @@ pub struct RunArgs {
     /// of syscall names, `pid=N`, `proc=NAME`, `mask=N` (the trace lab's mask).
     #[arg(long, value_name = "FILTER", num_args = 0..=1, default_missing_value = "", require_equals = true)]
     pub strace: Option<String>,
-    /// Serve gdb's remote protocol on ADDR (`:26000` is 127.0.0.1:26000), like `qemu -gdb`.
+    /// Serve gdb's remote protocol on ADDR, like `qemu -gdb`. `:26000` or `26000` listens on
+    /// 127.0.0.1 only (loopback); give HOST:PORT (e.g. 0.0.0.0:26000) to listen elsewhere.
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
     /// With --gdb: hold the guest at its first instruction until gdb attaches (QEMU's -S).
@@ -86,9 +87,7 @@ pub struct Booted {
 /// the user programs' symbols (the bundled ones with the bundled kernel, `--user-dir`).
 pub fn boot(args: &MachineArgs) -> Result<Booted> {
     let kernel = match &args.kernel {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read kernel {}", path.display()))?
-        }
+        Some(path) => crate::limits::read_input_file(path, "kernel", crate::limits::MAX_ELF_BYTES)?,
         None => crate::bundled::kernel()?.to_vec(),
     };
     if !args.raw && !machine::loader::is_elf(&kernel) {
@@ -99,8 +98,7 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
     };
     let (disk, disk_path) = match (&args.disk, &args.kernel) {
         (Some(path), _) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("cannot read disk image {}", path.display()))?;
+            let bytes = crate::disk::load(path, args.snapshot)?;
             (Some(bytes), (!args.snapshot).then(|| path.clone()))
         }
         (None, None) => (Some(crate::bundled::fs_img()?.to_vec()), None),
@@ -165,8 +163,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let started = Instant::now();
     let deadline = args
         .timeout
-        .map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+        .and_then(|s| crate::limits::deadline(started, s));
     let mut stdout = std::io::stdout().lock();
+    let signals = crate::signals::Stop::install();
+    let mut persist = disk_path.map(crate::disk::Persist::new);
+    let mut at_line_start = true;
+    let mut told_halted = false;
 
     let outcome = loop {
         let Some(stop) = host.run(SLICE) else {
@@ -180,7 +182,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
         let out = session.take_output();
         if !out.is_empty() {
-            terminal::write_console(&mut stdout, &out, raw_tty)?;
+            at_line_start = out.ends_with(b"\n");
+            if let Err(e) = terminal::write_console(&mut stdout, &out, raw_tty) {
+                break Outcome::HostError(e.into());
+            }
             if let Some(m) = until.as_mut()
                 && m.feed(&out)
             {
@@ -192,6 +197,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Reset => break Outcome::Reset,
             Stop::Htif { value } => break Outcome::Htif(value),
             Stop::Breakpoint { .. } | Stop::Watchpoint { .. } | Stop::Budget => {}
+            Stop::Idle if !told_halted && halted(session.machine().wake(), &input) => {
+                // A debugger may still want to look at a halted guest: run on for it.
+                if args.gdb.is_none() {
+                    break Outcome::Halted;
+                }
+                told_halted = true;
+                eprintln!("xv6scope: all harts wait with no wake-up source (gdb can still look)");
+            }
             Stop::Idle => {
                 // Every hart waits. Keep guest time from running ahead of the host clock while
                 // a person may type, and wait for input instead of spinning.
@@ -203,33 +216,54 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     }
                     None => Duration::from_millis(50),
                 };
-                match input.wait(wait) {
+                let event = if room_for_input(session.machine()) {
+                    input.wait(wait)
+                } else {
+                    std::thread::sleep(wait);
+                    None
+                };
+                match event {
                     Some(terminal::Event::Bytes(bytes)) => session.type_input(&bytes),
                     Some(terminal::Event::Quit) => break Outcome::Quit,
                     None => {}
                 }
             }
         }
-        match input.poll() {
+        match room_for_input(session.machine())
+            .then(|| input.poll())
+            .flatten()
+        {
             Some(terminal::Event::Bytes(bytes)) => session.type_input(&bytes),
             Some(terminal::Event::Quit) => break Outcome::Quit,
             None => {}
+        }
+        if let Some(p) = persist.as_mut() {
+            p.tick(session.machine());
+        }
+        if let Some(sig) = signals.received() {
+            break Outcome::Signal(sig);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break Outcome::Timeout;
         }
     };
-    stdout.flush()?;
+    if !at_line_start && matches!(outcome, Outcome::Halted | Outcome::Signal(_)) {
+        // The guest's last line (a panic message, say) ends before ours begins.
+        let _ = writeln!(stdout);
+    }
+    let flushed = stdout.flush();
     drop(stdout);
     terminal::restore();
     let machine = host.into_session().into_machine();
 
-    if let Some(path) = &disk_path
-        && machine.bus.virtio.disk_dirty()
-    {
-        std::fs::write(path, machine.bus.virtio.disk())
-            .with_context(|| format!("cannot write disk image back to {}", path.display()))?;
+    // Every exit path writes the disk back, a host error's too.
+    if let Some(p) = persist.as_mut() {
+        p.finish(&machine)?;
     }
+    if let Outcome::HostError(e) = outcome {
+        return Err(e);
+    }
+    flushed?;
     if args.stats {
         print_stats(&machine, started.elapsed());
     }
@@ -254,6 +288,20 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 ((value >> 1).clamp(1, 255)) as i32
             }
         }
+        Outcome::Halted => {
+            let what = args
+                .until
+                .as_ref()
+                .map(|t| format!(" before {t:?} appeared"))
+                .unwrap_or_default();
+            eprintln!("xv6scope: all harts wait with no wake-up source{what}");
+            1
+        }
+        Outcome::Signal(sig) => {
+            eprintln!("xv6scope: stopped by {}", crate::signals::name(sig));
+            128 + sig
+        }
+        Outcome::HostError(_) => unreachable!("returned above"),
         Outcome::Timeout => {
             let what = args
                 .until
@@ -287,7 +335,7 @@ pub fn user_dir_elfs(args: &MachineArgs) -> Result<Vec<(String, Vec<u8>)>> {
             continue;
         }
         let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            crate::limits::read_input_file(&path, "user program", crate::limits::MAX_ELF_BYTES)?;
         if machine::loader::is_elf(&bytes) {
             elfs.push((name.trim_start_matches('_').to_string(), bytes));
         }
@@ -313,6 +361,29 @@ enum Outcome {
     Reset,
     Htif(u64),
     Timeout,
+    /// Every hart waits and nothing can wake one (see [`halted`]).
+    Halted,
+    /// SIGTERM, SIGHUP or SIGINT.
+    Signal(i32),
+    /// Writing the console failed (a closed pipe, say); the disk is still written back.
+    HostError(anyhow::Error),
+}
+
+/// Whether an idle machine has halted for good: no timer can end the wait, and host input
+/// cannot either — the machine says none would interrupt a hart, or none will come (`--input`
+/// was all typed, stdin ended).
+fn halted(wake: Wake, input: &Input) -> bool {
+    match wake {
+        Wake::Timer(_) => false,
+        Wake::Input => !input.may_arrive(),
+        Wake::Never => true,
+    }
+}
+
+/// Whether the UART's queue takes more host input now: input the guest does not read is held
+/// back on stdin rather than piled up in memory.
+fn room_for_input(machine: &Machine) -> bool {
+    machine.bus.uart.input_len() < crate::limits::MAX_PENDING_INPUT
 }
 
 pub fn print_stats(machine: &Machine, host: Duration) {

@@ -2,10 +2,12 @@
 //!
 //! A program passes by writing 1 to its HTIF `tohost` symbol or 0x5555 to the test finisher,
 //! and fails by writing `(code << 1) | 1` to `tohost` or `(code << 16) | 0x3333` to the
-//! finisher. Anything else — power-off without a verdict, an idle machine, the cycle limit —
-//! is a failure with the reason printed.
+//! finisher. Anything else — power-off without a verdict, a halted machine (every hart waits
+//! with no wake-up source), the cycle limit — is a failure with the reason printed. The cycle
+//! limit counts guest time: instructions executed plus the cycles skipped while every hart
+//! waits for a timer.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use machine::machine::{Config, Image, Machine, Stop};
 use std::path::PathBuf;
@@ -18,7 +20,7 @@ pub struct TestElfArgs {
     /// Number of harts.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub smp: usize,
-    /// Give up on a test after this many cycles.
+    /// Give up on a test after this many cycles of guest time (waiting counts).
     #[arg(long, value_name = "CYCLES", default_value_t = 200_000_000)]
     pub max_cycles: u64,
 }
@@ -33,8 +35,7 @@ pub enum Verdict {
 pub fn run(args: TestElfArgs) -> Result<i32> {
     let mut failed = 0;
     for file in &args.files {
-        let bytes =
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let bytes = crate::limits::read_input_file(file, "test ELF", crate::limits::MAX_ELF_BYTES)?;
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -84,9 +85,8 @@ pub fn run_one(elf: &[u8], harts: usize, max_cycles: u64) -> Result<Verdict> {
                 Verdict::Fail(format!("finisher reports failure code {code}{note}"))
             }
             Stop::Reset => Verdict::Fail(format!("the program asked for a reset{note}")),
-            Stop::Idle => Verdict::Fail(format!(
-                "all harts wait for an interrupt that cannot come{note}"
-            )),
+            // No input ever comes here: whatever `wake` says, nothing can end the wait.
+            Stop::Idle => Verdict::Fail(format!("all harts wait with no wake-up source{note}")),
             Stop::Breakpoint { hart } | Stop::Watchpoint { hart, .. } => {
                 Verdict::Fail(format!("unexpected breakpoint on hart {hart}"))
             }

@@ -13,7 +13,10 @@ mod bench;
 mod bundled;
 mod cmd_run;
 mod cmd_test_elf;
+mod disk;
 mod gdb;
+mod limits;
+mod signals;
 mod terminal;
 mod ui;
 mod walk;
@@ -60,13 +63,15 @@ enum Command {
 /// Options shared by every command that builds a machine.
 #[derive(Args, Clone, Debug)]
 pub struct MachineArgs {
-    /// Kernel ELF to boot (default: the bundled Rust xv6 kernel).
+    /// Kernel ELF to boot (default: the bundled Rust xv6 kernel; a regular file).
     #[arg(long, value_name = "ELF")]
     pub kernel: Option<PathBuf>,
     /// Treat --kernel as a raw binary loaded at 0x80000000.
     #[arg(long)]
     pub raw: bool,
-    /// Disk image for the virtio block device (written back on exit unless --snapshot).
+    /// Disk image for the virtio block device (a regular file of at most 1 GiB). Unless
+    /// --snapshot, the guest's writes go back to it atomically (a new file renamed over it) at
+    /// exit, on SIGTERM/SIGHUP/SIGINT, after a guest flush and within a second of a write.
     #[arg(long, value_name = "IMG")]
     pub disk: Option<PathBuf>,
     /// Keep disk writes in memory only, like QEMU's -snapshot.
@@ -105,11 +110,18 @@ fn main() {
                 std::process::exit(0);
             }
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
+            // The first line, and the indented lines under it that name what is missing
+            // ("the following required arguments were not provided:\n  --out <DIR>").
+            let mut lines = rendered.lines();
+            let mut first = lines
                 .next()
                 .unwrap_or("bad arguments")
-                .trim_start_matches("error: ");
+                .trim_start_matches("error: ")
+                .to_string();
+            for more in lines.take_while(|l| l.starts_with("  ")) {
+                first.push(' ');
+                first.push_str(more.trim());
+            }
             eprintln!("xv6scope: {first} (try --help)");
             std::process::exit(2);
         }

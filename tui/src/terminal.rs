@@ -3,14 +3,19 @@
 //! On a terminal, stdin goes to raw mode so every key reaches the guest (xv6 does its own line
 //! editing), and `Ctrl-A x` quits as in QEMU (`Ctrl-A Ctrl-A` sends a literal Ctrl-A). From a
 //! pipe or file, stdin is the console input as it arrives. A reader thread feeds a channel; the
-//! run loop polls it between slices, so input is queued, never dropped.
+//! run loop polls it between slices, so input is queued, never dropped. The channel is
+//! bounded (`CHANNEL_CHUNKS` reads): when the guest does not read its input, the reader
+//! thread stops reading stdin instead of piling it up in memory.
 
 use anyhow::Result;
+use std::cell::Cell;
 use std::io::{IsTerminal, Read, Write};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError, sync_channel};
 use std::time::Duration;
 
 const CTRL_A: u8 = 0x01;
+/// Reads of up to 256 bytes that the channel holds before the reader thread waits.
+const CHANNEL_CHUNKS: usize = 64;
 
 /// Something the host user did.
 pub enum Event {
@@ -24,6 +29,8 @@ pub enum Event {
 pub struct Input {
     rx: Option<Receiver<Event>>,
     raw_tty: bool,
+    /// stdin ended (or failed) and everything it gave was taken.
+    closed: Cell<bool>,
 }
 
 impl Input {
@@ -32,6 +39,7 @@ impl Input {
         Input {
             rx: None,
             raw_tty: false,
+            closed: Cell::new(true),
         }
     }
 
@@ -46,7 +54,7 @@ impl Input {
                 default_hook(info);
             }));
         }
-        let (tx, rx) = channel();
+        let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
         std::thread::spawn(move || {
             let mut stdin = std::io::stdin().lock();
             let mut buf = [0u8; 256];
@@ -83,12 +91,18 @@ impl Input {
         Ok(Input {
             rx: Some(rx),
             raw_tty,
+            closed: Cell::new(false),
         })
     }
 
     /// Whether input may still arrive from outside (stdin is read).
     pub fn is_live(&self) -> bool {
         self.rx.is_some()
+    }
+
+    /// Whether more input may still come: stdin is read and has not ended.
+    pub fn may_arrive(&self) -> bool {
+        !self.closed.get()
     }
 
     /// Whether the console is an interactive terminal in raw mode.
@@ -104,7 +118,11 @@ impl Input {
             match rx.try_recv() {
                 Ok(Event::Bytes(b)) => bytes.extend(b),
                 Ok(Event::Quit) => return Some(Event::Quit),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.closed.set(true);
+                    break;
+                }
             }
         }
         (!bytes.is_empty()).then_some(Event::Bytes(bytes))
@@ -118,6 +136,7 @@ impl Input {
                 Err(RecvTimeoutError::Timeout) => None,
                 // stdin ended: nothing more will come, but pace the guest all the same.
                 Err(RecvTimeoutError::Disconnected) => {
+                    self.closed.set(true);
                     std::thread::sleep(timeout);
                     None
                 }

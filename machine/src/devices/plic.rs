@@ -121,7 +121,7 @@ impl Plic {
             let ctx = (rel / CONTEXT_STRIDE) as usize;
             return match rel % CONTEXT_STRIDE {
                 0 => self.threshold[ctx],
-                4 => self.best(ctx).unwrap_or(0),
+                4 => self.best(ctx, &self.pending).unwrap_or(0),
                 _ => 0,
             };
         }
@@ -183,13 +183,23 @@ impl Plic {
     /// Whether context `context` has a claimable source above its threshold: the level of the
     /// hart's MEIP (even context) or SEIP (odd context).
     pub fn interrupting(&self, context: usize) -> bool {
-        self.best(context).is_some()
+        self.best(context, &self.pending).is_some()
+    }
+
+    /// Whether `context` would interrupt if source `irq` signalled a high level now (the
+    /// machine asks this to tell whether host input could still wake a waiting hart).
+    pub fn interrupting_if_signalled(&self, context: usize, irq: u32) -> bool {
+        let mut pending = self.pending;
+        if irq != 0 && irq < NUM_SOURCES {
+            pending[irq as usize / 32] |= 1 << (irq % 32);
+        }
+        self.best(context, &pending).is_some()
     }
 
     /// Claims for `context`: the id of the best claimable source (0 if none), which becomes
     /// claimed and no longer pending.
     pub fn claim(&mut self, context: usize) -> u32 {
-        match self.best(context) {
+        match self.best(context, &self.pending) {
             Some(irq) => {
                 let (w, bit) = (irq as usize / 32, 1u32 << (irq % 32));
                 self.pending[w] &= !bit;
@@ -243,13 +253,13 @@ impl Plic {
     }
 
     /// The source `context` would claim now: pending, not claimed, enabled, priority above the
-    /// threshold, highest priority first and then lowest id.
-    fn best(&self, context: usize) -> Option<u32> {
+    /// threshold, highest priority first and then lowest id; `pending` as given.
+    fn best(&self, context: usize, pending: &[u32; WORDS]) -> Option<u32> {
         let enable = self.enable.get(context)?;
         let mut best: Option<(u32, u32)> = None;
         let mut max_prio = self.threshold[context];
         for (w, &enabled) in enable.iter().enumerate() {
-            let mut bits = self.pending[w] & !self.claimed[w] & enabled;
+            let mut bits = pending[w] & !self.claimed[w] & enabled;
             while bits != 0 {
                 let irq = w as u32 * 32 + bits.trailing_zeros();
                 bits &= bits - 1;
@@ -312,6 +322,14 @@ mod tests {
         p.write(0x20_1004, UART);
         // Not signalled again: no further interrupt, though nobody lowered the line.
         assert!(!p.interrupting(1));
+        // A signal would interrupt the context that enables the source, and nothing changes.
+        assert!(p.interrupting_if_signalled(1, UART));
+        assert!(!p.interrupting_if_signalled(0, UART));
+        assert!(!p.interrupting(1) && !p.is_pending(UART));
+        // Claimed, a signal would not interrupt.
+        p.set_level(UART, true);
+        assert_eq!(p.read(0x20_1004), UART);
+        assert!(!p.interrupting_if_signalled(1, UART));
     }
 
     #[test]

@@ -246,6 +246,13 @@ impl Uart {
         }
     }
 
+    /// The level at which the line would be signalled if the host queued one more byte now,
+    /// or None when that byte would not re-evaluate the line (the receiver window is full).
+    pub fn input_would_signal(&self) -> Option<bool> {
+        let depth = if self.fifo_enabled() { FIFO_DEPTH } else { 1 };
+        (self.input.len() < depth).then(|| self.ier & IER_RDI != 0 || self.irq())
+    }
+
     /// Whether queued input has not yet been read by the guest.
     pub fn input_pending(&self) -> bool {
         !self.input.is_empty()
@@ -354,6 +361,29 @@ mod tests {
         u.write(2, 0x07);
         u.write(1, 0x03);
         u
+    }
+
+    #[test]
+    fn input_would_signal_predicts_push_input() {
+        // Interrupts off: a byte would signal a low line.
+        let u = Uart::new();
+        assert_eq!(u.input_would_signal(), Some(false));
+        // xv6's setup: receive interrupts on, FIFO of 16.
+        let mut u = xv6_uart();
+        let _ = u.take_irq_update();
+        assert_eq!(u.input_would_signal(), Some(true));
+        u.push_input(&[b'a'; 15]);
+        assert_eq!(u.take_irq_update(), Some(true));
+        assert_eq!(u.input_would_signal(), Some(true), "room for one more");
+        u.push_input(b"b");
+        assert_eq!(u.input_would_signal(), None, "the receiver window is full");
+        u.push_input(b"c");
+        assert_eq!(
+            u.take_irq_update(),
+            Some(true),
+            "only the 16th byte signalled"
+        );
+        assert_eq!(u.take_irq_update(), None);
     }
 
     #[test]

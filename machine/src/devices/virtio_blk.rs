@@ -41,7 +41,8 @@
 //! Requests run synchronously when the driver writes QueueNotify: every new available chain
 //! is parsed as { type: u32, reserved: u32, sector: u64 } in the device-readable bytes (in
 //! any split across buffers), data, and a status byte in the last device-writable byte.
-//! Types: IN (0, read), OUT (1, write), FLUSH (4, nothing to do: the image is in memory),
+//! Types: IN (0, read), OUT (1, write), FLUSH (4, counted in the statistics for the host, which
+//! writes its image file back after one),
 //! GET_ID (8, an empty serial number as QEMU gives without `serial=`); others UNSUPP. Status
 //! IOERR when a read's data buffers are not all device-writable or a write's not all
 //! device-readable (QEMU silently moves nothing then; an error here points at the driver bug),
@@ -119,6 +120,9 @@ pub struct DiskStats {
     pub errors: u64,
     pub bytes_read: u64,
     pub bytes_written: u64,
+    /// FLUSH requests: the guest asks for its writes to be durable (the host writes the
+    /// image back soon after; see xv6scope's `disk` module).
+    pub flushes: u64,
 }
 
 #[derive(Clone)]
@@ -541,7 +545,10 @@ impl VirtioBlk {
                 }
                 S_OK
             }
-            T_FLUSH => S_OK,
+            T_FLUSH => {
+                self.stats.flushes += 1;
+                S_OK
+            }
             T_GET_ID => {
                 // An empty, NUL-terminated serial: at most one zero byte, as QEMU writes.
                 if in_data.len() > 0 {

@@ -225,10 +225,17 @@ fn read_write_and_errors(mut rig: Rig) {
     assert_eq!(rig.used_idx(), 6);
     assert_eq!(&rig.dev.disk()[14 * 512..], &data[..]);
 
+    // A flush (header and status only) succeeds and is counted for the host.
+    rig.header(4, 0);
+    rig.submit(0, &[(HDR, 16, 0), (STATUS, 1, WRITE)]);
+    assert_eq!(rig.get(STATUS, 1)[0], 0);
+    assert_eq!(rig.used_idx(), 7);
+
     let stats = rig.dev.stats();
-    assert_eq!(stats.requests, 6);
+    assert_eq!(stats.requests, 7);
     assert_eq!(stats.errors, 4);
     assert_eq!((stats.bytes_read, stats.bytes_written), (512, 1024));
+    assert_eq!(stats.flushes, 1);
     assert!(rig.dev.broken().is_none());
 }
 

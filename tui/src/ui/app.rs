@@ -14,6 +14,9 @@ use std::collections::{HashSet, VecDeque};
 
 /// Console lines kept for scrollback.
 pub const SCROLLBACK: usize = 5000;
+/// Longest console line kept: a longer one wraps, as on a terminal, so that a guest printing
+/// without newlines fills the scrollback (at most SCROLLBACK × MAX_LINE bytes) and no more.
+pub const MAX_LINE: usize = 4096;
 /// Syscall trace lines kept.
 pub const TRACE_KEEP: usize = 2000;
 
@@ -97,13 +100,11 @@ impl Console {
     /// back one column (xv6 erases with `\b \b`), `\r` and other control bytes are dropped.
     pub fn feed(&mut self, bytes: &[u8]) {
         for &b in bytes {
+            if self.partial.len() >= MAX_LINE && b != b'\n' && b != 0x08 {
+                self.end_line();
+            }
             match b {
-                b'\n' => {
-                    self.lines.push_back(std::mem::take(&mut self.partial));
-                    if self.lines.len() > SCROLLBACK {
-                        self.lines.pop_front();
-                    }
-                }
+                b'\n' => self.end_line(),
                 0x08 => {
                     self.partial.pop();
                 }
@@ -111,6 +112,13 @@ impl Console {
                 0x20..=0x7e => self.partial.push(b as char),
                 _ => {}
             }
+        }
+    }
+
+    fn end_line(&mut self) {
+        self.lines.push_back(std::mem::take(&mut self.partial));
+        if self.lines.len() > SCROLLBACK {
+            self.lines.pop_front();
         }
     }
 
@@ -495,6 +503,19 @@ mod tests {
         c.feed(b"$ ");
         let all: Vec<&str> = c.all().collect();
         assert_eq!(all, ["init: starting sh", "$ ls", "$ "]);
+    }
+
+    #[test]
+    fn a_console_flood_without_newlines_wraps_and_stays_bounded() {
+        let mut c = Console::default();
+        let chunk = [b'x'; 10_000];
+        for _ in 0..(SCROLLBACK * MAX_LINE / chunk.len() + 100) {
+            c.feed(&chunk);
+        }
+        assert_eq!(c.lines.len(), SCROLLBACK);
+        assert!(c.all().all(|l| l.len() <= MAX_LINE));
+        c.feed(b"\nend\n");
+        assert_eq!(c.lines.back().map(String::as_str), Some("end"));
     }
 
     #[test]

@@ -92,7 +92,10 @@ pub fn spawn(
 struct Engine {
     host: Host,
     events: Sender<Event>,
-    disk_path: Option<PathBuf>,
+    /// Writes the disk back while the guest runs and at exit (`crate::disk`).
+    persist: Option<crate::disk::Persist>,
+    /// SIGTERM, SIGHUP (a closed terminal), SIGINT: end cleanly, the disk written back.
+    signals: crate::signals::Stop,
     running: bool,
     stop_seq: u64,
     stop_reason: String,
@@ -150,7 +153,8 @@ impl Engine {
         let mut e = Engine {
             host,
             events,
-            disk_path: setup.disk_path,
+            persist: setup.disk_path.map(crate::disk::Persist::new),
+            signals: crate::signals::Stop::install(),
             running: true,
             stop_seq: 0,
             stop_reason: "running".into(),
@@ -221,6 +225,12 @@ impl Engine {
                     }
                 }
             }
+            if let Some(sig) = self.signals.received() {
+                return self.exit(
+                    128 + sig,
+                    format!("stopped by {}", crate::signals::name(sig)),
+                );
+            }
             if let Some(end) = self.stop_at
                 && self.host.session().machine().instret() >= end
             {
@@ -231,6 +241,9 @@ impl Engine {
                     return self.exit(0, "gdb killed the guest".into());
                 };
                 self.take_console();
+                if let Some(p) = self.persist.as_mut() {
+                    p.tick(self.host.session().machine());
+                }
                 match stop {
                     Stop::Budget => {}
                     Stop::Breakpoint { hart } => {
@@ -880,14 +893,10 @@ impl Engine {
         self.take_console();
         self.send(false);
         let m = self.host.session().machine();
-        if let Some(path) = &self.disk_path
-            && m.bus.virtio.disk_dirty()
-            && let Err(e) = std::fs::write(path, m.bus.virtio.disk())
+        if let Some(p) = self.persist.as_mut()
+            && let Err(e) = p.finish(m)
         {
-            self.message(
-                format!("cannot write the disk back to {}: {e}", path.display()),
-                true,
-            );
+            self.message(format!("{e:#}"), true);
         }
         let _ = self.events.send(Event::Exited { code, why });
     }

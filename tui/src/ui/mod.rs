@@ -43,7 +43,8 @@ const WIDE: (u16, u16) = (110, 32);
 pub struct TuiArgs {
     #[command(flatten)]
     pub machine: MachineArgs,
-    /// Also serve gdb's remote protocol on ADDR (`:26000` is 127.0.0.1:26000).
+    /// Also serve gdb's remote protocol on ADDR. `:26000` or `26000` listens on 127.0.0.1 only
+    /// (loopback); give HOST:PORT (e.g. 0.0.0.0:26000) to listen elsewhere.
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
     /// Measure instead: run the TUI off-screen until the guest retired N instructions and

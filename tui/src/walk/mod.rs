@@ -15,7 +15,7 @@ pub mod format;
 pub mod player;
 
 use crate::MachineArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -31,8 +31,8 @@ pub struct WalkArgs {
 }
 
 pub fn run(args: WalkArgs) -> Result<i32> {
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text =
+        crate::limits::read_input_text(&args.file, "walkthrough", crate::limits::MAX_TEXT_BYTES)?;
     let walk =
         format::Walk::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     use std::io::IsTerminal;

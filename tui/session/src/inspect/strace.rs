@@ -141,7 +141,8 @@ pub struct Filter {
 
 impl Filter {
     /// Parses a comma-separated list: syscall names (`open`), `pid=N`, `proc=NAME`,
-    /// `mask=N` (decimal or 0x hex). Empty text keeps everything.
+    /// `mask=N` (decimal or 0x hex). Empty text keeps everything; otherwise every item and
+    /// every value must be non-empty (`proc=`, `read,,write` and `,` are refused).
     pub fn parse(s: &str) -> Result<Filter, String> {
         let mut f = Filter::default();
         let num = |v: &str| -> Result<u64, String> {
@@ -151,8 +152,17 @@ impl Filter {
             };
             r.map_err(|_| format!("not a number: {v:?}"))
         };
-        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        if s.trim().is_empty() {
+            return Ok(f);
+        }
+        for item in s.split(',').map(str::trim) {
+            if item.is_empty() {
+                return Err("empty item in the filter list".into());
+            }
             match item.split_once('=') {
+                Some((k, v)) if v.trim().is_empty() => {
+                    return Err(format!("{k}= needs a value"));
+                }
                 Some(("pid", v)) => f.pids.push(num(v)? as i64),
                 Some(("proc", v)) => f.procs.push(v.to_string()),
                 Some(("mask", v)) => f.mask = Some(num(v)?),

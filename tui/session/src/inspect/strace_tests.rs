@@ -76,6 +76,18 @@ fn filters_parse_and_apply() {
     assert!(Filter::parse("pid=x").is_err());
     assert!(Filter::parse("uid=3").is_err());
     assert_eq!(Filter::parse("").unwrap(), Filter::default());
+    assert_eq!(Filter::parse("  ").unwrap(), Filter::default());
+    for empty in [
+        "proc=",
+        "pid=",
+        "mask= ",
+        ",,,",
+        ",",
+        "read,,write",
+        "read,",
+    ] {
+        assert!(Filter::parse(empty).is_err(), "{empty:?} accepted");
+    }
     let mut r = Record {
         seq: 0,
         hart: 0,

@@ -63,6 +63,7 @@ struct Schedule {
     watch_resume: Option<(usize, u64)>,
     bp_resume: Option<(usize, u64)>,
     idle_reported: bool,
+    idle_pending: bool,
 }
 
 impl Snapshot {
@@ -95,6 +96,29 @@ impl Machine {
     /// restored, None for the first): pages not written since are shared with it. The new
     /// snapshot becomes the base.
     pub fn snapshot(&mut self, base: Option<&Snapshot>) -> Snapshot {
+        // Every field of the machine is either in a snapshot or named here as not part of
+        // one: a new field does not compile until it is placed.
+        let Machine {
+            harts: _,
+            bus: _,
+            round_start: _,
+            hart_in_round: _,
+            progress: _,
+            backoff: _,
+            sit_out: _,
+            watch_resume: _,
+            bp_resume: _,
+            idle_reported: _,
+            idle_pending: _,
+            // Not machine state: fixed at boot, the debugger's, the host's pacing choice,
+            // a replay's stopping rule.
+            config: _,
+            entry: _,
+            breakpoints: _,
+            watchpoints: _,
+            idle_stops: _,
+            hart_cap: _,
+        } = self;
         let ram = &mut self.bus.ram;
         let dirty = ram.take_dirty();
         let zero: Page = Arc::from(vec![0u8; PAGE_SIZE]);
@@ -143,6 +167,7 @@ impl Machine {
                 watch_resume: self.watch_resume,
                 bp_resume: self.bp_resume,
                 idle_reported: self.idle_reported,
+                idle_pending: self.idle_pending,
             },
             pages,
         }
@@ -188,6 +213,7 @@ impl Machine {
         self.watch_resume = s.watch_resume;
         self.bp_resume = s.bp_resume;
         self.idle_reported = s.idle_reported;
+        self.idle_pending = s.idle_pending;
     }
 }
 

@@ -134,6 +134,9 @@ pub struct Machine {
     idle_stops: bool,
     /// The idle period now in progress was reported; the next `run` skips it.
     idle_reported: bool,
+    /// Budget spent by every run so far: attempts plus cycles skipped while every hart
+    /// waited (see [`Machine::elapsed`]).
+    elapsed: u64,
     /// A hart's attempt count at which `run` stops, as the hart is about to make the next
     /// (a debugger going back one instruction replays up to there).
     hart_cap: Option<(usize, u64)>,
@@ -204,6 +207,7 @@ impl Machine {
             idle_stops: false,
             idle_reported: false,
             hart_cap: None,
+            elapsed: 0,
             idle_pending: false,
         })
     }
@@ -234,6 +238,14 @@ impl Machine {
     /// same state; time skipped while all harts wait does not move it.
     pub fn position(&self) -> u64 {
         self.harts.iter().map(Hart::cycles).sum()
+    }
+
+    /// Everything every run has spent: attempts, cycles skipped while every hart waited,
+    /// a debugger's steps. It tells apart the states that share a position while the harts
+    /// idle: running the machine from the same state by the same amount gives the same
+    /// state, however the runs are split.
+    pub fn elapsed(&self) -> u64 {
+        self.elapsed
     }
 
     /// Instructions retired by all harts.
@@ -299,6 +311,12 @@ impl Machine {
     /// most the rest of the budget), so a far timer deadline cannot keep it from returning.
     pub fn run(&mut self, budget: u64) -> Stop {
         let mut spent = 0u64;
+        let stop = self.run_spending(budget, &mut spent);
+        self.elapsed += spent;
+        stop
+    }
+
+    fn run_spending(&mut self, budget: u64, spent: &mut u64) -> Stop {
         let mut first_slice = true;
         loop {
             if let Some(stop) = self.take_halt() {
@@ -306,17 +324,17 @@ impl Machine {
             }
             if self.idle_pending {
                 self.idle_pending = false;
-                if let Some(stop) = self.idle_round(budget, &mut spent) {
+                if let Some(stop) = self.idle_round(budget, spent) {
                     return stop;
                 }
             }
-            if spent >= budget {
+            if *spent >= budget {
                 return Stop::Budget;
             }
             let h = self.hart_in_round;
             let left_in_round = self.config.quantum.saturating_sub(self.progress[h]);
             if left_in_round > 0 && self.hart_runnable(h) {
-                let mut slice = left_in_round.min(budget - spent);
+                let mut slice = left_in_round.min(budget - *spent);
                 if let Some((capped, cap)) = self.hart_cap
                     && capped == h
                 {
@@ -351,7 +369,7 @@ impl Machine {
                 };
                 first_slice = false;
                 self.progress[h] += exit.executed;
-                spent += exit.executed;
+                *spent += exit.executed;
                 if exit.executed > 0 {
                     self.idle_reported = false;
                 }
@@ -396,7 +414,7 @@ impl Machine {
             }
             self.next_hart();
             if self.hart_in_round == 0
-                && let Some(stop) = self.idle_round(budget, &mut spent)
+                && let Some(stop) = self.idle_round(budget, spent)
             {
                 return stop;
             }
@@ -566,6 +584,7 @@ impl Machine {
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
         self.harts[h].watch_off = false;
         self.progress[h] += exit.executed.max(1);
+        self.elapsed += exit.executed.max(1);
         self.bp_resume = Some((h, self.harts[h].pc));
         self.take_halt().unwrap_or(Stop::Budget)
     }
@@ -624,6 +643,7 @@ impl Machine {
             }
         };
         self.progress[h] += executed + exit.executed;
+        self.elapsed += executed + exit.executed;
         if let Some(stop) = self.take_halt() {
             return stop;
         }

@@ -64,6 +64,7 @@ struct Schedule {
     bp_resume: Option<(usize, u64)>,
     idle_reported: bool,
     idle_pending: bool,
+    elapsed: u64,
 }
 
 impl Snapshot {
@@ -110,6 +111,7 @@ impl Machine {
             bp_resume: _,
             idle_reported: _,
             idle_pending: _,
+            elapsed: _,
             // Not machine state: fixed at boot, the debugger's, the host's pacing choice,
             // a replay's stopping rule.
             config: _,
@@ -168,6 +170,7 @@ impl Machine {
                 bp_resume: self.bp_resume,
                 idle_reported: self.idle_reported,
                 idle_pending: self.idle_pending,
+                elapsed: self.elapsed,
             },
             pages,
         }
@@ -214,6 +217,7 @@ impl Machine {
         self.bp_resume = s.bp_resume;
         self.idle_reported = s.idle_reported;
         self.idle_pending = s.idle_pending;
+        self.elapsed = s.elapsed;
     }
 }
 

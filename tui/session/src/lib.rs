@@ -14,12 +14,14 @@
 
 pub mod breakpoints;
 pub mod inspect;
+mod recording;
 mod session;
 mod step;
 pub mod timeline;
 pub mod xv6;
 
 pub use breakpoints::{Breakpoint, Cond, Owner, Spec};
+pub use recording::{Recording, RecordingError};
 pub use session::{Boot, Error, Resolved, Session};
 pub use step::{STEP_LIMIT, StepKind, Stepped};
-pub use timeline::{Reversed, WhenSpec};
+pub use timeline::{Event, Mark, Reversed, WhenSpec};

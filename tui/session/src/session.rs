@@ -187,7 +187,7 @@ impl Session {
     /// Runs hart `h` alone for at most `budget` instructions (gdb's scheduler locking);
     /// stops are filtered as by [`Session::run`].
     pub fn run_hart(&mut self, h: usize, budget: u64) -> Stop {
-        let from = self.machine.position();
+        let from = self.mark();
         let attempts = self.machine.harts[h].cycles();
         // A run outside the schedule makes a new history from here.
         self.diverge();

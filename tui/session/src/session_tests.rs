@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::inspect::testboot::{rust_fs_img, rust_kernel_path};
-use crate::{Reversed, StepKind, WhenSpec};
+use crate::{Recording, RecordingError, Reversed, StepKind, WhenSpec};
 use machine::Config;
 
 /// A session on the Rust kernel the build made, at the shell prompt; None (skipped, said on
@@ -270,4 +270,70 @@ fn when_finds_the_instruction_that_last_wrote_an_fd_slot_and_a_pte() {
         ),
         "{r:?}"
     );
+}
+
+#[test]
+fn a_recording_replays_in_a_fresh_session_and_bad_files_say_why() {
+    let kernel = match rust_kernel_path() {
+        Some(k) => std::fs::read(k).expect("the kernel reads"),
+        None => return,
+    };
+    let Some(disk) = rust_fs_img() else { return };
+    let mut s = Session::new(Boot {
+        kernel,
+        raw: false,
+        disk: Some(disk),
+        config: Config {
+            harts: 2,
+            ..Config::default()
+        },
+    })
+    .expect("boots");
+    s.set_time_travel(true);
+    let mut console = run_until(&mut s, "$ ").into_bytes();
+    s.type_input(b"echo recorded\n");
+    // A debugger's steps are part of the history too.
+    for _ in 0..5 {
+        s.step_instruction(s.busy_hart());
+    }
+    console.extend(run_until(&mut s, "recorded\n$ ").into_bytes());
+    let rec = s
+        .recording(&console)
+        .expect("the timeline was on from boot");
+    assert!(
+        rec.events
+            .iter()
+            .any(|(_, e)| matches!(e, crate::Event::Step(_)))
+    );
+    let bytes = rec.encode();
+    let back = Recording::decode(&bytes).expect("decodes");
+    assert_eq!(back, rec);
+    assert_eq!(Session::check_recording(&back), Ok(()));
+
+    // A different console is found; so are bad files.
+    let mut other = back.clone();
+    other.console[3] ^= 1;
+    assert!(
+        Session::check_recording(&other)
+            .unwrap_err()
+            .contains("console differs from byte 3")
+    );
+    assert_eq!(
+        Recording::decode(b"hello"),
+        Err(RecordingError::NotARecording)
+    );
+    assert_eq!(
+        Recording::decode(&bytes[..bytes.len() / 2]),
+        Err(RecordingError::Truncated)
+    );
+    let mut flipped = bytes.clone();
+    flipped[100] ^= 0x40;
+    assert_eq!(Recording::decode(&flipped), Err(RecordingError::Checksum));
+    // Random damage never panics.
+    for i in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
+        let mut b = bytes.clone();
+        b[i] = b[i].wrapping_add(1);
+        let _ = Recording::decode(&b);
+        let _ = Recording::decode(&bytes[..i]);
+    }
 }

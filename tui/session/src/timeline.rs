@@ -48,6 +48,15 @@ pub enum Event {
     RunHart(usize, u64),
 }
 
+/// Where an event happened: the machine's position, and what every run had spent by then
+/// (`Machine::elapsed`: several states share a position while the harts idle; that tells
+/// them apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub pos: u64,
+    pub elapsed: u64,
+}
+
 /// Snapshots and logged events of one run (see the module essay).
 #[derive(Default)]
 pub struct Timeline {
@@ -59,8 +68,8 @@ pub struct Timeline {
     /// The snapshot the machine's RAM dirty flags are relative to (see
     /// `machine/src/machine/snapshot.rs`).
     base: Option<usize>,
-    /// The events, in the order they happened: (position, event).
-    events: Vec<(u64, Event)>,
+    /// The events, in the order they happened, with where they happened.
+    events: Vec<(Mark, Event)>,
     /// How many of `events` the machine's current state contains.
     cursor: usize,
     /// The furthest position reached.
@@ -110,6 +119,24 @@ impl Timeline {
     /// The furthest position reached.
     pub fn present(&self) -> u64 {
         self.present
+    }
+
+    /// The events of the history the machine is on, up to its current state.
+    pub fn history(&self) -> &[(Mark, Event)] {
+        &self.events[..self.cursor]
+    }
+
+    /// The events ahead of the machine's state (its future on this history).
+    pub fn events_ahead(&self) -> &[(Mark, Event)] {
+        &self.events[self.cursor..]
+    }
+
+    /// Loads a recorded history ahead of the machine, which is at its start (after
+    /// `Session::set_time_travel` at boot): running forward follows it up to `end`.
+    pub(crate) fn load_history(&mut self, events: Vec<(Mark, Event)>, end: u64) {
+        self.events = events;
+        self.cursor = 0;
+        self.present = end;
     }
 
     /// The last snapshot at or before `position`.
@@ -203,11 +230,19 @@ impl Session {
     /// Logs `event` at the current position, before it happens: following the history when
     /// it is the next logged event here, else making a new future.
     pub(crate) fn log_event(&mut self, event: Event) {
-        let at = self.machine.position();
+        let at = self.mark();
         self.log_event_at(at, event);
     }
 
-    pub(crate) fn log_event_at(&mut self, at: u64, event: Event) {
+    /// The machine's mark now.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            pos: self.machine.position(),
+            elapsed: self.machine.elapsed(),
+        }
+    }
+
+    pub(crate) fn log_event_at(&mut self, at: Mark, event: Event) {
         if !self.timeline.on {
             return;
         }
@@ -238,11 +273,14 @@ impl Session {
             if let Some(stop) = self.apply_events_at(now) {
                 return stop;
             }
+            if self.machine.position() != now {
+                continue; // a step moved the machine: look again where it is
+            }
             let t = &self.timeline;
             let next = t
                 .events
                 .get(t.cursor)
-                .map_or(t.present.max(now + 1), |(at, _)| *at);
+                .map_or(t.present.max(now + 1), |(at, _)| at.pos);
             let goal = end.min(next);
             if goal <= now {
                 return Stop::Budget;
@@ -259,7 +297,7 @@ impl Session {
     fn stop_before_event(&self, now: u64) -> Option<Stop> {
         let t = &self.timeline;
         match t.events.get(t.cursor) {
-            Some((at, Event::Step(h) | Event::RunHart(h, _))) if *at == now => {
+            Some((at, Event::Step(h) | Event::RunHart(h, _))) if at.pos == now => {
                 self.machine.pending_stop(*h)
             }
             _ => None,
@@ -270,8 +308,17 @@ impl Session {
     /// Some(stop) when one stopped the machine (a step that powered it off).
     fn apply_events_at(&mut self, now: u64) -> Option<Stop> {
         while let Some((at, event)) = self.timeline.events.get(self.timeline.cursor).cloned() {
-            if at != now {
+            if at.pos != now {
                 break;
+            }
+            // The event came after time passed with every hart waiting: let it pass here
+            // too (no hart can execute meanwhile, or the history was not this one).
+            let elapsed = self.machine.elapsed();
+            if elapsed < at.elapsed {
+                self.machine.run(at.elapsed - elapsed);
+                if self.machine.position() != now {
+                    return None;
+                }
             }
             if let Event::Step(h) | Event::RunHart(h, _) = event
                 && self.machine.hart_cap_reached()
@@ -406,7 +453,7 @@ impl Session {
                 continue;
             }
             let t = &self.timeline;
-            let next = t.events.get(t.cursor).map_or(u64::MAX, |(at, _)| *at);
+            let next = t.events.get(t.cursor).map_or(u64::MAX, |(at, _)| at.pos);
             let cap_waits = self.machine.hart_cap_reached() && next == now;
             if cap_waits {
                 break Ok(Stop::Budget); // the capped hart's next instruction is a step

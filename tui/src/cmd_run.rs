@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// 127.0.0.1 only (loopback); give HOST:PORT (e.g. 0.0.0.0:26000) to listen elsewhere.
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
+    /// Record the run into FILE (kernel, disk, console input, output), to be replayed
+    /// exactly by `xv6scope replay FILE` (or checked with `replay --check FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// With --gdb: hold the guest at its first instruction until gdb attaches (QEMU's -S).
     #[arg(long, requires = "gdb")]
     pub gdb_wait: bool,
@@ -71,6 +75,7 @@ impl RunArgs {
             timeout: None,
             stats: false,
             strace: None,
+            record: None,
             gdb: None,
             gdb_wait: false,
         }
@@ -147,6 +152,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         Some(spec) => start_strace(&mut session, spec)?,
         None => {}
     }
+    if args.record.is_some() {
+        // The recording is the timeline's history from boot.
+        session.set_time_travel(true);
+    }
+    let mut recorded: Vec<u8> = Vec::new();
     let mut host = crate::gdb::Host::new(session, args.gdb.as_deref(), args.gdb_wait)?;
     let session = host.session();
     let input = match &args.input {
@@ -181,6 +191,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
         let out = session.take_output();
+        if args.record.is_some() {
+            recorded.extend_from_slice(&out);
+        }
         if !out.is_empty() {
             at_line_start = out.ends_with(b"\n");
             if let Err(e) = terminal::write_console(&mut stdout, &out, raw_tty) {
@@ -254,7 +267,16 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let flushed = stdout.flush();
     drop(stdout);
     terminal::restore();
-    let machine = host.into_session().into_machine();
+    let session = host.into_session();
+    if let Some(path) = &args.record {
+        let rec = session
+            .recording(&recorded)
+            .map_err(anyhow::Error::msg)
+            .context("cannot record")?;
+        crate::disk::write_atomically(path, &rec.encode())
+            .with_context(|| format!("cannot write the recording {}", path.display()))?;
+    }
+    let machine = session.into_machine();
 
     // Every exit path writes the disk back, a host error's too.
     if let Some(p) = persist.as_mut() {

@@ -16,6 +16,8 @@ const MIB: u64 = 1 << 20;
 pub const MAX_ELF_BYTES: u64 = 2048 * MIB;
 /// Largest disk image: it lives in host memory for the whole run (xv6's fs.img is 2 MB).
 pub const MAX_DISK_BYTES: u64 = 1024 * MIB;
+/// Largest recording: a kernel, a disk image and the run's console and input.
+pub const MAX_RECORDING_BYTES: u64 = 4096 * MIB;
 /// Largest walkthrough file.
 pub const MAX_TEXT_BYTES: u64 = 4 * MIB;
 /// Most console input queued in the UART that the guest has not read; beyond it, stdin is

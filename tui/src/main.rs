@@ -11,6 +11,7 @@
 mod asm;
 mod bench;
 mod bundled;
+mod cmd_replay;
 mod cmd_run;
 mod cmd_test_elf;
 mod disk;
@@ -52,6 +53,8 @@ enum Command {
     Tui(ui::TuiArgs),
     /// Play a lab walkthrough (docs/walkthroughs/*.toml); --check fails on the first bad check.
     Walk(walk::WalkArgs),
+    /// Open a recorded run (`run --record FILE`) in the TUI, or check that it replays exactly.
+    Replay(cmd_replay::ReplayArgs),
     /// Write the bundled kernel ELF, fs.img and user ELFs (with symbols) into a directory.
     Image {
         /// Output directory (created if missing).
@@ -141,6 +144,7 @@ fn main() {
         }),
         Some(Command::Tui(args)) => ui::run(args),
         Some(Command::Walk(args)) => walk::run(args),
+        Some(Command::Replay(args)) => cmd_replay::run(args),
         // On a terminal the TUI; with stdin or stdout redirected, the headless console.
         None if cli.tui.measure.is_some()
             || std::io::IsTerminal::is_terminal(&std::io::stdin())

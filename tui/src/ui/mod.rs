@@ -118,7 +118,20 @@ pub(crate) fn setup(
 }
 
 fn run_with(args: TuiArgs, walk: Option<crate::walk::format::Walk>) -> Result<i32> {
-    let setup = setup(&args, None, walk)?;
+    run_setup(setup(&args, None, walk)?)
+}
+
+/// The TUI on a session that is already booted (a recording opened by `xv6scope replay`).
+pub fn run_session(session: session::Session) -> Result<i32> {
+    run_setup(engine::Setup {
+        host: crate::gdb::Host::new(session, None, false)?,
+        disk_path: None,
+        stop_at: None,
+        walk: None,
+    })
+}
+
+fn run_setup(setup: engine::Setup) -> Result<i32> {
     let (ev_tx, ev_rx) = channel();
     let (req_tx, req_rx) = channel();
     let machine_thread = engine::spawn(setup, req_rx, ev_tx.clone());

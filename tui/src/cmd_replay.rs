@@ -57,5 +57,18 @@ pub fn run(args: ReplayArgs) -> Result<i32> {
     session
         .goto(at)
         .map_err(|e| anyhow::anyhow!("cannot reach position {at}: {e}"))?;
-    crate::ui::run_session(session)
+    // The console text is the run's to its end: shown when opened there.
+    let (console, note) = if at == rec.end {
+        (rec.console.clone(), "its end")
+    } else {
+        (
+            Vec::new(),
+            "a position before its end; console output from here on",
+        )
+    };
+    let why = format!(
+        "recording {} at position {at}, {note} (`:goto N`, `:rsi`, `:rc`; `c` runs on)",
+        args.file.display()
+    );
+    crate::ui::run_session(session, why, console)
 }

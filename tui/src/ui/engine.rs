@@ -61,6 +61,9 @@ pub struct Setup {
     pub stop_at: Option<u64>,
     /// A walkthrough to play ("back" boots the session's machine again).
     pub walk: Option<Walk>,
+    /// Start stopped, saying why, with this console text already shown (a recording
+    /// opened at a position).
+    pub held: Option<(String, Vec<u8>)>,
 }
 
 /// A walkthrough being played on the machine thread.
@@ -183,6 +186,12 @@ impl Engine {
         // records anyway, so it costs the guest little.
         if let Err(err) = e.host.session().strace_on(Filter::default()) {
             e.message(format!("syscall trace unavailable: {err}"), true);
+        }
+        if let Some((why, console)) = setup.held {
+            e.console = console;
+            e.hart = e.host.session().busy_hart();
+            e.running = false;
+            e.stop_reason = why;
         }
         if let Some(walk) = setup.walk {
             // A walk starts from the reset state, held, so that its steps (and "back")

@@ -114,6 +114,7 @@ pub(crate) fn setup(
         disk_path,
         stop_at,
         walk,
+        held: None,
     })
 }
 
@@ -122,12 +123,14 @@ fn run_with(args: TuiArgs, walk: Option<crate::walk::format::Walk>) -> Result<i3
 }
 
 /// The TUI on a session that is already booted (a recording opened by `xv6scope replay`).
-pub fn run_session(session: session::Session) -> Result<i32> {
+/// It starts stopped, saying `why`, with `console` shown.
+pub fn run_session(session: session::Session, why: String, console: Vec<u8>) -> Result<i32> {
     run_setup(engine::Setup {
         host: crate::gdb::Host::new(session, None, false)?,
         disk_path: None,
         stop_at: None,
         walk: None,
+        held: Some((why, console)),
     })
 }
 

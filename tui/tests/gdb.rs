@@ -474,8 +474,13 @@ fn mit_xv6() {
             "x/4i $pc",
             "printf \"name=%s\\n\", proc[0].name",
             "x/2wx &proc[0].pid",
+            "set $before = $pc",
             "stepi",
             "printf \"after-stepi=%d\\n\", (long)$pc != (long)&syscall",
+            // Back through the session's timeline, and forward again.
+            "reverse-stepi",
+            "printf \"back=%d\\n\", $pc == $before",
+            "stepi",
             "delete",
             &by_line,
             "continue",
@@ -483,6 +488,9 @@ fn mit_xv6() {
             "delete",
             "watch ticks",
             "continue",
+            "set $t = ticks",
+            "reverse-continue",
+            "printf \"rc-ticks=%d\\n\", ticks == $t - 1",
             "delete",
             "info threads",
             "thread 3",
@@ -507,6 +515,9 @@ fn mit_xv6() {
     assert_has(&out, "<proc+");
     assert_has(&out, ">:\t0x00000001"); // its pid
     assert_has(&out, "after-stepi=1");
+    assert_has(&out, "back=1");
+    // reverse-continue stops before the store that last changed ticks.
+    assert_has(&out, "rc-ticks=1");
     assert_has(&out, &format!("syscall () at kernel/syscall.c:{line}"));
     // xv6's first system call is exec (7), from initcode.
     assert_has(&out, "a7=7");

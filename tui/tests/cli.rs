@@ -197,7 +197,7 @@ fn test_elf_reports_failures_and_missing_files() {
     );
     assert_one_line_error(
         &xv6scope(["test-elf", "/nonexistent.elf"]),
-        "cannot read /nonexistent.elf",
+        "cannot read test ELF /nonexistent.elf",
     );
 }
 

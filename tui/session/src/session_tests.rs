@@ -5,20 +5,26 @@ use crate::inspect::testboot::{rust_fs_img, rust_kernel_path};
 use crate::{Recording, RecordingError, Reversed, StepKind, WhenSpec};
 use machine::Config;
 
-/// A session on the Rust kernel the build made, at the shell prompt; None (skipped, said on
+/// A session on the Rust kernel the build made, booted with `harts`; None (skipped, said on
 /// stderr) when the kernel is not built.
-fn at_prompt() -> Option<Session> {
+fn boot(harts: usize) -> Option<Session> {
     let kernel = std::fs::read(rust_kernel_path()?).expect("the kernel reads");
-    let mut s = Session::new(Boot {
+    let s = Session::new(Boot {
         kernel,
         raw: false,
         disk: Some(rust_fs_img()?),
         config: Config {
-            harts: 2,
+            harts,
             ..Config::default()
         },
     })
     .expect("boots");
+    Some(s)
+}
+
+/// The same on 2 harts, at the shell prompt.
+fn at_prompt() -> Option<Session> {
+    let mut s = boot(2)?;
     run_until(&mut s, "$ ");
     Some(s)
 }
@@ -220,21 +226,7 @@ fn reverse_steps_undo_steps_exactly() {
 
 #[test]
 fn when_finds_the_instruction_that_last_wrote_an_fd_slot_and_a_pte() {
-    let kernel = match rust_kernel_path() {
-        Some(k) => std::fs::read(k).expect("the kernel reads"),
-        None => return,
-    };
-    let Some(disk) = rust_fs_img() else { return };
-    let mut s = Session::new(Boot {
-        kernel,
-        raw: false,
-        disk: Some(disk),
-        config: Config {
-            harts: 1,
-            ..Config::default()
-        },
-    })
-    .expect("boots");
+    let Some(mut s) = boot(1) else { return };
     s.set_time_travel(true);
     run_until(&mut s, "$ ");
     // sh (pid 2) got fd 0 from init when init forked it: fork copied the slot.
@@ -274,21 +266,7 @@ fn when_finds_the_instruction_that_last_wrote_an_fd_slot_and_a_pte() {
 
 #[test]
 fn a_recording_replays_in_a_fresh_session_and_bad_files_say_why() {
-    let kernel = match rust_kernel_path() {
-        Some(k) => std::fs::read(k).expect("the kernel reads"),
-        None => return,
-    };
-    let Some(disk) = rust_fs_img() else { return };
-    let mut s = Session::new(Boot {
-        kernel,
-        raw: false,
-        disk: Some(disk),
-        config: Config {
-            harts: 2,
-            ..Config::default()
-        },
-    })
-    .expect("boots");
+    let Some(mut s) = boot(2) else { return };
     s.set_time_travel(true);
     let mut console = run_until(&mut s, "$ ").into_bytes();
     s.type_input(b"echo recorded\n");

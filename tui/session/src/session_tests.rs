@@ -131,6 +131,29 @@ fn finish_returns_to_the_caller_and_the_timeline_goes_back() {
         s.machine().harts[hart].pc,
     );
 
+    // reverse-finish from syscall's body goes back through sys_exec, out of syscall, to
+    // its call in usertrap; forward again.
+    match s.reverse(hart, StepKind::Finish) {
+        Ok(Reversed::At { .. }) => {
+            let k = s.views.syms.kernel.as_ref().unwrap();
+            let (f, _) = k.symbol_at(s.machine().harts[hart].pc).expect("a symbol");
+            assert!(
+                f.name.contains("usertrap"),
+                "reverse-finish went to {}",
+                f.name
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // reverse-step by line from there: still in usertrap, on an earlier line.
+    let line = s.line_of(hart);
+    assert!(matches!(
+        s.reverse(hart, StepKind::Line),
+        Ok(Reversed::At { .. })
+    ));
+    assert_ne!(s.line_of(hart), line);
+    s.goto(after.0).expect("forward");
+
     // Back to the stop at sys_exec: the same registers; forward again: the same return.
     s.goto(at).expect("back");
     assert_eq!(s.position(), at);

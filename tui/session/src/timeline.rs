@@ -513,28 +513,37 @@ impl Session {
         if attempts == 0 {
             return Ok(Reversed::Start);
         }
-        let want = attempts - 1;
-        let now = self.machine.position();
-        let t = &self.timeline;
-        let snap = t
-            .snapshots
-            .iter()
-            .rposition(|(s, _)| s.position < now && s.hart_attempts(h) <= want)
-            .ok_or("no snapshot before that instruction")?;
-        self.restore(snap);
-        // Run with hart h capped at `want` attempts: the machine stops as it is about to
-        // make the next one.
-        self.machine.set_hart_cap(Some((h, want)));
-        let r = self.replay(now, None);
-        self.machine.set_hart_cap(None);
-        r?;
-        if self.machine.harts[h].cycles() != want {
-            return Err("the replay did not reach the previous instruction".into());
-        }
+        self.to_hart_attempt(h, attempts - 1)?;
         Ok(Reversed::At {
             hart: h,
             stop: Stop::Budget,
         })
+    }
+
+    /// Puts the machine where hart `h` has made `want` attempts and is about to make the
+    /// next: back through a snapshot, or forward from here along the history.
+    fn to_hart_attempt(&mut self, h: usize, want: u64) -> Result<(), String> {
+        let now = self.machine.position();
+        let present = self.timeline.present.max(now);
+        if self.machine.harts[h].cycles() > want {
+            let t = &self.timeline;
+            let snap = t
+                .snapshots
+                .iter()
+                .rposition(|(s, _)| s.position < now && s.hart_attempts(h) <= want)
+                .ok_or("no snapshot before that instruction")?;
+            self.restore(snap);
+        }
+        // Run with hart h capped at `want` attempts: the machine stops as it is about to
+        // make the next one.
+        self.machine.set_hart_cap(Some((h, want)));
+        let r = self.replay(present, None);
+        self.machine.set_hart_cap(None);
+        r?;
+        if self.machine.harts[h].cycles() != want {
+            return Err("the replay did not reach that instruction".into());
+        }
+        Ok(())
     }
 
     /// Goes back to the last breakpoint or watchpoint hit (of any owner whose condition
@@ -597,6 +606,131 @@ impl Session {
                 return Ok(Reversed::Start);
             }
             end = from;
+        }
+    }
+}
+
+/// Most instructions a reverse step by line, over a call or out of a function goes back.
+const REVERSE_LIMIT: usize = 2_000;
+
+impl Session {
+    /// Goes back by source line (`Line`: to the start of the previous line executed, into
+    /// calls), over calls (`Over`: calls made in between are gone through whole), or out of
+    /// the function (`Finish`: to the call that entered it). `Instruction` is
+    /// [`Session::reverse_step`].
+    pub fn reverse(&mut self, h: usize, kind: crate::StepKind) -> Result<Reversed, String> {
+        use crate::StepKind::*;
+        if kind == Instruction {
+            return self.reverse_step(h);
+        }
+        let func = |s: &Session| {
+            let (pc, user, name) = s.pc_context(h);
+            s.views
+                .syms
+                .for_pc(pc, user, name.as_deref())
+                .and_then(|syms| syms.symbol_at(pc))
+                .map(|(sym, _)| sym.addr)
+        };
+        let start_line = self.line_of(h);
+        let start_func = func(self);
+        let start_sp = self.machine.harts[h].x[2];
+        // Back in another function: a callee (its frame is below ours, or it is at its
+        // `ret`, where it has given the frame back), or the caller that called us.
+        let at_ret = |s: &Session| {
+            let hart = &s.machine.harts[h];
+            let mut insn = [0u8; 4];
+            let read = crate::xv6::read_virt(&s.machine, hart.csr.satp, hart.pc, &mut insn);
+            let word = u32::from_le_bytes(insn);
+            // `ret` is `jalr x0, 0(ra)`; compressed, `c.jr ra` (unprivileged spec §2.5, §16.4).
+            read && (word == 0x0000_8067 || word & 0xffff == 0x8082)
+        };
+        let in_callee = |s: &Session| s.machine.harts[h].x[2] < start_sp || at_ret(s);
+        if kind == Finish && start_func.is_none() {
+            return Err("reverse-finish: no symbol around the pc".into());
+        }
+        let mut target_line = None;
+        let attempts = |s: &Session| s.machine.harts[h].cycles();
+        let mut before = attempts(self);
+        for _ in 0..REVERSE_LIMIT {
+            match self.reverse_step(h)? {
+                Reversed::Start => return Ok(Reversed::Start),
+                Reversed::At { .. } => {}
+            }
+            // Back at a callee's `ret`: the call that made it is at its return address less
+            // one instruction; go back to that call at once rather than through the callee.
+            if kind != Line && func(self) != start_func && at_ret(self) {
+                self.back_to_call(h)?;
+            }
+            let (line, f) = (self.line_of(h), func(self));
+            match kind {
+                Finish => {
+                    if f != start_func && !in_callee(self) {
+                        return Ok(Reversed::At {
+                            hart: h,
+                            stop: Stop::Budget,
+                        });
+                    }
+                }
+                Line | Over => {
+                    if kind == Over && f != start_func {
+                        if in_callee(self) {
+                            // A call made from this line or the one before: through it.
+                            before = attempts(self);
+                            continue;
+                        }
+                        // Out to the caller: reverse-next stops at the call.
+                        return Ok(Reversed::At {
+                            hart: h,
+                            stop: Stop::Budget,
+                        });
+                    }
+                    match (&target_line, &line) {
+                        (None, Some(l)) if Some(l) != start_line.as_ref() => {
+                            target_line = line.clone();
+                        }
+                        (Some(t), l) if l.as_ref() != Some(t) => {
+                            // One too far: the previous line began one instruction later.
+                            self.to_hart_attempt(h, before)?;
+                            return Ok(Reversed::At {
+                                hart: h,
+                                stop: Stop::Budget,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                Instruction => unreachable!("handled above"),
+            }
+            before = attempts(self);
+        }
+        Err(format!(
+            "no earlier line within {REVERSE_LIMIT} instructions; stopped there"
+        ))
+    }
+}
+
+impl Session {
+    /// At a callee's `ret` on hart `h`: back to the last execution of the call that
+    /// returns to `ra` (4 or 2 bytes before it) on this hart.
+    fn back_to_call(&mut self, h: usize) -> Result<(), String> {
+        let ret = self.machine.harts[h].x[1];
+        let saved = std::mem::take(&mut self.registry);
+        for call in [ret.wrapping_sub(4), ret.wrapping_sub(2)] {
+            self.registry.add(crate::breakpoints::Breakpoint {
+                owner: crate::breakpoints::Owner::Temp,
+                addr: call,
+                label: format!("call at {call:#x}"),
+                cond: Some(crate::breakpoints::Cond::Hart(h)),
+            });
+        }
+        self.registry.sync(&mut self.machine);
+        let r = self.reverse_continue();
+        self.registry = saved;
+        self.registry.sync(&mut self.machine);
+        self.hits.clear();
+        match r? {
+            Reversed::At { hart, .. } if hart == h => Ok(()),
+            _ => Err(format!("no call returning to {ret:#x} before here")),
         }
     }
 }

@@ -457,7 +457,7 @@ impl App {
             Parsed::StepInst => vec![Request::StepInst],
             Parsed::Next => vec![Request::Next],
             Parsed::Finish => vec![Request::Finish],
-            Parsed::ReverseStep => vec![Request::ReverseStep],
+            Parsed::Reverse(k) => vec![Request::Reverse(k)],
             Parsed::ReverseContinue => vec![Request::ReverseContinue],
             Parsed::Goto(n) => vec![Request::Goto(n)],
             Parsed::When(w) => vec![Request::When(w)],

@@ -4,7 +4,8 @@
 //! `b FUNC` · `b FILE:LINE` · `b *ADDR` · `b syscall NAME` · `b pid N` · `d N` · `c` · `p` (pause) · `s` (step line) ·
 //! `si` · `n` (step over) · `fin` (finish) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
 //! `strace [FILTER|off]` · `mon CMD` (any debugger view: `ps`, `sym`, `pt 3 tree`...) ·
-//! `rsi` (reverse-stepi) · `rc` (reverse-continue) · `goto N` (a position of the timeline) ·
+//! `rsi`, `rs`, `rn`, `rfin` (reverse stepi, step, next, finish) · `rc` (reverse-continue) ·
+//! `goto N` (a position of the timeline) ·
 //! `when ADDR` · `when pte PID VA` · `when fd PID N` (back to the last write) ·
 //! `help` · `q`. Numbers are decimal or `0x` hex. Parsing is pure: an unknown or malformed
 //! line is an `Err` with a one-line message for the status bar, and the UI keeps the line in
@@ -23,8 +24,8 @@ pub enum Parsed {
     StepInst,
     Next,
     Finish,
-    /// Back one instruction of the hart of the last stop.
-    ReverseStep,
+    /// Back on the hart of the last stop: one instruction, a line, over calls, out.
+    Reverse(session::StepKind),
     /// Back to the last breakpoint or watchpoint hit.
     ReverseContinue,
     /// To a position of the timeline.
@@ -102,7 +103,12 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "si" | "stepi" if rest.is_empty() => Parsed::StepInst,
         "n" | "next" if rest.is_empty() => Parsed::Next,
         "fin" | "finish" if rest.is_empty() => Parsed::Finish,
-        "rsi" | "reverse-stepi" if rest.is_empty() => Parsed::ReverseStep,
+        "rsi" | "reverse-stepi" if rest.is_empty() => {
+            Parsed::Reverse(session::StepKind::Instruction)
+        }
+        "rs" | "reverse-step" if rest.is_empty() => Parsed::Reverse(session::StepKind::Line),
+        "rn" | "reverse-next" if rest.is_empty() => Parsed::Reverse(session::StepKind::Over),
+        "rfin" | "reverse-finish" if rest.is_empty() => Parsed::Reverse(session::StepKind::Finish),
         "rc" | "reverse-continue" if rest.is_empty() => Parsed::ReverseContinue,
         "when" => {
             let num = |s: &str| number(s).ok_or(format!("not a number: {s:?}"));
@@ -163,7 +169,15 @@ mod tests {
 
     #[test]
     fn reverse_commands_and_goto() {
-        assert_eq!(parse("rsi"), Ok(Parsed::ReverseStep));
+        assert_eq!(
+            parse("rsi"),
+            Ok(Parsed::Reverse(session::StepKind::Instruction))
+        );
+        assert_eq!(
+            parse("reverse-finish"),
+            Ok(Parsed::Reverse(session::StepKind::Finish))
+        );
+        assert_eq!(parse("rn"), Ok(Parsed::Reverse(session::StepKind::Over)));
         assert_eq!(parse("reverse-continue"), Ok(Parsed::ReverseContinue));
         assert_eq!(parse("goto 0x100"), Ok(Parsed::Goto(256)));
         assert!(parse("goto").is_err() && parse("goto x").is_err() && parse("rc 1").is_err());

@@ -380,10 +380,16 @@ impl Engine {
             Request::StepLine => self.step(StepKind::Line),
             Request::Next => self.step(StepKind::Over),
             Request::Finish => self.step(StepKind::Finish),
-            Request::ReverseStep => {
+            Request::Reverse(kind) => {
                 let h = self.hart;
-                let r = self.host.session().reverse_step(h);
-                self.reversed(r, "went back one instruction");
+                let r = self.host.session().reverse(h, kind);
+                let what = match kind {
+                    StepKind::Instruction => "went back one instruction",
+                    StepKind::Line => "went back one line",
+                    StepKind::Over => "went back over one line",
+                    StepKind::Finish => "went back to the call",
+                };
+                self.reversed(r, what);
             }
             Request::ReverseContinue => {
                 let r = self.host.session().reverse_continue();

@@ -71,8 +71,9 @@ pub enum Request {
     Next,
     /// Until the current function returns.
     Finish,
-    /// Back one instruction, back to the last hit, to a position (the session's timeline).
-    ReverseStep,
+    /// Back one instruction, line, over calls or out of the function; back to the last
+    /// hit; to a position (the session's timeline).
+    Reverse(session::StepKind),
     ReverseContinue,
     Goto(u64),
     /// Back to the last write of what the spec names (`:when`).

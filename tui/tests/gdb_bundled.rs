@@ -341,7 +341,8 @@ fn reverse_execution() {
     assert_eq!(
         back_ticks.parse::<u32>().expect("a number") + 1,
         now,
-        "{out}"
+        "{out}\n{}",
+        guest.stderr()
     );
     assert!(back_pc.starts_with("pc-back=0x"), "{out}");
     assert_has(&out, "kernel::trap::clockintr");

@@ -483,7 +483,8 @@ impl Session {
                 {
                     break Ok(Stop::Budget);
                 }
-                _ if self.machine.position() == now => {
+                // Every hart waits with no timer to wake one, and no event comes here.
+                Stop::Idle if self.machine.position() == now => {
                     stuck += 1;
                     if stuck > 3 {
                         break Err(format!(
@@ -491,6 +492,8 @@ impl Session {
                         ));
                     }
                 }
+                // No progress on a Budget stop: time skipped while every hart waits is paid
+                // from the run's budget; the next run goes on skipping.
                 _ => stuck = 0,
             }
         };
@@ -513,7 +516,7 @@ impl Session {
         if attempts == 0 {
             return Ok(Reversed::Start);
         }
-        self.to_hart_attempt(h, attempts - 1)?;
+        self.go_to_hart_attempt(h, attempts - 1)?;
         Ok(Reversed::At {
             hart: h,
             stop: Stop::Budget,
@@ -522,7 +525,7 @@ impl Session {
 
     /// Puts the machine where hart `h` has made `want` attempts and is about to make the
     /// next: back through a snapshot, or forward from here along the history.
-    fn to_hart_attempt(&mut self, h: usize, want: u64) -> Result<(), String> {
+    fn go_to_hart_attempt(&mut self, h: usize, want: u64) -> Result<(), String> {
         let now = self.machine.position();
         let present = self.timeline.present.max(now);
         if self.machine.harts[h].cycles() > want {
@@ -690,7 +693,7 @@ impl Session {
                         }
                         (Some(t), l) if l.as_ref() != Some(t) => {
                             // One too far: the previous line began one instruction later.
-                            self.to_hart_attempt(h, before)?;
+                            self.go_to_hart_attempt(h, before)?;
                             return Ok(Reversed::At {
                                 hart: h,
                                 stop: Stop::Budget,

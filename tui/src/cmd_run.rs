@@ -18,9 +18,6 @@ use std::time::{Duration, Instant};
 
 /// Cycles per slice between host I/O checks (a few milliseconds of host time).
 const SLICE: u64 = 2_000_000;
-/// Machine cycles per guest second (see `machine::board`).
-const CYCLES_PER_SECOND: f64 =
-    (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
 
 #[derive(Args, Clone, Debug)]
 pub struct RunArgs {
@@ -221,14 +218,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Idle => {
                 // Every hart waits. Keep guest time from running ahead of the host clock while
                 // a person may type, and wait for input instead of spinning.
-                let wait = match session.machine().idle_until() {
-                    Some(until) => {
-                        let ahead =
-                            until as f64 / CYCLES_PER_SECOND - started.elapsed().as_secs_f64();
-                        Duration::from_secs_f64(ahead.clamp(0.0, 0.05))
-                    }
-                    None => Duration::from_millis(50),
-                };
+                let wait = session.idle_pace(started);
                 let event = if room_for_input(session.machine()) {
                     input.wait(wait)
                 } else {

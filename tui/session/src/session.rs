@@ -507,6 +507,23 @@ impl Session {
         self.views.syms.describe(pc, user, name.as_deref())
     }
 
+    /// After an idle stop: how long an interactive host waits (for input) before running
+    /// on, so that guest time does not run ahead of the host clock, measured from `started`
+    /// (when the guest started). At most 50 ms, so keys and gdb packets stay responsive.
+    pub fn idle_pace(&self, started: std::time::Instant) -> std::time::Duration {
+        const MAX: std::time::Duration = std::time::Duration::from_millis(50);
+        // Machine cycles per guest second (machine/src/board.rs).
+        let cycles_per_second =
+            (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
+        match self.machine.idle_until() {
+            Some(until) => {
+                let ahead = until as f64 / cycles_per_second - started.elapsed().as_secs_f64();
+                std::time::Duration::from_secs_f64(ahead.clamp(0.0, MAX.as_secs_f64()))
+            }
+            None => MAX,
+        }
+    }
+
     /// The hart a front end shows when nothing stopped on one: the first that is not
     /// waiting in `wfi`, else hart 0.
     pub fn busy_hart(&self) -> usize {

@@ -43,9 +43,6 @@ const CLOCK_EVERY: u64 = 1_000_000;
 const LATE_RATE: f64 = 2000.0;
 /// Period of the costly views while running.
 const SLOW_FRAME: Duration = Duration::from_millis(500);
-/// Machine cycles per guest second (see `machine::board`).
-const CYCLES_PER_SECOND: f64 =
-    (machine::board::CYCLES_PER_TICK * machine::board::TIMEBASE_HZ) as f64;
 /// Most host time a step over a call runs the guest.
 const OVER_LIMIT: Duration = Duration::from_secs(5);
 /// Source lines shown around the current one.
@@ -100,6 +97,8 @@ struct Engine {
     /// SIGTERM, SIGHUP (a closed terminal), SIGINT: end cleanly, the disk written back.
     signals: crate::signals::Stop,
     running: bool,
+    /// The guest halted (no wake-up source) and the status bar said so.
+    told_halted: bool,
     stop_seq: u64,
     stop_reason: String,
     hart: usize,
@@ -159,6 +158,7 @@ impl Engine {
             persist: setup.disk_path.map(crate::disk::Persist::new),
             signals: crate::signals::Stop::install(),
             running: true,
+            told_halted: false,
             stop_seq: 0,
             stop_reason: "running".into(),
             hart: 0,
@@ -278,16 +278,18 @@ impl Engine {
                     }
                     Stop::Idle => {
                         self.maybe_send(true);
+                        let halted =
+                            self.host.session().machine().wake() == machine::machine::Wake::Never;
+                        if halted && !self.told_halted {
+                            self.message(
+                                "all harts wait with no wake-up source (the guest halted)".into(),
+                                true,
+                            );
+                        }
+                        self.told_halted = halted;
                         // Every hart waits: keep guest time from running ahead of the host
                         // clock (as `xv6scope run` does), and wait for keys meanwhile.
-                        let wait = match self.host.session().machine().idle_until() {
-                            Some(until) => {
-                                let ahead = until as f64 / CYCLES_PER_SECOND
-                                    - self.started.elapsed().as_secs_f64();
-                                Duration::from_secs_f64(ahead.clamp(0.0, 0.05))
-                            }
-                            None => Duration::from_millis(50),
-                        };
+                        let wait = self.host.session().idle_pace(self.started);
                         match requests.recv_timeout(wait) {
                             Ok(r) => {
                                 if !self.handle(r) {

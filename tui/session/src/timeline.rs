@@ -235,7 +235,7 @@ impl Session {
     }
 
     /// The machine's mark now.
-    pub(crate) fn mark(&self) -> Mark {
+    pub fn mark(&self) -> Mark {
         Mark {
             pos: self.machine.position(),
             elapsed: self.machine.elapsed(),
@@ -402,6 +402,26 @@ impl Session {
             self.restore(snap);
         }
         self.replay(position, None).map(|_| ())
+    }
+
+    /// Goes to a mark of this run's history (`Session::mark` taken earlier): its position,
+    /// then the idle time that had passed there as well, so input typed next follows the
+    /// history rather than starting a new one.
+    pub fn goto_mark(&mut self, mark: Mark) -> Result<(), String> {
+        self.goto(mark.pos)?;
+        let idle = self.idle_stops;
+        self.machine.set_idle_stops(false);
+        let mut result = Ok(());
+        while self.machine.elapsed() < mark.elapsed {
+            let stop = self.machine.run(mark.elapsed - self.machine.elapsed());
+            if self.machine.position() != mark.pos || stop != Stop::Budget {
+                result = Err(format!("position {} was not idle as recorded", mark.pos));
+                break;
+            }
+        }
+        self.machine.bus.uart.take_output();
+        self.machine.set_idle_stops(idle);
+        result
     }
 
     fn restore(&mut self, i: usize) {

@@ -74,6 +74,9 @@ struct WalkState {
     records_sent: usize,
     outcomes: Vec<(bool, String)>,
     error: Option<String>,
+    /// Where each step played so far stopped (a mark on the session's timeline), with the
+    /// progress and outcomes then: "back" goes there without booting again.
+    stops: Vec<(session::Mark, Progress, Vec<(bool, String)>)>,
 }
 
 /// Starts the machine thread; it ends after a [`Request::Quit`] or the guest's power-off
@@ -206,6 +209,7 @@ impl Engine {
                 records_sent: 0,
                 outcomes: Vec::new(),
                 error: None,
+                stops: Vec::new(),
             });
             e.running = false;
             e.stop_reason = "walkthrough: ] plays step 1".into();
@@ -678,7 +682,7 @@ impl Engine {
             .extend(w.progress.records[w.records_sent..].iter().cloned());
         w.records_sent = w.progress.records.len();
         self.hart = w.progress.hart;
-        result.map(|outcomes| {
+        let shown = result.map(|outcomes| {
             outcomes
                 .iter()
                 .zip(&step.checks)
@@ -690,8 +694,14 @@ impl Engine {
                     };
                     (o.ok, text)
                 })
-                .collect()
-        })
+                .collect::<Vec<_>>()
+        });
+        if let Ok(outcomes) = &shown {
+            let mark = self.host.session().mark();
+            w.stops.truncate(i);
+            w.stops.push((mark, w.progress.clone(), outcomes.clone()));
+        }
+        shown
     }
 
     /// Shows step `i` (from 0) as played: its outcome to the narrative, the stop to the panes.
@@ -754,6 +764,9 @@ impl Engine {
             return;
         }
         let target = w.at - 1;
+        if self.walk_back_in_time(target) {
+            return;
+        }
         self.message(
             format!("booting again and replaying up to step {target}…"),
             false,
@@ -792,6 +805,54 @@ impl Engine {
         }
         let r = self.walk_play(target - 1);
         self.walk_shown(target - 1, r, true);
+    }
+
+    /// "Back" through the timeline: to where step `target` stopped (the start for 0), with
+    /// its progress; false (the caller boots again) when the timeline cannot get there.
+    fn walk_back_in_time(&mut self, target: usize) -> bool {
+        let Some(w) = self.walk.as_ref() else {
+            return false;
+        };
+        let (mark, progress, outcomes) = match target {
+            0 => (
+                session::Mark { pos: 0, elapsed: 0 },
+                Progress::default(),
+                Vec::new(),
+            ),
+            t => match w.stops.get(t - 1) {
+                Some(s) => s.clone(),
+                None => return false,
+            },
+        };
+        if let Err(e) = self.host.session().goto_mark(mark) {
+            self.message(
+                format!("cannot go back in time ({e}); booting again"),
+                false,
+            );
+            return false;
+        }
+        let Some(w) = self.walk.as_mut() else {
+            return false;
+        };
+        self.console = progress.console.clone();
+        self.strace = progress.records.clone();
+        w.console_sent = progress.console.len();
+        w.records_sent = progress.records.len();
+        self.hart = progress.hart;
+        w.progress = progress;
+        w.stops.truncate(target);
+        self.pt_last = None;
+        self.running = false;
+        if target == 0 {
+            w.at = 0;
+            w.outcomes.clear();
+            w.error = None;
+            self.send_walk(true);
+            self.stopped("back at the walkthrough's start".into());
+        } else {
+            self.walk_shown(target - 1, Ok(outcomes), true);
+        }
+        true
     }
 
     /// The trace is exact (buffers read at the `ecall` and at the `sret`, through the

@@ -32,7 +32,7 @@ use toml::Value;
 const SLICE: u64 = 1_000_000;
 
 /// What a walk has seen so far: it outlives each step's borrow of the machine.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Progress {
     /// Every console byte since the walk began.
     pub console: Vec<u8>,

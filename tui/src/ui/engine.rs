@@ -76,8 +76,12 @@ struct WalkState {
     error: Option<String>,
     /// Where each step played so far stopped (a mark on the session's timeline), with the
     /// progress and outcomes then: "back" goes there without booting again.
-    stops: Vec<(session::Mark, Progress, Vec<(bool, String)>)>,
+    stops: Vec<WalkStop>,
 }
+
+/// Where a played step stopped: its mark on the timeline, the walk's progress then, and the
+/// step's outcomes.
+type WalkStop = (session::Mark, Progress, Vec<(bool, String)>);
 
 /// Starts the machine thread; it ends after a [`Request::Quit`] or the guest's power-off
 /// (either way an [`Event::Exited`] is its last message).

@@ -121,6 +121,11 @@ impl Timeline {
         self.present
     }
 
+    /// Whether the timeline is on (snapshots taken, reverse operations possible).
+    pub fn on(&self) -> bool {
+        self.on
+    }
+
     /// The events of the history the machine is on, up to its current state.
     pub fn history(&self) -> &[(Mark, Event)] {
         &self.events[..self.cursor]

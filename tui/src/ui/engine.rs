@@ -611,6 +611,10 @@ impl Engine {
             state,
             harts: m.harts.len(),
             instret,
+            position: session
+                .timeline()
+                .on()
+                .then(|| (session.position(), session.timeline().present())),
             mips: self.mips,
             console: std::mem::take(&mut self.console),
             strace: Vec::new(),

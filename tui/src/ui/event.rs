@@ -154,6 +154,9 @@ pub struct Snapshot {
     pub state: HartState,
     pub harts: usize,
     pub instret: u64,
+    /// The position on the session's timeline and the present (the furthest reached), when
+    /// the timeline is on.
+    pub position: Option<(u64, u64)>,
     pub mips: f64,
     /// Console bytes since the previous snapshot.
     pub console: Vec<u8>,

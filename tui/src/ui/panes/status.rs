@@ -14,7 +14,8 @@ use session::inspect::state::mode_name;
 pub struct StatusBar<'a>(pub &'a App);
 
 impl StatusBar<'_> {
-    /// The state part: `running · hart 0 · U · 1234567 instr · 250.1 MIPS`.
+    /// The state part: `running · hart 0 · U · 1234567 instr · pos 1234600 · 250.1 MIPS`;
+    /// behind the present, `pos N (past, present M)`.
     pub fn state_text(app: &App) -> String {
         let Some(s) = &app.snap else {
             return "booting…".into();
@@ -29,8 +30,15 @@ impl StatusBar<'_> {
         } else {
             String::new()
         };
+        let position = match s.position {
+            Some((at, present)) if at < present => {
+                format!(" · pos {at} (past, present {present})")
+            }
+            Some((at, _)) => format!(" · pos {at}"),
+            None => String::new(),
+        };
         format!(
-            "{run} · hart {}/{} · {} · pc {:#x} · {} instr{mips}",
+            "{run} · hart {}/{} · {} · pc {:#x} · {} instr{position}{mips}",
             s.state.id,
             s.harts,
             mode_name(s.state.mode),

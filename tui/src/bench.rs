@@ -468,7 +468,27 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             format!("{:.0}", started.elapsed().as_secs_f64() * 1e3),
             format!("{:.0}M", span as f64 / 1e6),
         );
-        println!("(timeline ratio: on over off; snapshots: count in the ratio column)");
+        // reverse-continue to a breakpoint hit only at boot: every span back to the start is
+        // replayed once (armed) and the last one again; against the forward time of the run.
+        let present = s.timeline().present();
+        s.goto(present).map_err(anyhow::Error::msg)?;
+        s.add_user_breakpoint(&session::Spec::Func("userinit".into()))
+            .map_err(anyhow::Error::msg)?;
+        let started = Instant::now();
+        let back = s.reverse_continue();
+        let t_back = started.elapsed();
+        row(
+            "reverse-continue to boot (s)",
+            format!("{:.1}", t_back.as_secs_f64()),
+            format!("{:.2}", t_back.as_secs_f64() / t_on.as_secs_f64()),
+        );
+        if !matches!(back, Ok(session::Reversed::At { .. })) {
+            println!("(reverse-continue did not stop at userinit: {back:?})");
+        }
+        println!(
+            "(timeline ratio: on over off; snapshots: count in the ratio column; \
+             reverse-continue: over the forward time of the whole run)"
+        );
     }
     if want("boot") {
         let mut kernels: Vec<BootCase> = Vec::new();

@@ -13,10 +13,15 @@
 //! for input ([`Stop::Idle`]) the thread sleeps on the request channel, as `xv6scope run`
 //! sleeps on stdin.
 //!
+//! Which process the process, fd and page-table panes show: the one the user selected, else
+//! the one on the shown hart, else (the hart idles in the scheduler) the newest living
+//! process — after `ls` at the shell prompt that is the shell, not an empty pane.
+//!
 //! Invariants: a step never leaves the guest running; every stop bumps `stop_seq`; only a
 //! stop at one of the user's breakpoints stops the TUI (a gdb client's stops are gdb's).
 
-use super::event::{Event, PtView, Request, Snapshot, Source, WalkView};
+use super::command::Expr;
+use super::event::{Event, MemView, PtView, Request, Snapshot, Source, WalkView};
 use crate::gdb::Host;
 use crate::walk::format::Walk;
 use crate::walk::player::{self, Player, Progress};
@@ -118,6 +123,8 @@ struct Engine {
     pt_last: Option<(Option<i64>, u64, pagetable::Tree, PtChanges)>,
     /// The page-table pane shows the kernel's table (`pt kernel`).
     pt_kernel: bool,
+    /// What the memory pane follows (`x/Ngx EXPR`): count, expression, physical.
+    watch: Option<(usize, Expr, bool)>,
     /// Which costly views are on screen: (processes and fds, page table, syscalls).
     visible: (bool, bool, bool),
     stop_at: Option<u64>,
@@ -169,6 +176,7 @@ impl Engine {
             started: Instant::now(),
             pt_last: None,
             pt_kernel: false,
+            watch: None,
             visible: (true, true, true),
             stop_at: setup.stop_at,
             walk: None,
@@ -369,9 +377,9 @@ impl Engine {
                     Err(e) => self.message(e, true),
                 }
             }
-            Request::Examine { count, addr } => {
-                let lines = self.examine(count, addr);
-                let _ = self.events.send(Event::Output(lines));
+            Request::Examine { count, expr, phys } => {
+                self.watch = Some((count, expr, phys));
+                self.refresh_slow();
             }
             Request::Select(pid) => {
                 self.selected = pid;
@@ -438,22 +446,88 @@ impl Engine {
         self.stopped(format!("{} on hart {}", stepped.why, stepped.hart));
     }
 
-    fn examine(&mut self, count: usize, addr: u64) -> Vec<String> {
-        let h = self.hart;
+    /// The memory pane: the watched expression evaluated on hart `h` and `count` words
+    /// read there, through the hart's `satp` or physically.
+    fn memory(&mut self, h: usize, state: &HartState) -> Option<MemView> {
+        let (count, expr, phys) = self.watch.as_ref()?;
+        let head = format!("{}/{count}gx {}", if *phys { "xp" } else { "x" }, expr.text);
+        let addr = match expr.eval(state) {
+            Ok(a) => a,
+            Err(e) => {
+                return Some(MemView {
+                    title: format!("{head}: {e}"),
+                    words: Vec::new(),
+                });
+            }
+        };
         let m = self.host.session().machine();
         let satp = m.harts[h].csr.satp;
-        let mut out = vec![format!("x/{count}gx {addr:#x}")];
-        for i in 0..count.min(512) {
+        let how = if *phys {
+            "physical".to_string()
+        } else if session::inspect::state::Satp::new(satp).mode == 0 {
+            format!("virtual; hart {h} has paging off")
+        } else {
+            match session::xv6::translate(m, satp, addr) {
+                Some(pa) => format!("virtual, pa {pa:#x}"),
+                None => "virtual, not mapped".to_string(),
+            }
+        };
+        let mut words = Vec::new();
+        for i in 0..*count {
             let a = addr.wrapping_add(8 * i as u64);
             let mut b = [0u8; 8];
-            if session::xv6::read_virt(m, satp, a, &mut b) {
-                out.push(format!("{a:#018x}: {:#018x}", u64::from_le_bytes(b)));
+            let ok = if *phys {
+                m.read_phys(a, &mut b)
             } else {
-                out.push(format!("{a:#018x}: <cannot read>"));
+                session::xv6::read_virt(m, satp, a, &mut b)
+            };
+            words.push((a, ok.then(|| u64::from_le_bytes(b))));
+            if !ok {
                 break;
             }
         }
-        out
+        Some(MemView {
+            title: format!("{head} = {addr:#x} ({how})"),
+            words,
+        })
+    }
+
+    /// The disassembly around hart `h`'s pc: from its function's start when that is a few
+    /// instructions before (instructions have two lengths, so decoding can only start at
+    /// a known boundary), else from the pc.
+    fn disasm(&mut self, h: usize) -> Source {
+        let session = self.host.session();
+        let (pc, user, name) = session.pc_context(h);
+        let syms: Option<&Symbols> = session.views.syms.for_pc(pc, user, name.as_deref());
+        let title = session.views.syms.describe(pc, user, name.as_deref());
+        let m = session.machine();
+        let satp = if pc == m.harts[h].pc {
+            m.harts[h].csr.satp
+        } else {
+            0
+        };
+        let read = |a: u64, buf: &mut [u8]| session::xv6::read_virt(m, satp, a, buf);
+        let start = match syms.and_then(|s| s.symbol_at(pc)) {
+            Some((_, off)) if off <= 2 * SOURCE_CONTEXT as u64 => pc - off,
+            _ => pc,
+        };
+        let mut lines = symbols::disasm(&read, start, 2 * SOURCE_CONTEXT, syms);
+        let at = format!("{pc:#018x}");
+        let current = lines.iter().position(|l| l.starts_with(&at));
+        if current.is_none() {
+            // The function's start did not lead to the pc (data in the text?): from the pc.
+            lines = symbols::disasm(&read, pc, SOURCE_CONTEXT, syms);
+        }
+        let current = current.or(Some(0));
+        // Keep the pc's line near the middle of what is sent.
+        let first = current.unwrap_or(0).saturating_sub(SOURCE_CONTEXT / 2);
+        lines.drain(..first);
+        lines.truncate(SOURCE_CONTEXT);
+        Source {
+            title,
+            lines,
+            current: current.map(|c| c - first),
+        }
     }
 
     /// Sends a snapshot if one is due. The host clock is read only after [`CLOCK_EVERY`]
@@ -492,7 +566,13 @@ impl Engine {
         }
         let h = self.hart;
         let source = self.source(h);
+        let disasm = self.disasm(h);
         let state = HartState::of(&self.host.session().machine().harts[h]);
+        let memory = if slow || !self.running {
+            self.memory(h, &state)
+        } else {
+            None
+        };
         // The costly views: while running only those on screen, every SLOW_FRAME; at a
         // stop all of them (a stop is rare, and the page-table diff needs every stop's tree).
         let (procs, fds, pt) = if slow {
@@ -503,8 +583,7 @@ impl Engine {
                 (true, true)
             };
             let pid = if want_procs || (want_pt && !self.pt_kernel) {
-                self.selected
-                    .or_else(|| self.host.session().current_proc(h).and_then(|p| p.pid))
+                self.selected.or_else(|| self.default_pid(h))
             } else {
                 None
             };
@@ -539,6 +618,8 @@ impl Engine {
             records: std::mem::take(&mut self.strace),
             tracing: session.views.tracing(),
             source,
+            disasm,
+            memory,
             procs,
             fds,
             pagetable: pt,
@@ -554,6 +635,21 @@ impl Engine {
         let _ = self.events.send(Event::Snapshot(Box::new(snap)));
         self.last_sent = now;
         self.dirty = false;
+    }
+
+    /// The process shown when the user selected none: the one on hart `h`, else the newest
+    /// living process (the highest pid in use).
+    fn default_pid(&mut self, h: usize) -> Option<i64> {
+        let session = self.host.session();
+        if let Some(pid) = session.current_proc(h).and_then(|p| p.pid) {
+            return Some(pid);
+        }
+        let k = session.views.kernel.as_ref()?;
+        k.procs(session.machine())
+            .into_iter()
+            .filter(|p| p.in_use() && p.pagetable.is_some_and(|r| r != 0))
+            .filter_map(|p| p.pid)
+            .max()
     }
 
     /// Tells the UI where the walkthrough is (`reset`: the machine was booted again).

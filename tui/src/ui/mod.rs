@@ -7,17 +7,23 @@
 //! machine thread. A third thread only reads the terminal and forwards keys. So drawing never
 //! holds the guest, and an idle UI costs the guest one channel poll per slice.
 //!
-//! Layout: on a large terminal (at least [`WIDE`]) the console and the source sit on the
-//! left, registers and one detail pane (processes, page table, syscalls, breakpoints,
-//! output: whichever was shown last) on the right; smaller terminals show one pane at a time
-//! under a tab bar. `Ctrl-A z` zooms the focused pane to the full screen. The terminal is
-//! restored on exit and on panic (ratatui's `init` installs the hook).
+//! Layout ([`layout`]): on a big terminal (about 200x50) every view at once — console,
+//! source, registers with the mode bits decoded, processes with the selected one's fds, page
+//! table, syscall trace, and memory (or breakpoints, or output); on a medium one (from
+//! 110x32) the console and the source on the left, registers and one detail pane on the
+//! right; smaller terminals show one pane at a time under a tab bar. `:layout NAME` fixes
+//! one; borders drag with the mouse, `Ctrl-A arrows` resize, `Ctrl-A -` hides a pane, and
+//! those choices are kept in a config file ([`config`]). `Ctrl-A z` zooms the focused pane
+//! to the full screen. The terminal is restored on exit and on panic (ratatui's `init`
+//! installs the hook).
 
 pub mod app;
 pub mod command;
+pub mod config;
 mod engine;
 pub mod event;
 pub mod keys;
+pub mod layout;
 pub mod panes;
 pub mod ptree;
 
@@ -30,13 +36,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use std::path::Path;
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::Duration;
 
 /// Time between frames (the UI redraws at most this often, and only after a change).
 const FRAME: Duration = Duration::from_millis(50);
-/// The smallest terminal that gets panes side by side.
-const WIDE: (u16, u16) = (110, 32);
 
 /// `xv6scope tui` options.
 #[derive(Args, Clone, Debug)]
@@ -141,6 +146,8 @@ fn run_with(args: TuiArgs, walk: Option<crate::walk::format::Walk>) -> Result<i3
                     if matches!(
                         m.kind,
                         MouseEventKind::Down(_)
+                            | MouseEventKind::Drag(_)
+                            | MouseEventKind::Up(_)
                             | MouseEventKind::ScrollUp
                             | MouseEventKind::ScrollDown
                     ) =>
@@ -157,8 +164,17 @@ fn run_with(args: TuiArgs, walk: Option<crate::walk::format::Walk>) -> Result<i3
         }
     });
 
-    let mut app = App::new();
-    let result = ui_loop(&mut terminal, &ev_rx, &req_tx, &mut app, None);
+    let config = config::path();
+    let (settings, warning) = config::load(config.as_deref());
+    let mut app = App::with_settings(settings, warning);
+    let result = ui_loop(
+        &mut terminal,
+        &ev_rx,
+        &req_tx,
+        &mut app,
+        None,
+        config.as_deref(),
+    );
     let _ = req_tx.send(Request::Quit);
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
@@ -173,13 +189,16 @@ fn run_with(args: TuiArgs, walk: Option<crate::walk::format::Walk>) -> Result<i3
 }
 
 /// The UI thread's loop: draws at most every [`FRAME`] after a change, folds in events,
-/// sends requests; until the user quits or the machine thread ends. `frames` counts draws.
+/// sends requests, saves the layout settings to `config` when they changed (not in the
+/// middle of a drag); until the user quits or the machine thread ends. `frames` counts
+/// draws.
 fn ui_loop<B: ratatui::backend::Backend>(
     terminal: &mut ratatui::Terminal<B>,
     ev_rx: &std::sync::mpsc::Receiver<Event>,
     req_tx: &std::sync::mpsc::Sender<Request>,
     app: &mut App,
     mut frames: Option<&mut u64>,
+    config: Option<&Path>,
 ) -> Result<i32>
 where
     B::Error: Send + Sync + 'static,
@@ -199,7 +218,8 @@ where
             }
             dirty = false;
             // Tell the machine thread which costly views are on screen.
-            let shown = layout(app, area).shown();
+            app.area = area;
+            let shown = layout_of(app, area).shown();
             let v = (
                 shown.contains(&Pane::Processes),
                 shown.contains(&Pane::PageTable),
@@ -233,6 +253,7 @@ where
         let area = terminal
             .size()
             .map(|s| Rect::new(0, 0, s.width, s.height))?;
+        app.area = area;
         for ev in pending {
             dirty = true;
             match ev {
@@ -251,6 +272,17 @@ where
                     app.on_event(Event::Exited { code: c, why });
                 }
                 other => app.on_event(other),
+            }
+        }
+        if app.settings_dirty && app.drag.is_none() {
+            app.settings_dirty = false;
+            if let Some(path) = config
+                && let Err(e) = config::save(path, &app.settings)
+            {
+                app.message = Some((
+                    format!("cannot save the layout to {}: {e}", path.display()),
+                    true,
+                ));
             }
         }
         if app.quit || app.exited.is_some() {
@@ -287,7 +319,14 @@ pub fn measure(args: TuiArgs, input: &[u8], instructions: u64) -> Result<Measure
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48))?;
     let mut app = App::new();
     let mut frames = 0;
-    ui_loop(&mut terminal, &ev_rx, &req_tx, &mut app, Some(&mut frames))?;
+    ui_loop(
+        &mut terminal,
+        &ev_rx,
+        &req_tx,
+        &mut app,
+        Some(&mut frames),
+        None,
+    )?;
     let wall = started.elapsed();
     let _ = req_tx.send(Request::Quit);
     let _ = machine_thread.join();
@@ -307,11 +346,13 @@ pub fn measure(args: TuiArgs, input: &[u8], instructions: u64) -> Result<Measure
 pub struct Screen {
     /// The panes drawn, with their places.
     pub panes: Vec<(Pane, Rect)>,
-    /// The tab bar (narrow layout), its tabs' places.
+    /// The tab bar (tab layout), its tabs' places.
     pub tabs: Vec<(Pane, Rect)>,
     /// The walkthrough's narrative, when one is played.
     pub narrative: Option<Rect>,
     pub status: Rect,
+    /// The splits of a multi-pane layout (for dragging borders and the resize keys).
+    pub splits: Vec<layout::Placed>,
 }
 
 impl Screen {
@@ -321,36 +362,38 @@ impl Screen {
     }
 }
 
-/// The layout: zoomed, wide (side by side) or narrow (tabs); with a walkthrough, its
-/// narrative on the right (wide) or at the bottom (narrow).
-pub fn layout(app: &App, area: Rect) -> Screen {
+/// The layout: zoomed, or the layout chosen (by size or by `:layout`): a multi-pane one
+/// (split, full) placed by [`layout::place`], or tabs; with a walkthrough, its narrative
+/// has a place in the tree (split, full) or at the bottom (tabs).
+pub fn layout_of(app: &App, area: Rect) -> Screen {
     let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
+    let kind = app.settings.choice.kind(area);
     let mut s = Screen {
         panes: Vec::new(),
         tabs: Vec::new(),
         narrative: None,
         status,
+        splits: Vec::new(),
+    };
+    let inputs = layout::Inputs {
+        walk: app.walk.is_some(),
+        detail: app.detail,
+        extra: app.extra,
     };
     if app.zoom {
         s.panes.push((app.focus, main));
-    } else if area.width >= WIDE.0 && area.height >= WIDE.1 {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-                .areas(main);
-        let [console, source] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
-        s.panes.push((Pane::Console, console));
-        s.panes.push((Pane::Source, source));
-        if app.walk.is_some() {
-            let [narr, detail] =
-                Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(right);
-            s.narrative = Some(narr);
-            s.panes.push((app.detail, detail));
-        } else {
-            let [regs, detail] =
-                Layout::vertical([Constraint::Length(14), Constraint::Fill(1)]).areas(right);
-            s.panes.push((Pane::Registers, regs));
-            s.panes.push((app.detail, detail));
+    } else if let Some(tree) = layout::tree(kind, inputs) {
+        let (leaves, splits) = layout::place(&tree, main, &app.settings);
+        for (slot, r) in leaves {
+            match slot {
+                layout::Slot::Pane(p) => s.panes.push((p, r)),
+                layout::Slot::Narrative => s.narrative = Some(r),
+            }
+        }
+        s.splits = splits;
+        // Every pane hidden: the console still shows.
+        if s.panes.is_empty() && s.narrative.is_none() {
+            s.panes.push((Pane::Console, main));
         }
     } else {
         // The narrative gets the rows it needs, up to half the screen.
@@ -366,10 +409,10 @@ pub fn layout(app: &App, area: Rect) -> Screen {
         ])
         .areas(main);
         let mut x = tabs.x;
-        for (i, p) in Pane::ALL.iter().enumerate() {
-            let w = tab_label(i, *p).chars().count() as u16;
+        for (p, label) in tab_labels(tabs.width) {
+            let w = label.chars().count() as u16;
             let w = w.min((tabs.x + tabs.width).saturating_sub(x));
-            s.tabs.push((*p, Rect::new(x, tabs.y, w, 1)));
+            s.tabs.push((p, Rect::new(x, tabs.y, w, 1)));
             x += w;
         }
         s.panes.push((app.focus, pane));
@@ -381,9 +424,11 @@ pub fn layout(app: &App, area: Rect) -> Screen {
 }
 
 /// A click focuses the pane (or tab) under the pointer; the wheel scrolls the pane under it.
+/// A press on a border between two panes starts a drag that moves it (the split's sizes
+/// change as the pointer moves; they are saved when the button is released).
 pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<Request> {
     use crossterm::event::MouseEventKind;
-    let screen = layout(app, area);
+    let screen = layout_of(app, area);
     let at = ratatui::layout::Position::new(m.column, m.row);
     let tab = screen
         .tabs
@@ -401,7 +446,20 @@ pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<
             app.help = false;
             Vec::new()
         }
+        MouseEventKind::Drag(_) => {
+            if let Some(d) = app.drag
+                && layout::drag(&screen.splits, &mut app.settings, d, (m.column, m.row))
+            {
+                app.settings_dirty = true;
+            }
+            Vec::new()
+        }
+        MouseEventKind::Up(_) => {
+            app.drag = None;
+            Vec::new()
+        }
         MouseEventKind::Down(_) => {
+            app.drag = layout::border_at(&screen.splits, m.column, m.row);
             let Some(p) = tab.or(pane) else {
                 return Vec::new();
             };
@@ -457,7 +515,7 @@ pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<
 /// Draws the whole screen.
 pub fn draw(app: &App, f: &mut Frame) {
     let area = f.area();
-    let screen = layout(app, area);
+    let screen = layout_of(app, area);
     let buf = f.buffer_mut();
     use ratatui::widgets::Widget;
     panes::status::StatusBar(app).render(screen.status, buf);
@@ -475,17 +533,30 @@ pub fn draw(app: &App, f: &mut Frame) {
     }
 }
 
-fn tab_label(i: usize, p: Pane) -> String {
-    format!(" {} {} ", i + 1, p.short())
+/// The tab bar's labels (` 1 console `...) for a bar `width` wide: when they do not all
+/// fit, the last ones lose their names (` 9 `), so that the first eight stay as they were
+/// before the memory pane came.
+fn tab_labels(width: u16) -> Vec<(Pane, String)> {
+    let mut labels: Vec<(Pane, String)> = Pane::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (*p, format!(" {} {} ", i + 1, p.short())))
+        .collect();
+    let len = |l: &[(Pane, String)]| l.iter().map(|(_, s)| s.chars().count()).sum::<usize>();
+    for i in (0..labels.len()).rev() {
+        if len(&labels) <= width as usize {
+            break;
+        }
+        labels[i].1 = format!(" {} ", i + 1);
+    }
+    labels
 }
 
 fn tab_bar(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
-    let spans: Vec<Span> = Pane::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let label = tab_label(i, *p);
-            if *p == app.focus {
+    let spans: Vec<Span> = tab_labels(area.width)
+        .into_iter()
+        .map(|(p, label)| {
+            if p == app.focus {
                 Span::styled(
                     label,
                     Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
@@ -573,7 +644,7 @@ mod tests {
         mouse(&mut app, click(100, 3), wide);
         assert_eq!(app.focus, Pane::Registers);
         // A click on sh's row in the processes pane (detail, bottom right) selects it.
-        let procs = layout(&app, wide)
+        let procs = layout_of(&app, wide)
             .panes
             .iter()
             .find(|(p, _)| *p == Pane::Processes)

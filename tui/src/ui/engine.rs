@@ -29,7 +29,7 @@ use machine::Stop;
 use session::inspect::pagetable;
 use session::inspect::state::HartState;
 use session::inspect::strace::{Filter, Record};
-use session::inspect::symbols::{self, Symbols};
+use session::inspect::symbols::Symbols;
 use session::{Owner, StepKind};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -501,6 +501,8 @@ impl Engine {
         let syms: Option<&Symbols> = session.views.syms.for_pc(pc, user, name.as_deref());
         let title = session.views.syms.describe(pc, user, name.as_deref());
         let m = session.machine();
+        // A pc moved to the trampoline's link address reads the kernel's identity-mapped
+        // text physically (the user page table does not map it).
         let satp = if pc == m.harts[h].pc {
             m.harts[h].csr.satp
         } else {
@@ -511,18 +513,21 @@ impl Engine {
             Some((_, off)) if off <= 2 * SOURCE_CONTEXT as u64 => pc - off,
             _ => pc,
         };
-        let mut lines = symbols::disasm(&read, start, 2 * SOURCE_CONTEXT, syms);
-        let at = format!("{pc:#018x}");
-        let current = lines.iter().position(|l| l.starts_with(&at));
+        let mut lines = disasm_lines(&read, start, 2 * SOURCE_CONTEXT, syms);
+        let mut current = lines.iter().position(|(a, _)| *a == pc);
         if current.is_none() {
             // The function's start did not lead to the pc (data in the text?): from the pc.
-            lines = symbols::disasm(&read, pc, SOURCE_CONTEXT, syms);
+            lines = disasm_lines(&read, pc, SOURCE_CONTEXT, syms);
+            current = Some(0);
         }
-        let current = current.or(Some(0));
         // Keep the pc's line near the middle of what is sent.
         let first = current.unwrap_or(0).saturating_sub(SOURCE_CONTEXT / 2);
-        lines.drain(..first);
-        lines.truncate(SOURCE_CONTEXT);
+        let lines: Vec<String> = lines
+            .into_iter()
+            .skip(first)
+            .take(SOURCE_CONTEXT)
+            .map(|(_, l)| l)
+            .collect();
         Source {
             title,
             lines,
@@ -565,8 +570,8 @@ impl Engine {
             self.mips_at = (now, instret);
         }
         let h = self.hart;
-        let source = self.source(h);
         let disasm = self.disasm(h);
+        let source = self.source(h).unwrap_or_else(|| disasm.clone());
         let state = HartState::of(&self.host.session().machine().harts[h]);
         let memory = if slow || !self.running {
             self.memory(h, &state)
@@ -922,8 +927,8 @@ impl Engine {
         super::ptree::build(title, &tree, &names, &changes)
     }
 
-    /// The source around hart `h`'s pc, or its disassembly.
-    fn source(&mut self, h: usize) -> Source {
+    /// The source around hart `h`'s pc, if its ELF has a line for it and the file reads.
+    fn source(&mut self, h: usize) -> Option<Source> {
         let session = self.host.session();
         let (pc, user, name) = session.pc_context(h);
         let syms: Option<&Symbols> = session.views.syms.for_pc(pc, user, name.as_deref());
@@ -941,28 +946,14 @@ impl Engine {
                 let lines = (first..last)
                     .map(|i| format!("{:5} {}", i + 1, text[i]))
                     .collect();
-                return Source {
+                return Some(Source {
                     title,
                     lines,
                     current: Some(at - first),
-                };
+                });
             }
         }
-        let m = session.machine();
-        // A pc moved to the trampoline's link address reads the kernel's identity-mapped
-        // text physically (the user page table does not map it).
-        let satp = if pc == m.harts[h].pc {
-            m.harts[h].csr.satp
-        } else {
-            0
-        };
-        let read = |a: u64, buf: &mut [u8]| session::xv6::read_virt(m, satp, a, buf);
-        let lines = symbols::disasm(&read, pc, SOURCE_CONTEXT / 2, syms);
-        Source {
-            title,
-            lines,
-            current: Some(0),
-        }
+        None
     }
 
     fn exit(&mut self, code: i32, why: String) {
@@ -980,6 +971,46 @@ impl Engine {
         }
         let _ = self.events.send(Event::Exited { code, why });
     }
+}
+
+/// Disassembles `count` instructions from `at` for the source pane, narrower than
+/// `symbols::disasm` (which `monitor dis` prints): the address without leading zeros,
+/// `<function+offset>`, the instruction; no raw bits. Stops at unreadable memory.
+fn disasm_lines(
+    read: &dyn Fn(u64, &mut [u8]) -> bool,
+    mut at: u64,
+    count: usize,
+    syms: Option<&Symbols>,
+) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let mut lo = [0u8; 2];
+        if !read(at, &mut lo) {
+            out.push((at, format!("{at:#x}  <unreadable>")));
+            break;
+        }
+        let half = u32::from(u16::from_le_bytes(lo));
+        // Bits 1..0 = 11 mark a 32-bit instruction (ISA spec §1.5).
+        let raw = if half & 3 == 3 {
+            let mut hi = [0u8; 2];
+            if !read(at + 2, &mut hi) {
+                out.push((at, format!("{at:#x}  <unreadable>")));
+                break;
+            }
+            half | u32::from(u16::from_le_bytes(hi)) << 16
+        } else {
+            half
+        };
+        let inst = machine::cpu::decode::decode(raw);
+        let label = match syms.and_then(|s| s.symbol_at(at)) {
+            Some((s, 0)) => format!("<{}>", s.name),
+            Some((s, off)) => format!("<{}+{off:#x}>", s.name),
+            None => String::new(),
+        };
+        out.push((at, format!("{at:#x} {label:<20} {}", inst.disasm(at))));
+        at += u64::from(inst.len);
+    }
+    out
 }
 
 /// Leaf changes of a page table between two stops, by virtual address.

@@ -35,10 +35,15 @@ impl MemoryPane<'_> {
             .map(Line::raw)
             .collect();
         };
-        let mut out = vec![Line::styled(
-            view.title.clone(),
-            Style::default().add_modifier(Modifier::BOLD),
-        )];
+        // A title wider than the pane breaks before its parenthesis (the translation).
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let mut out = match view.title.split_once(" (") {
+            Some((a, b)) if view.title.chars().count() > width as usize => vec![
+                Line::styled(a.to_string(), bold),
+                Line::styled(format!("  ({b}"), bold),
+            ],
+            _ => vec![Line::styled(view.title.clone(), bold)],
+        };
         let per_row = if width as usize >= row_width(2) { 2 } else { 1 };
         for row in view.words.chunks(per_row) {
             let mut spans = vec![Span::raw(format!("{:#018x}:", row[0].0))];

@@ -616,6 +616,164 @@ mod tests {
     }
 
     #[test]
+    fn each_size_gets_its_layout_80x24_120x40_200x60() {
+        let mut app = app();
+        // 80x24: today's tabs, the memory pane's tab a bare number at the end.
+        let s = screen(&app, 80, 24);
+        assert_eq!(
+            s[0],
+            " 1 console  2 source  3 regs  4 procs  5 pt  6 syscalls  7 breaks  8 output  9"
+        );
+        assert!(has(&s, "┌ 1 console"), "{s:#?}");
+        assert!(!has(&s, "3 registers"), "{s:#?}");
+        // 120x40: console and source on the left, registers and a detail pane on the right.
+        let s = screen(&app, 120, 40);
+        for want in ["1 console", "2 source", "3 registers", "4 processes"] {
+            assert!(has(&s, want), "missing {want}: {s:#?}");
+        }
+        for gone in ["5 page table", "6 syscalls", "9 memory"] {
+            assert!(!has(&s, gone), "{gone} on 120x40: {s:#?}");
+        }
+        // 200x60: everything at once, with no key pressed.
+        let s = screen(&app, 200, 60);
+        for want in [
+            "1 console",
+            "2 source",
+            "3 registers",
+            "4 processes",
+            "5 page table",
+            "6 syscalls",
+            "9 memory",
+            "$ echo hi",
+            "▶  412 pub fn sys_exec",
+            "mode S (supervisor)",
+            "sstatus SIE=0 SPIE=1 SPP=U SUM=0 MXR=0",
+            "satp    Sv39 asid=0 root=0x87fff000",
+            "scause  ecall from U-mode",
+            "sleeping  sh",
+            "0  device console",
+            "L2[  0] 0x0-0x40000000",
+            "trampoline",
+            "sh: fork() = 3",
+            "stopped: breakpoint",
+        ] {
+            assert!(has(&s, want), "missing {want}: {s:#?}");
+        }
+        // The choice beats the size.
+        app.settings.choice = layout::Choice::Fixed(layout::Kind::Tabs);
+        assert!(screen(&app, 200, 60)[0].starts_with(" 1 console  2 source"));
+    }
+
+    fn command(app: &mut App, line: &str) -> Vec<Request> {
+        app.update(keys::Command::OpenCmdline);
+        line.chars().for_each(|c| {
+            app.update(keys::Command::CmdChar(c));
+        });
+        app.update(keys::Command::CmdSubmit)
+    }
+
+    #[test]
+    fn layout_command_switches_and_is_saved() {
+        let mut app = app();
+        app.area = Rect::new(0, 0, 200, 60);
+        command(&mut app, "layout split");
+        assert_eq!(app.kind(), layout::Kind::Split);
+        assert!(app.settings_dirty);
+        assert!(matches!(&app.message, Some((m, false)) if m.contains("layout split")));
+        assert!(!has(&screen(&app, 200, 60), "5 page table"));
+        command(&mut app, "layout bogus");
+        assert!(matches!(&app.message, Some((m, true)) if m.contains("bogus")));
+        command(&mut app, "layout auto");
+        assert_eq!(app.kind(), layout::Kind::Full);
+        command(&mut app, "layout");
+        assert!(
+            matches!(&app.message, Some((m, false)) if m.contains("layout auto (full on this terminal)")),
+            "{:?}",
+            app.message
+        );
+    }
+
+    #[test]
+    fn a_pane_hides_and_comes_back() {
+        let mut app = app();
+        app.area = Rect::new(0, 0, 200, 60);
+        app.update(keys::Command::Focus(Pane::PageTable));
+        app.update(keys::Command::Hide);
+        assert!(app.hidden(Pane::PageTable) && app.settings_dirty);
+        let s = screen(&app, 200, 60);
+        assert!(!has(&s, "5 page table"), "{s:#?}");
+        assert!(has(&s, "6 syscalls"), "{s:#?}");
+        assert_ne!(app.focus, Pane::PageTable);
+        // Its key brings it back.
+        app.update(keys::Command::Focus(Pane::PageTable));
+        assert!(has(&screen(&app, 200, 60), "5 page table"));
+        // `:hide`, `:show all`.
+        command(&mut app, "hide syscalls");
+        command(&mut app, "hide registers");
+        let s = screen(&app, 200, 60);
+        assert!(!has(&s, "6 syscalls") && !has(&s, "3 registers"), "{s:#?}");
+        command(&mut app, "show all");
+        let s = screen(&app, 200, 60);
+        assert!(has(&s, "6 syscalls") && has(&s, "3 registers"), "{s:#?}");
+        // The tab layout has every tab: nothing to hide.
+        app.area = Rect::new(0, 0, 80, 24);
+        app.update(keys::Command::Hide);
+        assert!(app.settings.hidden.is_empty());
+    }
+
+    fn mouse_at(
+        kind: crossterm::event::MouseEventKind,
+        col: u16,
+        row: u16,
+    ) -> crossterm::event::MouseEvent {
+        crossterm::event::MouseEvent {
+            kind,
+            ..click(col, row)
+        }
+    }
+
+    #[test]
+    fn dragging_a_border_and_the_resize_keys_change_sizes() {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        let mut app = app();
+        let area = Rect::new(0, 0, 200, 60);
+        app.area = area;
+        let width = |app: &App, p: Pane| {
+            layout_of(app, area)
+                .panes
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map(|(_, r)| r.width)
+                .unwrap()
+        };
+        let console = width(&app, Pane::Console);
+        // Press on the console's right border, drag 10 columns right, release.
+        mouse(&mut app, click(console - 1, 10), area);
+        assert!(app.drag.is_some());
+        mouse(
+            &mut app,
+            mouse_at(MouseEventKind::Drag(MouseButton::Left), console + 9, 10),
+            area,
+        );
+        assert_eq!(width(&app, Pane::Console), console + 10);
+        mouse(
+            &mut app,
+            mouse_at(MouseEventKind::Up(MouseButton::Left), console + 9, 10),
+            area,
+        );
+        assert!(app.drag.is_none() && app.settings_dirty);
+        // A click inside a pane starts no drag.
+        mouse(&mut app, click(5, 5), area);
+        assert!(app.drag.is_none());
+        // Ctrl-A Left on the console: narrower by the step.
+        app.update(keys::Command::Resize {
+            horizontal: true,
+            grow: false,
+        });
+        assert_eq!(width(&app, Pane::Console), console + 10 - 4);
+    }
+
+    #[test]
     fn help_overlay_on_top() {
         let mut app = app();
         app.update(keys::Command::Help);

@@ -415,7 +415,7 @@ impl App {
     /// Leaves the focused pane out of the multi-pane layouts; the focus goes to the first
     /// pane still shown.
     fn hide(&mut self, p: Pane) {
-        if self.kind() == Kind::Tabs && !self.zoom {
+        if self.kind() == Kind::Tabs {
             self.message = Some((
                 "the tab layout shows every pane (hiding is for the split and full layouts)".into(),
                 false,

@@ -24,8 +24,13 @@ impl Widget for SourcePane<'_> {
         } else {
             (&s.source, "disassembly")
         };
-        let block = block(app, Pane::Source)
-            .title_bottom(Line::raw(format!(" {} · Ctrl-A d: {other} ", src.title)));
+        // Without a source line the source view is the disassembly: no other view to offer.
+        let title = if s.source == s.disasm {
+            format!(" {} ", src.title)
+        } else {
+            format!(" {} · Ctrl-A d: {other} ", src.title)
+        };
+        let block = block(app, Pane::Source).title_bottom(Line::raw(title));
         let inner = block.inner(area);
         block.render(area, buf);
         let h = inner.height as usize;

@@ -5,9 +5,13 @@
 //! that continuing finishes the command; and a walkthrough played in the TUI (next, next,
 //! back); and, when `XV6SCOPE_MIT_XV6` names a built MIT xv6-riscv tree, the exec breakpoint,
 //! C source line, page table, trace and fds on MIT's C kernel; and mouse clicks (SGR mouse
-//! reports typed into the pane) moving the focus between panes. Skipped (with a message) when
-//! tmux is missing.
+//! reports typed into the pane) moving the focus between panes; on a 200x60 terminal, every
+//! view at once after boot and `ls` with no key pressed; and the layout chosen with `:layout`
+//! kept across runs in the config file, which when corrupt gives one line on the status bar
+//! and the defaults. Skipped (with a message) when tmux is missing.
 //! Every wait is bounded, and the session is killed at the end even when a check fails.
+//! Each run has its own config directory (`XV6SCOPE_CONFIG_DIR`), so the tests neither read
+//! nor write the user's.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,6 +27,25 @@ impl Drop for Session {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.0])
             .output();
+    }
+}
+
+/// A config directory of the test's own, removed when dropped.
+struct ConfigDir(std::path::PathBuf);
+
+impl ConfigDir {
+    fn new(tag: &str) -> ConfigDir {
+        let d =
+            std::env::temp_dir().join(format!("xv6scope-e2e-config-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("a temporary config directory");
+        ConfigDir(d)
+    }
+}
+
+impl Drop for ConfigDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -103,18 +126,28 @@ impl Session {
     }
 }
 
-/// Starts `xv6scope ARGS` in a new 120x40 tmux session; None when tmux is missing.
-fn start(tag: &str, args: &str) -> Option<Session> {
+/// Starts `xv6scope ARGS` in a new 120x40 tmux session, with a config directory of its
+/// own; None when tmux is missing.
+fn start(tag: &str, args: &str) -> Option<(Session, ConfigDir)> {
+    let config = ConfigDir::new(tag);
+    let s = start_at(tag, args, (120, 40), &config)?;
+    Some((s, config))
+}
+
+/// Starts `xv6scope ARGS` in a new tmux session of `size`, its config in `config`.
+fn start_at(tag: &str, args: &str, size: (u16, u16), config: &ConfigDir) -> Option<Session> {
     if Command::new("tmux").arg("-V").output().is_err() {
         skip("tmux is not installed");
         return None;
     }
     let name = format!("xv6scope-e2e-{tag}-{}", std::process::id());
     let bin = BIN;
+    let (w, h) = (size.0.to_string(), size.1.to_string());
     let st = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40"])
+        .args(["new-session", "-d", "-s", &name, "-x", &w, "-y", &h])
         .arg(format!(
-            "'{bin}' {args}; echo xv6scope exited with $?; sleep 5"
+            "XV6SCOPE_CONFIG_DIR='{}' '{bin}' {args}; echo xv6scope exited with $?; sleep 5",
+            config.0.display()
         ))
         .status()
         .expect("tmux new-session");
@@ -124,7 +157,7 @@ fn start(tag: &str, args: &str) -> Option<Session> {
 
 #[test]
 fn tui_boots_runs_ls_and_breaks_on_exec() {
-    let Some(s) = start("tui", "tui") else {
+    let Some((s, _config)) = start("tui", "tui") else {
         return;
     };
 
@@ -175,7 +208,7 @@ fn walkthrough_plays_in_the_tui_next_next_back() {
         env!("CARGO_MANIFEST_DIR"),
         "/../docs/walkthroughs/fork-exec-wait.toml"
     );
-    let Some(s) = start("walk", &format!("walk '{file}'")) else {
+    let Some((s, _config)) = start("walk", &format!("walk '{file}'")) else {
         return;
     };
     s.wait_for(&["walkthrough: fork, exec and wait", "step 0/"], 60);
@@ -211,7 +244,7 @@ fn mit_kernel_in_the_tui() {
         mit.fs.display(),
         mit.dir.join("user").display()
     );
-    let Some(s) = start("mit", &args) else {
+    let Some((s, _config)) = start("mit", &args) else {
         return;
     };
     s.wait_for(&["1 console", "init: starting sh", "│$ "], 180);
@@ -238,7 +271,7 @@ fn mit_kernel_in_the_tui() {
 
 #[test]
 fn a_click_focuses_the_pane_under_it() {
-    let Some(s) = start("mouse", "tui") else {
+    let Some((s, _config)) = start("mouse", "tui") else {
         return;
     };
     s.wait_for(&["1 console", "init: starting sh", "│$ "], 180);
@@ -284,6 +317,93 @@ fn a_click_focuses_the_pane_under_it() {
     }
     s.line("echo zz");
     s.wait_for(&["│zz "], 30);
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["xv6scope exited with 0"], 20);
+}
+
+/// Issue 16: on a 200x60 terminal, right after boot and `ls`, with no key pressed, one
+/// screen holds the mode bits decoded, the processes with an fd table, page-table rows and
+/// the system-call trace.
+#[test]
+fn a_big_terminal_shows_the_whole_kernel_at_once() {
+    let config = ConfigDir::new("big");
+    let Some(s) = start_at("big", "tui", (200, 60), &config) else {
+        return;
+    };
+    s.wait_for(&["1 console", "init: starting sh", "│$ "], 180);
+    s.line("ls");
+    let screen = s.wait_for(
+        &[
+            // ls's output, then the shell's prompt again.
+            "usertests",
+            "console        3",
+            // Registers: the mode and the decoded sstatus and satp.
+            "mode S (supervisor)",
+            "sstatus SIE=",
+            "SPP=",
+            "satp    Sv39 asid=0 root=0x",
+            "scause  ",
+            // Processes, and the shell's fd table.
+            "4 processes",
+            "sleeping",
+            "pid 2 (sh)",
+            " fd type",
+            "console (major 1)",
+            // The shell's page table.
+            "5 page table",
+            "(sh), root 0x",
+            "▾ L2[",
+            "user stack",
+            "trampoline",
+            // The system calls `ls` made.
+            "6 syscalls",
+            "ls: exit(0)",
+            "sh: wait(",
+        ],
+        60,
+    );
+    assert!(
+        !screen.contains("instruction address misaligned"),
+        "a zero cause read as cause 0:\n{screen}"
+    );
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["xv6scope exited with 0"], 20);
+}
+
+/// The layout chosen with `:layout` is there at the next run; a corrupt config file gives
+/// one line on the status bar and the defaults.
+#[test]
+fn the_layout_persists_and_a_corrupt_config_is_one_line() {
+    let config = ConfigDir::new("persist");
+    let Some(s) = start_at("persist", "tui", (200, 60), &config) else {
+        return;
+    };
+    s.wait_for(&["1 console", "5 page table", "│$ "], 180);
+    s.keys(&["C-a", ":"]);
+    s.line("layout split");
+    let split = s.wait_for(&["layout split", "3 registers"], 20);
+    assert!(!split.contains("5 page table"), "still full:\n{split}");
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["xv6scope exited with 0"], 20);
+    drop(s);
+    let file = config.0.join("tui.toml");
+    let saved = std::fs::read_to_string(&file).expect("the config file was written");
+    assert!(saved.contains("layout = \"split\""), "{saved}");
+
+    // The next run starts in the split layout.
+    let s = start_at("persist2", "tui", (200, 60), &config).expect("tmux");
+    let again = s.wait_for(&["1 console", "3 registers", "│$ "], 180);
+    assert!(!again.contains("5 page table"), "not split:\n{again}");
+    s.keys(&["C-a", "x"]);
+    s.wait_for(&["xv6scope exited with 0"], 20);
+    drop(s);
+
+    // A corrupt file: one line, the defaults (full on 200x60).
+    std::fs::write(&file, "layout = [\n").unwrap();
+    let s = start_at("persist3", "tui", (200, 60), &config).expect("tmux");
+    let bad = s.wait_for(&["5 page table", "using the defaults", "│$ "], 180);
+    let lines: Vec<&str> = bad.lines().filter(|l| l.contains("tui.toml")).collect();
+    assert_eq!(lines.len(), 1, "{bad}");
     s.keys(&["C-a", "x"]);
     s.wait_for(&["xv6scope exited with 0"], 20);
 }

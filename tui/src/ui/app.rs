@@ -1,15 +1,20 @@
 //! The UI's state and its one entry point for change, [`App::update`].
 //!
 //! `App` holds what the panes draw: the latest [`Snapshot`], the console scrollback and the
-//! syscall trace (snapshots carry only their new bytes and lines), the registers at the
-//! previous stop (to highlight what changed), focus, zoom, the command line and its history,
-//! and the status-bar message. [`App::update`] takes a key [`Command`] and returns the
+//! syscall trace (snapshots carry only their new bytes and lines), the registers, CSRs and
+//! watched memory at the previous stop (to highlight what changed), focus, zoom, the layout
+//! settings (layout chosen, pane sizes, hidden panes), the command line and its history, and
+//! the status-bar message. [`App::update`] takes a key [`Command`] and returns the
 //! [`Request`]s for the machine thread; [`App::on_event`] folds in what the machine sent.
 //! Both are plain functions of the state, so tests drive them without a terminal or machine.
+//! The one effect beyond requests, saving the layout settings, is left to the UI loop:
+//! `update` only raises [`App::settings_dirty`].
 
-use super::command::{self, Parsed};
-use super::event::{Event, PtView, Request, Snapshot, WalkView};
+use super::command::{self, Expr, Parsed};
+use super::event::{Event, MemView, PtView, Request, Snapshot, WalkView};
 use super::keys::{self, Command};
+use super::layout::{self, Choice, Kind, Settings};
+use ratatui::layout::{Direction, Rect};
 use std::collections::{HashSet, VecDeque};
 
 /// Console lines kept for scrollback.
@@ -20,8 +25,11 @@ pub const MAX_LINE: usize = 4096;
 /// Syscall trace lines kept.
 pub const TRACE_KEEP: usize = 2000;
 
-/// The panes, in tab order (`Ctrl-A 1..8`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// Columns a resize key moves a border by (rows: half of it).
+const RESIZE_STEP: i32 = 4;
+
+/// The panes, in tab order (`Ctrl-A 1..9`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Pane {
     #[default]
     Console,
@@ -32,10 +40,11 @@ pub enum Pane {
     Syscalls,
     Breakpoints,
     Output,
+    Memory,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 8] = [
+    pub const ALL: [Pane; 9] = [
         Pane::Console,
         Pane::Source,
         Pane::Registers,
@@ -44,6 +53,7 @@ impl Pane {
         Pane::Syscalls,
         Pane::Breakpoints,
         Pane::Output,
+        Pane::Memory,
     ];
 
     pub fn title(self) -> &'static str {
@@ -56,6 +66,15 @@ impl Pane {
             Pane::Syscalls => "syscalls",
             Pane::Breakpoints => "breakpoints",
             Pane::Output => "output",
+            Pane::Memory => "memory",
+        }
+    }
+
+    /// The pane's name in the config file and in `:hide`/`:show`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Pane::PageTable => "pagetable",
+            p => p.title(),
         }
     }
 
@@ -66,6 +85,7 @@ impl Pane {
             Pane::Processes => "procs",
             Pane::PageTable => "pt",
             Pane::Breakpoints => "breaks",
+            Pane::Memory => "mem",
             p => p.title(),
         }
     }
@@ -83,6 +103,7 @@ impl Pane {
             "pt" | "pagetable" | "page table" | "page-table" => Some(Pane::PageTable),
             "strace" | "syscalls" | "trace" => Some(Pane::Syscalls),
             "breaks" | "breakpoints" => Some(Pane::Breakpoints),
+            "mem" | "memory" | "x" => Some(Pane::Memory),
             _ => Pane::ALL.iter().copied().find(|p| p.title() == n),
         }
     }
@@ -153,10 +174,32 @@ pub struct App {
     pub output: Vec<String>,
     /// x1..x31 at the stop before the current one (None before the second stop).
     pub prev_regs: Option<[u64; 32]>,
+    /// The CSRs at the stop before the current one.
+    pub prev_csrs: Option<Vec<(&'static str, u64)>>,
+    /// The memory pane's words at the stop before the current one.
+    pub prev_mem: Option<MemView>,
+    /// The current stop: its number, registers, CSRs and memory words (they become the
+    /// `prev_*` at the next stop).
     stop_regs: Option<(u64, [u64; 32])>,
+    stop_csrs: Option<Vec<(&'static str, u64)>>,
+    stop_mem: Option<MemView>,
+    /// What the memory pane follows: `x/COUNTgx EXPR`, physical or not.
+    pub mem_watch: Option<(usize, Expr, bool)>,
     pub focus: Pane,
-    /// The detail pane shown at the bottom right of the wide layout.
+    /// The detail pane shown at the bottom right of the split layout.
     pub detail: Pane,
+    /// The full layout's extra pane: memory, breakpoints or output (the one used last).
+    pub extra: Pane,
+    /// The layout chosen, pane sizes and hidden panes (saved in the config file).
+    pub settings: Settings,
+    /// `settings` changed since the UI loop last saved them.
+    pub settings_dirty: bool,
+    /// The terminal's area as of the last frame (the resize keys need the layout).
+    pub area: Rect,
+    /// A border being dragged with the mouse: the split's id and the boundary's index.
+    pub drag: Option<(&'static str, usize)>,
+    /// The source pane shows the disassembly (`Ctrl-A d`).
+    pub disasm: bool,
     pub zoom: bool,
     pub help: bool,
     pub prefix: bool,
@@ -165,7 +208,7 @@ pub struct App {
     history_pos: usize,
     pub message: Option<(String, bool)>,
     /// Lines scrolled back, per pane index.
-    pub scroll: [usize; 8],
+    pub scroll: [usize; 9],
     /// Selected row of the processes pane (0 = first process).
     pub proc_row: usize,
     pub quit: bool,
@@ -176,8 +219,29 @@ impl App {
     pub fn new() -> App {
         App {
             detail: Pane::Processes,
+            extra: Pane::Memory,
             ..App::default()
         }
+    }
+
+    /// An app with the settings read from the config file, and the warning its reading
+    /// gave (shown on the status bar).
+    pub fn with_settings(settings: Settings, warning: Option<String>) -> App {
+        App {
+            settings,
+            message: warning.map(|w| (w, true)),
+            ..App::new()
+        }
+    }
+
+    /// The layout in use on the terminal as of the last frame.
+    pub fn kind(&self) -> Kind {
+        self.settings.choice.kind(self.area)
+    }
+
+    /// Whether pane `p` is left out of the multi-pane layouts.
+    pub fn hidden(&self, p: Pane) -> bool {
+        self.settings.hidden.contains(&p)
     }
 
     /// The key mode [`keys::map`] needs.
@@ -214,6 +278,10 @@ impl App {
                     self.strace_paused = None;
                     self.prev_regs = None;
                     self.stop_regs = None;
+                    self.prev_csrs = None;
+                    self.stop_csrs = None;
+                    self.prev_mem = None;
+                    self.stop_mem = None;
                 }
                 if let Some(p) = w.pane.as_deref().and_then(Pane::named) {
                     self.focus(p);
@@ -287,6 +355,12 @@ impl App {
         if !s.running && self.stop_regs.is_none_or(|(seq, _)| seq != s.stop_seq) {
             self.prev_regs = self.stop_regs.map(|(_, r)| r);
             self.stop_regs = Some((s.stop_seq, s.state.x));
+            self.prev_csrs = self.stop_csrs.replace(s.state.csrs.clone());
+            self.prev_mem = std::mem::replace(&mut self.stop_mem, s.memory.clone());
+            self.scroll[Pane::Source.index()] = 0;
+        } else if !s.running && s.memory.is_some() {
+            // The watch changed during the stop: compare with the same stop's words.
+            self.stop_mem = s.memory.clone();
         }
         s.console.clear();
         self.snap = Some(s);
@@ -300,8 +374,31 @@ impl App {
         }
     }
 
-    /// Makes `p` visible: the focus on narrow screens, the detail pane on wide ones (where
-    /// a walkthrough's narrative takes the registers' place, they become a detail pane).
+    /// CSR `name` differs from the previous stop (only while stopped).
+    pub fn csr_changed(&self, name: &str) -> bool {
+        let (Some(s), Some(prev)) = (&self.snap, &self.prev_csrs) else {
+            return false;
+        };
+        let old = prev.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        !s.running && old.is_some() && old != s.state.csr(name)
+    }
+
+    /// The word at `addr` differs from the previous stop's memory pane (only while stopped).
+    pub fn mem_changed(&self, addr: u64, now: Option<u64>) -> bool {
+        let (Some(s), Some(prev)) = (&self.snap, &self.prev_mem) else {
+            return false;
+        };
+        !s.running
+            && prev
+                .words
+                .iter()
+                .find(|(a, _)| *a == addr)
+                .is_some_and(|(_, v)| *v != now)
+    }
+
+    /// Makes `p` visible: the detail pane of the split layout (where a walkthrough's
+    /// narrative takes the registers' place, they become a detail pane), the extra pane of
+    /// the full layout, and not hidden. On the tab layout the caller focuses it.
     fn show(&mut self, p: Pane) {
         let fixed = match self.walk {
             Some(_) => matches!(p, Pane::Console | Pane::Source),
@@ -310,11 +407,121 @@ impl App {
         if !fixed {
             self.detail = p;
         }
+        if !layout::FULL_FIXED.contains(&p) {
+            self.extra = p;
+        }
+        if self.settings.hidden.remove(&p) {
+            self.settings_dirty = true;
+        }
     }
 
     pub fn focus(&mut self, p: Pane) {
         self.focus = p;
         self.show(p);
+    }
+
+    /// Leaves the focused pane out of the multi-pane layouts; the focus goes to the first
+    /// pane still shown.
+    fn hide(&mut self, p: Pane) {
+        if self.kind() == Kind::Tabs {
+            self.message = Some((
+                "the tab layout shows every pane (hiding is for the split and full layouts)".into(),
+                false,
+            ));
+            return;
+        }
+        self.settings.hidden.insert(p);
+        self.settings_dirty = true;
+        self.zoom = false;
+        self.message = Some((
+            format!(
+                "{} hidden (Ctrl-A {} or `:show {}` brings it back)",
+                p.title(),
+                p.index() + 1,
+                p.key()
+            ),
+            false,
+        ));
+        if self.focus == p {
+            let shown = super::layout_of(self, self.area).shown();
+            self.focus = shown.first().copied().unwrap_or(Pane::Console);
+        }
+    }
+
+    /// The resize keys: the focused pane wider or narrower (`horizontal`), taller or
+    /// shorter.
+    fn resize(&mut self, horizontal: bool, grow: bool) {
+        let screen = super::layout_of(self, self.area);
+        let (dir, step) = if horizontal {
+            (Direction::Horizontal, RESIZE_STEP)
+        } else {
+            (Direction::Vertical, RESIZE_STEP / 2)
+        };
+        let step = if grow { step } else { -step };
+        if layout::grow(&screen.splits, &mut self.settings, self.focus, dir, step) {
+            self.settings_dirty = true;
+        } else {
+            self.message = Some((
+                format!(
+                    "the {} pane cannot get {} here",
+                    self.focus.title(),
+                    match (horizontal, grow) {
+                        (true, true) => "wider",
+                        (true, false) => "narrower",
+                        (false, true) => "taller",
+                        (false, false) => "shorter",
+                    }
+                ),
+                false,
+            ));
+        }
+    }
+
+    /// `:layout [NAME]`.
+    fn set_layout(&mut self, name: Option<&str>) {
+        let Some(name) = name else {
+            let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+            self.message = Some((
+                format!(
+                    "layout {} ({} on this terminal); choices: auto {} reset",
+                    self.settings.choice.name(),
+                    self.kind().name(),
+                    names.join(" ")
+                ),
+                false,
+            ));
+            return;
+        };
+        if name == "reset" {
+            self.settings = Settings::default();
+            self.settings_dirty = true;
+            self.message = Some((
+                "layout auto, default pane sizes, no pane hidden".into(),
+                false,
+            ));
+            return;
+        }
+        match Choice::named(name) {
+            Some(c) => {
+                self.settings.choice = c;
+                self.settings_dirty = true;
+                self.zoom = false;
+                self.message = Some((
+                    format!(
+                        "layout {} ({} on this terminal)",
+                        c.name(),
+                        self.kind().name()
+                    ),
+                    false,
+                ));
+            }
+            None => {
+                self.message = Some((
+                    format!("no layout {name:?}: auto, tabs, split, full or reset"),
+                    true,
+                ));
+            }
+        }
     }
 
     /// Applies one key command; returns what the machine thread must do.
@@ -338,8 +545,22 @@ impl App {
             Command::Next => return vec![Request::Next],
             Command::Finish => return vec![Request::Finish],
             Command::Focus(p) => self.focus(p),
-            Command::NextPane => self.focus(Pane::ALL[(self.focus.index() + 1) % Pane::ALL.len()]),
+            Command::NextPane => {
+                // Hidden panes are skipped (the tab layout has them all).
+                let tabs = self.kind() == Kind::Tabs;
+                let next = (1..=Pane::ALL.len())
+                    .map(|d| Pane::ALL[(self.focus.index() + d) % Pane::ALL.len()])
+                    .find(|p| tabs || !self.hidden(*p))
+                    .unwrap_or(Pane::Console);
+                self.focus(next);
+            }
             Command::Zoom => self.zoom = !self.zoom,
+            Command::Disasm => {
+                self.disasm = !self.disasm;
+                self.scroll[Pane::Source.index()] = 0;
+            }
+            Command::Hide => self.hide(self.focus),
+            Command::Resize { horizontal, grow } => self.resize(horizontal, grow),
             Command::Help => self.help = true,
             Command::CloseHelp => self.help = false,
             Command::OpenCmdline => {
@@ -384,6 +605,12 @@ impl App {
             Command::Toggle => match self.focus {
                 Pane::PageTable => self.pt_expand(None),
                 Pane::Syscalls => return self.update(Command::TracePause),
+                Pane::Memory => {
+                    // Virtual <-> physical, the same expression.
+                    if let Some((count, expr, phys)) = self.mem_watch.clone() {
+                        return self.examine(count, expr, !phys);
+                    }
+                }
                 _ => {}
             },
             Command::Expand(open) => {
@@ -435,6 +662,15 @@ impl App {
         Vec::new()
     }
 
+    /// The memory pane follows `x/COUNTgx EXPR` from now on.
+    fn examine(&mut self, count: usize, expr: Expr, phys: bool) -> Vec<Request> {
+        let count = count.clamp(1, 512);
+        self.mem_watch = Some((count, expr.clone(), phys));
+        self.scroll[Pane::Memory.index()] = 0;
+        self.show(Pane::Memory);
+        vec![Request::Examine { count, expr, phys }]
+    }
+
     /// Runs a `:` command line.
     fn run_line(&mut self, line: &str) -> Vec<Request> {
         let parsed = match command::parse(line) {
@@ -461,7 +697,7 @@ impl App {
             Parsed::ReverseContinue => vec![Request::ReverseContinue],
             Parsed::Goto(n) => vec![Request::Goto(n)],
             Parsed::When(w) => vec![Request::When(w)],
-            Parsed::Examine { count, addr } => vec![Request::Examine { count, addr }],
+            Parsed::Examine { count, expr, phys } => self.examine(count, expr, phys),
             Parsed::PageTable(pid) => {
                 self.show(Pane::PageTable);
                 vec![Request::Select(pid)]
@@ -479,6 +715,25 @@ impl App {
                 vec![Request::Strace(f)]
             }
             Parsed::Monitor(m) => vec![Request::Monitor(m)],
+            Parsed::Layout(name) => {
+                self.set_layout(name.as_deref());
+                Vec::new()
+            }
+            Parsed::Hide(p) => {
+                self.hide(p);
+                Vec::new()
+            }
+            Parsed::Show(Some(p)) => {
+                self.show(p);
+                Vec::new()
+            }
+            Parsed::Show(None) => {
+                if !self.settings.hidden.is_empty() {
+                    self.settings.hidden.clear();
+                    self.settings_dirty = true;
+                }
+                Vec::new()
+            }
             Parsed::Help => {
                 self.help = true;
                 Vec::new()

@@ -2,16 +2,21 @@
 //!
 //! Grammar (one command a line, words separated by blanks):
 //! `b FUNC` · `b FILE:LINE` · `b *ADDR` · `b syscall NAME` · `b pid N` · `d N` · `c` · `p` (pause) · `s` (step line) ·
-//! `si` · `n` (step over) · `fin` (finish) · `x/Ngx ADDR` · `pt [PID|kernel]` · `fds PID` ·
-//! `strace [FILTER|off]` · `mon CMD` (any debugger view: `ps`, `sym`, `pt 3 tree`...) ·
-//! `rsi`, `rs`, `rn`, `rfin` (reverse stepi, step, next, finish) · `rc` (reverse-continue) ·
-//! `goto N` (a position of the timeline) ·
-//! `when ADDR` · `when pte PID VA` · `when fd PID N` (back to the last write) ·
-//! `help` · `q`. Numbers are decimal or `0x` hex. Parsing is pure: an unknown or malformed
-//! line is an `Err` with a one-line message for the status bar, and the UI keeps the line in
-//! the history so nothing typed is lost.
+//! `si` · `n` (step over) · `fin` (finish) · `x/Ngx EXPR` (virtual) · `xp/Ngx EXPR`
+//! (physical) · `pt [PID|kernel]` · `fds PID` · `strace [FILTER|off]` · `mon CMD` (any
+//! debugger view: `ps`, `sym`, `pt 3 tree`...) · `layout [auto|tabs|split|full|reset]` ·
+//! `hide PANE` · `show PANE|all` · `rsi`, `rs`, `rn`, `rfin` (reverse stepi, step,
+//! next, finish) · `rc` (reverse-continue) · `goto N` (a position of the timeline) · `when
+//! ADDR` · `when pte PID VA` · `when fd PID N` (back to the last write) · `help` · `q`. Numbers are decimal or `0x` hex. An
+//! expression ([`Expr`]) adds and subtracts numbers and registers: `$sp`, `$a0+16`,
+//! `$sepc-4`, `0x80000000`. Parsing is pure: an unknown or malformed line is an `Err` with a
+//! one-line message for the status bar, and the UI keeps the line in the history so nothing
+//! typed is lost.
 
+use super::app::Pane;
 use super::event::BreakSpec;
+use machine::cpu::decode::REG_NAMES;
+use session::inspect::state::HartState;
 
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,9 +37,11 @@ pub enum Parsed {
     Goto(u64),
     /// Back to the last write of an address, a PTE or an fd slot.
     When(session::WhenSpec),
+    /// `x/Ngx EXPR` (`phys`: `xp`, a physical address): the memory pane follows EXPR.
     Examine {
         count: usize,
-        addr: u64,
+        expr: Expr,
+        phys: bool,
     },
     /// `pt` with no argument: the process on the current hart.
     PageTable(Option<i64>),
@@ -43,8 +50,97 @@ pub enum Parsed {
     Fds(i64),
     Strace(String),
     Monitor(String),
+    /// `layout NAME` (None: say which is in use); `layout reset` is `Some("reset")`.
+    Layout(Option<String>),
+    Hide(Pane),
+    /// `show PANE`, or every hidden pane (`show all`: None).
+    Show(Option<Pane>),
     Help,
     Quit,
+}
+
+/// A sum of terms: numbers and registers (`$sp`, `$a0`, `$pc`, `$x5`, a CSR such as
+/// `$sepc`), evaluated against the hart's registers at each stop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expr {
+    /// As typed (for the memory pane's title).
+    pub text: String,
+    /// (negated, term).
+    pub terms: Vec<(bool, Term)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Term {
+    Num(u64),
+    /// A register's name, without the `$`.
+    Reg(String),
+}
+
+impl Expr {
+    /// Parses `$sp+0x10`, `0x80000000`, `$a0 - 8`.
+    pub fn parse(text: &str) -> Result<Expr, String> {
+        let compact: String = text.split_whitespace().collect();
+        let mut terms = Vec::new();
+        let mut rest = compact.as_str();
+        let mut neg = false;
+        loop {
+            let end = rest.find(['+', '-']).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let term = if let Some(r) = word.strip_prefix('$') {
+                if r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(format!("not a register: {word:?}"));
+                }
+                Term::Reg(r.to_ascii_lowercase())
+            } else {
+                Term::Num(number(word).ok_or(format!("not a number: {word:?}"))?)
+            };
+            terms.push((neg, term));
+            if end == rest.len() {
+                break;
+            }
+            neg = rest[end..].starts_with('-');
+            rest = &rest[end + 1..];
+        }
+        Ok(Expr {
+            text: compact,
+            terms,
+        })
+    }
+
+    /// The value on hart `st`; an unknown register is an error.
+    pub fn eval(&self, st: &HartState) -> Result<u64, String> {
+        let mut v = 0u64;
+        for (neg, t) in &self.terms {
+            let x = match t {
+                Term::Num(n) => *n,
+                Term::Reg(r) => register(st, r).ok_or(format!("no register ${r}"))?,
+            };
+            v = if *neg {
+                v.wrapping_sub(x)
+            } else {
+                v.wrapping_add(x)
+            };
+        }
+        Ok(v)
+    }
+}
+
+/// Register `name` of `st`: `pc`, `x0`..`x31`, an ABI name (`fp` is `s0`), or a CSR the
+/// state captured.
+pub fn register(st: &HartState, name: &str) -> Option<u64> {
+    if name == "pc" {
+        return Some(st.pc);
+    }
+    if name == "fp" {
+        return Some(st.x[8]);
+    }
+    if let Some(n) = name.strip_prefix('x').and_then(|n| n.parse::<usize>().ok()) {
+        return st.x.get(n).copied();
+    }
+    if let Some(i) = REG_NAMES.iter().position(|r| *r == name) {
+        return Some(st.x[i]);
+    }
+    st.csr(name)
 }
 
 /// A number in decimal or `0x` hex.
@@ -69,9 +165,20 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             _ => Err(format!("usage: {usage}")),
         }
     };
-    if let Some(fmt) = cmd.strip_prefix("x/").or((cmd == "x").then_some("")) {
-        let addr = one("x/Ngx ADDR")?;
-        let addr = number(addr).ok_or(format!("not an address: {addr:?}"))?;
+    let examine = cmd
+        .strip_prefix("x/")
+        .map(|f| (f, false))
+        .or_else(|| cmd.strip_prefix("xp/").map(|f| (f, true)))
+        .or(match cmd {
+            "x" => Some(("", false)),
+            "xp" => Some(("", true)),
+            _ => None,
+        });
+    if let Some((fmt, phys)) = examine {
+        if rest.is_empty() {
+            return Err("usage: x/Ngx EXPR (x/16gx $sp), xp/Ngx PADDR".into());
+        }
+        let expr = Expr::parse(&rest.join(" "))?;
         let digits: String = fmt.chars().take_while(char::is_ascii_digit).collect();
         let letters = &fmt[digits.len()..];
         if !letters.chars().all(|c| c == 'g' || c == 'x') {
@@ -86,8 +193,9 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
                 .parse()
                 .map_err(|_| format!("bad count {digits:?}"))?
         };
-        return Ok(Parsed::Examine { count, addr });
+        return Ok(Parsed::Examine { count, expr, phys });
     }
+    let pane = |name: &str| Pane::named(name).ok_or(format!("no pane {name:?}"));
     Ok(match cmd {
         "b" | "break" => Parsed::Break(BreakSpec::parse(&rest.join(" "))?),
         "d" | "delete" => {
@@ -144,6 +252,16 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         }
         "strace" => Parsed::Strace(rest.join(" ")),
         "mon" | "monitor" if !rest.is_empty() => Parsed::Monitor(rest.join(" ")),
+        "layout" => match rest.as_slice() {
+            [] => Parsed::Layout(None),
+            [name] => Parsed::Layout(Some(name.to_string())),
+            _ => return Err("usage: layout [auto|tabs|split|full|reset]".into()),
+        },
+        "hide" => Parsed::Hide(pane(one("hide PANE")?)?),
+        "show" => match one("show PANE|all")? {
+            "all" => Parsed::Show(None),
+            name => Parsed::Show(Some(pane(name)?)),
+        },
         "help" | "h" | "?" => Parsed::Help,
         "q" | "quit" => Parsed::Quit,
         _ => return Err(format!("unknown command {line:?} (help lists commands)")),
@@ -155,9 +273,9 @@ pub const HELP: &[&str] = &[
     "b FUNC | FILE:LINE | *ADDR  breakpoint: b sys_exec, b sysfile.rs:340, b *ADDR",
     "b syscall NAME | b pid N    at the trampoline: on ecall NAME / when pid N runs",
     "c p s n si fin              continue, pause, step line/over/inst., finish",
-    "x/Ngx ADDR                  examine N doublewords at a virtual address",
-    "pt [PID|kernel]             page table (default: the current process)",
-    "fds PID                     open files of a process",
+    "x/Ngx EXPR  xp/Ngx PADDR    memory pane: x/16gx $sp (virtual), xp: physical",
+    "pt [PID|kernel]  fds PID    page table (default: current process); open files",
+    "layout auto|tabs|split|full  hide PANE  show PANE|all  (kept in the config)",
     "strace [FILTER|off]         syscall trace: open,read pid=N proc=NAME",
     "mon CMD                     debugger views: ps, regs, sym ADDR, pt 3 tree",
     "d N                         delete breakpoint N;  q  quit",
@@ -233,22 +351,68 @@ mod tests {
         assert_eq!(parse("n"), Ok(Parsed::Next));
         assert_eq!(parse("finish"), Ok(Parsed::Finish));
         assert_eq!(parse("d 2"), Ok(Parsed::Delete(2)));
+        let num = |n| Expr {
+            text: format!("{n}"),
+            terms: vec![(false, Term::Num(n))],
+        };
         assert_eq!(
             parse("x/8gx 0x80000000"),
             Ok(Parsed::Examine {
                 count: 8,
-                addr: 0x8000_0000
+                expr: Expr {
+                    text: "0x80000000".into(),
+                    ..num(0x8000_0000)
+                },
+                phys: false,
             })
         );
         assert_eq!(
             parse("x 4096"),
             Ok(Parsed::Examine {
                 count: 1,
-                addr: 4096
+                expr: num(4096),
+                phys: false
+            })
+        );
+        assert_eq!(
+            parse("xp/2gx 4096"),
+            Ok(Parsed::Examine {
+                count: 2,
+                expr: num(4096),
+                phys: true
             })
         );
         assert!(parse("x/8i 0x0").is_err());
+        assert!(parse("x/8gx").is_err());
+        assert!(parse("x/8gx $").is_err());
         assert!(parse("c 3").is_err());
+    }
+
+    #[test]
+    fn expressions_of_registers_and_numbers() {
+        let mut x = [0u64; 32];
+        x[2] = 0x3fff_f000;
+        x[10] = 7;
+        let st = HartState {
+            id: 0,
+            mode: machine::cpu::Mode::Supervisor,
+            pc: 0x8000_0000,
+            x,
+            waiting: false,
+            csrs: vec![("sepc", 0x1234)],
+        };
+        let ev = |t: &str| Expr::parse(t).and_then(|e| e.eval(&st));
+        assert_eq!(ev("$sp"), Ok(0x3fff_f000));
+        assert_eq!(ev("$sp+0x10"), Ok(0x3fff_f010));
+        assert_eq!(ev("$sp - 16 + $a0"), Ok(0x3fff_eff7));
+        assert_eq!(ev("$x10"), Ok(7));
+        assert_eq!(ev("$pc"), Ok(0x8000_0000));
+        assert_eq!(ev("$SEPC-4"), Ok(0x1230));
+        assert_eq!(ev("0x80"), Ok(0x80));
+        assert!(ev("$nope").unwrap_err().contains("$nope"));
+        assert!(ev("$sp+").is_err());
+        assert!(ev("sp").is_err());
+        assert_eq!(Expr::parse("$sp + 8").unwrap().text, "$sp+8");
     }
 
     #[test]
@@ -263,6 +427,15 @@ mod tests {
         );
         assert_eq!(parse("mon ps"), Ok(Parsed::Monitor("ps".into())));
         assert_eq!(parse("q"), Ok(Parsed::Quit));
+        assert_eq!(parse("layout"), Ok(Parsed::Layout(None)));
+        assert_eq!(
+            parse("layout full"),
+            Ok(Parsed::Layout(Some("full".into())))
+        );
+        assert_eq!(parse("hide pt"), Ok(Parsed::Hide(Pane::PageTable)));
+        assert_eq!(parse("show memory"), Ok(Parsed::Show(Some(Pane::Memory))));
+        assert_eq!(parse("show all"), Ok(Parsed::Show(None)));
+        assert!(parse("hide nothing").is_err());
         let e = parse("frobnicate 3").unwrap_err();
         assert!(
             e.contains("unknown command") && e.contains("frobnicate 3"),

@@ -13,10 +13,15 @@
 //! for input ([`Stop::Idle`]) the thread sleeps on the request channel, as `xv6scope run`
 //! sleeps on stdin.
 //!
+//! Which process the process, fd and page-table panes show: the one the user selected, else
+//! the one on the shown hart, else (the hart idles in the scheduler) the newest living
+//! process — after `ls` at the shell prompt that is the shell, not an empty pane.
+//!
 //! Invariants: a step never leaves the guest running; every stop bumps `stop_seq`; only a
 //! stop at one of the user's breakpoints stops the TUI (a gdb client's stops are gdb's).
 
-use super::event::{Event, PtView, Request, Snapshot, Source, WalkView};
+use super::command::Expr;
+use super::event::{Event, MemView, PtView, Request, Snapshot, Source, WalkView};
 use crate::gdb::Host;
 use crate::walk::format::Walk;
 use crate::walk::player::{self, Player, Progress};
@@ -24,7 +29,7 @@ use machine::Stop;
 use session::inspect::pagetable;
 use session::inspect::state::HartState;
 use session::inspect::strace::{Filter, Record};
-use session::inspect::symbols::{self, Symbols};
+use session::inspect::symbols::Symbols;
 use session::{Owner, StepKind};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -130,6 +135,8 @@ struct Engine {
     pt_last: Option<(Option<i64>, u64, pagetable::Tree, PtChanges)>,
     /// The page-table pane shows the kernel's table (`pt kernel`).
     pt_kernel: bool,
+    /// What the memory pane follows (`x/Ngx EXPR`): count, expression, physical.
+    watch: Option<(usize, Expr, bool)>,
     /// Which costly views are on screen: (processes and fds, page table, syscalls).
     visible: (bool, bool, bool),
     stop_at: Option<u64>,
@@ -185,6 +192,7 @@ impl Engine {
             started: Instant::now(),
             pt_last: None,
             pt_kernel: false,
+            watch: None,
             visible: (true, true, true),
             stop_at: setup.stop_at,
             walk: None,
@@ -431,9 +439,9 @@ impl Engine {
                     Err(e) => self.message(e, true),
                 }
             }
-            Request::Examine { count, addr } => {
-                let lines = self.examine(count, addr);
-                let _ = self.events.send(Event::Output(lines));
+            Request::Examine { count, expr, phys } => {
+                self.watch = Some((count, expr, phys));
+                self.refresh_slow();
             }
             Request::Select(pid) => {
                 self.selected = pid;
@@ -516,22 +524,93 @@ impl Engine {
         self.stopped(format!("{} on hart {}", stepped.why, stepped.hart));
     }
 
-    fn examine(&mut self, count: usize, addr: u64) -> Vec<String> {
-        let h = self.hart;
+    /// The memory pane: the watched expression evaluated on hart `h` and `count` words
+    /// read there, through the hart's `satp` or physically.
+    fn memory(&mut self, h: usize, state: &HartState) -> Option<MemView> {
+        let (count, expr, phys) = self.watch.as_ref()?;
+        let head = format!("{}/{count}gx {}", if *phys { "xp" } else { "x" }, expr.text);
+        let addr = match expr.eval(state) {
+            Ok(a) => a,
+            Err(e) => {
+                return Some(MemView {
+                    title: format!("{head}: {e}"),
+                    words: Vec::new(),
+                });
+            }
+        };
         let m = self.host.session().machine();
         let satp = m.harts[h].csr.satp;
-        let mut out = vec![format!("x/{count}gx {addr:#x}")];
-        for i in 0..count.min(512) {
+        let how = if *phys {
+            "physical".to_string()
+        } else if session::inspect::state::Satp::new(satp).mode == 0 {
+            format!("virtual; hart {h} has paging off")
+        } else {
+            match session::xv6::translate(m, satp, addr) {
+                Some(pa) => format!("virtual, pa {pa:#x}"),
+                None => "virtual, not mapped".to_string(),
+            }
+        };
+        let mut words = Vec::new();
+        for i in 0..*count {
             let a = addr.wrapping_add(8 * i as u64);
             let mut b = [0u8; 8];
-            if session::xv6::read_virt(m, satp, a, &mut b) {
-                out.push(format!("{a:#018x}: {:#018x}", u64::from_le_bytes(b)));
+            let ok = if *phys {
+                m.read_phys(a, &mut b)
             } else {
-                out.push(format!("{a:#018x}: <cannot read>"));
+                session::xv6::read_virt(m, satp, a, &mut b)
+            };
+            words.push((a, ok.then(|| u64::from_le_bytes(b))));
+            if !ok {
                 break;
             }
         }
-        out
+        Some(MemView {
+            title: format!("{head} = {addr:#x} ({how})"),
+            words,
+        })
+    }
+
+    /// The disassembly around hart `h`'s pc: from its function's start when that is a few
+    /// instructions before (instructions have two lengths, so decoding can only start at
+    /// a known boundary), else from the pc.
+    fn disasm(&mut self, h: usize) -> Source {
+        let session = self.host.session();
+        let (pc, user, name) = session.pc_context(h);
+        let syms: Option<&Symbols> = session.views.syms.for_pc(pc, user, name.as_deref());
+        let title = session.views.syms.describe(pc, user, name.as_deref());
+        let m = session.machine();
+        // A pc moved to the trampoline's link address reads the kernel's identity-mapped
+        // text physically (the user page table does not map it).
+        let satp = if pc == m.harts[h].pc {
+            m.harts[h].csr.satp
+        } else {
+            0
+        };
+        let read = |a: u64, buf: &mut [u8]| session::xv6::read_virt(m, satp, a, buf);
+        let start = match syms.and_then(|s| s.symbol_at(pc)) {
+            Some((_, off)) if off <= 2 * SOURCE_CONTEXT as u64 => pc - off,
+            _ => pc,
+        };
+        let mut lines = disasm_lines(&read, start, 2 * SOURCE_CONTEXT, syms);
+        let mut current = lines.iter().position(|(a, _)| *a == pc);
+        if current.is_none() {
+            // The function's start did not lead to the pc (data in the text?): from the pc.
+            lines = disasm_lines(&read, pc, SOURCE_CONTEXT, syms);
+            current = Some(0);
+        }
+        // Keep the pc's line near the middle of what is sent.
+        let first = current.unwrap_or(0).saturating_sub(SOURCE_CONTEXT / 2);
+        let lines: Vec<String> = lines
+            .into_iter()
+            .skip(first)
+            .take(SOURCE_CONTEXT)
+            .map(|(_, l)| l)
+            .collect();
+        Source {
+            title,
+            lines,
+            current: current.map(|c| c - first),
+        }
     }
 
     /// Sends a snapshot if one is due. The host clock is read only after [`CLOCK_EVERY`]
@@ -569,8 +648,14 @@ impl Engine {
             self.mips_at = (now, instret);
         }
         let h = self.hart;
-        let source = self.source(h);
+        let disasm = self.disasm(h);
+        let source = self.source(h).unwrap_or_else(|| disasm.clone());
         let state = HartState::of(&self.host.session().machine().harts[h]);
+        let memory = if slow || !self.running {
+            self.memory(h, &state)
+        } else {
+            None
+        };
         // The costly views: while running only those on screen, every SLOW_FRAME; at a
         // stop all of them (a stop is rare, and the page-table diff needs every stop's tree).
         let (procs, fds, pt) = if slow {
@@ -581,8 +666,7 @@ impl Engine {
                 (true, true)
             };
             let pid = if want_procs || (want_pt && !self.pt_kernel) {
-                self.selected
-                    .or_else(|| self.host.session().current_proc(h).and_then(|p| p.pid))
+                self.selected.or_else(|| self.default_pid(h))
             } else {
                 None
             };
@@ -621,6 +705,8 @@ impl Engine {
             records: std::mem::take(&mut self.strace),
             tracing: session.views.tracing(),
             source,
+            disasm,
+            memory,
             procs,
             fds,
             pagetable: pt,
@@ -636,6 +722,21 @@ impl Engine {
         let _ = self.events.send(Event::Snapshot(Box::new(snap)));
         self.last_sent = now;
         self.dirty = false;
+    }
+
+    /// The process shown when the user selected none: the one on hart `h`, else the newest
+    /// living process (the highest pid in use).
+    fn default_pid(&mut self, h: usize) -> Option<i64> {
+        let session = self.host.session();
+        if let Some(pid) = session.current_proc(h).and_then(|p| p.pid) {
+            return Some(pid);
+        }
+        let k = session.views.kernel.as_ref()?;
+        k.procs(session.machine())
+            .into_iter()
+            .filter(|p| p.in_use() && p.pagetable.is_some_and(|r| r != 0))
+            .filter_map(|p| p.pid)
+            .max()
     }
 
     /// Tells the UI where the walkthrough is (`reset`: the machine was booted again).
@@ -932,8 +1033,8 @@ impl Engine {
         super::ptree::build(title, &tree, &names, &changes)
     }
 
-    /// The source around hart `h`'s pc, or its disassembly.
-    fn source(&mut self, h: usize) -> Source {
+    /// The source around hart `h`'s pc, if its ELF has a line for it and the file reads.
+    fn source(&mut self, h: usize) -> Option<Source> {
         let session = self.host.session();
         let (pc, user, name) = session.pc_context(h);
         let syms: Option<&Symbols> = session.views.syms.for_pc(pc, user, name.as_deref());
@@ -951,28 +1052,14 @@ impl Engine {
                 let lines = (first..last)
                     .map(|i| format!("{:5} {}", i + 1, text[i]))
                     .collect();
-                return Source {
+                return Some(Source {
                     title,
                     lines,
                     current: Some(at - first),
-                };
+                });
             }
         }
-        let m = session.machine();
-        // A pc moved to the trampoline's link address reads the kernel's identity-mapped
-        // text physically (the user page table does not map it).
-        let satp = if pc == m.harts[h].pc {
-            m.harts[h].csr.satp
-        } else {
-            0
-        };
-        let read = |a: u64, buf: &mut [u8]| session::xv6::read_virt(m, satp, a, buf);
-        let lines = symbols::disasm(&read, pc, SOURCE_CONTEXT / 2, syms);
-        Source {
-            title,
-            lines,
-            current: Some(0),
-        }
+        None
     }
 
     fn exit(&mut self, code: i32, why: String) {
@@ -986,6 +1073,46 @@ impl Engine {
         }
         let _ = self.events.send(Event::Exited { code, why });
     }
+}
+
+/// Disassembles `count` instructions from `at` for the source pane, narrower than
+/// `symbols::disasm` (which `monitor dis` prints): the address without leading zeros,
+/// `<function+offset>`, the instruction; no raw bits. Stops at unreadable memory.
+fn disasm_lines(
+    read: &dyn Fn(u64, &mut [u8]) -> bool,
+    mut at: u64,
+    count: usize,
+    syms: Option<&Symbols>,
+) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let mut lo = [0u8; 2];
+        if !read(at, &mut lo) {
+            out.push((at, format!("{at:#x}  <unreadable>")));
+            break;
+        }
+        let half = u32::from(u16::from_le_bytes(lo));
+        // Bits 1..0 = 11 mark a 32-bit instruction (ISA spec §1.5).
+        let raw = if half & 3 == 3 {
+            let mut hi = [0u8; 2];
+            if !read(at + 2, &mut hi) {
+                out.push((at, format!("{at:#x}  <unreadable>")));
+                break;
+            }
+            half | u32::from(u16::from_le_bytes(hi)) << 16
+        } else {
+            half
+        };
+        let inst = machine::cpu::decode::decode(raw);
+        let label = match syms.and_then(|s| s.symbol_at(at)) {
+            Some((s, 0)) => format!("<{}>", s.name),
+            Some((s, off)) => format!("<{}+{off:#x}>", s.name),
+            None => String::new(),
+        };
+        out.push((at, format!("{at:#x} {label:<20} {}", inst.disasm(at))));
+        at += u64::from(inst.len);
+    }
+    out
 }
 
 /// Leaf changes of a page table between two stops, by virtual address.

@@ -81,10 +81,12 @@ pub enum Request {
     Break(BreakSpec),
     /// Delete breakpoint number N (1-based, as the breakpoints pane lists them).
     Delete(usize),
-    /// `x/Ngx ADDR`: N doublewords at a virtual address of the current hart.
+    /// `x/Ngx EXPR`: the memory pane shows N doublewords at EXPR, evaluated again at
+    /// every refresh, through the current hart's page table (or physical: `phys`).
     Examine {
         count: usize,
-        addr: u64,
+        expr: super::command::Expr,
+        phys: bool,
     },
     /// Which process the page-table and fd panes show (None: the one on the current hart).
     Select(Option<i64>),
@@ -132,6 +134,16 @@ pub struct PtRow {
     pub mark: char,
 }
 
+/// The memory pane: an expression's words as of one snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemView {
+    /// `x/16gx $sp = 0x3fffff9f80 (virtual, satp 0x8000…)` or why it could not be evaluated.
+    pub title: String,
+    /// The words read, from the lowest address: (address, value; None when it cannot be
+    /// read — not mapped, or outside RAM). Reading stops at the first unreadable word.
+    pub words: Vec<(u64, Option<u64>)>,
+}
+
 /// Where the source pane's text came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Source {
@@ -167,6 +179,11 @@ pub struct Snapshot {
     pub records: Vec<std::sync::Arc<session::inspect::strace::Record>>,
     pub tracing: bool,
     pub source: Source,
+    /// The disassembly around the pc (the source pane shows it on `Ctrl-A d`, and when
+    /// there is no source).
+    pub disasm: Source,
+    /// The memory pane (None: no `x` command yet).
+    pub memory: Option<MemView>,
     /// `ps` output; None when not refreshed in this snapshot (keep the previous one).
     pub procs: Option<Vec<String>>,
     /// `fds PID` of the selected process.

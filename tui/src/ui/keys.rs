@@ -2,8 +2,9 @@
 //!
 //! Typing must reach the guest when the console has focus, so debugger keys there go behind
 //! QEMU's prefix, `Ctrl-A` (then a letter), or are F-keys, which xv6 never reads. In any
-//! other pane the same letters work without the prefix. The command line (`:`) and the help
-//! overlay take every key while open. [`BINDINGS`] is the help overlay's text; a test keeps
+//! other pane the same letters work without the prefix. The arrows after the prefix resize
+//! the focused pane (alone, outside the console, they move the selection). The command line
+//! (`:`) and the help overlay take every key while open. [`BINDINGS`] is the help overlay's text; a test keeps
 //! it in step with [`map`].
 
 use super::app::Pane;
@@ -41,6 +42,15 @@ pub enum Command {
     Focus(Pane),
     NextPane,
     Zoom,
+    /// The source pane: source or disassembly.
+    Disasm,
+    /// Hide the focused pane (split and full layouts).
+    Hide,
+    /// Make the focused pane wider/narrower (`horizontal`) or taller/shorter.
+    Resize {
+        horizontal: bool,
+        grow: bool,
+    },
     Help,
     CloseHelp,
     OpenCmdline,
@@ -77,13 +87,13 @@ pub const BINDINGS: &[&str] = &[
     "Ctrl-A :  F2    command line        Ctrl-A ?  F1   this help",
     "Ctrl-A c  F5    continue            Ctrl-A p  F6   pause",
     "Ctrl-A s  F8    step line           Ctrl-A n  F10  step over (next)",
-    "Ctrl-A i  F7    step instruction    Ctrl-A z       zoom the focused pane",
-    "Ctrl-A 1..8     focus: 1 console 2 source 3 registers 4 processes",
-    "                5 page table 6 syscalls 7 breakpoints 8 output",
-    "Ctrl-A f        finish (return)     Ctrl-A Tab     next pane",
+    "Ctrl-A i  F7    step instruction    Ctrl-A f       finish (return)",
+    "Ctrl-A 1..9     focus: 1 console 2 source 3 registers 4 processes 5 page",
+    "                table 6 syscalls 7 breakpoints 8 output 9 memory",
+    "Ctrl-A z zoom   Ctrl-A - hide   Ctrl-A arrows resize (or drag a border)",
     "Ctrl-A t  /     trace: pause, filter  Ctrl-A ] [   walkthrough: next, back",
-    "Esc console  PgUp PgDn j/k wheel: scroll  Up/Down: select  click: focus",
-    "Enter Space Right Left   page table: expand/collapse; syscalls: pause",
+    "Ctrl-A d  source/disassembly  Ctrl-A Tab next pane  Esc console  click: focus",
+    "PgUp PgDn j/k wheel scroll; Up/Down select; Enter Space Right Left: expand",
 ];
 
 /// Maps one key press in `mode` to a command.
@@ -118,9 +128,14 @@ pub fn map(mode: Mode, key: KeyEvent) -> Command {
         _ => {}
     }
     if mode.prefix {
+        let resize = |horizontal, grow| Command::Resize { horizontal, grow };
         return match key.code {
             KeyCode::Char('a') if ctrl => Command::Guest(vec![CTRL_A]),
             KeyCode::Tab => Command::NextPane,
+            KeyCode::Right => resize(true, true),
+            KeyCode::Left => resize(true, false),
+            KeyCode::Down => resize(false, true),
+            KeyCode::Up => resize(false, false),
             KeyCode::Char(c) => letter(c),
             _ => Command::None,
         };
@@ -159,11 +174,13 @@ fn letter(c: char) -> Command {
         'i' => Command::StepInst,
         'f' => Command::Finish,
         'z' => Command::Zoom,
+        'd' => Command::Disasm,
+        '-' => Command::Hide,
         't' => Command::TracePause,
         '/' => Command::TraceFilter,
         ']' => Command::WalkNext,
         '[' => Command::WalkBack,
-        '1'..='8' => Pane::ALL
+        '1'..='9' => Pane::ALL
             .get(c as usize - '1' as usize)
             .map_or(Command::None, |p| Command::Focus(*p)),
         _ => Command::None,
@@ -247,7 +264,27 @@ mod tests {
             Command::Focus(Pane::PageTable)
         );
         assert_eq!(map(pre, ctrl('a')), Command::Guest(vec![CTRL_A]));
-        assert_eq!(map(pre, key(KeyCode::Char('9'))), Command::None);
+        assert_eq!(
+            map(pre, key(KeyCode::Char('9'))),
+            Command::Focus(Pane::Memory)
+        );
+        assert_eq!(map(pre, key(KeyCode::Char('0'))), Command::None);
+        assert_eq!(
+            map(pre, key(KeyCode::Right)),
+            Command::Resize {
+                horizontal: true,
+                grow: true
+            }
+        );
+        assert_eq!(
+            map(pre, key(KeyCode::Up)),
+            Command::Resize {
+                horizontal: false,
+                grow: false
+            }
+        );
+        assert_eq!(map(pre, key(KeyCode::Char('-'))), Command::Hide);
+        assert_eq!(map(pre, key(KeyCode::Char('d'))), Command::Disasm);
         assert_eq!(map(CONSOLE, key(KeyCode::F(5))), Command::Continue);
         assert_eq!(map(CONSOLE, key(KeyCode::F(10))), Command::Next);
         assert_eq!(map(CONSOLE, key(KeyCode::F(1))), Command::Help);
@@ -307,6 +344,9 @@ mod tests {
             ('i', "Ctrl-A i"),
             ('f', "Ctrl-A f"),
             ('z', "Ctrl-A z"),
+            ('d', "Ctrl-A d"),
+            ('-', "Ctrl-A -"),
+            ('9', "9 memory"),
             ('t', "Ctrl-A t  /"),
             ('/', "Ctrl-A t  /"),
             (']', "Ctrl-A ] ["),

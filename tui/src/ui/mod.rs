@@ -7,17 +7,23 @@
 //! machine thread. A third thread only reads the terminal and forwards keys. So drawing never
 //! holds the guest, and an idle UI costs the guest one channel poll per slice.
 //!
-//! Layout: on a large terminal (at least [`WIDE`]) the console and the source sit on the
-//! left, registers and one detail pane (processes, page table, syscalls, breakpoints,
-//! output: whichever was shown last) on the right; smaller terminals show one pane at a time
-//! under a tab bar. `Ctrl-A z` zooms the focused pane to the full screen. The terminal is
-//! restored on exit and on panic (ratatui's `init` installs the hook).
+//! Layout ([`layout`]): on a big terminal (about 200x50) every view at once — console,
+//! source, registers with the mode bits decoded, processes with the selected one's fds, page
+//! table, syscall trace, and memory (or breakpoints, or output); on a medium one (from
+//! 110x32) the console and the source on the left, registers and one detail pane on the
+//! right; smaller terminals show one pane at a time under a tab bar. `:layout NAME` fixes
+//! one; borders drag with the mouse, `Ctrl-A arrows` resize, `Ctrl-A -` hides a pane, and
+//! those choices are kept in a config file ([`config`]). `Ctrl-A z` zooms the focused pane
+//! to the full screen. The terminal is restored on exit and on panic (ratatui's `init`
+//! installs the hook).
 
 pub mod app;
 pub mod command;
+pub mod config;
 mod engine;
 pub mod event;
 pub mod keys;
+pub mod layout;
 pub mod panes;
 pub mod ptree;
 
@@ -30,13 +36,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use std::path::Path;
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::Duration;
 
 /// Time between frames (the UI redraws at most this often, and only after a change).
 const FRAME: Duration = Duration::from_millis(50);
-/// The smallest terminal that gets panes side by side.
-const WIDE: (u16, u16) = (110, 32);
 
 /// `xv6scope tui` options.
 #[derive(Args, Clone, Debug)]
@@ -158,6 +163,8 @@ fn run_setup(setup: engine::Setup) -> Result<i32> {
                     if matches!(
                         m.kind,
                         MouseEventKind::Down(_)
+                            | MouseEventKind::Drag(_)
+                            | MouseEventKind::Up(_)
                             | MouseEventKind::ScrollUp
                             | MouseEventKind::ScrollDown
                     ) =>
@@ -174,8 +181,17 @@ fn run_setup(setup: engine::Setup) -> Result<i32> {
         }
     });
 
-    let mut app = App::new();
-    let result = ui_loop(&mut terminal, &ev_rx, &req_tx, &mut app, None);
+    let config = config::path();
+    let (settings, warning) = config::load(config.as_deref());
+    let mut app = App::with_settings(settings, warning);
+    let result = ui_loop(
+        &mut terminal,
+        &ev_rx,
+        &req_tx,
+        &mut app,
+        None,
+        config.as_deref(),
+    );
     let _ = req_tx.send(Request::Quit);
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
@@ -190,13 +206,16 @@ fn run_setup(setup: engine::Setup) -> Result<i32> {
 }
 
 /// The UI thread's loop: draws at most every [`FRAME`] after a change, folds in events,
-/// sends requests; until the user quits or the machine thread ends. `frames` counts draws.
+/// sends requests, saves the layout settings to `config` when they changed (not in the
+/// middle of a drag); until the user quits or the machine thread ends. `frames` counts
+/// draws.
 fn ui_loop<B: ratatui::backend::Backend>(
     terminal: &mut ratatui::Terminal<B>,
     ev_rx: &std::sync::mpsc::Receiver<Event>,
     req_tx: &std::sync::mpsc::Sender<Request>,
     app: &mut App,
     mut frames: Option<&mut u64>,
+    config: Option<&Path>,
 ) -> Result<i32>
 where
     B::Error: Send + Sync + 'static,
@@ -216,7 +235,8 @@ where
             }
             dirty = false;
             // Tell the machine thread which costly views are on screen.
-            let shown = layout(app, area).shown();
+            app.area = area;
+            let shown = layout_of(app, area).shown();
             let v = (
                 shown.contains(&Pane::Processes),
                 shown.contains(&Pane::PageTable),
@@ -250,6 +270,7 @@ where
         let area = terminal
             .size()
             .map(|s| Rect::new(0, 0, s.width, s.height))?;
+        app.area = area;
         for ev in pending {
             dirty = true;
             match ev {
@@ -268,6 +289,17 @@ where
                     app.on_event(Event::Exited { code: c, why });
                 }
                 other => app.on_event(other),
+            }
+        }
+        if app.settings_dirty && app.drag.is_none() {
+            app.settings_dirty = false;
+            if let Some(path) = config
+                && let Err(e) = config::save(path, &app.settings)
+            {
+                app.message = Some((
+                    format!("cannot save the layout to {}: {e}", path.display()),
+                    true,
+                ));
             }
         }
         if app.quit || app.exited.is_some() {
@@ -304,7 +336,14 @@ pub fn measure(args: TuiArgs, input: &[u8], instructions: u64) -> Result<Measure
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48))?;
     let mut app = App::new();
     let mut frames = 0;
-    ui_loop(&mut terminal, &ev_rx, &req_tx, &mut app, Some(&mut frames))?;
+    ui_loop(
+        &mut terminal,
+        &ev_rx,
+        &req_tx,
+        &mut app,
+        Some(&mut frames),
+        None,
+    )?;
     let wall = started.elapsed();
     let _ = req_tx.send(Request::Quit);
     let _ = machine_thread.join();
@@ -324,11 +363,13 @@ pub fn measure(args: TuiArgs, input: &[u8], instructions: u64) -> Result<Measure
 pub struct Screen {
     /// The panes drawn, with their places.
     pub panes: Vec<(Pane, Rect)>,
-    /// The tab bar (narrow layout), its tabs' places.
+    /// The tab bar (tab layout), its tabs' places.
     pub tabs: Vec<(Pane, Rect)>,
     /// The walkthrough's narrative, when one is played.
     pub narrative: Option<Rect>,
     pub status: Rect,
+    /// The splits of a multi-pane layout (for dragging borders and the resize keys).
+    pub splits: Vec<layout::Placed>,
 }
 
 impl Screen {
@@ -338,36 +379,38 @@ impl Screen {
     }
 }
 
-/// The layout: zoomed, wide (side by side) or narrow (tabs); with a walkthrough, its
-/// narrative on the right (wide) or at the bottom (narrow).
-pub fn layout(app: &App, area: Rect) -> Screen {
+/// The layout: zoomed, or the layout chosen (by size or by `:layout`): a multi-pane one
+/// (split, full) placed by [`layout::place`], or tabs; with a walkthrough, its narrative
+/// has a place in the tree (split, full) or at the bottom (tabs).
+pub fn layout_of(app: &App, area: Rect) -> Screen {
     let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
+    let kind = app.settings.choice.kind(area);
     let mut s = Screen {
         panes: Vec::new(),
         tabs: Vec::new(),
         narrative: None,
         status,
+        splits: Vec::new(),
+    };
+    let inputs = layout::Inputs {
+        walk: app.walk.is_some(),
+        detail: app.detail,
+        extra: app.extra,
     };
     if app.zoom {
         s.panes.push((app.focus, main));
-    } else if area.width >= WIDE.0 && area.height >= WIDE.1 {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-                .areas(main);
-        let [console, source] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
-        s.panes.push((Pane::Console, console));
-        s.panes.push((Pane::Source, source));
-        if app.walk.is_some() {
-            let [narr, detail] =
-                Layout::vertical([Constraint::Percentage(45), Constraint::Fill(1)]).areas(right);
-            s.narrative = Some(narr);
-            s.panes.push((app.detail, detail));
-        } else {
-            let [regs, detail] =
-                Layout::vertical([Constraint::Length(14), Constraint::Fill(1)]).areas(right);
-            s.panes.push((Pane::Registers, regs));
-            s.panes.push((app.detail, detail));
+    } else if let Some(tree) = layout::tree(kind, inputs) {
+        let (leaves, splits) = layout::place(&tree, main, &app.settings);
+        for (slot, r) in leaves {
+            match slot {
+                layout::Slot::Pane(p) => s.panes.push((p, r)),
+                layout::Slot::Narrative => s.narrative = Some(r),
+            }
+        }
+        s.splits = splits;
+        // Every pane hidden: the console still shows.
+        if s.panes.is_empty() && s.narrative.is_none() {
+            s.panes.push((Pane::Console, main));
         }
     } else {
         // The narrative gets the rows it needs, up to half the screen.
@@ -383,10 +426,10 @@ pub fn layout(app: &App, area: Rect) -> Screen {
         ])
         .areas(main);
         let mut x = tabs.x;
-        for (i, p) in Pane::ALL.iter().enumerate() {
-            let w = tab_label(i, *p).chars().count() as u16;
+        for (p, label) in tab_labels(tabs.width) {
+            let w = label.chars().count() as u16;
             let w = w.min((tabs.x + tabs.width).saturating_sub(x));
-            s.tabs.push((*p, Rect::new(x, tabs.y, w, 1)));
+            s.tabs.push((p, Rect::new(x, tabs.y, w, 1)));
             x += w;
         }
         s.panes.push((app.focus, pane));
@@ -398,9 +441,11 @@ pub fn layout(app: &App, area: Rect) -> Screen {
 }
 
 /// A click focuses the pane (or tab) under the pointer; the wheel scrolls the pane under it.
+/// A press on a border between two panes starts a drag that moves it (the split's sizes
+/// change as the pointer moves; they are saved when the button is released).
 pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<Request> {
     use crossterm::event::MouseEventKind;
-    let screen = layout(app, area);
+    let screen = layout_of(app, area);
     let at = ratatui::layout::Position::new(m.column, m.row);
     let tab = screen
         .tabs
@@ -418,7 +463,20 @@ pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<
             app.help = false;
             Vec::new()
         }
+        MouseEventKind::Drag(_) => {
+            if let Some(d) = app.drag
+                && layout::drag(&screen.splits, &mut app.settings, d, (m.column, m.row))
+            {
+                app.settings_dirty = true;
+            }
+            Vec::new()
+        }
+        MouseEventKind::Up(_) => {
+            app.drag = None;
+            Vec::new()
+        }
         MouseEventKind::Down(_) => {
+            app.drag = layout::border_at(&screen.splits, m.column, m.row);
             let Some(p) = tab.or(pane) else {
                 return Vec::new();
             };
@@ -474,7 +532,7 @@ pub fn mouse(app: &mut App, m: crossterm::event::MouseEvent, area: Rect) -> Vec<
 /// Draws the whole screen.
 pub fn draw(app: &App, f: &mut Frame) {
     let area = f.area();
-    let screen = layout(app, area);
+    let screen = layout_of(app, area);
     let buf = f.buffer_mut();
     use ratatui::widgets::Widget;
     panes::status::StatusBar(app).render(screen.status, buf);
@@ -492,17 +550,30 @@ pub fn draw(app: &App, f: &mut Frame) {
     }
 }
 
-fn tab_label(i: usize, p: Pane) -> String {
-    format!(" {} {} ", i + 1, p.short())
+/// The tab bar's labels (` 1 console `...) for a bar `width` wide: when they do not all
+/// fit, the last ones lose their names (` 9 `), so that the first eight stay as they were
+/// before the memory pane came.
+fn tab_labels(width: u16) -> Vec<(Pane, String)> {
+    let mut labels: Vec<(Pane, String)> = Pane::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (*p, format!(" {} {} ", i + 1, p.short())))
+        .collect();
+    let len = |l: &[(Pane, String)]| l.iter().map(|(_, s)| s.chars().count()).sum::<usize>();
+    for i in (0..labels.len()).rev() {
+        if len(&labels) <= width as usize {
+            break;
+        }
+        labels[i].1 = format!(" {} ", i + 1);
+    }
+    labels
 }
 
 fn tab_bar(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
-    let spans: Vec<Span> = Pane::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let label = tab_label(i, *p);
-            if *p == app.focus {
+    let spans: Vec<Span> = tab_labels(area.width)
+        .into_iter()
+        .map(|(p, label)| {
+            if p == app.focus {
                 Span::styled(
                     label,
                     Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
@@ -562,6 +633,164 @@ mod tests {
     }
 
     #[test]
+    fn each_size_gets_its_layout_80x24_120x40_200x60() {
+        let mut app = app();
+        // 80x24: today's tabs, the memory pane's tab a bare number at the end.
+        let s = screen(&app, 80, 24);
+        assert_eq!(
+            s[0],
+            " 1 console  2 source  3 regs  4 procs  5 pt  6 syscalls  7 breaks  8 output  9"
+        );
+        assert!(has(&s, "┌ 1 console"), "{s:#?}");
+        assert!(!has(&s, "3 registers"), "{s:#?}");
+        // 120x40: console and source on the left, registers and a detail pane on the right.
+        let s = screen(&app, 120, 40);
+        for want in ["1 console", "2 source", "3 registers", "4 processes"] {
+            assert!(has(&s, want), "missing {want}: {s:#?}");
+        }
+        for gone in ["5 page table", "6 syscalls", "9 memory"] {
+            assert!(!has(&s, gone), "{gone} on 120x40: {s:#?}");
+        }
+        // 200x60: everything at once, with no key pressed.
+        let s = screen(&app, 200, 60);
+        for want in [
+            "1 console",
+            "2 source",
+            "3 registers",
+            "4 processes",
+            "5 page table",
+            "6 syscalls",
+            "9 memory",
+            "$ echo hi",
+            "▶  412 pub fn sys_exec",
+            "mode S (supervisor)",
+            "sstatus SIE=0 SPIE=1 SPP=U SUM=0 MXR=0",
+            "satp    Sv39 asid=0 root=0x87fff000",
+            "scause  ecall from U-mode",
+            "sleeping  sh",
+            "0  device console",
+            "L2[  0] 0x0-0x40000000",
+            "trampoline",
+            "sh: fork() = 3",
+            "stopped: breakpoint",
+        ] {
+            assert!(has(&s, want), "missing {want}: {s:#?}");
+        }
+        // The choice beats the size.
+        app.settings.choice = layout::Choice::Fixed(layout::Kind::Tabs);
+        assert!(screen(&app, 200, 60)[0].starts_with(" 1 console  2 source"));
+    }
+
+    fn command(app: &mut App, line: &str) -> Vec<Request> {
+        app.update(keys::Command::OpenCmdline);
+        line.chars().for_each(|c| {
+            app.update(keys::Command::CmdChar(c));
+        });
+        app.update(keys::Command::CmdSubmit)
+    }
+
+    #[test]
+    fn layout_command_switches_and_is_saved() {
+        let mut app = app();
+        app.area = Rect::new(0, 0, 200, 60);
+        command(&mut app, "layout split");
+        assert_eq!(app.kind(), layout::Kind::Split);
+        assert!(app.settings_dirty);
+        assert!(matches!(&app.message, Some((m, false)) if m.contains("layout split")));
+        assert!(!has(&screen(&app, 200, 60), "5 page table"));
+        command(&mut app, "layout bogus");
+        assert!(matches!(&app.message, Some((m, true)) if m.contains("bogus")));
+        command(&mut app, "layout auto");
+        assert_eq!(app.kind(), layout::Kind::Full);
+        command(&mut app, "layout");
+        assert!(
+            matches!(&app.message, Some((m, false)) if m.contains("layout auto (full on this terminal)")),
+            "{:?}",
+            app.message
+        );
+    }
+
+    #[test]
+    fn a_pane_hides_and_comes_back() {
+        let mut app = app();
+        app.area = Rect::new(0, 0, 200, 60);
+        app.update(keys::Command::Focus(Pane::PageTable));
+        app.update(keys::Command::Hide);
+        assert!(app.hidden(Pane::PageTable) && app.settings_dirty);
+        let s = screen(&app, 200, 60);
+        assert!(!has(&s, "5 page table"), "{s:#?}");
+        assert!(has(&s, "6 syscalls"), "{s:#?}");
+        assert_ne!(app.focus, Pane::PageTable);
+        // Its key brings it back.
+        app.update(keys::Command::Focus(Pane::PageTable));
+        assert!(has(&screen(&app, 200, 60), "5 page table"));
+        // `:hide`, `:show all`.
+        command(&mut app, "hide syscalls");
+        command(&mut app, "hide registers");
+        let s = screen(&app, 200, 60);
+        assert!(!has(&s, "6 syscalls") && !has(&s, "3 registers"), "{s:#?}");
+        command(&mut app, "show all");
+        let s = screen(&app, 200, 60);
+        assert!(has(&s, "6 syscalls") && has(&s, "3 registers"), "{s:#?}");
+        // The tab layout has every tab: nothing to hide.
+        app.area = Rect::new(0, 0, 80, 24);
+        app.update(keys::Command::Hide);
+        assert!(app.settings.hidden.is_empty());
+    }
+
+    fn mouse_at(
+        kind: crossterm::event::MouseEventKind,
+        col: u16,
+        row: u16,
+    ) -> crossterm::event::MouseEvent {
+        crossterm::event::MouseEvent {
+            kind,
+            ..click(col, row)
+        }
+    }
+
+    #[test]
+    fn dragging_a_border_and_the_resize_keys_change_sizes() {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        let mut app = app();
+        let area = Rect::new(0, 0, 200, 60);
+        app.area = area;
+        let width = |app: &App, p: Pane| {
+            layout_of(app, area)
+                .panes
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map(|(_, r)| r.width)
+                .unwrap()
+        };
+        let console = width(&app, Pane::Console);
+        // Press on the console's right border, drag 10 columns right, release.
+        mouse(&mut app, click(console - 1, 10), area);
+        assert!(app.drag.is_some());
+        mouse(
+            &mut app,
+            mouse_at(MouseEventKind::Drag(MouseButton::Left), console + 9, 10),
+            area,
+        );
+        assert_eq!(width(&app, Pane::Console), console + 10);
+        mouse(
+            &mut app,
+            mouse_at(MouseEventKind::Up(MouseButton::Left), console + 9, 10),
+            area,
+        );
+        assert!(app.drag.is_none() && app.settings_dirty);
+        // A click inside a pane starts no drag.
+        mouse(&mut app, click(5, 5), area);
+        assert!(app.drag.is_none());
+        // Ctrl-A Left on the console: narrower by the step.
+        app.update(keys::Command::Resize {
+            horizontal: true,
+            grow: false,
+        });
+        assert_eq!(width(&app, Pane::Console), console + 10 - 4);
+    }
+
+    #[test]
     fn help_overlay_on_top() {
         let mut app = app();
         app.update(keys::Command::Help);
@@ -590,7 +819,7 @@ mod tests {
         mouse(&mut app, click(100, 3), wide);
         assert_eq!(app.focus, Pane::Registers);
         // A click on sh's row in the processes pane (detail, bottom right) selects it.
-        let procs = layout(&app, wide)
+        let procs = layout_of(&app, wide)
             .panes
             .iter()
             .find(|(p, _)| *p == Pane::Processes)

@@ -51,6 +51,46 @@ pub fn cause_name(cause: u64) -> String {
     name.to_string()
 }
 
+/// A trap cause register (`scause`, `mcause`) as people read it: its name, or "no trap yet".
+///
+/// The hart does not record whether a cause register was ever written, so the value decides:
+/// reset leaves it 0, and cause 0 ("instruction address misaligned") is one this hart never
+/// raises — it has the C extension (`misa` is fixed with C), so every instruction address is
+/// 2-byte aligned: branch offsets are even, `jalr` clears bit 0, `xepc` bit 0 is always 0.
+/// A zero cause therefore means that no trap has been taken into that mode since reset
+/// (unless software wrote 0 itself, which xv6 never does). Non-zero values get
+/// [`cause_name`].
+pub fn cause_or_none(cause: u64) -> String {
+    if cause == 0 {
+        "no trap yet".into()
+    } else {
+        cause_name(cause)
+    }
+}
+
+/// The `sstatus` fields a kernel student reads, with SPP as the mode it names:
+/// `SIE=1 SPIE=0 SPP=U SUM=0 MXR=0`.
+pub fn sstatus_brief(v: u64) -> String {
+    let bit = |n: u32| (v >> n) & 1;
+    format!(
+        "SIE={} SPIE={} SPP={} SUM={} MXR={}",
+        bit(1),
+        bit(5),
+        if bit(8) == 1 { "S" } else { "U" },
+        bit(18),
+        bit(19)
+    )
+}
+
+/// The privilege mode's name in full: `S (supervisor)`.
+pub fn mode_long(m: Mode) -> &'static str {
+    match m {
+        Mode::User => "U (user)",
+        Mode::Supervisor => "S (supervisor)",
+        Mode::Machine => "M (machine)",
+    }
+}
+
 /// One-letter-ish mode name as xv6 people say it.
 pub fn mode_name(m: Mode) -> &'static str {
     match m {
@@ -278,6 +318,25 @@ mod tests {
         assert_eq!(s.to_string(), "Sv39 asid=5 root=0x87fff000");
         assert_eq!(irq_bits(1 << 5 | 1 << 9), "STI SEI");
         assert_eq!(irq_bits(0), "-");
+    }
+
+    #[test]
+    fn a_zero_cause_is_no_trap_and_sstatus_reads_briefly() {
+        assert_eq!(cause_or_none(0), "no trap yet");
+        assert_eq!(cause_or_none(8), "ecall from U-mode");
+        assert_eq!(
+            cause_or_none(0x8000_0000_0000_0005),
+            "supervisor timer interrupt"
+        );
+        assert_eq!(
+            sstatus_brief(1 << 1 | 1 << 8 | 1 << 18),
+            "SIE=1 SPIE=0 SPP=S SUM=1 MXR=0"
+        );
+        assert_eq!(
+            sstatus_brief(1 << 5 | 1 << 19),
+            "SIE=0 SPIE=1 SPP=U SUM=0 MXR=1"
+        );
+        assert_eq!(mode_long(Mode::Supervisor), "S (supervisor)");
     }
 
     #[test]

@@ -64,7 +64,7 @@ mod tests {
             "Ctrl-A x",
             "Ctrl-A c  F5",
             "b FUNC | FILE:LINE | *ADDR",
-            "x/Ngx ADDR",
+            "x/Ngx EXPR",
             "Any key closes",
         ] {
             assert!(has(&rows, s), "missing {s}: {rows:?}");

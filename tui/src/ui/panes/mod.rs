@@ -8,6 +8,7 @@
 pub mod breakpoints;
 pub mod console;
 pub mod help;
+pub mod memory;
 pub mod output;
 pub mod pagetable;
 pub mod processes;
@@ -85,6 +86,7 @@ pub fn render(app: &App, p: Pane, area: Rect, buf: &mut Buffer) {
         Pane::Syscalls => syscalls::SyscallsPane(app).render(area, buf),
         Pane::Breakpoints => breakpoints::BreakpointsPane(app).render(area, buf),
         Pane::Output => output::OutputPane(app).render(area, buf),
+        Pane::Memory => memory::MemoryPane(app).render(area, buf),
     }
 }
 
@@ -114,7 +116,16 @@ pub mod testing {
                 pc: 0x8000_4a10,
                 x,
                 waiting: false,
-                csrs: vec![("satp", 0x8000_0000_0008_7fff), ("scause", 8)],
+                csrs: vec![
+                    ("sstatus", 0x2_0000_0020),
+                    ("satp", 0x8000_0000_0008_7fff),
+                    ("scause", 8),
+                    ("sepc", 0x1634),
+                    ("stval", 0),
+                    ("mcause", 0),
+                    ("sie", 0x222),
+                    ("sip", 0x20),
+                ],
             },
             harts: 3,
             instret: 123_456_789,
@@ -136,6 +147,15 @@ pub mod testing {
                 ],
                 current: Some(1),
             },
+            disasm: Source {
+                title: "sys_exec (kernel/sysfile.rs:412)".into(),
+                lines: vec![
+                    "0x0000000080004a10 <sys_exec>         7119      addi sp, sp, -208".into(),
+                    "0x0000000080004a12 <sys_exec+0x2>     e586      sd ra, 200(sp)".into(),
+                ],
+                current: Some(0),
+            },
+            memory: None,
             procs: Some(vec![
                 format!(
                     "{:>4} {:>5} {:>5} {:<9} {}",

@@ -1,6 +1,10 @@
 //! The user programs on the bundled kernel: the 6.S081 lab programs give the handouts'
 //! outputs, and the Rust `usertests -q` passes. Input is typed ahead, so each run keeps its
 //! input under the 128 bytes of xv6's console line buffer.
+//!
+//! Lab options (`--lab`): the option word reaches the kernel (which names the options at
+//! boot), a wrong name or a kernel without the word is refused, and each option's lab test
+//! passes with it on.
 
 mod common;
 use common::*;
@@ -15,6 +19,16 @@ fn session(input: &str, until: &str) -> String {
             until,
             "--timeout",
             "300",
+        ]),
+        0,
+    )
+}
+
+/// `run --lab LAB` with typed input, until a text appears; the console.
+fn lab_session(lab: &str, input: &str, until: &str) -> String {
+    assert_exit(
+        &xv6scope([
+            "run", "--lab", lab, "--input", input, "--until", until, "--timeout", "300",
         ]),
         0,
     )
@@ -116,4 +130,41 @@ fn usertests_all_pass_on_the_bundled_kernel() {
         0,
     );
     assert!(!console.contains("FAILED"), "{console}");
+}
+
+#[test]
+fn lab_options_reach_the_kernel() {
+    let console = lab_session("cow, alarm", "", "init: starting sh");
+    assert!(console.contains("\nlab options: cow alarm\n"), "{console}");
+    let console = session("", "init: starting sh");
+    assert!(!console.contains("lab options"), "{console}");
+}
+
+#[test]
+fn an_unknown_lab_option_is_refused() {
+    let out = xv6scope(["run", "--lab", "cow,cwo", "--timeout", "5"]);
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown lab option `cwo`") && stderr.contains("cow, lazy"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_kernel_without_lab_options_refuses_them() {
+    // Any ELF without the LAB_OPTIONS symbol: a user program.
+    let dir = bundled_image("nolab");
+    let elf = dir.join("user/echo");
+    let out = xv6scope([
+        "run".as_ref(),
+        "--kernel".as_ref(),
+        elf.as_os_str(),
+        "--lab".as_ref(),
+        "cow".as_ref(),
+    ]);
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no `LAB_OPTIONS` symbol"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -168,3 +168,21 @@ fn a_kernel_without_lab_options_refuses_them() {
     assert!(stderr.contains("no `LAB_OPTIONS` symbol"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cowtest_passes_with_cow_and_stock_fork_cannot_copy() {
+    let console = lab_session("cow", "cowtest\\n", "ALL COW TESTS PASSED");
+    for part in ["simple: ok", "three: ok", "file: ok"] {
+        assert!(console.contains(part), "{console}");
+    }
+    let console = session("cowtest\\n", "simple: fork() failed");
+    assert!(!console.contains("ALL COW TESTS PASSED"), "{console}");
+}
+
+#[test]
+fn lazytests_pass_with_lazy() {
+    let console = lab_session("lazy", "lazytests\\n", "ALL TESTS PASSED");
+    for t in ["lazy alloc", "lazy unmap", "out of memory"] {
+        assert!(console.contains(&format!("test {t}: OK")), "{console}");
+    }
+}

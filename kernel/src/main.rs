@@ -31,6 +31,7 @@ pub mod fs;
 pub mod kalloc;
 pub mod lab;
 pub mod log;
+pub mod mmap;
 pub mod pipe;
 pub mod plic;
 pub mod proc;

@@ -16,7 +16,7 @@
 //!
 //! Locking: `ticks` is guarded by `tickslock`; sleepers on `ticks` wait on its address.
 
-use crate::lab::{self, COW, LAZY, MMAP};
+use crate::lab::{self, ALARM, COW, LAZY, MMAP};
 use crate::plic::{plic_claim, plic_complete};
 use crate::proc::{ProcState, cpuid, exit, killed, myproc, setkilled, wakeup, yield_};
 use crate::riscv::{
@@ -110,11 +110,33 @@ pub extern "C" fn usertrap() {
     if killed(p) {
         exit(-1);
     }
-    // Give up the CPU on a timer interrupt.
+    // Give up the CPU on a timer interrupt (after counting it for the alarm lab).
     if which_dev == 2 {
+        if lab::on(ALARM) {
+            alarm_tick(p);
+        }
         yield_();
     }
     usertrapret();
+}
+
+/// The alarm lab: one more tick of CPU time for `p`, which was running in user mode. When
+/// its interval is up and its handler is not running already, the handler gets called: the
+/// user registers are kept for `sigreturn`, and the return to user mode goes to the handler.
+fn alarm_tick(p: *mut crate::proc::Proc) {
+    // SAFETY: the alarm fields and the trapframe are private to the running process.
+    unsafe {
+        if (*p).alarm_interval == 0 {
+            return;
+        }
+        (*p).alarm_ticks += 1;
+        if (*p).alarm_ticks >= (*p).alarm_interval && (*p).alarm_active == 0 {
+            (*p).alarm_ticks = 0;
+            (*p).alarm_active = 1;
+            (*p).alarm_trapframe = *(*p).trapframe;
+            (*(*p).trapframe).epc = (*p).alarm_handler;
+        }
+    }
 }
 
 /// A trap from user mode that no one handles: say so and kill the process.

@@ -595,3 +595,26 @@ pub fn copyinstr(pagetable: Pagetable, dst: &mut [u8], mut srcva: u64) -> Result
     }
     Err(())
 }
+
+/// The pgtbl lab's vmprint: `page table ROOT`, then every valid PTE depth first, one line
+/// each, ` ..` per level, the index, the PTE and the physical address it points at (the
+/// format of the 2021-2023 handouts, which `mon vmprint` in the debugger also prints).
+pub fn vmprint(pagetable: Pagetable) {
+    crate::println!("page table {:#018x}", pagetable as u64);
+    vmprint_table(pagetable, 1);
+}
+
+fn vmprint_table(table: Pagetable, depth: usize) {
+    for i in 0..512 {
+        // SAFETY: a live page-table page of 512 entries.
+        let pte = unsafe { *table.add(i) };
+        if pte & PTE_V == 0 {
+            continue;
+        }
+        let dots = &" .. .. .."[..3 * depth];
+        crate::println!("{dots}{i}: pte {pte:#018x} pa {:#018x}", pte2pa(pte));
+        if pte & (PTE_R | PTE_W | PTE_X) == 0 && depth < 3 {
+            vmprint_table(pte2pa(pte) as Pagetable, depth + 1);
+        }
+    }
+}

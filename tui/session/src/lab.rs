@@ -20,7 +20,10 @@ pub enum LabError {
         lab::SYMBOL
     )]
     NoSymbol,
-    #[error("the kernel's `{}` is not a 4-byte word with contents in the ELF file", lab::SYMBOL)]
+    #[error(
+        "the kernel's `{}` is not a 4-byte word with contents in the ELF file",
+        lab::SYMBOL
+    )]
     NotInFile,
     #[error("--lab needs an ELF kernel: {0}")]
     Elf(String),

@@ -3,11 +3,7 @@
 //! `syscall()` reads the number from the trapframe's a7 and calls the handler; the result
 //! goes to a0 (`u64::MAX`, i.e. -1, on failure). The dispatch `match` is generated from
 //! `abi::for_each_syscall!`, the one table that also drives the user stubs and the debugger;
-//! `handlers` maps each table name to its `sys_NAME` function in sysproc.rs or sysfile.rs.
-//!
-//! The labs' calls (sigalarm, sigreturn, mmap, munmap, symlink, pgaccess) exist only with
-//! their lab option on (`lab.rs`); otherwise their numbers are unknown, as on stock xv6.
-//!
+//! `handlers` maps each table name to its `sys_NAME` function (`lab_calls`: a lab option's).
 //! Trace lab: if bit N of the process's `trace_mask` is set, system call N prints
 //! `PID: syscall NAME -> RET` when it returns.
 //!
@@ -15,14 +11,12 @@
 //! only checked when used (copyin/copyout fail on bad addresses); `fetchaddr` and `fetchstr`
 //! read user memory and fail on addresses outside the process.
 
-use crate::lab;
 use crate::proc::myproc;
 use crate::vm::{copyin, copyinstr};
 
 /// Each name of the syscall table, bound to its handler.
 mod handlers {
-    pub use crate::mmap::{sys_mmap as mmap, sys_munmap as munmap};
-    pub use crate::sysfile::sys_symlink as symlink;
+    pub use super::lab_calls::*;
     pub use crate::sysfile::{
         sys_chdir as chdir, sys_close as close, sys_dup as dup, sys_exec as exec,
         sys_fstat as fstat, sys_link as link, sys_mkdir as mkdir, sys_mknod as mknod,
@@ -31,22 +25,9 @@ mod handlers {
     };
     pub use crate::sysproc::{
         sys_exit as exit, sys_fork as fork, sys_getpid as getpid, sys_kill as kill,
-        sys_pgaccess as pgaccess, sys_sbrk as sbrk, sys_sigalarm as sigalarm,
-        sys_sigreturn as sigreturn, sys_sleep as sleep, sys_sysinfo as sysinfo, sys_trace as trace,
+        sys_sbrk as sbrk, sys_sleep as sleep, sys_sysinfo as sysinfo, sys_trace as trace,
         sys_uptime as uptime, sys_wait as wait,
     };
-}
-
-/// The lab option a system call belongs to: its number is unknown unless the option is on.
-fn lab_option(num: u64) -> Option<u32> {
-    use abi::syscall::nr;
-    match num as usize {
-        nr::sigalarm | nr::sigreturn => Some(lab::ALARM),
-        nr::mmap | nr::munmap => Some(lab::MMAP),
-        nr::symlink => Some(lab::SYMLINK),
-        nr::pgaccess => Some(lab::PGACCESS),
-        _ => None,
-    }
 }
 
 macro_rules! dispatch {
@@ -54,7 +35,7 @@ macro_rules! dispatch {
         /// Runs system call `num`; its name and result, or None for an unknown number.
         fn call(num: u64) -> Option<(&'static str, u64)> {
             match num {
-                $($nr => Some((stringify!($name), handlers::$name())),)*
+                $($nr if lab_allows($nr) => Some((stringify!($name), handlers::$name())),)*
                 _ => None,
             }
         }
@@ -69,8 +50,7 @@ pub fn syscall() {
     // SAFETY: the trapframe and trace_mask are private to the running process.
     unsafe {
         let num = (*(*p).trapframe).a7;
-        let known = lab_option(num).is_none_or(lab::on);
-        match if known { call(num) } else { None } {
+        match call(num) {
             Some((name, ret)) => {
                 // The handler may have replaced the trapframe contents (exec): store after.
                 (*(*p).trapframe).a0 = ret;
@@ -90,6 +70,29 @@ pub fn syscall() {
                 (*(*p).trapframe).a0 = u64::MAX;
             }
         }
+    }
+}
+
+/// The labs' calls (sigalarm, sigreturn, mmap, munmap, symlink, pgaccess): each exists only
+/// with its lab option on (`lab.rs`); otherwise its number is unknown, as on stock xv6.
+mod lab_calls {
+    pub use crate::mmap::{sys_mmap as mmap, sys_munmap as munmap};
+    pub use crate::sysfile::sys_symlink as symlink;
+    pub use crate::sysproc::{
+        sys_pgaccess as pgaccess, sys_sigalarm as sigalarm, sys_sigreturn as sigreturn,
+    };
+}
+
+/// May system call `num` run? Always, unless it is a lab's call and its option is off.
+fn lab_allows(num: u64) -> bool {
+    use crate::lab::{ALARM, MMAP, PGACCESS, SYMLINK, on};
+    use abi::syscall::nr;
+    match num as usize {
+        nr::sigalarm | nr::sigreturn => on(ALARM),
+        nr::mmap | nr::munmap => on(MMAP),
+        nr::symlink => on(SYMLINK),
+        nr::pgaccess => on(PGACCESS),
+        _ => true,
     }
 }
 

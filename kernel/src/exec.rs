@@ -22,9 +22,10 @@ use abi::memlayout::PGSIZE;
 use abi::param::MAXARG;
 
 use crate::fs::{Inode, lookup, readi, readi_kernel};
+use crate::lab::{self, VMPRINT};
 use crate::log::Op;
 use crate::proc::{myproc, proc_freepagetable, proc_pagetable};
-use crate::vm::{PTE_W, PTE_X, Pagetable, copyout, uvmalloc, uvmclear, walkaddr};
+use crate::vm::{PTE_W, PTE_X, Pagetable, copyout, uvmalloc, uvmclear, vmprint, walkaddr};
 
 /// "\x7fELF" as a little-endian u32.
 const ELF_MAGIC: u32 = 0x464c_457f;
@@ -223,6 +224,13 @@ pub fn exec(path: &[u8], argv: &[&[u8]]) -> i64 {
         (*(*p).trapframe).sp = sp;
         (*(*p).trapframe).a1 = sp; // argv; argc goes to a0 as our return value
         proc_freepagetable(oldpagetable, oldsz);
+        // The old image's alarm handler is gone with it (alarm lab).
+        (*p).alarm_interval = 0;
+        (*p).alarm_active = 0;
+        if lab::on(VMPRINT) && (*p).pid == 1 {
+            // The pgtbl lab: init's first page table, as the handout prints it.
+            vmprint((*p).pagetable);
+        }
     }
     argv.len() as i64
 }

@@ -6,9 +6,9 @@
 //! for themselves. All harts end in `scheduler`, which never returns.
 //!
 //! Module map (one file per xv6 subsystem; see kernel/README.md):
-//! core — start, riscv, kalloc, vm, trap, trampoline, swtch, proc, spinlock, sleeplock,
-//! syscall, sysproc, printf, uart, console, plic; file system — virtio_disk, bio, log, fs,
-//! file, pipe, exec, sysfile.
+//! core — start, riscv, lab (boot-time lab options), kalloc, vm, trap, trampoline, swtch,
+//! proc, spinlock, sleeplock, syscall, sysproc, printf, uart, console, plic; file system —
+//! virtio_disk, bio, log, fs, file, pipe, exec, sysfile.
 #![no_std]
 #![no_main]
 // Kernel tables keep xv6's C names (`proc`, `cpus`, `ticks`...) for the debugger.
@@ -29,7 +29,9 @@ pub mod exec;
 pub mod file;
 pub mod fs;
 pub mod kalloc;
+pub mod lab;
 pub mod log;
+pub mod mmap;
 pub mod pipe;
 pub mod plic;
 pub mod proc;
@@ -60,6 +62,7 @@ pub extern "C" fn main() -> ! {
         println!();
         println!("xv6 kernel is booting");
         println!();
+        lab::init(); // the lab options set in this image (prints them, if any)
         kalloc::kinit(); // physical page allocator
         vm::kvminit(); // create the kernel page table
         vm::kvminithart(); // turn on paging

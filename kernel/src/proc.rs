@@ -15,8 +15,9 @@
 //! - `wait_lock` guards every `parent` field and must be taken before any `p.lock`. It also
 //!   makes `wait` and `exit` agree: a parent cannot miss the wakeup of a child exiting.
 //! - Fields private to the process (`kstack`, `sz`, `pagetable`, `trapframe`, `context`,
-//!   `ofile`, `cwd`, `name`, `trace_mask`) are used without a lock by the process itself, and
-//!   by others only while the process cannot run (allocproc/freeproc under `p.lock`).
+//!   `ofile`, `cwd`, `name`, `trace_mask`, and the lab options' fields) are used without a
+//!   lock by the process itself, and by others only while the process cannot run
+//!   (allocproc/freeproc under `p.lock`).
 //! - `sleep(chan, lk)` takes `p.lock` before releasing `lk`, and `wakeup` takes `p.lock` of
 //!   every sleeper; so a wakeup after the condition changes (under `lk`) cannot be lost.
 //! - A `Cpu` entry is only touched by its own hart with interrupts off.
@@ -24,16 +25,17 @@
 use crate::file::{File, fileclose, filedup};
 use crate::fs::{Inode, fsinit, idup, iput, namei};
 use crate::kalloc::{kalloc, kfree};
+use crate::lab::{self, LAZY, USYSCALL};
 use crate::log::{begin_op, end_op};
 use crate::riscv::{PGSIZE, intr_on, r_tp, wfi};
 use crate::spinlock::{Shared, Spinlock, pop_off, push_off};
 use crate::swtch::swtch;
 use crate::trap::usertrapret;
 use crate::vm::{
-    PTE_R, PTE_W, PTE_X, Pagetable, copyin, copyout, kvmmap, mappages, uvmalloc, uvmcopy,
+    PTE_R, PTE_U, PTE_W, PTE_X, Pagetable, copyin, copyout, kvmmap, mappages, uvmalloc, uvmcopy,
     uvmcreate, uvmdealloc, uvmfirst, uvmfree, uvmunmap,
 };
-use abi::memlayout::{TRAMPOLINE, TRAPFRAME};
+use abi::memlayout::{TRAMPOLINE, TRAPFRAME, USYSCALL as USYSCALL_VA, Usyscall};
 use abi::param::{NCPU, NOFILE, NPROC, ROOTDEV};
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -92,6 +94,7 @@ pub static cpus: Shared<[Cpu; NCPU]> = Shared::new(
 /// `uservec` saves the user registers here and loads `kernel_*`; `userret` restores them.
 /// Offsets are fixed by trampoline.rs.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct Trapframe {
     /*   0 */ pub kernel_satp: u64,
     /*   8 */ pub kernel_sp: u64,
@@ -132,6 +135,11 @@ pub struct Trapframe {
 }
 
 const _: () = assert!(core::mem::size_of::<Trapframe>() == 288);
+
+impl Trapframe {
+    // SAFETY: every field is an integer, for which all-zero bits are a valid value.
+    pub const ZERO: Trapframe = unsafe { core::mem::zeroed() };
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -182,6 +190,20 @@ pub struct Proc {
     pub name: [u8; 16],
     /// Trace lab: bit N set prints system call N on return. Inherited by fork.
     pub trace_mask: i32,
+    /// Usyscall lab option: the page mapped read-only at `USYSCALL` (the pid), or null.
+    pub usyscall: *mut Usyscall,
+    /// Alarm lab option: call `alarm_handler` every `alarm_interval` ticks of this
+    /// process's CPU time (timer interrupts taken in user mode); 0 means no alarm.
+    pub alarm_interval: i32,
+    /// The handler's user address.
+    pub alarm_handler: u64,
+    /// Ticks counted towards the next call.
+    pub alarm_ticks: i32,
+    /// 1 while the handler runs (from the tick that called it to its `sigreturn`): the
+    /// handler is not called again meanwhile.
+    pub alarm_active: i32,
+    /// The user registers at the tick that called the handler; `sigreturn` restores them.
+    pub alarm_trapframe: Trapframe,
 }
 
 impl Proc {
@@ -203,6 +225,12 @@ impl Proc {
             cwd: null_mut(),
             name: [0; 16],
             trace_mask: 0,
+            usyscall: null_mut(),
+            alarm_interval: 0,
+            alarm_handler: 0,
+            alarm_ticks: 0,
+            alarm_active: 0,
+            alarm_trapframe: Trapframe::ZERO,
         }
     }
 }
@@ -315,6 +343,18 @@ fn allocproc() -> *mut Proc {
                 (*p).lock.release();
                 return null_mut();
             }
+            if lab::on(USYSCALL) {
+                // The page ugetpid reads: the pid, and nothing else of the kernel's.
+                let page = kalloc() as *mut Usyscall;
+                if page.is_null() {
+                    freeproc(p);
+                    (*p).lock.release();
+                    return null_mut();
+                }
+                core::ptr::write_bytes(page as *mut u8, 0, PGSIZE as usize);
+                (*page).pid = (*p).pid;
+                (*p).usyscall = page;
+            }
             (*p).pagetable = proc_pagetable(p);
             if (*p).pagetable.is_null() {
                 freeproc(p);
@@ -339,6 +379,10 @@ fn freeproc(p: *mut Proc) {
             kfree((*p).trapframe as *mut u8);
         }
         (*p).trapframe = null_mut();
+        if !(*p).usyscall.is_null() {
+            kfree((*p).usyscall as *mut u8);
+        }
+        (*p).usyscall = null_mut();
         if !(*p).pagetable.is_null() {
             proc_freepagetable((*p).pagetable, (*p).sz);
         }
@@ -351,6 +395,10 @@ fn freeproc(p: *mut Proc) {
         (*p).killed = 0;
         (*p).xstate = 0;
         (*p).trace_mask = 0;
+        (*p).alarm_interval = 0;
+        (*p).alarm_handler = 0;
+        (*p).alarm_ticks = 0;
+        (*p).alarm_active = 0;
         (*p).state = ProcState::Unused;
     }
 }
@@ -381,6 +429,15 @@ pub fn proc_pagetable(p: *mut Proc) -> Pagetable {
         uvmfree(pagetable, 0);
         return null_mut();
     }
+    // The usyscall page: user-readable, never writable.
+    // SAFETY: as above.
+    let us = unsafe { (*p).usyscall } as u64;
+    if lab::on(USYSCALL) && mappages(pagetable, USYSCALL_VA, PGSIZE, us, PTE_R | PTE_U).is_err() {
+        uvmunmap(pagetable, TRAPFRAME, 1, false);
+        uvmunmap(pagetable, TRAMPOLINE, 1, false);
+        uvmfree(pagetable, 0);
+        return null_mut();
+    }
     pagetable
 }
 
@@ -388,7 +445,20 @@ pub fn proc_pagetable(p: *mut Proc) -> Pagetable {
 pub fn proc_freepagetable(pagetable: Pagetable, sz: u64) {
     uvmunmap(pagetable, TRAMPOLINE, 1, false);
     uvmunmap(pagetable, TRAPFRAME, 1, false);
+    if lab::on(USYSCALL) {
+        uvmunmap(pagetable, USYSCALL_VA, 1, false);
+    }
     uvmfree(pagetable, sz);
+}
+
+/// One past the highest address user memory (`sz`) may reach: the trapframe, or the
+/// usyscall page below it when that option is on.
+pub fn user_top() -> u64 {
+    if lab::on(USYSCALL) {
+        USYSCALL_VA
+    } else {
+        TRAPFRAME
+    }
 }
 
 // The first user program: exec("/init", {"/init", 0}); if that fails, exit(0) forever.
@@ -459,7 +529,8 @@ fn set_name(p: *mut Proc, s: &[u8]) {
     }
 }
 
-/// Grows (n > 0) or shrinks user memory by `n` bytes.
+/// Grows (n > 0) or shrinks user memory by `n` bytes. With lazy sbrk (`lab::LAZY`) growing
+/// only moves `sz`: each page is allocated at the first fault on it (`vm::fault_in`).
 pub fn growproc(n: i32) -> Result<(), ()> {
     let p = myproc();
     // SAFETY: sz and pagetable are private to the current process.
@@ -467,8 +538,12 @@ pub fn growproc(n: i32) -> Result<(), ()> {
         let mut sz = (*p).sz;
         if n > 0 {
             // User memory must stay below the trapframe and trampoline pages.
-            if sz + n as u64 > TRAPFRAME {
+            if sz + n as u64 > user_top() {
                 return Err(());
+            }
+            if lab::on(LAZY) {
+                (*p).sz = sz + n as u64;
+                return Ok(());
             }
             sz = uvmalloc((*p).pagetable, sz, sz + n as u64, PTE_W)?;
         } else if n < 0 {

@@ -181,6 +181,13 @@ pub const PTE_R: u64 = 1 << 1;
 pub const PTE_W: u64 = 1 << 2;
 pub const PTE_X: u64 = 1 << 3;
 pub const PTE_U: u64 = 1 << 4;
+/// Accessed: the hart sets it when it uses the mapping (pgaccess reads and clears it).
+pub const PTE_A: u64 = 1 << 6;
+/// Dirty: the hart sets it when it writes through the mapping.
+pub const PTE_D: u64 = 1 << 7;
+/// The cow lab's mark, in the first of the two bits the spec reserves for software (RSW,
+/// bits 8 and 9): a page shared copy-on-write, mapped without `PTE_W` until written.
+pub const PTE_COW: u64 = 1 << 8;
 
 /// The PTE whose PPN field (bits 53:10) holds physical address `pa`.
 pub const fn pa2pte(pa: u64) -> u64 {

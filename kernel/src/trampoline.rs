@@ -69,6 +69,10 @@ core::arch::global_asm!(
     // at a frame made from whatever the user left in ra.
     "   li ra, 0",
     "   jr t0",
+    // Typed and sized, so that a pc here is named `uservec` and not by the linker's
+    // `trampoline` label at the same address.
+    ".type uservec, @function",
+    ".size uservec, . - uservec",
     "",
     ".globl userret",
     "userret:",
@@ -110,6 +114,8 @@ core::arch::global_asm!(
     "   ld a0, 112(a0)",
     // Return to user mode at sepc, with the sstatus bits usertrapret prepared.
     "   sret",
+    ".type userret, @function",
+    ".size userret, . - userret",
     ".popsection",
     tf = const TRAPFRAME,
 );

@@ -16,6 +16,7 @@
 //!
 //! Locking: `ticks` is guarded by `tickslock`; sleepers on `ticks` wait on its address.
 
+use crate::lab::{self, ALARM, COW, LAZY, MMAP};
 use crate::plic::{plic_claim, plic_complete};
 use crate::proc::{ProcState, cpuid, exit, killed, myproc, setkilled, wakeup, yield_};
 use crate::riscv::{
@@ -25,7 +26,7 @@ use crate::riscv::{
 use crate::spinlock::{Shared, Spinlock};
 use crate::syscall::syscall;
 use crate::trampoline::{userret, uservec};
-use crate::vm::trampoline_addr;
+use crate::vm::{fault_in, trampoline_addr};
 use abi::memlayout::{TRAMPOLINE, UART0_IRQ, VIRTIO0_IRQ};
 
 /// Timer interval in `time` ticks (QEMU virt's timebase is 10 MHz).
@@ -35,6 +36,12 @@ const SCAUSE_INTERRUPT: u64 = 1 << 63;
 const SCAUSE_S_TIMER: u64 = SCAUSE_INTERRUPT | 5;
 const SCAUSE_S_EXTERNAL: u64 = SCAUSE_INTERRUPT | 9;
 const SCAUSE_ECALL_U: u64 = 8;
+const SCAUSE_LOAD_PAGE_FAULT: u64 = 13;
+const SCAUSE_STORE_PAGE_FAULT: u64 = 15;
+
+fn is_page_fault(scause: u64) -> bool {
+    scause == SCAUSE_LOAD_PAGE_FAULT || scause == SCAUSE_STORE_PAGE_FAULT
+}
 
 #[unsafe(no_mangle)]
 pub static tickslock: Spinlock = Spinlock::new("time");
@@ -85,29 +92,65 @@ pub extern "C" fn usertrap() {
         // sepc, scause and sstatus are saved; interrupts may come in again.
         intr_on();
         syscall();
+    } else if lab::on(COW | LAZY | MMAP) && is_page_fault(scause) {
+        // Perhaps a page a lab option deferred (copy-on-write, lazy heap, mmap'd file): put
+        // it in place and run the instruction again. Reading a file may sleep, so interrupts
+        // go back on, once the trap's registers are read.
+        let stval = r_stval();
+        intr_on();
+        if fault_in(stval, scause == SCAUSE_STORE_PAGE_FAULT).is_err() {
+            unexpected(p, scause, tf.epc, stval);
+        }
     } else {
         which_dev = devintr();
         if which_dev == 0 {
-            // SAFETY: pid read for a message; the process is ours.
-            let pid = unsafe { (*p).pid };
-            crate::println!(
-                "usertrap(): unexpected scause {:#x} pid={}\n            sepc={:#x} stval={:#x}",
-                scause,
-                pid,
-                r_sepc(),
-                r_stval()
-            );
-            setkilled(p);
+            unexpected(p, scause, r_sepc(), r_stval());
         }
     }
     if killed(p) {
         exit(-1);
     }
-    // Give up the CPU on a timer interrupt.
+    // Give up the CPU on a timer interrupt (after counting it for the alarm lab).
     if which_dev == 2 {
+        if lab::on(ALARM) {
+            alarm_tick(p);
+        }
         yield_();
     }
     usertrapret();
+}
+
+/// The alarm lab: one more tick of CPU time for `p`, which was running in user mode. When
+/// its interval is up and its handler is not running already, the handler gets called: the
+/// user registers are kept for `sigreturn`, and the return to user mode goes to the handler.
+fn alarm_tick(p: *mut crate::proc::Proc) {
+    // SAFETY: the alarm fields and the trapframe are private to the running process.
+    unsafe {
+        if (*p).alarm_interval == 0 {
+            return;
+        }
+        (*p).alarm_ticks += 1;
+        if (*p).alarm_ticks >= (*p).alarm_interval && (*p).alarm_active == 0 {
+            (*p).alarm_ticks = 0;
+            (*p).alarm_active = 1;
+            (*p).alarm_trapframe = *(*p).trapframe;
+            (*(*p).trapframe).epc = (*p).alarm_handler;
+        }
+    }
+}
+
+/// A trap from user mode that no one handles: say so and kill the process.
+fn unexpected(p: *mut crate::proc::Proc, scause: u64, sepc: u64, stval: u64) {
+    // SAFETY: pid read for a message; the process is ours.
+    let pid = unsafe { (*p).pid };
+    crate::println!(
+        "usertrap(): unexpected scause {:#x} pid={}\n            sepc={:#x} stval={:#x}",
+        scause,
+        pid,
+        sepc,
+        stval
+    );
+    setkilled(p);
 }
 
 /// Returns to user mode through the trampoline.

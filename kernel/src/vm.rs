@@ -20,17 +20,22 @@
 //! leaves do not. The caller serialises changes to a user table (it belongs to one process
 //! and only that process, or its parent before it runs, changes it).
 
-use crate::kalloc::{kalloc, kfree};
+use crate::kalloc::{kalloc, kfree, kref_get, kref_inc};
+use crate::lab::{self, COW, LAZY};
+use crate::proc::myproc;
 use crate::riscv::{
     PGSIZE, make_satp, pa2pte, pgrounddown, pgroundup, pte_flags, pte2pa, px, sfence_vma, w_satp,
 };
-pub use crate::riscv::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+pub use crate::riscv::{PTE_A, PTE_COW, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
 use crate::spinlock::Shared;
 use abi::memlayout::{KERNBASE, MAXVA, PHYSTOP, PLIC, TRAMPOLINE, UART0, VIRTIO0};
 use core::ptr::null_mut;
 
 /// A page table: the physical (= kernel virtual) address of its root page of 512 PTEs.
 pub type Pagetable = *mut u64;
+
+/// Bytes mapped by one level-0 page-table page (512 pages).
+const LEVEL0_SPAN: u64 = 512 * PGSIZE;
 
 unsafe extern "C" {
     /// End of kernel text (kernel.ld).
@@ -183,21 +188,33 @@ pub fn mappages(
     Ok(())
 }
 
-/// Removes `npages` mappings from `va` (aligned); they must exist. Frees the pages if
-/// `do_free`.
+/// Removes `npages` mappings from `va` (aligned); they must exist, unless a lab option
+/// leaves pages unmapped until used (lazy sbrk, mmap), when missing ones are skipped. Frees
+/// the pages if `do_free` (with copy-on-write: drops a reference).
 pub fn uvmunmap(pagetable: Pagetable, va: u64, npages: u64, do_free: bool) {
     if !va.is_multiple_of(PGSIZE) {
         panic!("uvmunmap: not aligned");
     }
+    let sparse = lab::on(LAZY);
+    let end = va + npages * PGSIZE;
     let mut a = va;
-    while a < va + npages * PGSIZE {
+    while a < end {
         let pte = walk(pagetable, a, false);
         if pte.is_null() {
+            if sparse {
+                // No level-0 table here: nothing is mapped up to the next 2 MiB boundary.
+                a = (a | (LEVEL0_SPAN - 1)) + 1;
+                continue;
+            }
             panic!("uvmunmap: walk");
         }
         // SAFETY: live PTE slot.
         unsafe {
             if *pte & PTE_V == 0 {
+                if sparse {
+                    a += PGSIZE;
+                    continue;
+                }
                 panic!("uvmunmap: not mapped");
             }
             if pte_flags(*pte) == PTE_V {
@@ -314,20 +331,51 @@ pub fn uvmfree(pagetable: Pagetable, sz: u64) {
 
 /// Copies a parent's memory `[0, sz)` (page tables and contents) into `new` for fork.
 /// On failure frees what it allocated.
+///
+/// With copy-on-write (`lab::COW`) no page is copied: the child maps the parent's physical
+/// pages, each gains a reference, and pages that were writable lose `PTE_W` and gain
+/// `PTE_COW` in both tables, so the first store by either process faults into `cow_fault`.
+/// With lazy sbrk, pages the parent never touched are not there to copy or share.
 pub fn uvmcopy(old: Pagetable, new: Pagetable, sz: u64) -> Result<(), ()> {
+    let cow = lab::on(COW);
+    let lazy = lab::on(LAZY);
     let mut i = 0;
     while i < sz {
-        let pte = walk(old, i, false);
-        if pte.is_null() {
+        let ptep = walk(old, i, false);
+        if ptep.is_null() {
+            if lazy {
+                i = (i | (LEVEL0_SPAN - 1)) + 1;
+                continue;
+            }
             panic!("uvmcopy: pte should exist");
         }
         // SAFETY: live PTE.
-        let pte = unsafe { *pte };
+        let pte = unsafe { *ptep };
         if pte & PTE_V == 0 {
+            if lazy {
+                i += PGSIZE;
+                continue;
+            }
             panic!("uvmcopy: page not present");
         }
         let pa = pte2pa(pte);
-        let flags = pte_flags(pte);
+        let mut flags = pte_flags(pte);
+        if cow {
+            if flags & PTE_W != 0 {
+                flags = (flags & !PTE_W) | PTE_COW;
+                // SAFETY: live PTE of the parent, which is the running process (or its
+                // table is not in use); the fence below drops its stale writable entry.
+                unsafe { *ptep = pa2pte(pa) | flags };
+            }
+            if mappages(new, i, PGSIZE, pa, flags).is_err() {
+                uvmunmap(new, 0, i / PGSIZE, true);
+                sfence_vma();
+                return Err(());
+            }
+            kref_inc(pa);
+            i += PGSIZE;
+            continue;
+        }
         let mem = kalloc();
         if mem.is_null() {
             uvmunmap(new, 0, i / PGSIZE, true);
@@ -342,7 +390,104 @@ pub fn uvmcopy(old: Pagetable, new: Pagetable, sz: u64) -> Result<(), ()> {
         }
         i += PGSIZE;
     }
+    if cow {
+        sfence_vma();
+    }
     Ok(())
+}
+
+/// Resolves a store to the copy-on-write page at `va`: the process gets a private copy,
+/// mapped writable (or, when it is the page's last sharer, the page itself becomes
+/// writable again), and the shared page loses a reference. Err if `va` is not a
+/// copy-on-write user page (a store to text must still kill) or memory ran out.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn cow_fault(pagetable: Pagetable, va: u64) -> Result<(), ()> {
+    if va >= MAXVA {
+        return Err(());
+    }
+    let ptep = walk(pagetable, va, false);
+    if ptep.is_null() {
+        return Err(());
+    }
+    // SAFETY: live PTE of the current process's table.
+    let pte = unsafe { *ptep };
+    if pte & (PTE_V | PTE_U | PTE_COW) != PTE_V | PTE_U | PTE_COW {
+        return Err(());
+    }
+    let pa = pte2pa(pte);
+    let flags = (pte_flags(pte) | PTE_W) & !PTE_COW;
+    if kref_get(pa) == 1 {
+        // Nobody else maps it any more: take it over.
+        // SAFETY: live PTE.
+        unsafe { *ptep = pa2pte(pa) | flags };
+    } else {
+        let mem = kalloc();
+        if mem.is_null() {
+            return Err(());
+        }
+        // SAFETY: a fresh page; pa is the shared user page, still mapped and referenced.
+        unsafe {
+            core::ptr::copy_nonoverlapping(pa as *const u8, mem, PGSIZE as usize);
+            *ptep = pa2pte(mem as u64) | flags;
+        }
+        kfree(pa as *mut u8);
+    }
+    sfence_vma();
+    Ok(())
+}
+
+/// Maps a zeroed page at `va` (read, write, user) for lazy sbrk. Err if memory ran out.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn lazy_alloc(pagetable: Pagetable, va: u64) -> Result<(), ()> {
+    let mem = kalloc();
+    if mem.is_null() {
+        return Err(());
+    }
+    // SAFETY: fresh page.
+    unsafe { core::ptr::write_bytes(mem, 0, PGSIZE as usize) };
+    if mappages(
+        pagetable,
+        pgrounddown(va),
+        PGSIZE,
+        mem as u64,
+        PTE_R | PTE_W | PTE_U,
+    )
+    .is_err()
+    {
+        kfree(mem);
+        return Err(());
+    }
+    Ok(())
+}
+
+/// Makes user page `va` of the current process usable for a load (`write` false) or a
+/// store when a lab option deferred it: a store to a copy-on-write page copies it, a page of
+/// the lazy heap (below `sz`, never mapped) is allocated, a page of an mmap'd file is read
+/// in. Called from `usertrap` on page faults and by the copy functions before they touch
+/// user memory. Err when the access is bad (the process is then killed, or the system call
+/// fails) or memory ran out.
+pub fn fault_in(va: u64, write: bool) -> Result<(), ()> {
+    let p = myproc();
+    if p.is_null() || va >= MAXVA {
+        return Err(());
+    }
+    // SAFETY: pagetable and sz are private to the running process.
+    let (pagetable, sz) = unsafe { ((*p).pagetable, (*p).sz) };
+    let ptep = walk(pagetable, va, false);
+    // SAFETY: a live PTE when not null.
+    let present = !ptep.is_null() && unsafe { *ptep } & PTE_V != 0;
+    if present {
+        if write && lab::on(COW) {
+            return cow_fault(pagetable, va);
+        }
+        return Err(());
+    }
+    if lab::on(LAZY) && va < sz {
+        return lazy_alloc(pagetable, va);
+    }
+    Err(())
 }
 
 /// Makes the page at `va` inaccessible to user mode (exec's stack guard page).
@@ -355,21 +500,39 @@ pub fn uvmclear(pagetable: Pagetable, va: u64) {
     unsafe { *pte &= !PTE_U };
 }
 
-/// The physical address of user page `va0`, requiring `need` permission bits too.
+/// The physical address of user page `va0`, requiring `need` permission bits too. In the
+/// current process's table, a page a lab option deferred (`fault_in`) is made present first.
 fn user_page(pagetable: Pagetable, va0: u64, need: u64) -> Result<u64, ()> {
     if va0 >= MAXVA {
         return Err(());
     }
-    let pte = walk(pagetable, va0, false);
-    if pte.is_null() {
+    let mut ptep = walk(pagetable, va0, false);
+    if lab::on(COW | LAZY) && deferred(pagetable, ptep, need) {
+        fault_in(va0, need & PTE_W != 0)?;
+        ptep = walk(pagetable, va0, false);
+    }
+    if ptep.is_null() {
         return Err(());
     }
     // SAFETY: live PTE.
-    let pte = unsafe { *pte };
+    let pte = unsafe { *ptep };
     if pte & (PTE_V | PTE_U | need) != PTE_V | PTE_U | need {
         return Err(());
     }
     Ok(pte2pa(pte))
+}
+
+/// Is the page behind `ptep` (in `pagetable`, needing `need`) one that `fault_in` would
+/// make usable: not present, or copy-on-write for a store, in the current process's table?
+fn deferred(pagetable: Pagetable, ptep: *mut u64, need: u64) -> bool {
+    let p = myproc();
+    // SAFETY: the current process's pagetable field is private to it.
+    if p.is_null() || unsafe { (*p).pagetable } != pagetable {
+        return false;
+    }
+    // SAFETY: a live PTE when not null.
+    let pte = if ptep.is_null() { 0 } else { unsafe { *ptep } };
+    pte & PTE_V == 0 || (need & PTE_W != 0 && pte & PTE_COW != 0)
 }
 
 /// Copies `src` to user address `dstva`; the pages must be user-writable.
@@ -431,4 +594,27 @@ pub fn copyinstr(pagetable: Pagetable, dst: &mut [u8], mut srcva: u64) -> Result
         srcva = va0 + PGSIZE;
     }
     Err(())
+}
+
+/// The pgtbl lab's vmprint: `page table ROOT`, then every valid PTE depth first, one line
+/// each, ` ..` per level, the index, the PTE and the physical address it points at (the
+/// format of the 2021-2023 handouts, which `mon vmprint` in the debugger also prints).
+pub fn vmprint(pagetable: Pagetable) {
+    crate::println!("page table {:#018x}", pagetable as u64);
+    vmprint_table(pagetable, 1);
+}
+
+fn vmprint_table(table: Pagetable, depth: usize) {
+    for i in 0..512 {
+        // SAFETY: a live page-table page of 512 entries.
+        let pte = unsafe { *table.add(i) };
+        if pte & PTE_V == 0 {
+            continue;
+        }
+        let dots = &" .. .. .."[..3 * depth];
+        crate::println!("{dots}{i}: pte {pte:#018x} pa {:#018x}", pte2pa(pte));
+        if pte & (PTE_R | PTE_W | PTE_X) == 0 && depth < 3 {
+            vmprint_table(pte2pa(pte) as Pagetable, depth + 1);
+        }
+    }
 }

@@ -66,6 +66,7 @@ impl RunArgs {
                 virtio_version: 2,
                 quantum: 10_000,
                 user_dir: None,
+                lab: None,
             },
             input: None,
             until: None,
@@ -88,10 +89,13 @@ pub struct Booted {
 /// Boots a session from the command line: kernel (file or bundled), disk, harts, memory;
 /// the user programs' symbols (the bundled ones with the bundled kernel, `--user-dir`).
 pub fn boot(args: &MachineArgs) -> Result<Booted> {
-    let kernel = match &args.kernel {
+    let mut kernel = match &args.kernel {
         Some(path) => crate::limits::read_input_file(path, "kernel", crate::limits::MAX_ELF_BYTES)?,
         None => crate::bundled::kernel()?.to_vec(),
     };
+    if let Some(list) = &args.lab {
+        session::lab::set_options(&mut kernel, list).context("--lab")?;
+    }
     if !args.raw && !machine::loader::is_elf(&kernel) {
         bail!(
             "{} is not an ELF file (pass --raw to load a raw binary at 0x80000000)",

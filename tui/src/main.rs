@@ -96,6 +96,10 @@ pub struct MachineArgs {
     /// (MIT's `user/` with `_sh`, `_ls`... works as it is).
     #[arg(long, value_name = "DIR")]
     pub user_dir: Option<PathBuf>,
+    /// Lab features to turn on in the bundled kernel at boot: a comma list of cow, lazy,
+    /// usyscall, pgaccess, vmprint, backtrace, alarm, kpgtbl, mmap, symlink, or all.
+    #[arg(long, value_name = "LIST")]
+    pub lab: Option<String>,
 }
 
 fn main() {

@@ -1,6 +1,10 @@
 //! The user programs on the bundled kernel: the 6.S081 lab programs give the handouts'
 //! outputs, and the Rust `usertests -q` passes. Input is typed ahead, so each run keeps its
 //! input under the 128 bytes of xv6's console line buffer.
+//!
+//! Lab options (`--lab`): the option word reaches the kernel (which names the options at
+//! boot), a wrong name or a kernel without the word is refused, and each option's lab test
+//! passes with it on.
 
 mod common;
 use common::*;
@@ -9,6 +13,24 @@ fn session(input: &str, until: &str) -> String {
     assert_exit(
         &xv6scope([
             "run",
+            "--input",
+            input,
+            "--until",
+            until,
+            "--timeout",
+            "300",
+        ]),
+        0,
+    )
+}
+
+/// `run --lab LAB` with typed input, until a text appears; the console.
+fn lab_session(lab: &str, input: &str, until: &str) -> String {
+    assert_exit(
+        &xv6scope([
+            "run",
+            "--lab",
+            lab,
             "--input",
             input,
             "--until",
@@ -112,6 +134,174 @@ fn usertests_all_pass_on_the_bundled_kernel() {
             "ALL TESTS PASSED",
             "--timeout",
             "1800",
+        ]),
+        0,
+    );
+    assert!(!console.contains("FAILED"), "{console}");
+}
+
+#[test]
+fn lab_options_reach_the_kernel() {
+    let console = lab_session("cow, alarm", "", "init: starting sh");
+    assert!(console.contains("\nlab options: cow alarm\n"), "{console}");
+    let console = session("", "init: starting sh");
+    assert!(!console.contains("lab options"), "{console}");
+}
+
+#[test]
+fn an_unknown_lab_option_is_refused() {
+    let out = xv6scope(["run", "--lab", "cow,cwo", "--timeout", "5"]);
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown lab option `cwo`") && stderr.contains("cow, lazy"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_kernel_without_lab_options_refuses_them() {
+    // Any ELF without the LAB_OPTIONS symbol: a user program.
+    let dir = bundled_image("nolab");
+    let elf = dir.join("user/echo");
+    let out = xv6scope([
+        "run".as_ref(),
+        "--kernel".as_ref(),
+        elf.as_os_str(),
+        "--lab".as_ref(),
+        "cow".as_ref(),
+    ]);
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no `LAB_OPTIONS` symbol"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cowtest_passes_with_cow_and_stock_fork_cannot_copy() {
+    let console = lab_session("cow", "cowtest\\n", "ALL COW TESTS PASSED");
+    for part in ["simple: ok", "three: ok", "file: ok"] {
+        assert!(console.contains(part), "{console}");
+    }
+    let console = session("cowtest\\n", "simple: fork() failed");
+    assert!(!console.contains("ALL COW TESTS PASSED"), "{console}");
+}
+
+#[test]
+fn lazytests_pass_with_lazy() {
+    let console = lab_session("lazy", "lazytests\\n", "ALL TESTS PASSED");
+    for t in ["lazy alloc", "lazy unmap", "out of memory"] {
+        assert!(console.contains(&format!("test {t}: OK")), "{console}");
+    }
+}
+
+#[test]
+fn pgtbltest_passes_with_usyscall_and_pgaccess() {
+    let console = lab_session(
+        "usyscall,pgaccess",
+        "pgtbltest\\n",
+        "pgtbltest: all tests succeeded",
+    );
+    for part in ["ugetpid_test: OK", "pgaccess_test: OK"] {
+        assert!(console.contains(part), "{console}");
+    }
+}
+
+#[test]
+fn the_labs_calls_are_unknown_without_their_options() {
+    // alarmtest's first call is sigalarm (24); pgtbltest's ugetpid reads an unmapped page.
+    let console = session("alarmtest\\npgtbltest\\n", "ugetpid_test starting\n");
+    assert!(
+        console.contains("unknown sys call 24") && console.contains("no sigalarm"),
+        "{console}"
+    );
+}
+
+#[test]
+fn alarmtest_passes_with_alarm() {
+    let console = lab_session("alarm", "alarmtest\\n", "test3 p");
+    for t in 0..4 {
+        assert!(console.contains(&format!("test{t} passed")), "{console}");
+    }
+    assert!(!console.contains("failed"), "{console}");
+}
+
+/// The kernel ELF of the bundled image and its symbols.
+fn bundled_kernel_symbols(tag: &str) -> session::inspect::symbols::Symbols {
+    let dir = bundled_image(tag);
+    let syms = session::inspect::symbols::Symbols::load("kernel", &dir.join("kernel"))
+        .expect("kernel symbols");
+    let _ = std::fs::remove_dir_all(&dir);
+    syms
+}
+
+#[test]
+fn bttest_backtrace_walks_sys_sleep_syscall_usertrap() {
+    let console = lab_session("backtrace", "bttest\\necho done\\n", "$ done");
+    let lines: Vec<&str> = console
+        .lines()
+        .skip_while(|l| !l.ends_with("backtrace:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("0x"))
+        .collect();
+    let syms = bundled_kernel_symbols("bt");
+    let names: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let ra = u64::from_str_radix(l.trim_start_matches("0x"), 16).expect("hex");
+            assert_eq!(l.len(), 18, "0x and 16 digits: {l}");
+            syms.symbol_at(ra - 1)
+                .map_or("?".into(), |(s, _)| s.name.clone())
+        })
+        .collect();
+    assert_eq!(names, ["sys_sleep", "syscall", "usertrap"], "{console}");
+}
+
+#[test]
+fn vmprint_prints_init_page_table_at_its_exec() {
+    let console = lab_session("vmprint", "", "init: starting sh");
+    let mut lines = console
+        .lines()
+        .skip_while(|l| !l.starts_with("page table 0x"));
+    let head = lines.next().expect("page table line");
+    assert_eq!(head.len(), "page table 0x".len() + 16, "{head}");
+    let entries: Vec<&str> = lines.take_while(|l| l.starts_with(" ..")).collect();
+    assert!(entries.len() > 8, "{console}");
+    for e in &entries {
+        let (dots, rest) = e.split_at(e.find(|c: char| c.is_ascii_digit()).expect("index"));
+        assert!(matches!(dots, " .." | " .. .." | " .. .. .."), "{e}");
+        let (_, fields) = rest.split_once(": ").expect("index: ...");
+        let f: Vec<&str> = fields.split(' ').collect();
+        assert!(
+            f.len() == 4 && f[0] == "pte" && f[2] == "pa" && f[1].len() == 18 && f[3].len() == 18,
+            "{e}"
+        );
+    }
+    // The trampoline: the last entry maps the top page to the kernel's trampoline code.
+    let last = entries.last().unwrap();
+    assert!(last.starts_with(" .. .. ..511: "), "{last}");
+    let pa = u64::from_str_radix(last.rsplit("0x").next().unwrap(), 16).unwrap();
+    let syms = bundled_kernel_symbols("vmprint");
+    assert_eq!(
+        Some(pa),
+        syms.lookup("trampoline").map(|s| s.addr),
+        "{last}"
+    );
+}
+
+#[test]
+fn usertests_quick_pass_with_every_lab_option() {
+    let console = assert_exit(
+        &xv6scope([
+            "run",
+            "--lab",
+            "all",
+            "--input",
+            "usertests -q\\n",
+            "--until",
+            "ALL TESTS PASSED",
+            "--timeout",
+            "600",
         ]),
         0,
     );

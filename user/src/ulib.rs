@@ -229,6 +229,41 @@ pub fn sysinfo() -> SysResult<Sysinfo> {
     Ok(si)
 }
 
+/// The pid, read from the `USYSCALL` page without a system call (2021+ pgtbl lab; the
+/// kernel maps the page with its `usyscall` lab option, and without it this faults).
+pub fn ugetpid() -> i32 {
+    let page = abi::memlayout::USYSCALL as *const abi::memlayout::Usyscall;
+    // SAFETY: with the option on, the kernel maps a Usyscall there read-only for us.
+    unsafe { core::ptr::read_volatile(page).pid }
+}
+
+/// Which of the `n` pages from `base` were accessed since the last call: bit i for page i
+/// (pgtbl lab; `pgaccess` lab option). At most 32 pages.
+pub fn pgaccess(base: *const u8, n: i32) -> SysResult<u32> {
+    let mut mask = 0u32;
+    // SAFETY: the kernel only looks at the page table for [base, ...) and writes the mask.
+    check(unsafe { usys::pgaccess(base as usize, n, &mut mask as *mut u32 as usize) })?;
+    Ok(mask)
+}
+
+/// An alarm handler: it must end with [`sigreturn`].
+pub type AlarmHandler = extern "C" fn();
+
+/// Calls `handler` after every `ticks` ticks of CPU time; `None` (or 0 ticks) stops the
+/// alarm (traps lab; `alarm` lab option).
+pub fn sigalarm(ticks: i32, handler: Option<AlarmHandler>) -> SysResult<()> {
+    let h = handler.map_or(0, |f| f as usize);
+    // SAFETY: the kernel keeps the handler's address; it is never dereferenced here.
+    check(unsafe { usys::sigalarm(ticks, h) }).map(drop)
+}
+
+/// Ends an alarm handler: the interrupted code resumes with all its registers. Returns only
+/// when not called from a handler (then it fails).
+pub fn sigreturn() -> SysResult<()> {
+    // SAFETY: no pointers.
+    check(unsafe { usys::sigreturn() }).map(drop)
+}
+
 /// Writes all of `buf`, retrying short writes.
 pub fn write_all(fd: Fd, mut buf: &[u8]) -> SysResult<()> {
     while !buf.is_empty() {

@@ -1,6 +1,6 @@
 //! Raw system call stubs, one per row of `abi::for_each_syscall!` (xv6's `usys.S`).
 //!
-//! Each stub puts the call number in a7 and its arguments in a0..a2, executes `ecall`, and
+//! Each stub puts the call number in a7 and its arguments in a0..a5, executes `ecall`, and
 //! returns a0. xv6's trap path saves and restores every user register except a0, so nothing
 //! else is clobbered. The stubs are `unsafe` because pointer arguments go to the kernel as
 //! they are: the kernel checks them against the page table (usertests relies on being able to
@@ -66,6 +66,21 @@ pub unsafe fn ecall(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
     unsafe {
         asm!("ecall", inlateout("a0") a0 => ret, in("a1") a1, in("a2") a2, in("a7") nr,
              options(nostack));
+    }
+    ret
+}
+
+/// Executes `ecall` for system call `nr` with six argument registers (mmap).
+///
+/// # Safety
+/// Registers holding pointers must be valid for what system call `nr` does with them.
+#[inline(always)]
+pub unsafe fn ecall6(nr: usize, a: [usize; 6]) -> usize {
+    let ret: usize;
+    // SAFETY: as `ecall`.
+    unsafe {
+        asm!("ecall", inlateout("a0") a[0] => ret, in("a1") a[1], in("a2") a[2], in("a3") a[3],
+             in("a4") a[4], in("a5") a[5], in("a7") nr, options(nostack));
     }
     ret
 }
@@ -139,6 +154,30 @@ macro_rules! stub {
         pub unsafe fn $name(a0: arg_ty!($t0), a1: arg_ty!($t1), a2: arg_ty!($t2)) -> ret_ty!($r) {
             // SAFETY: the caller vouches for pointer arguments; see the module comment.
             FromReg::from_reg(unsafe { ecall($nr, a0.reg(), a1.reg(), a2.reg()) })
+        }
+    };
+    ($nr:literal $name:ident ($t0:ident, $t1:ident, $t2:ident, $t3:ident, $t4:ident, $t5:ident) -> $r:ident) => {
+        #[doc = concat!("System call ", stringify!($nr), ": `", stringify!($name), "`.")]
+        #[doc = ""]
+        #[doc = "# Safety"]
+        #[doc = "Pointer arguments must be valid for what the kernel reads or writes through them."]
+        #[inline(never)]
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn $name(
+            a0: arg_ty!($t0),
+            a1: arg_ty!($t1),
+            a2: arg_ty!($t2),
+            a3: arg_ty!($t3),
+            a4: arg_ty!($t4),
+            a5: arg_ty!($t5),
+        ) -> ret_ty!($r) {
+            // SAFETY: the caller vouches for pointer arguments; see the module comment.
+            FromReg::from_reg(unsafe {
+                ecall6(
+                    $nr,
+                    [a0.reg(), a1.reg(), a2.reg(), a3.reg(), a4.reg(), a5.reg()],
+                )
+            })
         }
     };
 }

@@ -12,6 +12,7 @@
 
 pub mod fcntl;
 pub mod fs;
+pub mod lab;
 pub mod memlayout;
 pub mod param;
 pub mod stat;

@@ -33,6 +33,17 @@ pub const PHYSTOP: u64 = KERNBASE + 128 * 1024 * 1024;
 pub const TRAMPOLINE: u64 = MAXVA - PGSIZE;
 /// Each process's trapframe page, just below the trampoline.
 pub const TRAPFRAME: u64 = TRAMPOLINE - PGSIZE;
+/// With the usyscall lab option (2021+ pgtbl lab): a read-only user page below the
+/// trapframe that the kernel fills with a [`Usyscall`], so `ugetpid` needs no system call.
+pub const USYSCALL: u64 = TRAPFRAME - PGSIZE;
+
+/// What the kernel shares with user space at `USYSCALL`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usyscall {
+    /// The process's pid.
+    pub pid: i32,
+}
 
 /// Pages per kernel stack in MIT's C xv6.
 pub const XV6_KSTACK_PAGES: u64 = 1;

@@ -9,11 +9,13 @@
 //!   the process), the user programs' symbols and one breakpoint registry. Every front end —
 //!   the TUI, the gdb server, the walkthrough player, `xv6scope run` — stops, steps and
 //!   resolves breakpoints through it.
+//! - [`lab`]: `--lab` options written into the bundled kernel's image before it boots.
 //! - [`xv6`]: facts about xv6 read in one place (the trampoline page, the current process
 //!   of a hart, the kernel's page table, the file system image).
 
 pub mod breakpoints;
 pub mod inspect;
+pub mod lab;
 mod recording;
 mod session;
 mod step;

@@ -260,7 +260,7 @@ impl HartState {
                 "mstatus" => status_fields(*v, false),
                 "sstatus" => status_fields(*v, true),
                 "satp" => Satp::new(*v).to_string(),
-                "scause" | "mcause" => cause_name(*v),
+                "scause" | "mcause" => cause_or_none(*v),
                 "mie" | "mip" | "sie" | "sip" | "mideleg" => irq_bits(*v),
                 "medeleg" => {
                     let codes: Vec<String> = (0..16)

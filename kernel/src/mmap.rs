@@ -5,9 +5,9 @@
 //! protection and whether stores reach the file (`MAP_SHARED`) or stay in the process
 //! (`MAP_PRIVATE`). `mmap` only reserves the range: the top of the address space, just
 //! below the trapframe (or the usyscall page), going down as mappings are added; the heap
-//! (`sz`) may not grow into it. The pages come at the first fault on them (`fault`, called
-//! by `vm::fault_in` from `usertrap` or from the copy functions): a zeroed page, the file's
-//! bytes read into it, mapped with the VMA's protection.
+//! (`sz`) may not grow into it. The pages come at the first fault on them (`mmap_fault`,
+//! called by `vm::fault_in` from `usertrap` or from the copy functions): a zeroed page, the
+//! file's bytes read into it, mapped with the VMA's protection.
 //!
 //! `munmap(addr, len)` removes whole pages at the start or the end of one mapping (or all
 //! of it; a hole in the middle is refused, as the lab allows): pages of a shared mapping
@@ -241,7 +241,9 @@ pub fn copy_vmas(p: *mut Proc, np: *mut Proc) {
 /// A fault at `va` in one of `p`'s mappings: reads the page in from the file and maps it.
 /// Err if `va` is in no mapping or the access is not allowed (a store to a read-only
 /// mapping), or memory ran out.
-pub fn fault(p: *mut Proc, va: u64, write: bool) -> Result<(), ()> {
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn mmap_fault(p: *mut Proc, va: u64, write: bool) -> Result<(), ()> {
     // SAFETY: the VMA table and the page table are private to the running process.
     let (v, pagetable) = unsafe {
         let v = *(*p).vma.iter().find(|v| v.contains(va)).ok_or(())?;

@@ -19,6 +19,17 @@
 //! own their physical pages (freed by `uvmunmap(.., do_free)`), the trapframe and trampoline
 //! leaves do not. The caller serialises changes to a user table (it belongs to one process
 //! and only that process, or its parent before it runs, changes it).
+//!
+//! Lab options (`lab.rs`) relax two of these. With copy-on-write, a user leaf may share its
+//! page with other tables (`uvmcopy`): "own" then means "hold one reference", and a shared
+//! writable page is mapped without W and with `PTE_COW` until `cow_fault` splits it. With
+//! lazy sbrk (and mmap), pages below `sz` (or in a mapping) may be missing until the first
+//! fault on them: `fault_in` makes them present, from `usertrap` and from the copy
+//! functions, and `uvmunmap`/`uvmcopy` skip the missing ones. The kpgtbl option adds a
+//! kernel page table per process (`kvmcreate_proc`): its own root and top-gigabyte tables,
+//! the kernel's tables below that shared, never freed with it.
+//!
+//! `vmprint` prints a table in the pgtbl lab's format.
 
 use crate::kalloc::{kalloc, kfree, kref_get, kref_inc};
 use crate::lab::{self, COW, LAZY, MMAP};
@@ -554,7 +565,7 @@ pub fn fault_in(va: u64, write: bool) -> Result<(), ()> {
         return lazy_alloc(pagetable, va);
     }
     if lab::on(MMAP) {
-        return crate::mmap::fault(p, va, write);
+        return crate::mmap::mmap_fault(p, va, write);
     }
     Err(())
 }

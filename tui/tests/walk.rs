@@ -88,6 +88,16 @@ fn lab_alarm_passes() {
 }
 
 #[test]
+fn lab_mmap_passes() {
+    assert_passes(&walk(&shipped("lab-mmap.toml"), &[]));
+}
+
+#[test]
+fn lab_kpgtbl_passes() {
+    assert_passes(&walk(&shipped("lab-kpgtbl.toml"), &[]));
+}
+
+#[test]
 fn a_lab_walkthrough_fails_without_its_option() {
     // --lab on the command line replaces the file's: a stock fork copies the stack page.
     let out = walk(&shipped("lab-cow.toml"), &["--lab", ""]);
@@ -112,7 +122,9 @@ fn every_shipped_walkthrough_has_a_test() {
             "fork-exec-wait.toml",
             "lab-alarm.toml",
             "lab-cow.toml",
+            "lab-kpgtbl.toml",
             "lab-lazy.toml",
+            "lab-mmap.toml",
             "lab-usyscall.toml",
             "pagetables.toml",
             "pipes.toml",

@@ -127,7 +127,7 @@ fn concur() {
                 let mut x = getpid() as u32;
                 for _ in 0..100 {
                     x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    if (x >> 16) % 3 == 0 {
+                    if (x >> 16).is_multiple_of(3) {
                         let _ = symlink("/testsymlink/z", "/testsymlink/y");
                         if stat_type("/testsymlink/y").is_some_and(|t| t != T_SYMLINK) {
                             println!("concurrent symlinks: {i}");

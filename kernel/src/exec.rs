@@ -22,7 +22,7 @@ use abi::memlayout::PGSIZE;
 use abi::param::MAXARG;
 
 use crate::fs::{Inode, lookup, readi, readi_kernel};
-use crate::lab::{self, VMPRINT};
+use crate::lab::{self, MMAP, VMPRINT};
 use crate::log::Op;
 use crate::proc::{myproc, proc_freepagetable, proc_pagetable};
 use crate::vm::{PTE_W, PTE_X, Pagetable, copyout, uvmalloc, uvmclear, vmprint, walkaddr};
@@ -200,6 +200,10 @@ pub fn exec(path: &[u8], argv: &[&[u8]]) -> i64 {
     };
 
     let p = myproc();
+    if lab::on(MMAP) {
+        // The mappings belong to the old image (their pages are in the old page table).
+        crate::mmap::unmap_all(p);
+    }
     // SAFETY: the process is running this code; nobody else writes these fields.
     unsafe {
         // Name the process after the last path element, for debugging.

@@ -25,15 +25,17 @@
 use crate::file::{File, fileclose, filedup};
 use crate::fs::{Inode, fsinit, idup, iput, namei};
 use crate::kalloc::{kalloc, kfree};
-use crate::lab::{self, LAZY, USYSCALL};
+use crate::lab::{self, KPGTBL, LAZY, MMAP, USYSCALL};
 use crate::log::{begin_op, end_op};
+use crate::mmap::{self, NVMA, Vma};
 use crate::riscv::{PGSIZE, intr_on, r_tp, wfi};
 use crate::spinlock::{Shared, Spinlock, pop_off, push_off};
 use crate::swtch::swtch;
 use crate::trap::usertrapret;
 use crate::vm::{
-    PTE_R, PTE_U, PTE_W, PTE_X, Pagetable, copyin, copyout, kvmmap, mappages, uvmalloc, uvmcopy,
-    uvmcreate, uvmdealloc, uvmfirst, uvmfree, uvmunmap,
+    PTE_R, PTE_U, PTE_W, PTE_X, Pagetable, copyin, copyout, kvmcreate_proc, kvmfree_proc,
+    kvminithart, kvminstall, kvmmap, mappages, uvmalloc, uvmcopy, uvmcreate, uvmdealloc, uvmfirst,
+    uvmfree, uvmunmap,
 };
 use abi::memlayout::{TRAMPOLINE, TRAPFRAME, USYSCALL as USYSCALL_VA, Usyscall};
 use abi::param::{NCPU, NOFILE, NPROC, ROOTDEV};
@@ -204,6 +206,12 @@ pub struct Proc {
     pub alarm_active: i32,
     /// The user registers at the tick that called the handler; `sigreturn` restores them.
     pub alarm_trapframe: Trapframe,
+    /// Mmap lab option: the process's file mappings (`mmap.rs`).
+    pub vma: [Vma; NVMA],
+    /// Kpgtbl lab option (2020 pgtbl lab): the kernel page table installed while this
+    /// process runs, or null. Maps what the kernel's does, but only this process's kernel
+    /// stack (`vm::kvmcreate_proc`).
+    pub kpagetable: Pagetable,
 }
 
 impl Proc {
@@ -231,6 +239,8 @@ impl Proc {
             alarm_ticks: 0,
             alarm_active: 0,
             alarm_trapframe: Trapframe::ZERO,
+            vma: [Vma::EMPTY; NVMA],
+            kpagetable: null_mut(),
         }
     }
 }
@@ -355,6 +365,14 @@ fn allocproc() -> *mut Proc {
                 (*page).pid = (*p).pid;
                 (*p).usyscall = page;
             }
+            if lab::on(KPGTBL) {
+                (*p).kpagetable = kvmcreate_proc((*p).kstack);
+                if (*p).kpagetable.is_null() {
+                    freeproc(p);
+                    (*p).lock.release();
+                    return null_mut();
+                }
+            }
             (*p).pagetable = proc_pagetable(p);
             if (*p).pagetable.is_null() {
                 freeproc(p);
@@ -387,6 +405,10 @@ fn freeproc(p: *mut Proc) {
             proc_freepagetable((*p).pagetable, (*p).sz);
         }
         (*p).pagetable = null_mut();
+        if !(*p).kpagetable.is_null() {
+            kvmfree_proc((*p).kpagetable);
+        }
+        (*p).kpagetable = null_mut();
         (*p).sz = 0;
         (*p).pid = 0;
         (*p).parent = null_mut();
@@ -399,6 +421,8 @@ fn freeproc(p: *mut Proc) {
         (*p).alarm_handler = 0;
         (*p).alarm_ticks = 0;
         (*p).alarm_active = 0;
+        // exit and exec unmapped every mapping already (and closed its file).
+        (*p).vma = [Vma::EMPTY; NVMA];
         (*p).state = ProcState::Unused;
     }
 }
@@ -451,9 +475,9 @@ pub fn proc_freepagetable(pagetable: Pagetable, sz: u64) {
     uvmfree(pagetable, sz);
 }
 
-/// One past the highest address user memory (`sz`) may reach: the trapframe, or the
-/// usyscall page below it when that option is on.
-pub fn user_top() -> u64 {
+/// One past the highest address user memory may use: the trapframe, or the usyscall page
+/// below it when that option is on. (Mappings of the mmap option go down from here.)
+pub fn user_top_fixed() -> u64 {
     if lab::on(USYSCALL) {
         USYSCALL_VA
     } else {
@@ -538,7 +562,12 @@ pub fn growproc(n: i32) -> Result<(), ()> {
         let mut sz = (*p).sz;
         if n > 0 {
             // User memory must stay below the trapframe and trampoline pages.
-            if sz + n as u64 > user_top() {
+            let top = if lab::on(MMAP) {
+                mmap::lowest(p)
+            } else {
+                user_top_fixed()
+            };
+            if sz + n as u64 > top {
                 return Err(());
             }
             if lab::on(LAZY) {
@@ -587,6 +616,9 @@ pub fn fork() -> i32 {
         (*np).cwd = idup((*p).cwd);
         (*np).name = (*p).name;
         (*np).trace_mask = (*p).trace_mask;
+        if lab::on(MMAP) {
+            mmap::copy_vmas(p, np);
+        }
         let pid = (*np).pid;
         (*np).lock.release();
 
@@ -621,6 +653,10 @@ pub fn exit(status: i32) -> ! {
     unsafe {
         if p == *INITPROC.get() {
             panic!("init exiting");
+        }
+        if lab::on(MMAP) {
+            // Shared mappings' written pages go back to their files while those are open.
+            mmap::unmap_all(p);
         }
         for fd in 0..NOFILE {
             let f = (*p).ofile[fd];
@@ -708,7 +744,14 @@ pub fn scheduler() -> ! {
                     // The process releases its lock and re-takes it before switching back.
                     (*p).state = ProcState::Running;
                     (*c).proc = p;
+                    if lab::on(KPGTBL) {
+                        // The 2020 pgtbl lab: the process runs on its own kernel page table.
+                        kvminstall((*p).kpagetable);
+                    }
                     swtch(&raw mut (*c).context, &raw const (*p).context);
+                    if lab::on(KPGTBL) {
+                        kvminithart();
+                    }
                     // The process is done running for now.
                     (*c).proc = null_mut();
                     found = true;

@@ -2,7 +2,9 @@
 //! bookkeeping on top of `file`, `fs`, `pipe` and `exec`.
 //!
 //! Interface: one `sys_NAME() -> u64` per call (read write open close dup fstat pipe exec
-//! chdir mkdir mknod link unlink), dispatched by `syscall.rs`; `u64::MAX` (-1) is failure.
+//! chdir mkdir mknod link unlink, and with the fs lab's `symlink` option symlink, which
+//! `open` then follows unless `O_NOFOLLOW`), dispatched by `syscall.rs`; `u64::MAX` (-1) is
+//! failure.
 //! Each handler is a thin wrapper over a function returning `Option`, so every error path
 //! is a `?` and the guards undo the work: `Op` ends the log operation, `IRef`/`LockedRef`
 //! unlock and release inodes, in reverse order of declaration.
@@ -23,15 +25,18 @@ use core::ptr::null_mut;
 use abi::fs::{DIRSIZ, Dirent};
 use abi::memlayout::PGSIZE;
 use abi::param::{MAXARG, MAXPATH, NDEV, NOFILE};
-use abi::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, T_DEVICE, T_DIR, T_FILE};
+use abi::{
+    O_CREATE, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, T_DEVICE, T_DIR, T_FILE, T_SYMLINK,
+};
 
 use crate::exec::exec;
 use crate::file::{FdType, File, filealloc, fileclose, filedup, fileread, filestat, filewrite};
 use crate::fs::{
     Inode, LockedRef, Name, dirlink, dirlookup, ialloc, iput, itrunc, iupdate, lookup,
-    lookup_parent, name, namecmp, read_dirent, writei_kernel,
+    lookup_parent, name, namecmp, read_dirent, readi_kernel, writei_kernel,
 };
 use crate::kalloc::{kalloc, kfree};
+use crate::lab::{self, SYMLINK};
 use crate::log::Op;
 use crate::pipe::pipealloc;
 use crate::proc::myproc;
@@ -45,7 +50,7 @@ fn ret(r: Option<u64>) -> u64 {
 }
 
 /// Argument `n` as an open descriptor of the calling process: (fd, file).
-fn argfd(n: usize) -> Option<(usize, *mut File)> {
+pub(crate) fn argfd(n: usize) -> Option<(usize, *mut File)> {
     let fd = argint(n);
     if fd < 0 || fd as usize >= NOFILE {
         return None;
@@ -269,7 +274,10 @@ pub fn sys_open() -> u64 {
         let mut ip = if omode & O_CREATE != 0 {
             create(path, T_FILE, 0, 0)?
         } else {
-            let ip = lookup(path)?.lock_owned();
+            let mut ip = lookup(path)?.lock_owned();
+            if lab::on(SYMLINK) && omode & O_NOFOLLOW == 0 {
+                ip = follow(ip)?;
+            }
             if ip.typ == T_DIR && omode != O_RDONLY {
                 return None;
             }
@@ -437,9 +445,41 @@ pub fn sys_pipe() -> u64 {
     0
 }
 
-/// symlink(target, path) (the fs lab), placeholder until the option is built.
+/// How many symbolic links `open` follows in a row before it decides they form a cycle.
+const MAX_SYMLINKS: usize = 10;
+
+/// The fs lab: what the symbolic link `ip` (locked) names, following links in turn; any
+/// other inode is itself. None for a target that does not exist or a chain that is too
+/// long (a cycle). Runs inside the caller's log operation (dropping a link's inode may
+/// free it).
+fn follow(mut ip: LockedRef) -> Option<LockedRef> {
+    for _ in 0..MAX_SYMLINKS {
+        if ip.typ != T_SYMLINK {
+            return Some(ip);
+        }
+        let mut target = [0u8; MAXPATH];
+        let n = readi_kernel(&mut ip, &mut target, 0);
+        if n <= 0 {
+            return None;
+        }
+        drop(ip);
+        ip = lookup(&target[..n as usize])?.lock_owned();
+    }
+    None
+}
+
+/// symlink(target, path) (the fs lab; `symlink` lab option): creates `path` as a symbolic
+/// link holding `target`, which need not exist. Fails if `path` exists.
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub fn sys_symlink() -> u64 {
-    u64::MAX
+    let (mut tbuf, mut pbuf) = ([0u8; MAXPATH], [0u8; MAXPATH]);
+    let (Some(target), Some(path)) = (argpath(0, &mut tbuf), argpath(1, &mut pbuf)) else {
+        return ERR;
+    };
+    let _op = Op::begin();
+    ret((|| {
+        let mut ip = create(path, T_SYMLINK, 0, 0)?;
+        (writei_kernel(&mut ip, target, 0) == target.len() as i32).then_some(0)
+    })())
 }

@@ -19,9 +19,20 @@
 //! own their physical pages (freed by `uvmunmap(.., do_free)`), the trapframe and trampoline
 //! leaves do not. The caller serialises changes to a user table (it belongs to one process
 //! and only that process, or its parent before it runs, changes it).
+//!
+//! Lab options (`lab.rs`) relax two of these. With copy-on-write, a user leaf may share its
+//! page with other tables (`uvmcopy`): "own" then means "hold one reference", and a shared
+//! writable page is mapped without W and with `PTE_COW` until `cow_fault` splits it. With
+//! lazy sbrk (and mmap), pages below `sz` (or in a mapping) may be missing until the first
+//! fault on them: `fault_in` makes them present, from `usertrap` and from the copy
+//! functions, and `uvmunmap`/`uvmcopy` skip the missing ones. The kpgtbl option adds a
+//! kernel page table per process (`kvmcreate_proc`): its own root and top-gigabyte tables,
+//! the kernel's tables below that shared, never freed with it.
+//!
+//! `vmprint` prints a table in the pgtbl lab's format.
 
 use crate::kalloc::{kalloc, kfree, kref_get, kref_inc};
-use crate::lab::{self, COW, LAZY};
+use crate::lab::{self, COW, LAZY, MMAP};
 use crate::proc::myproc;
 use crate::riscv::{
     PGSIZE, make_satp, pa2pte, pgrounddown, pgroundup, pte_flags, pte2pa, px, sfence_vma, w_satp,
@@ -92,11 +103,77 @@ pub fn kvminit() {
 
 /// Switches this hart to the kernel page table and turns paging on.
 pub fn kvminithart() {
+    // SAFETY: written once by kvminit before any hart gets here.
+    kvminstall(unsafe { *kernel_pagetable.get() });
+}
+
+/// Installs kernel page table `kpgtbl` on this hart: the kernel's, or (kpgtbl lab option)
+/// a process's copy of it.
+pub fn kvminstall(kpgtbl: Pagetable) {
     // Order earlier page-table writes before translation uses them.
     sfence_vma();
-    // SAFETY: the kernel table identity-maps the running code, data and stacks.
-    unsafe { w_satp(make_satp(*kernel_pagetable.get() as u64)) };
+    // SAFETY: every kernel page table identity-maps the running code, data and the boot
+    // stacks; a process's maps its own kernel stack, and only it runs on that table.
+    unsafe { w_satp(make_satp(kpgtbl as u64)) };
     sfence_vma();
+}
+
+/// The root index of the top gigabyte of the address space: the trampoline and the
+/// kernel stacks.
+const TOP_INDEX: usize = px(2, TRAMPOLINE);
+
+/// The 2020 pgtbl lab (`lab::KPGTBL`): a kernel page table for one process, whose kernel
+/// stack (`KSTACK_PAGES` from `kstack`) is the only one it maps. It shares the kernel's
+/// tables below the root for everything under the top gigabyte (devices, kernel text and
+/// data, all RAM: the same mappings in every process), and has its own tables for the top
+/// gigabyte, with the trampoline and that one stack. Null if memory ran out.
+pub fn kvmcreate_proc(kstack: u64) -> Pagetable {
+    let root = uvmcreate();
+    if root.is_null() {
+        return null_mut();
+    }
+    // SAFETY: kernel_pagetable is written once at boot; both roots are 512-entry pages.
+    let kernel = unsafe { *kernel_pagetable.get() };
+    for i in 0..TOP_INDEX {
+        // SAFETY: as above.
+        unsafe { *root.add(i) = *kernel.add(i) };
+    }
+    let ok = mappages(root, TRAMPOLINE, PGSIZE, trampoline_addr(), PTE_R | PTE_X).is_ok()
+        && (0..crate::proc::KSTACK_PAGES).all(|i| {
+            let va = kstack + i * PGSIZE;
+            let pa = pte2pa(pte_at(walk(kernel, va, false)));
+            pa != 0 && mappages(root, va, PGSIZE, pa, PTE_R | PTE_W).is_ok()
+        });
+    if !ok {
+        kvmfree_proc(root);
+        return null_mut();
+    }
+    root
+}
+
+/// The PTE at `pte`, or 0 for a missing one.
+fn pte_at(pte: *mut u64) -> u64 {
+    // SAFETY: a live PTE when not null.
+    if pte.is_null() { 0 } else { unsafe { *pte } }
+}
+
+/// Frees a process's kernel page table: its root and its own tables for the top gigabyte,
+/// none of the pages they map (those belong to the kernel).
+pub fn kvmfree_proc(root: Pagetable) {
+    // SAFETY: the root is a 512-entry page; entries below TOP_INDEX are the kernel's tables.
+    let top = unsafe { *root.add(TOP_INDEX) };
+    if top & PTE_V != 0 {
+        let l1 = pte2pa(top) as Pagetable;
+        for i in 0..512 {
+            // SAFETY: a level-1 page of this table.
+            let e = unsafe { *l1.add(i) };
+            if e & PTE_V != 0 {
+                kfree(pte2pa(e) as *mut u8);
+            }
+        }
+        kfree(l1 as *mut u8);
+    }
+    kfree(root as *mut u8);
 }
 
 /// The address of the level-0 PTE for `va`, creating page-table pages if `alloc`.
@@ -487,6 +564,9 @@ pub fn fault_in(va: u64, write: bool) -> Result<(), ()> {
     if lab::on(LAZY) && va < sz {
         return lazy_alloc(pagetable, va);
     }
+    if lab::on(MMAP) {
+        return crate::mmap::mmap_fault(p, va, write);
+    }
     Err(())
 }
 
@@ -507,7 +587,7 @@ fn user_page(pagetable: Pagetable, va0: u64, need: u64) -> Result<u64, ()> {
         return Err(());
     }
     let mut ptep = walk(pagetable, va0, false);
-    if lab::on(COW | LAZY) && deferred(pagetable, ptep, need) {
+    if lab::on(COW | LAZY | MMAP) && deferred(pagetable, ptep, need) {
         fault_in(va0, need & PTE_W != 0)?;
         ptep = walk(pagetable, va0, false);
     }

@@ -307,3 +307,38 @@ fn usertests_quick_pass_with_every_lab_option() {
     );
     assert!(!console.contains("FAILED"), "{console}");
 }
+
+#[test]
+fn mmaptest_passes_with_mmap() {
+    let console = lab_session("mmap", "mmaptest\\n", "mmaptest: all tests succeeded");
+    for part in ["mmap_test: ALL OK", "fork_test OK"] {
+        assert!(console.contains(part), "{console}");
+    }
+}
+
+#[test]
+fn symlinktest_passes_with_symlink() {
+    let console = lab_session("symlink", "symlinktest\\n", "test concurrent symlinks: ");
+    assert!(
+        console.contains("test symlinks: ok") && console.contains("test concurrent symlinks: ok"),
+        "{console}"
+    );
+}
+
+#[test]
+fn every_lab_test_passes_with_every_option_on() {
+    let console = lab_session(
+        "all",
+        "cowtest\\nlazytests\\npgtbltest\\nmmaptest\\nsymlinktest\\n",
+        "test concurrent symlinks: ",
+    );
+    for part in [
+        "ALL COW TESTS PASSED",
+        "test out of memory: OK",
+        "pgtbltest: all tests succeeded",
+        "mmaptest: all tests succeeded",
+        "test concurrent symlinks: ok",
+    ] {
+        assert!(console.contains(part), "{part}: {console}");
+    }
+}

@@ -2,7 +2,8 @@
 //! check (plain or relative to a saved value) fails with exit 1 and names its step; the
 //! fork, pipes, traps, page-table and copy-on-write walkthroughs also pass on MIT's stock C
 //! kernel when `XV6SCOPE_MIT_XV6` names a built tree (skipped, saying so, otherwise). The
-//! trace and sysinfo walkthroughs need the syscall lab's additions (trace mask, sysinfo).
+//! trace and sysinfo walkthroughs need the syscall lab's additions (trace mask, sysinfo);
+//! the `lab-*.toml` ones the bundled kernel's lab options, which their `lab` key turns on.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,48 @@ fn cow_passes() {
     assert_passes(&walk(&shipped("cow.toml"), &[]));
 }
 
+// The lab options' walkthroughs: each names its option (`lab = "cow"`), so --check boots
+// the bundled kernel with it.
+
+#[test]
+fn lab_cow_passes() {
+    assert_passes(&walk(&shipped("lab-cow.toml"), &[]));
+}
+
+#[test]
+fn lab_lazy_passes() {
+    assert_passes(&walk(&shipped("lab-lazy.toml"), &[]));
+}
+
+#[test]
+fn lab_usyscall_passes() {
+    assert_passes(&walk(&shipped("lab-usyscall.toml"), &[]));
+}
+
+#[test]
+fn lab_alarm_passes() {
+    assert_passes(&walk(&shipped("lab-alarm.toml"), &[]));
+}
+
+#[test]
+fn lab_mmap_passes() {
+    assert_passes(&walk(&shipped("lab-mmap.toml"), &[]));
+}
+
+#[test]
+fn lab_kpgtbl_passes() {
+    assert_passes(&walk(&shipped("lab-kpgtbl.toml"), &[]));
+}
+
+#[test]
+fn a_lab_walkthrough_fails_without_its_option() {
+    // --lab on the command line replaces the file's: a stock fork copies the stack page.
+    let out = walk(&shipped("lab-cow.toml"), &["--lab", ""]);
+    assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("step 2"), "{stderr}");
+}
+
 #[test]
 fn every_shipped_walkthrough_has_a_test() {
     let dir = shipped("");
@@ -77,6 +120,12 @@ fn every_shipped_walkthrough_has_a_test() {
         [
             "cow.toml",
             "fork-exec-wait.toml",
+            "lab-alarm.toml",
+            "lab-cow.toml",
+            "lab-kpgtbl.toml",
+            "lab-lazy.toml",
+            "lab-mmap.toml",
+            "lab-usyscall.toml",
             "pagetables.toml",
             "pipes.toml",
             "sysinfo.toml",

@@ -29,7 +29,7 @@ pub mod umalloc;
 pub mod usys;
 
 pub use abi::fcntl::*;
-pub use abi::stat::{Stat, Sysinfo, T_DEVICE, T_DIR, T_FILE};
+pub use abi::stat::{Stat, Sysinfo, T_DEVICE, T_DIR, T_FILE, T_SYMLINK};
 pub use alloc::{boxed::Box, format, string::String, string::ToString, vec, vec::Vec};
 pub use ulib::*;
 

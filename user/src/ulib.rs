@@ -264,6 +264,32 @@ pub fn sigreturn() -> SysResult<()> {
     check(unsafe { usys::sigreturn() }).map(drop)
 }
 
+/// Creates `path` as a symbolic link to `target` (fs lab; `symlink` lab option).
+pub fn symlink(target: impl AsRef<[u8]>, path: impl AsRef<[u8]>) -> SysResult<()> {
+    let r = with_cstr(target.as_ref(), |t| {
+        // SAFETY: both strings are NUL-terminated copies that live across the call.
+        with_cstr(path.as_ref(), |p| unsafe { usys::symlink(t, p) })
+    });
+    check(r).map(drop)
+}
+
+/// What `mmap` returns on failure (C's `MAP_FAILED`).
+pub const MAP_FAILED: usize = usize::MAX;
+
+/// Maps `len` bytes of the open file `fd` from offset `off` (page-aligned), with `PROT_*`
+/// protection and `MAP_SHARED` or `MAP_PRIVATE`; the address (mmap lab; `mmap` option).
+pub fn mmap(len: usize, prot: i32, flags: i32, fd: Fd, off: usize) -> SysResult<usize> {
+    // SAFETY: the kernel picks the address; no pointers are passed.
+    let r = unsafe { usys::mmap(0, len as i32, prot, flags, fd, off as i32) };
+    if r == MAP_FAILED { Err(Error) } else { Ok(r) }
+}
+
+/// Unmaps `[addr, addr + len)`: the start, the end or all of one mapping.
+pub fn munmap(addr: usize, len: usize) -> SysResult<()> {
+    // SAFETY: the caller gives up the mapping; touching it afterwards faults.
+    check(unsafe { usys::munmap(addr, len as i32) }).map(drop)
+}
+
 /// Writes all of `buf`, retrying short writes.
 pub fn write_all(fd: Fd, mut buf: &[u8]) -> SysResult<()> {
     while !buf.is_empty() {

@@ -19,4 +19,4 @@ pub mod stat;
 pub mod syscall;
 
 pub use fcntl::*;
-pub use stat::{Stat, Sysinfo, T_DEVICE, T_DIR, T_FILE};
+pub use stat::{Stat, Sysinfo, T_DEVICE, T_DIR, T_FILE, T_SYMLINK};

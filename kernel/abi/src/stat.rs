@@ -6,6 +6,9 @@ pub const T_DIR: i16 = 1;
 pub const T_FILE: i16 = 2;
 /// Device.
 pub const T_DEVICE: i16 = 3;
+/// Symbolic link (the fs lab; the bundled kernel's `symlink` lab option): its contents are
+/// the target path.
+pub const T_SYMLINK: i16 = 4;
 
 /// xv6's `struct stat` (24 bytes: 4 bytes of padding before `size`, as C lays it out).
 #[repr(C)]

@@ -16,7 +16,7 @@ pub enum LabError {
     #[error("unknown lab option `{name}` (known: {known}, or all)")]
     Unknown { name: String, known: String },
     #[error(
-        "this kernel has no `{}` symbol, so it takes no --lab options (only the bundled kernel does)",
+        "this kernel has no `{}` symbol, so it takes no --lab options (the bundled kernel does)",
         lab::SYMBOL
     )]
     NoSymbol,

@@ -17,6 +17,8 @@ use toml::{Table, Value};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Walk {
     pub title: String,
+    /// `lab = "cow,lazy"`: the bundled kernel's lab options the walkthrough needs (`--lab`).
+    pub lab: Option<String>,
     pub steps: Vec<Step>,
 }
 
@@ -243,10 +245,15 @@ impl Walk {
             None => return Err("missing `title`".into()),
         };
         for key in top.keys() {
-            if key != "title" && key != "step" {
+            if !matches!(key.as_str(), "title" | "lab" | "step") {
                 return Err(format!("unknown top-level key `{key}`"));
             }
         }
+        let lab = match top.get("lab") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err("`lab` must be a string".into()),
+            None => None,
+        };
         let Some(Value::Array(raw)) = top.get("step") else {
             return Err("no [[step]] tables".into());
         };
@@ -257,7 +264,7 @@ impl Walk {
             };
             steps.push(parse_step(i + 1, t)?);
         }
-        Ok(Walk { title, steps })
+        Ok(Walk { title, lab, steps })
     }
 }
 
@@ -502,5 +509,13 @@ break = "kalloc::kfree"
         assert!(e.contains("at most one"), "{e}");
         let e = Walk::parse("title='t'\n[[step]]\nbrake='a'\n").unwrap_err();
         assert!(e.contains("unknown key `brake`"), "{e}");
+    }
+
+    #[test]
+    fn a_lab_key_names_the_options() {
+        let w = Walk::parse("title='t'\nlab='cow,lazy'\n[[step]]\n").expect("parses");
+        assert_eq!(w.lab.as_deref(), Some("cow,lazy"));
+        let e = Walk::parse("title='t'\nlab=1\n[[step]]\n").unwrap_err();
+        assert!(e.contains("`lab` must be a string"), "{e}");
     }
 }

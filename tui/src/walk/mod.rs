@@ -35,12 +35,14 @@ pub fn run(args: WalkArgs) -> Result<i32> {
         crate::limits::read_input_text(&args.file, "walkthrough", crate::limits::MAX_TEXT_BYTES)?;
     let walk =
         format::Walk::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let mut margs = args.machine.clone();
+    // The file's `lab` options, unless the command line gives its own.
+    margs.lab = margs.lab.or_else(|| walk.lab.clone());
     use std::io::IsTerminal;
     if !args.check && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        return crate::ui::walk(args.machine, walk);
+        return crate::ui::walk(margs, walk);
     }
     // Disk writes stay in memory: a walkthrough must not change the image it is checked on.
-    let mut margs = args.machine.clone();
     margs.snapshot = true;
     let mut session = crate::cmd_run::boot(&margs)?.session;
     player::prepare(&mut session);

@@ -39,7 +39,7 @@ fn test0() {
     let _ = sigalarm(2, Some(periodic));
     let mut i = 0u64;
     while i < 1_000_000_000 && COUNT.load(Ordering::SeqCst) == 0 {
-        if i % 1_000_000 == 0 {
+        if i.is_multiple_of(1_000_000) {
             let _ = write(2, b".");
         }
         i += 1;
@@ -54,7 +54,7 @@ fn test0() {
 
 #[inline(never)]
 fn foo(i: u64, j: &mut u64) {
-    if i % 2_500_000 == 0 {
+    if i.is_multiple_of(2_500_000) {
         let _ = write(2, b".");
     }
     *j = core::hint::black_box(*j + 1);
@@ -111,7 +111,7 @@ fn test2() {
             let _ = sigalarm(2, Some(slow_handler));
             let mut i = 0u64;
             while i < 1_000_000_000 && COUNT.load(Ordering::SeqCst) == 0 {
-                if i % 1_000_000 == 0 {
+                if i.is_multiple_of(1_000_000) {
                     let _ = write(2, b".");
                 }
                 i += 1;

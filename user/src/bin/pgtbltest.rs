@@ -1,7 +1,7 @@
 //! `pgtbltest` (2021+ pgtbl lab; boot with `--lab usyscall,pgaccess`).
 //!
-//! - `ugetpid`: 64 children, one after the other, each compare the pid the usyscall page shows (`ugetpid`, no
-//!   system call) with `getpid`'s.
+//! - `ugetpid`: 64 children, one after the other, each compare the pid the usyscall page
+//!   shows (`ugetpid`, no system call) with `getpid`'s.
 //! - `pgaccess`: of 32 fresh pages, after the accessed bits are cleared by a first call,
 //!   only the three touched (1, 2 and 30) must read as accessed.
 //!

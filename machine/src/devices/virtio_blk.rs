@@ -58,6 +58,11 @@
 //! driver is up, InterruptStatus bit 1 (configuration change) with a new ConfigGeneration.
 //! [`VirtioBlk::broken`] tells the debugger why. The guest can never panic the host.
 //!
+//! The image lives in memory. A host that wants QEMU's write-through (every write reaches
+//! the image file as it happens, so a run killed by a signal loses nothing) installs a
+//! [`WriteSink`] with [`VirtioBlk::set_write_sink`]: it sees each completed write as (byte
+//! offset, bytes). The sink only observes; the guest sees the same device either way.
+//!
 //! Interrupt signalling follows QEMU: [`VirtioBlk::take_irq_update`] reports each
 //! re-evaluation of the line (a completion, an acknowledge, a reset); see `plic`.
 //!
@@ -121,8 +126,12 @@ pub struct DiskStats {
     pub bytes_written: u64,
 }
 
+/// Observer of the guest's disk writes: (byte offset in the image, the bytes written).
+pub type WriteSink = Box<dyn FnMut(u64, &[u8]) + Send>;
+
 pub struct VirtioBlk {
     disk: Option<Vec<u8>>,
+    sink: Option<WriteSink>,
     legacy: bool,
     dirty: bool,
     device_features_sel: u32,
@@ -158,6 +167,7 @@ impl VirtioBlk {
     pub fn new(disk: Option<Vec<u8>>, legacy: bool) -> Self {
         VirtioBlk {
             disk,
+            sink: None,
             legacy,
             dirty: false,
             device_features_sel: 0,
@@ -184,6 +194,11 @@ impl VirtioBlk {
     /// The disk image as the guest has left it (empty when there is no disk).
     pub fn disk(&self) -> &[u8] {
         self.disk.as_deref().unwrap_or(&[])
+    }
+
+    /// Sends every completed disk write to `sink` too (see the module essay).
+    pub fn set_write_sink(&mut self, sink: WriteSink) {
+        self.sink = Some(sink);
     }
 
     /// Whether the guest has written the disk since the machine started.
@@ -529,6 +544,9 @@ impl VirtioBlk {
                         return S_IOERR;
                     }
                     data.read_into(ram, span);
+                    if let Some(sink) = &mut self.sink {
+                        sink(start, span);
+                    }
                     self.dirty |= !span.is_empty();
                     self.stats.bytes_written += span.len() as u64;
                 } else {

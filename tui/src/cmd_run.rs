@@ -61,9 +61,10 @@ impl RunArgs {
                 snapshot: false,
                 smp: machine::board::DEFAULT_HARTS,
                 mem: machine::board::DEFAULT_RAM_MIB,
-                virtio_version: 2,
+                virtio_version: None,
                 quantum: 10_000,
                 user_dir: None,
+                write_through: false,
             },
             input: None,
             until: None,
@@ -109,7 +110,7 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
     let config = Config {
         harts: args.smp,
         ram_mib: args.mem,
-        virtio_legacy: args.virtio_version == 1,
+        virtio_legacy: crate::qemu::hints::virtio_legacy(args, &kernel),
         quantum: args.quantum,
     };
     let mut session = Session::new(Boot {
@@ -127,6 +128,11 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
         session.add_user_elfs(&bundled);
     }
     session.add_user_elfs(&user_dir_elfs(args)?);
+    if args.write_through
+        && let Some(path) = &disk_path
+    {
+        crate::qemu::write_through(&mut session, path)?;
+    }
     Ok(Booted { session, disk_path })
 }
 
@@ -167,6 +173,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .timeout
         .map(|s| started + Duration::from_secs_f64(s.max(0.0)));
     let mut stdout = std::io::stdout().lock();
+    let mut hints = crate::qemu::hints::Hints::new(host.session());
 
     let outcome = loop {
         let Some(stop) = host.run(SLICE) else {
@@ -179,6 +186,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
         let out = session.take_output();
+        let hint = hints.check(session.machine(), &out);
         if !out.is_empty() {
             terminal::write_console(&mut stdout, &out, raw_tty)?;
             if let Some(m) = until.as_mut()
@@ -186,6 +194,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             {
                 break Outcome::Found;
             }
+        }
+        if let Some(hint) = hint {
+            terminal::note(&hint, raw_tty);
         }
         match stop {
             Stop::PowerOff { code } => break Outcome::PowerOff(code),

@@ -51,6 +51,10 @@ pub struct Bus {
     pub halt: Option<Halt>,
     /// Pre-decoded instructions of RAM pages, shared by all harts (see `cpu::icache`).
     pub icache: crate::cpu::icache::DecodeCache,
+    /// The first physical address a load or store found nothing at (an access fault), kept
+    /// for the host's diagnostics (a kernel that assumes more RAM than the board has). The
+    /// host may clear it.
+    pub unmapped: Option<u64>,
 }
 
 impl Bus {
@@ -66,6 +70,7 @@ impl Bus {
             tohost: None,
             now: 0,
             halt: None,
+            unmapped: None,
         }
     }
 
@@ -95,7 +100,10 @@ impl Bus {
                 Ok(self.virtio.read(a - VIRTIO_BASE, size) as u64)
             }
             a if in_region(a, size, FINISHER_BASE, FINISHER_SIZE) => Ok(0),
-            _ => Err(BusError),
+            a => {
+                self.unmapped.get_or_insert(a);
+                Err(BusError)
+            }
         }
     }
 
@@ -128,7 +136,10 @@ impl Bus {
                     self.halt = Some(h);
                 }
             }
-            _ => return Err(BusError),
+            a => {
+                self.unmapped.get_or_insert(a);
+                return Err(BusError);
+            }
         }
         Ok(())
     }

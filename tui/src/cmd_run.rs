@@ -63,10 +63,11 @@ impl RunArgs {
                 snapshot: false,
                 smp: machine::board::DEFAULT_HARTS,
                 mem: machine::board::DEFAULT_RAM_MIB,
-                virtio_version: 2,
+                virtio_version: None,
                 quantum: 10_000,
                 user_dir: None,
                 lab: None,
+                write_through: false,
             },
             input: None,
             until: None,
@@ -113,7 +114,7 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
     let config = Config {
         harts: args.smp,
         ram_mib: args.mem,
-        virtio_legacy: args.virtio_version == 1,
+        virtio_legacy: crate::qemu::hints::virtio_legacy(args, &kernel),
         quantum: args.quantum,
     };
     let mut session = Session::new(Boot {
@@ -131,6 +132,17 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
         session.add_user_elfs(&bundled);
     }
     session.add_user_elfs(&user_dir_elfs(args)?);
+    if args.write_through
+        && let Some(path) = &disk_path
+    {
+        crate::qemu::write_through(&mut session, path)?;
+        // Each write reaches the file as it happens; the atomic write-back of `disk.rs`
+        // would rename a new file over the one the sink writes into.
+        return Ok(Booted {
+            session,
+            disk_path: None,
+        });
+    }
     Ok(Booted { session, disk_path })
 }
 
@@ -180,6 +192,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut persist = disk_path.map(crate::disk::Persist::new);
     let mut at_line_start = true;
     let mut told_halted = false;
+    let mut hints = crate::qemu::hints::Hints::new(host.session());
 
     let outcome = loop {
         let Some(stop) = host.run(SLICE) else {
@@ -195,6 +208,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         if args.record.is_some() {
             recorded.extend_from_slice(&out);
         }
+        let hint = hints.check(session.machine(), &out);
         if !out.is_empty() {
             at_line_start = out.ends_with(b"\n");
             if let Err(e) = terminal::write_console(&mut stdout, &out, raw_tty) {
@@ -205,6 +219,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             {
                 break Outcome::Found;
             }
+        }
+        if let Some(hint) = hint {
+            terminal::note(&hint, raw_tty);
         }
         match stop {
             Stop::PowerOff { code } => break Outcome::PowerOff(code),

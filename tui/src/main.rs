@@ -5,8 +5,10 @@
 //! `run` (headless, console on stdin/stdout like `make qemu`), `test-elf` (bare-metal test
 //! programs that report through HTIF `tohost` or the test finisher), `bench` (guest speed,
 //! side by side with qemu-system-riscv64 when it is installed), `walk` (lab walkthroughs, in
-//! the TUI or headless with `--check`) and `image` (the bundled kernel and disk as files).
-//! Every failure at this edge is one line on stderr and exit status 2.
+//! the TUI or headless with `--check`), `image` (the bundled kernel and disk as files), `qemu`
+//! (QEMU's command line, see [`qemu`]) and `install-qemu-shim`. Started under the name
+//! `qemu-system-riscv64` (a symlink), the program is the QEMU drop-in of `qemu`. Every failure
+//! at this edge is one line on stderr and exit status 2 (1 on the QEMU path, as QEMU).
 
 mod asm;
 mod bench;
@@ -17,6 +19,7 @@ mod cmd_test_elf;
 mod disk;
 mod gdb;
 mod limits;
+mod qemu;
 mod signals;
 mod terminal;
 mod ui;
@@ -61,6 +64,24 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Boot from qemu-system-riscv64's command line as xv6 Makefiles write it (-help lists
+    /// the options); what the binary does when started as `qemu-system-riscv64`.
+    #[command(disable_help_flag = true)]
+    Qemu {
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "QEMU ARGS"
+        )]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Make DIR/qemu-system-riscv64 a symlink to xv6scope: with DIR first on PATH, a lab
+    /// tree's `make qemu`, `make qemu-gdb` and `make grade` run xv6scope.
+    InstallQemuShim {
+        /// Directory for the symlink (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// Options shared by every command that builds a machine.
@@ -86,9 +107,10 @@ pub struct MachineArgs {
     /// RAM size in MiB.
     #[arg(long, value_name = "MIB", default_value_t = machine::board::DEFAULT_RAM_MIB)]
     pub mem: u64,
-    /// virtio-mmio transport version: 2 (modern) or 1 (legacy).
-    #[arg(long, value_name = "1|2", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
-    pub virtio_version: u8,
+    /// virtio-mmio transport version: 2 (modern) or 1 (legacy). Default: the one a --kernel's
+    /// driver is written for (read from its code), else 2.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub virtio_version: Option<u8>,
     /// Cycles each hart runs before the next hart's turn.
     #[arg(long, value_name = "CYCLES", default_value_t = 10_000, hide = true)]
     pub quantum: u64,
@@ -100,9 +122,23 @@ pub struct MachineArgs {
     /// usyscall, pgaccess, vmprint, backtrace, alarm, kpgtbl, mmap, symlink, or all.
     #[arg(long, value_name = "LIST")]
     pub lab: Option<String>,
+    /// Disk writes reach the image file as they happen (QEMU's way; the QEMU drop-in's),
+    /// rather than when xv6scope exits.
+    #[arg(skip)]
+    pub write_through: bool,
 }
 
 fn main() {
+    // Under QEMU's name, or `xv6scope qemu ...`: QEMU's command line, not clap's.
+    let mut argv = std::env::args_os();
+    let argv0 = argv.next().unwrap_or_default();
+    if qemu::is_qemu_name(&argv0) {
+        std::process::exit(qemu::main(argv.collect()));
+    }
+    let rest: Vec<std::ffi::OsString> = argv.collect();
+    if rest.first().is_some_and(|a| a == "qemu") {
+        std::process::exit(qemu::main(rest[1..].to_vec()));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -147,6 +183,17 @@ fn main() {
             0
         }),
         Some(Command::Tui(args)) => ui::run(args),
+        Some(Command::Qemu { args }) => Ok(qemu::main(args)),
+        Some(Command::InstallQemuShim { dir }) => qemu::install_shim(&dir).map(|link| {
+            println!(
+                "{} -> {}; put {} first on PATH (export PATH={}:$PATH) and run make qemu",
+                link.display(),
+                std::fs::read_link(&link).unwrap_or_default().display(),
+                dir.display(),
+                dir.display()
+            );
+            0
+        }),
         Some(Command::Walk(args)) => walk::run(args),
         Some(Command::Replay(args)) => cmd_replay::run(args),
         // On a terminal the TUI; with stdin or stdout redirected, the headless console.

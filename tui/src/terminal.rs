@@ -1,11 +1,13 @@
 //! The host side of the guest console: stdin as keyboard, stdout as screen.
 //!
 //! On a terminal, stdin goes to raw mode so every key reaches the guest (xv6 does its own line
-//! editing), and `Ctrl-A x` quits as in QEMU (`Ctrl-A Ctrl-A` sends a literal Ctrl-A). From a
-//! pipe or file, stdin is the console input as it arrives. A reader thread feeds a channel; the
-//! run loop polls it between slices, so input is queued, never dropped. The channel is
-//! bounded (`CHANNEL_CHUNKS` reads): when the guest does not read its input, the reader
-//! thread stops reading stdin instead of piling it up in memory.
+//! editing), and the escapes of QEMU's `-nographic` console work: `Ctrl-A x` quits, `Ctrl-A c`
+//! switches between the console and a small monitor (`quit`, `help`; see [`Monitor`]),
+//! `Ctrl-A h` lists the escapes, `Ctrl-A Ctrl-A` sends a literal Ctrl-A. From a pipe or file,
+//! stdin is the console input as it arrives. A reader thread feeds a channel; the
+//! run loop polls it between slices, so input is queued, never dropped.
+//! The channel is bounded (`CHANNEL_CHUNKS` reads): when the guest does not read its input,
+//! the reader thread stops reading stdin instead of piling it up in memory.
 
 use anyhow::Result;
 use std::cell::Cell;
@@ -59,6 +61,7 @@ impl Input {
             let mut stdin = std::io::stdin().lock();
             let mut buf = [0u8; 256];
             let mut after_ctrl_a = false;
+            let mut monitor: Option<Monitor> = None;
             loop {
                 let n = match stdin.read(&mut buf) {
                     Ok(0) | Err(_) => return,
@@ -74,11 +77,27 @@ impl Input {
                                 let _ = tx.send(Event::Quit);
                                 return;
                             }
-                            CTRL_A => keys.push(CTRL_A),
+                            b'c' | b'C' => {
+                                monitor = match monitor {
+                                    None => Some(Monitor::open()),
+                                    Some(_) => {
+                                        say("\r\n");
+                                        None
+                                    }
+                                }
+                            }
+                            b'h' | b'H' => say(ESCAPES),
+                            CTRL_A if monitor.is_none() => keys.push(CTRL_A),
                             _ => {}
                         }
                     } else if raw_tty && b == CTRL_A {
                         after_ctrl_a = true;
+                    } else if let Some(m) = monitor.as_mut() {
+                        if m.key(b) {
+                            let _ = tx.send(Event::Bytes(keys));
+                            let _ = tx.send(Event::Quit);
+                            return;
+                        }
                     } else {
                         keys.push(b);
                     }
@@ -149,6 +168,73 @@ impl Input {
     }
 }
 
+/// The escapes, as QEMU's `Ctrl-A h` lists them (those xv6scope has).
+const ESCAPES: &str = "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\n\
+                       C-a c    switch between console and monitor\r\n\
+                       C-a C-a  sends C-a\r\n";
+
+/// Text from the host side (the monitor, the escape help) on the raw terminal. It goes to
+/// stderr, the same terminal: the run loop holds stdout's lock while it runs.
+fn say(text: &str) {
+    let mut out = std::io::stderr().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// The monitor that `Ctrl-A c` switches to, as QEMU's is on `-nographic`: a line editor
+/// with a `(qemu)` prompt. It knows `quit` (`q`) and `help`; what the machine holds is
+/// shown by gdb's `monitor` commands and the TUI, so other commands say so.
+struct Monitor {
+    line: Vec<u8>,
+}
+
+impl Monitor {
+    const PROMPT: &str = "(qemu) ";
+
+    fn open() -> Monitor {
+        say(&format!(
+            "\r\nxv6scope {} monitor - type 'help' for more information\r\n{}",
+            env!("CARGO_PKG_VERSION"),
+            Self::PROMPT
+        ));
+        Monitor { line: Vec::new() }
+    }
+
+    /// One key; true when the command was `quit`.
+    fn key(&mut self, b: u8) -> bool {
+        match b {
+            b'\r' | b'\n' => {
+                let line = String::from_utf8_lossy(&self.line).trim().to_string();
+                self.line.clear();
+                say("\r\n");
+                match line.as_str() {
+                    "quit" | "q" => return true,
+                    "" => {}
+                    "help" | "?" | "h" => say("help|?           show this list\r\n\
+                         quit|q           quit the emulator\r\n\
+                         (registers, memory, page tables, processes: gdb's `monitor help`, \
+                         or the TUI with XV6SCOPE_TUI=1)\r\n"),
+                    other => say(&format!(
+                        "unknown command: '{other}' (xv6scope's monitor knows quit and help)\r\n"
+                    )),
+                }
+                say(Self::PROMPT);
+            }
+            0x7f | 0x08 => {
+                if self.line.pop().is_some() {
+                    say("\x08 \x08");
+                }
+            }
+            0x20..=0x7e => {
+                self.line.push(b);
+                say(std::str::from_utf8(&[b]).unwrap_or(""));
+            }
+            _ => {}
+        }
+        false
+    }
+}
+
 /// Writes guest console output; in raw mode the terminal no longer turns `\n` into `\r\n`.
 pub fn write_console(out: &mut impl Write, bytes: &[u8], raw_tty: bool) -> std::io::Result<()> {
     if raw_tty {
@@ -164,6 +250,15 @@ pub fn write_console(out: &mut impl Write, bytes: &[u8], raw_tty: bool) -> std::
         out.write_all(bytes)?;
     }
     out.flush()
+}
+
+/// A line from xv6scope itself (a hint) on stderr, between console output.
+pub fn note(text: &str, raw_tty: bool) {
+    if raw_tty {
+        say(&format!("\r\nxv6scope: {text}\r\n"));
+    } else {
+        eprintln!("xv6scope: {text}");
+    }
 }
 
 /// Leaves raw mode if it was entered (harmless otherwise).

@@ -155,7 +155,17 @@ impl Hart {
                 bus.now = start + n;
                 if let Err(t) = self.enter_page(bus, pc, bps) {
                     n += 1;
-                    trap!(t);
+                    self.pc = pc;
+                    self.at = n - 1;
+                    self.exception(t);
+                    if self.pc == pc {
+                        // The trap vector is the pc that cannot be fetched (xv6 faulting at
+                        // boot, before it sets stvec): the hart can only fault again. It
+                        // yields, as a spinning hart does, so other harts keep full speed.
+                        break ExitReason::Yield;
+                    }
+                    pc = self.pc;
+                    continue;
                 }
                 // On a page with breakpoints every instruction comes this way. A breakpoint
                 // at the entry pc stops at once: resuming past one is the caller's business

@@ -814,6 +814,26 @@ fn misaligned_and_unmapped_accesses_trap() {
 }
 
 #[test]
+fn a_hart_whose_trap_vector_cannot_be_fetched_yields() {
+    // xv6 with PHYSTOP past RAM: a store faults before the kernel sets its trap vector (0),
+    // and the fetch at 0 faults into 0 for ever. Each turn ends after one cycle.
+    let mut t = T::new(&[sb(A0, A1, 0), WFI]);
+    t.h.csr.mtvec = 0;
+    t.h.x[A1 as usize] = RAM_BASE + 4 * MIB;
+    let e = t.run(10_000);
+    assert_eq!(e.reason, ExitReason::Yield);
+    assert_eq!((t.h.pc, t.h.csr.mcause, t.h.csr.mtval), (0, 1, 0));
+    assert_eq!(
+        t.bus.unmapped,
+        Some(RAM_BASE + 4 * MIB),
+        "the store's address is kept"
+    );
+    let e = t.run(10_000);
+    assert_eq!((e.reason, e.executed), (ExitReason::Yield, 1));
+    assert_eq!(t.h.instret(), 0);
+}
+
+#[test]
 fn lr_sc_and_amos() {
     let prog = [
         amo(2, false, A0, S0, ZERO), // lr.d a0, (s0)

@@ -59,6 +59,11 @@
 //! driver is up, InterruptStatus bit 1 (configuration change) with a new ConfigGeneration.
 //! [`VirtioBlk::broken`] tells the debugger why. The guest can never panic the host.
 //!
+//! The image lives in memory. A host that wants QEMU's write-through (every write reaches
+//! the image file as it happens, so a run killed by a signal loses nothing) installs a
+//! [`WriteSink`] with [`VirtioBlk::set_write_sink`]: it sees each completed write as (byte
+//! offset, bytes). The sink only observes; the guest sees the same device either way.
+//!
 //! Interrupt signalling follows QEMU: [`VirtioBlk::take_irq_update`] reports each
 //! re-evaluation of the line (a completion, an acknowledge, a reset); see `plic`.
 //!
@@ -125,9 +130,24 @@ pub struct DiskStats {
     pub flushes: u64,
 }
 
+/// Observer of the guest's disk writes: (byte offset in the image, the bytes written).
+pub type WriteSink = Box<dyn FnMut(u64, &[u8]) + Send>;
+
+/// The write sink. A copy of the device (a machine snapshot) does not carry it: it is the
+/// host's file, not the device's state (`Machine::restore` keeps the current one).
+#[derive(Default)]
+struct Sink(Option<WriteSink>);
+
+impl Clone for Sink {
+    fn clone(&self) -> Self {
+        Sink(None)
+    }
+}
+
 #[derive(Clone)]
 pub struct VirtioBlk {
     disk: Option<Vec<u8>>,
+    sink: Sink,
     legacy: bool,
     dirty: bool,
     device_features_sel: u32,
@@ -163,6 +183,7 @@ impl VirtioBlk {
     pub fn new(disk: Option<Vec<u8>>, legacy: bool) -> Self {
         VirtioBlk {
             disk,
+            sink: Sink(None),
             legacy,
             dirty: false,
             device_features_sel: 0,
@@ -189,6 +210,16 @@ impl VirtioBlk {
     /// The disk image as the guest has left it (empty when there is no disk).
     pub fn disk(&self) -> &[u8] {
         self.disk.as_deref().unwrap_or(&[])
+    }
+
+    /// Takes the write sink away (to keep it across a snapshot restore).
+    pub fn take_write_sink(&mut self) -> Option<WriteSink> {
+        self.sink.0.take()
+    }
+
+    /// Sends every completed disk write to `sink` too (see the module essay).
+    pub fn set_write_sink(&mut self, sink: WriteSink) {
+        self.sink = Sink(Some(sink));
     }
 
     /// Whether the guest has written the disk since the machine started.
@@ -534,6 +565,9 @@ impl VirtioBlk {
                         return S_IOERR;
                     }
                     data.read_into(ram, span);
+                    if let Some(sink) = &mut self.sink.0 {
+                        sink(start, span);
+                    }
                     self.dirty |= !span.is_empty();
                     self.stats.bytes_written += span.len() as u64;
                 } else {

@@ -250,6 +250,23 @@ fn legacy_read_write_and_bad_requests() {
 }
 
 #[test]
+fn a_write_sink_sees_each_completed_write_and_nothing_else() {
+    use std::sync::{Arc, Mutex};
+    let mut rig = Rig::modern(0);
+    let seen: Arc<Mutex<Vec<(u64, Vec<u8>)>>> = Arc::default();
+    let log = seen.clone();
+    rig.dev.set_write_sink(Box::new(move |off, bytes| {
+        log.lock().unwrap().push((off, bytes.to_vec()))
+    }));
+    assert_eq!(rig.rw(false, 3, 512), 0);
+    let data: Vec<u8> = (0..1024).map(|i| (i % 13) as u8).collect();
+    rig.put(BUF, &data);
+    assert_eq!(rig.rw(true, 2, 1024), 0);
+    assert_eq!(rig.rw(true, 15, 1024), 1, "past the end: refused, not sunk");
+    assert_eq!(*seen.lock().unwrap(), vec![(2 * 512, data)]);
+}
+
+#[test]
 fn identity_without_a_disk_and_version_registers() {
     let mut ram = Ram::new(4096);
     let mut none = VirtioBlk::new(None, false);

@@ -202,7 +202,12 @@ impl Machine {
         self.bus.plic = snap.plic.clone();
         self.bus.uart = snap.uart.clone();
         self.bus.uart.take_output();
+        // The device's state as it was; the host's write sink stays (it is not the guest's).
+        let sink = self.bus.virtio.take_write_sink();
         self.bus.virtio = snap.virtio.clone();
+        if let Some(sink) = sink {
+            self.bus.virtio.set_write_sink(sink);
+        }
         self.bus.finisher = snap.finisher.clone();
         self.bus.tohost = snap.tohost;
         self.bus.now = snap.now;

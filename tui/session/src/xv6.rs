@@ -8,8 +8,12 @@
 //! - Address spaces: a process's root page table (`proc.pagetable`), the kernel's
 //!   (`kernel_pagetable`), and whose table a `satp` names.
 //! - The disk: an xv6 file system's superblock says how many blocks the image must hold.
+//! - The board a kernel expects ([`expects`]): its virtio transport and its PHYSTOP, read
+//!   from its code before it boots.
 //!
 //! Everything here reads; nothing writes guest state.
+
+pub mod expects;
 
 use crate::inspect::PhysMem;
 use crate::inspect::pagetable;

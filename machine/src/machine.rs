@@ -334,6 +334,9 @@ impl Machine {
             let h = self.hart_in_round;
             let left_in_round = self.config.quantum.saturating_sub(self.progress[h]);
             if left_in_round > 0 && self.hart_runnable(h) {
+                if self.progress[h] == 0 {
+                    self.harts[h].new_turn();
+                }
                 let mut slice = left_in_round.min(budget - *spent);
                 if let Some((capped, cap)) = self.hart_cap
                     && capped == h
@@ -580,6 +583,7 @@ impl Machine {
         }
         self.idle_pending = false;
         // A debugger's step executes the instruction whatever it touches.
+        self.harts[h].new_turn();
         self.harts[h].watch_off = true;
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
         self.harts[h].watch_off = false;
@@ -607,6 +611,7 @@ impl Machine {
         if let Some(stop) = self.take_halt() {
             return stop;
         }
+        self.harts[h].new_turn();
         self.bus.now = self.round_start + self.progress[h];
         for (i, other) in self.harts.iter_mut().enumerate() {
             if i != h {

@@ -54,7 +54,6 @@ impl Hart {
             }
             self.waiting = false;
         }
-        self.spin.reset();
         // The pc lives in a register here and in `self.pc` only around slow paths that read
         // or change it (traps, xRET, interrupt polls) and on return: going through memory
         // for every instruction would put a store-to-load forward on the critical path.

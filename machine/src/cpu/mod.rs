@@ -232,6 +232,13 @@ impl Hart {
         (c.menvcfg & MENVCFG_STCE != 0 && c.mie & MIP_STIP != 0).then_some(c.stimecmp)
     }
 
+    /// The hart starts a turn (a new quantum, or a debugger's step): spin detection starts
+    /// afresh. Only here, not at every `run` call, so that where a run of the machine ends
+    /// (a budget, a breakpoint) never changes when a spinning hart yields.
+    pub(crate) fn new_turn(&mut self) {
+        self.spin.reset();
+    }
+
     /// Forgets the page being executed, as `fence.i` does: the next fetch looks its page up
     /// in the decode cache again (after the cache was flushed by a snapshot restore).
     pub(crate) fn forget_fetch(&mut self) {

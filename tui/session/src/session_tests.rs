@@ -338,3 +338,31 @@ fn a_recording_replays_in_a_fresh_session_and_bad_files_say_why() {
         let _ = Recording::decode(&bytes[..i]);
     }
 }
+
+#[test]
+fn going_back_to_a_mark_and_typing_the_same_input_reaches_the_same_stop() {
+    let Some(mut s) = boot(3) else { return };
+    s.set_time_travel(true);
+    s.strace_on(Filter::default())
+        .expect("the tracer hooks the trampoline");
+    run_until(&mut s, "$ ");
+    let mark = s.mark();
+    let fork = s.resolve(&Spec::Syscall("fork".into())).expect("resolves");
+    let mut play = |s: &mut Session| {
+        s.type_input(b"echo hi | wc\n");
+        let h = s
+            .run_to(Owner::Walk, fork.clone(), 2_000_000_000)
+            .expect("fork");
+        (
+            h,
+            s.machine().instret(),
+            s.position(),
+            s.machine().harts[h].x,
+        )
+    };
+    let first = play(&mut s);
+    s.goto_mark(mark).expect("back to the mark");
+    assert_eq!(s.mark(), mark);
+    let again = play(&mut s);
+    assert_eq!(again, first);
+}

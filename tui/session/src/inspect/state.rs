@@ -51,6 +51,30 @@ pub fn cause_name(cause: u64) -> String {
     name.to_string()
 }
 
+/// A CSR's value in words, for the CSRs that have fields or codes (empty for the others):
+/// the one decoding of the registers pane and `monitor regs`.
+pub fn decode_csr(name: &str, v: u64) -> String {
+    match name {
+        "mstatus" => status_fields(v, false),
+        "sstatus" => status_fields(v, true),
+        "satp" => Satp::new(v).to_string(),
+        "scause" | "mcause" => cause_or_none(v),
+        "mie" | "mip" | "sie" | "sip" | "mideleg" => irq_bits(v),
+        "medeleg" => {
+            let codes: Vec<String> = (0..16)
+                .filter(|b| v >> b & 1 != 0)
+                .map(|b| b.to_string())
+                .collect();
+            if codes.is_empty() {
+                "-".into()
+            } else {
+                format!("causes {}", codes.join(","))
+            }
+        }
+        _ => String::new(),
+    }
+}
+
 /// A trap cause register (`scause`, `mcause`) as people read it: its name, or "no trap yet".
 ///
 /// The hart does not record whether a cause register was ever written, so the value decides:
@@ -256,25 +280,7 @@ impl HartState {
             lines.push(cells.join("  "));
         }
         for (name, v) in &self.csrs {
-            let decoded = match *name {
-                "mstatus" => status_fields(*v, false),
-                "sstatus" => status_fields(*v, true),
-                "satp" => Satp::new(*v).to_string(),
-                "scause" | "mcause" => cause_or_none(*v),
-                "mie" | "mip" | "sie" | "sip" | "mideleg" => irq_bits(*v),
-                "medeleg" => {
-                    let codes: Vec<String> = (0..16)
-                        .filter(|b| v >> b & 1 != 0)
-                        .map(|b| b.to_string())
-                        .collect();
-                    if codes.is_empty() {
-                        "-".into()
-                    } else {
-                        format!("causes {}", codes.join(","))
-                    }
-                }
-                _ => String::new(),
-            };
+            let decoded = decode_csr(name, *v);
             lines.push(
                 format!("{name:>9} {v:#018x}  {decoded}")
                     .trim_end()

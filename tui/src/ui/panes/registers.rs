@@ -21,7 +21,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use session::inspect::state::{
-    HartState, Satp, cause_or_none, irq_bits, mode_long, sstatus_brief, status_fields,
+    HartState, Satp, cause_or_none, decode_csr, irq_bits, mode_long, sstatus_brief,
 };
 
 pub struct RegistersPane<'a>(pub &'a App);
@@ -128,25 +128,7 @@ fn csr_lines(st: &HartState) -> Vec<(&'static str, String)> {
     st.csrs
         .iter()
         .map(|&(name, v)| {
-            let decoded = match name {
-                "mstatus" => status_fields(v, false),
-                "sstatus" => status_fields(v, true),
-                "satp" => Satp::new(v).to_string(),
-                "scause" | "mcause" => cause_or_none(v),
-                "mie" | "mip" | "sie" | "sip" | "mideleg" => irq_bits(v),
-                "medeleg" => {
-                    let codes: Vec<String> = (0..16)
-                        .filter(|b| v >> b & 1 != 0)
-                        .map(|b| b.to_string())
-                        .collect();
-                    if codes.is_empty() {
-                        "-".into()
-                    } else {
-                        format!("causes {}", codes.join(","))
-                    }
-                }
-                _ => String::new(),
-            };
+            let decoded = decode_csr(name, v);
             (
                 name,
                 format!("{name:>9} {v:#018x}  {decoded}")

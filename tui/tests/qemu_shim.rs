@@ -373,3 +373,116 @@ fn mit_make_qemu_gdb() {
     p.terminate();
     let _ = std::fs::remove_dir_all(&tree);
 }
+
+/// gradelib.py's gdb client: packets without acknowledgements, no handshake.
+struct Gradelib {
+    sock: std::net::TcpStream,
+}
+
+impl Gradelib {
+    fn connect(port: u16) -> Gradelib {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(sock) => return Gradelib { sock },
+                Err(e) if Instant::now() >= end => panic!("cannot connect to :{port}: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    fn send(&mut self, cmd: &str) {
+        let sum = cmd.bytes().fold(0u8, |s, b| s.wrapping_add(b));
+        self.sock
+            .write_all(format!("${cmd}#{sum:02x}").as_bytes())
+            .expect("send a packet");
+    }
+
+    /// Reads until a packet starting with `T05` arrives (gradelib's breakpoint), failing
+    /// after `timeout`.
+    fn wait_t05(&mut self, timeout: Duration) -> String {
+        use std::io::Read;
+        self.sock
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        let end = Instant::now() + timeout;
+        let mut got = String::new();
+        let mut buf = [0u8; 4096];
+        while Instant::now() < end {
+            if let Ok(n) = self.sock.read(&mut buf) {
+                got.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if got.contains("$T05") {
+                    return got;
+                }
+            }
+        }
+        panic!("no T05 stop within {timeout:?}; got {got:?}");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[test]
+fn gradelib_continue_runs_every_hart_and_the_console() {
+    // `make qemu-gdb` as the grade script starts it: -S, then its client's bare `c`; it then
+    // types at the console. A `c` that resumed one hart alone left a 2024 kernel deaf.
+    let image = common::bundled_image("gradelib");
+    let shim = shim("gradelib");
+    let port = free_port();
+    let line = format!(
+        "-machine virt -bios none -kernel {} -m 128M -smp 3 -nographic -snapshot \
+         -global virtio-mmio.force-legacy=false \
+         -drive file={},if=none,format=raw,id=x0 \
+         -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 -S -gdb tcp::{port}",
+        image.join("kernel").display(),
+        image.join("fs.img").display()
+    );
+    let mut c = Command::new(shim.join("qemu-system-riscv64"));
+    c.args(line.split_whitespace());
+    let mut p = Proc::start(c);
+    p.wait_for("gdb server on", Duration::from_secs(30));
+    let mut client = Gradelib::connect(port);
+    client.send("c");
+    p.wait_for("$ ", Duration::from_secs(60));
+    p.type_text("echo grade-ok\n");
+    p.wait_for("\ngrade-ok", Duration::from_secs(30));
+    let out = p.output();
+    assert!(out.contains("hart 2 starting"), "hart 2 never ran:\n{out}");
+}
+
+#[test]
+fn mit_make_qemu_gdb_with_gradelibs_client() {
+    let Some(tree) = mit_tree("gradelib") else {
+        return;
+    };
+    let Some(main) = std::fs::read_to_string(tree.join("kernel/kernel.sym"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_suffix(" main").map(str::to_string))
+        })
+    else {
+        skip("XV6SCOPE_MIT_XV6 has no kernel/kernel.sym naming main");
+        return;
+    };
+    let shim = shim("mit-gradelib");
+    let port = free_port();
+    let gdbport = format!("GDBPORT={port}");
+    let mut p = Proc::start(make(
+        &tree,
+        &shim,
+        &["-s", "--no-print-directory", "qemu-gdb", &gdbport],
+    ));
+    p.wait_for("\n", Duration::from_secs(120));
+    let mut client = Gradelib::connect(port);
+    client.send(&format!("Z1,{},1", main.trim_start_matches('0')));
+    client.send("c");
+    client.wait_t05(Duration::from_secs(60));
+    p.terminate();
+    let _ = std::fs::remove_dir_all(&tree);
+}

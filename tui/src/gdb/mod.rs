@@ -6,7 +6,8 @@
 //! its own file — `target_xml` (registers, CSRs, `priv`), `memory` (virtual and physical
 //! access), `breakpoints` (breakpoints and watchpoints, owner `Gdb` in the session's
 //! registry), `threads` (harts as threads, resume actions), `monitor` (`monitor
-//! help|pt|phys|stats` and the session's views). `server` owns the
+//! help|pt|phys|stats` and the session's views), `legacy` (the bare `c` packet of minimal
+//! clients such as the labs' grade scripts continues every hart, as on QEMU). `server` owns the
 //! TCP listener and the protocol state machine; `resume` and `step` only record what gdb
 //! asked for, and the server's run loop executes it in slices, polling the connection
 //! between slices so that Ctrl-C stops a running guest within milliseconds.
@@ -23,6 +24,7 @@
 //! the server keeps listening.
 
 mod breakpoints;
+mod legacy;
 mod memory;
 mod monitor;
 mod server;

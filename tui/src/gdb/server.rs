@@ -87,6 +87,8 @@ struct Client {
     /// A second handle on the socket, for reading.
     reader: TcpStream,
     peer: SocketAddr,
+    /// The client's legacy `c` packets become `vCont;c` (see `legacy`).
+    legacy: super::legacy::LegacyContinue,
 }
 
 /// Why a session ended.
@@ -253,6 +255,7 @@ impl Server {
             stub: Some(stub),
             reader,
             peer,
+            legacy: Default::default(),
         });
         self.hold = false;
         Ok(())
@@ -262,6 +265,10 @@ impl Server {
     fn serve(&mut self, budget: u64) -> Result<Event, End> {
         let halted = matches!(self.stub_ref(), Some(GdbStubStateMachine::Idle(_)));
         let bytes = self.read_client(halted.then_some(IDLE_WAIT))?;
+        let bytes = match self.client.as_mut() {
+            Some(c) => c.legacy.rewrite(&bytes),
+            None => bytes,
+        };
         for b in bytes {
             self.feed(b)?;
         }

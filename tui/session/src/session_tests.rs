@@ -348,7 +348,7 @@ fn going_back_to_a_mark_and_typing_the_same_input_reaches_the_same_stop() {
     run_until(&mut s, "$ ");
     let mark = s.mark();
     let fork = s.resolve(&Spec::Syscall("fork".into())).expect("resolves");
-    let mut play = |s: &mut Session| {
+    let play = |s: &mut Session| {
         s.type_input(b"echo hi | wc\n");
         let h = s
             .run_to(Owner::Walk, fork.clone(), 2_000_000_000)

@@ -201,11 +201,7 @@ impl Monitor {
                 }
                 say(Self::PROMPT);
             }
-            0x7f | 0x08 => {
-                if self.line.pop().is_some() {
-                    say("\x08 \x08");
-                }
-            }
+            0x7f | 0x08 if self.line.pop().is_some() => say("\x08 \x08"),
             0x20..=0x7e => {
                 self.line.push(b);
                 say(std::str::from_utf8(&[b]).unwrap_or(""));

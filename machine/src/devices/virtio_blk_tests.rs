@@ -246,7 +246,8 @@ fn legacy_read_write_and_bad_requests() {
 fn a_write_sink_sees_each_completed_write_and_nothing_else() {
     use std::sync::{Arc, Mutex};
     let mut rig = Rig::modern(0);
-    let seen: Arc<Mutex<Vec<(u64, Vec<u8>)>>> = Arc::default();
+    type Writes = Vec<(u64, Vec<u8>)>;
+    let seen: Arc<Mutex<Writes>> = Arc::default();
     let log = seen.clone();
     rig.dev.set_write_sink(Box::new(move |off, bytes| {
         log.lock().unwrap().push((off, bytes.to_vec()))

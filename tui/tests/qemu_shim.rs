@@ -455,34 +455,48 @@ fn gradelib_continue_runs_every_hart_and_the_console() {
     assert!(out.contains("hart 2 starting"), "hart 2 never ran:\n{out}");
 }
 
+/// The address of `name` in the tree's kernel/kernel.sym (MIT's build writes it).
+fn sym(tree: &Path, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(tree.join("kernel/kernel.sym")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_suffix(&format!(" {name}")))
+        .map(|a| a.trim_start_matches('0').to_string())
+}
+
 #[test]
 fn mit_make_qemu_gdb_with_gradelibs_client() {
     let Some(tree) = mit_tree("gradelib") else {
         return;
     };
-    let Some(main) = std::fs::read_to_string(tree.join("kernel/kernel.sym"))
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_suffix(" main").map(str::to_string))
-        })
-    else {
-        skip("XV6SCOPE_MIT_XV6 has no kernel/kernel.sym naming main");
+    let (Some(main), Some(sys_kill)) = (sym(&tree, "main"), sym(&tree, "sys_kill")) else {
+        skip("XV6SCOPE_MIT_XV6 has no kernel/kernel.sym naming main and sys_kill");
         return;
     };
     let shim = shim("mit-gradelib");
+    // As the util lab's "sleep, makes syscall": stop at main, then in a system call once a
+    // command is typed (sys_kill: a stock tree has no `sleep`, but `kill`); the console must
+    // show the command before the stop reaches the client.
     let port = free_port();
     let gdbport = format!("GDBPORT={port}");
-    let mut p = Proc::start(make(
-        &tree,
-        &shim,
-        &["-s", "--no-print-directory", "qemu-gdb", &gdbport],
-    ));
+    let args = ["-s", "--no-print-directory", "qemu-gdb", &gdbport];
+    let mut p = Proc::start(make(&tree, &shim, &args));
     p.wait_for("\n", Duration::from_secs(120));
     let mut client = Gradelib::connect(port);
-    client.send(&format!("Z1,{},1", main.trim_start_matches('0')));
+    client.send(&format!("Z1,{main},1"));
     client.send("c");
     client.wait_t05(Duration::from_secs(60));
+    client.send(&format!("z1,{main},1"));
+    client.send(&format!("Z1,{sys_kill},1"));
+    client.send("c");
+    p.wait_for("$ ", Duration::from_secs(60));
+    p.type_text("kill 99\n");
+    client.wait_t05(Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    let out = p.output();
+    assert!(
+        out.contains("$ kill 99"),
+        "the echo did not come before the stop:\n{out}"
+    );
     p.terminate();
     let _ = std::fs::remove_dir_all(&tree);
 }

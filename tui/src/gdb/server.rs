@@ -114,6 +114,9 @@ pub struct Server {
     client: Option<Client>,
     /// `--gdb-wait` and no client has attached yet: the guest does not run.
     hold: bool,
+    /// A stop not yet told to gdb: it goes out at the start of the next call, after the host
+    /// loop has written the console output that came before it (see [`Server::serve`]).
+    pending: Option<MultiThreadStopReason<u64>>,
 }
 
 /// Parses a gdb address as users write it: `:26000` and `26000` mean 127.0.0.1:26000;
@@ -158,6 +161,7 @@ impl Server {
             target: GdbTarget::new(session),
             client: None,
             hold: wait,
+            pending: None,
             log: None,
         })
     }
@@ -263,6 +267,9 @@ impl Server {
 
     /// One turn of an attached session.
     fn serve(&mut self, budget: u64) -> Result<Event, End> {
+        if let Some(reason) = self.pending.take() {
+            self.report(reason)?;
+        }
         let halted = matches!(self.stub_ref(), Some(GdbStubStateMachine::Idle(_)));
         let bytes = self.read_client(halted.then_some(IDLE_WAIT))?;
         let bytes = match self.client.as_mut() {
@@ -317,9 +324,27 @@ impl Server {
             _ => reason,
         };
         self.send_traced();
+<<<<<<< HEAD
         if let Some(e) = self.target.reverse_error.take() {
             self.say(format!("gdb: cannot go back: {e}"), true);
         }
+=======
+        // A breakpoint, watchpoint or step is told to gdb on the next call, once the host has
+        // written out the console output of this slice: a client that reads the console and
+        // stops at the breakpoint (the grade scripts) sees what the guest printed before it,
+        // as QEMU, whose console output is synchronous, shows it.
+        let exited = matches!(
+            stop,
+            Stop::PowerOff { .. } | Stop::Htif { .. } | Stop::Reset
+        );
+        let reason = match reason {
+            Some(r) if !exited => {
+                self.pending = Some(r);
+                None
+            }
+            other => other,
+        };
+>>>>>>> qemu17
         if let Some(reason) = reason
             && let Err(end) = self.report(reason)
         {
@@ -478,6 +503,7 @@ impl Server {
     /// Closes the session: the guest keeps its state, the session's breakpoints go.
     fn end_session(&mut self, end: End) -> Event {
         let client = self.client.take();
+        self.pending = None;
         if let (End::Error(e), Some(s)) = (&end, &client) {
             // Tell the client why, as an error reply it may print; it may be gone already.
             let mut w = &s.reader;

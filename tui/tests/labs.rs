@@ -342,3 +342,31 @@ fn every_lab_test_passes_with_every_option_on() {
         assert!(console.contains(part), "{part}: {console}");
     }
 }
+
+#[test]
+fn strace_names_the_lab_calls() {
+    let out = xv6scope([
+        "run",
+        "--lab",
+        "all",
+        "--strace=pgaccess,mmap,munmap,symlink,sigalarm,sigreturn",
+        "--input",
+        "pgtbltest\\nmmaptest\\nsymlinktest\\nalarmtest\\n",
+        "--until",
+        "test0 passed",
+        "--timeout",
+        "300",
+    ]);
+    assert_exit(&out, 0);
+    let trace = String::from_utf8_lossy(&out.stderr);
+    for call in [
+        " pgtbltest: pgaccess(",
+        " mmaptest: mmap(0x0, 8192, 1, 2, 3, 0) = 0x",
+        " mmaptest: munmap(0x",
+        " symlinktest: symlink(\"/testsymlink/a\", \"/testsymlink/b\") = 0",
+        " alarmtest: sigalarm(2, 0x",
+        " alarmtest: sigreturn() = ",
+    ] {
+        assert!(trace.contains(call), "{call:?} missing:\n{trace}");
+    }
+}

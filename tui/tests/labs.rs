@@ -370,3 +370,35 @@ fn strace_names_the_lab_calls() {
         assert!(trace.contains(call), "{call:?} missing:\n{trace}");
     }
 }
+
+#[test]
+fn bigfile_reaches_the_doubly_indirect_block_with_bigfile() {
+    // 600 blocks: past xv6's 268 (12 direct + 256 indirect), into the doubly-indirect block,
+    // on the disk --lab bigfile makes from the bundled one (the big layout).
+    let console = lab_session("bigfile", "bigfile 600\\nls\\n", "bigfile done; ok");
+    assert!(console.contains("wrote 600 blocks"), "{console}");
+    let console = session("bigfile 600\\n", "file is too small");
+    assert!(console.contains("wrote 268 blocks"), "{console}");
+}
+
+/// MIT's whole test: 65803 blocks, 64 MiB through the log (about five minutes).
+/// `cargo test --release --test labs -- --ignored`
+#[test]
+#[ignore = "slow: bigfile writes 64 MiB through the log"]
+fn bigfile_writes_the_largest_file_with_bigfile() {
+    let console = assert_exit(
+        &xv6scope([
+            "run",
+            "--lab",
+            "bigfile",
+            "--input",
+            "bigfile\\n",
+            "--until",
+            "bigfile done; ok",
+            "--timeout",
+            "1800",
+        ]),
+        0,
+    );
+    assert!(console.contains("wrote 65803 blocks"), "{console}");
+}

@@ -2,7 +2,7 @@
 //!
 //! One kernel image carries every lab's feature (copy-on-write fork, lazy sbrk, the usyscall
 //! page, pgaccess, vmprint, backtraces, alarms, per-process kernel page tables, mmap,
-//! symbolic links), each behind a bit of `LAB_OPTIONS`. The word is zero in the image as
+//! symbolic links, large files), each behind a bit of `LAB_OPTIONS`. The word is zero in the image as
 //! built, and a kernel with no bit set is stock xv6 in every observable way. The debugger
 //! (`xv6scope --lab cow,lazy`) writes the word into the ELF file's `.data` before the
 //! machine loads it, so no rebuild is needed; on QEMU, `-device loader` or gdb's `set var`
@@ -19,7 +19,8 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 pub use abi::lab::{
-    ALARM, BACKTRACE, COW, KPGTBL, LAZY, MMAP, OPTIONS, PGACCESS, SYMLINK, USYSCALL, VMPRINT,
+    ALARM, BACKTRACE, BIGFILE, COW, KPGTBL, LAZY, MMAP, OPTIONS, PGACCESS, SYMLINK, USYSCALL,
+    VMPRINT,
 };
 
 /// The option word (bits of `abi::lab`). In `.data`, not `.bss`, so that the word has bytes

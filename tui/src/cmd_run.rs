@@ -94,9 +94,10 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
         Some(path) => crate::limits::read_input_file(path, "kernel", crate::limits::MAX_ELF_BYTES)?,
         None => crate::bundled::kernel()?.to_vec(),
     };
-    if let Some(list) = &args.lab {
-        session::lab::set_options(&mut kernel, list).context("--lab")?;
-    }
+    let lab = match &args.lab {
+        Some(list) => session::lab::set_options(&mut kernel, list).context("--lab")?,
+        None => 0,
+    };
     if !args.raw && !machine::loader::is_elf(&kernel) {
         bail!(
             "{} is not an ELF file (pass --raw to load a raw binary at 0x80000000)",
@@ -108,6 +109,11 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
             let bytes = crate::disk::load(path, args.snapshot)?;
             (Some(bytes), (!args.snapshot).then(|| path.clone()))
         }
+        // The bigfile option's on-disk format needs its own image of the bundled files.
+        (None, None) if lab & abi::lab::BIGFILE != 0 => (
+            Some(session::lab::bigfile_image(crate::bundled::fs_img()?)?),
+            None,
+        ),
         (None, None) => (Some(crate::bundled::fs_img()?.to_vec()), None),
         (None, Some(_)) => (None, None),
     };

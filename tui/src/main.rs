@@ -119,7 +119,7 @@ pub struct MachineArgs {
     #[arg(long, value_name = "DIR")]
     pub user_dir: Option<PathBuf>,
     /// Lab features to turn on in the bundled kernel at boot: a comma list of cow, lazy,
-    /// usyscall, pgaccess, vmprint, backtrace, alarm, kpgtbl, mmap, symlink, or all.
+    /// usyscall, pgaccess, vmprint, backtrace, alarm, kpgtbl, mmap, symlink, bigfile, or all.
     #[arg(long, value_name = "LIST")]
     pub lab: Option<String>,
     /// Disk writes reach the image file as they happen (QEMU's way; the QEMU drop-in's),

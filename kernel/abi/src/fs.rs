@@ -24,6 +24,89 @@ pub const NDIRECT: usize = 12;
 pub const NINDIRECT: usize = BSIZE / 4;
 /// Largest file, in blocks.
 pub const MAXFILE: usize = NDIRECT + NINDIRECT;
+/// The two layouts of a file's blocks. `Classic` is xv6's: `NDIRECT` direct blocks, then one
+/// indirect block of `NINDIRECT` addresses. `Big` is the fs lab's large files (the bundled
+/// kernel's `bigfile` lab option): one direct block fewer, the indirect block, then a
+/// doubly-indirect block (an indirect block of indirect blocks) in the last address slot.
+/// The inode keeps its 13 addresses either way; a `Big` image says so with its own magic
+/// number, so that neither kernel mounts the other's layout, and readers tell them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Classic,
+    Big,
+}
+
+/// Where one block of a file is found (see [`Layout::locate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockRef {
+    /// `addrs[i]`.
+    Direct(usize),
+    /// Slot `i` of the indirect block, `addrs[ndirect]`.
+    Indirect(usize),
+    /// Slot `j` of the indirect block in slot `i` of the doubly-indirect block,
+    /// `addrs[ndirect + 1]`.
+    Double(usize, usize),
+}
+
+/// The superblock magic of a `Layout::Big` image.
+pub const FSMAGIC_BIG: u32 = 0x1020_3041;
+/// Size in blocks of the bundled `Big` image: room for one file of `Layout::Big`'s largest
+/// size (65803 blocks, 64 MiB) besides the programs.
+pub const FSSIZE_BIG: usize = 100_000;
+
+impl Layout {
+    /// The layout a superblock magic announces.
+    pub const fn of_magic(magic: u32) -> Option<Layout> {
+        match magic {
+            FSMAGIC => Some(Layout::Classic),
+            FSMAGIC_BIG => Some(Layout::Big),
+            _ => None,
+        }
+    }
+
+    pub const fn magic(self) -> u32 {
+        match self {
+            Layout::Classic => FSMAGIC,
+            Layout::Big => FSMAGIC_BIG,
+        }
+    }
+
+    /// Direct block addresses in an inode.
+    pub const fn ndirect(self) -> usize {
+        match self {
+            Layout::Classic => NDIRECT,
+            Layout::Big => NDIRECT - 1,
+        }
+    }
+
+    /// Largest file, in blocks: 268 or 65803.
+    pub const fn maxfile(self) -> usize {
+        match self {
+            Layout::Classic => MAXFILE,
+            Layout::Big => NDIRECT - 1 + NINDIRECT + NINDIRECT * NINDIRECT,
+        }
+    }
+
+    /// Where block `bn` of a file lives, or None past the largest file.
+    pub const fn locate(self, bn: usize) -> Option<BlockRef> {
+        let nd = self.ndirect();
+        if bn < nd {
+            return Some(BlockRef::Direct(bn));
+        }
+        let bn = bn - nd;
+        if bn < NINDIRECT {
+            return Some(BlockRef::Indirect(bn));
+        }
+        let bn = bn - NINDIRECT;
+        match self {
+            Layout::Big if bn < NINDIRECT * NINDIRECT => {
+                Some(BlockRef::Double(bn / NINDIRECT, bn % NINDIRECT))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Length of a directory entry's name (not NUL-terminated when full).
 pub const DIRSIZ: usize = 14;
 /// On-disk inodes per block.
@@ -211,6 +294,23 @@ impl Dirent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layouts_place_blocks() {
+        assert_eq!(Layout::Classic.locate(11), Some(BlockRef::Direct(11)));
+        assert_eq!(Layout::Classic.locate(12), Some(BlockRef::Indirect(0)));
+        assert_eq!(Layout::Classic.locate(MAXFILE), None);
+        assert_eq!(Layout::Big.locate(11), Some(BlockRef::Indirect(0)));
+        assert_eq!(Layout::Big.locate(11 + 256), Some(BlockRef::Double(0, 0)));
+        assert_eq!(
+            Layout::Big.locate(11 + 256 + 257),
+            Some(BlockRef::Double(1, 1))
+        );
+        assert_eq!(Layout::Big.maxfile(), 65803);
+        assert_eq!(Layout::Big.locate(65802), Some(BlockRef::Double(255, 255)));
+        assert_eq!(Layout::Big.locate(65803), None);
+        assert_eq!(Layout::of_magic(FSMAGIC_BIG), Some(Layout::Big));
+    }
 
     #[test]
     fn superblock_round_trips_through_bytes() {

@@ -33,6 +33,9 @@ pub const KPGTBL: u32 = 1 << 7;
 pub const MMAP: u32 = 1 << 8;
 /// Symbolic links: `symlink`, and `open` following them (fs lab).
 pub const SYMLINK: u32 = 1 << 9;
+/// Large files: a doubly-indirect block (fs lab). Changes the on-disk format: the image must
+/// be of `abi::fs::Layout::Big` (the host makes one from the bundled files).
+pub const BIGFILE: u32 = 1 << 10;
 
 /// One lab option: its `--lab` name, its bit, and what it does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +96,11 @@ pub const OPTIONS: &[LabOption] = &[
         name: "symlink",
         bit: SYMLINK,
         what: "symbolic links",
+    },
+    LabOption {
+        name: "bigfile",
+        bit: BIGFILE,
+        what: "large files: doubly-indirect blocks (its own fs.img)",
     },
 ];
 

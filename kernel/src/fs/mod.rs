@@ -6,8 +6,10 @@
 //!   or makes an entry and counts a reference; `ilock` locks it and reads it from disk on
 //!   first use; `iput` drops a reference and, when the last reference to an inode with no
 //!   links goes, frees its blocks and the inode on disk. `readi`/`writei` move bytes,
-//!   `bmap` maps a file block to a disk block (12 direct addresses, then one indirect block),
-//!   `itrunc` frees contents, `iupdate` writes the inode back, `stati` fills a `Stat`.
+//!   `bmap` maps a file block to a disk block (12 direct addresses, then one indirect block;
+//!   with the bigfile lab option 11, one indirect and one doubly-indirect block, on an image
+//!   of that layout), `itrunc` frees contents, `iupdate` writes the inode back, `stati` fills
+//!   a `Stat`.
 //! - **Directories**: a directory is a file of `Dirent`s; `dirlookup` and `dirlink`.
 //! - **Path names**: `namei`/`nameiparent` walk `/a/b/c` from the root or the current
 //!   directory, one element at a time (`skipelem`).
@@ -39,7 +41,7 @@ use core::ptr::{addr_of_mut, null_mut};
 
 use abi::Stat;
 use abi::fs::{
-    BPB, BSIZE, DInode, FSMAGIC, IPB, MAXFILE, NDIRECT, NINDIRECT, SuperBlock, bblock, iblock,
+    BPB, BSIZE, BlockRef, DInode, FSMAGIC, IPB, Layout, NDIRECT, SuperBlock, bblock, iblock,
 };
 use abi::param::NINODE;
 
@@ -47,6 +49,7 @@ mod dir;
 pub use dir::*;
 
 use crate::bio::bread;
+use crate::lab::{self, BIGFILE};
 use crate::log::{initlog, log_write};
 use crate::proc::{either_copyin, either_copyout};
 use crate::sleeplock::Sleeplock;
@@ -136,7 +139,10 @@ pub fn fsinit(dev: u32) {
         // SAFETY: single writer, before any reader (see `SB`).
         unsafe { *SB.get() = s };
     }
-    if superblock().magic != FSMAGIC {
+    if superblock().magic != layout().magic() {
+        if lab::on(BIGFILE) && superblock().magic == FSMAGIC {
+            panic!("fsinit: the bigfile lab option needs a file system of its layout");
+        }
         panic!("fsinit: invalid file system");
     }
     initlog(dev, superblock());
@@ -436,62 +442,96 @@ pub fn iput(ip: *mut Inode) {
     itable_lock().release();
 }
 
+/// How files map their blocks: xv6's layout, or with the bigfile lab option the fs lab's,
+/// with a doubly-indirect block (`abi::fs::Layout`).
+fn layout() -> Layout {
+    if lab::on(BIGFILE) {
+        Layout::Big
+    } else {
+        Layout::Classic
+    }
+}
+
+/// The block address in `*slot`, allocating a block there first if it is 0; 0 when the disk
+/// is full.
+fn ensure(dev: u32, slot: &mut u32) -> u32 {
+    if *slot == 0 {
+        *slot = balloc(dev);
+    }
+    *slot
+}
+
+/// Entry `i` of the indirect block `table`, allocating a block for it first if it is 0; 0
+/// when the disk is full.
+fn ensure_entry(dev: u32, table: u32, i: usize) -> u32 {
+    let mut bp = bread(dev, table);
+    let mut addr = bp.view::<u32>()[i];
+    if addr == 0 {
+        addr = balloc(dev);
+        if addr != 0 {
+            bp.view_mut::<u32>()[i] = addr;
+            log_write(&bp);
+        }
+    }
+    addr
+}
+
 /// Returns the disk block holding block `bn` of the file, allocating it (and the indirect
-/// block) if absent; 0 when the disk is full.
+/// blocks on the way) if absent; 0 when the disk is full.
 fn bmap(ip: &mut Inode, bn: u32) -> u32 {
-    let bn = bn as usize;
-    if bn < NDIRECT {
-        if ip.addrs[bn] == 0 {
-            let addr = balloc(ip.dev);
-            if addr == 0 {
-                return 0;
-            }
-            ip.addrs[bn] = addr;
-        }
-        return ip.addrs[bn];
+    let nd = layout().ndirect();
+    let dev = ip.dev;
+    match layout().locate(bn as usize) {
+        Some(BlockRef::Direct(i)) => ensure(dev, &mut ip.addrs[i]),
+        Some(BlockRef::Indirect(i)) => match ensure(dev, &mut ip.addrs[nd]) {
+            0 => 0,
+            table => ensure_entry(dev, table, i),
+        },
+        Some(BlockRef::Double(i, j)) => match ensure(dev, &mut ip.addrs[nd + 1]) {
+            0 => 0,
+            double => match ensure_entry(dev, double, i) {
+                0 => 0,
+                table => ensure_entry(dev, table, j),
+            },
+        },
+        None => panic!("bmap: out of range"),
     }
-    let bn = bn - NDIRECT;
-    if bn < NINDIRECT {
-        if ip.addrs[NDIRECT] == 0 {
-            let addr = balloc(ip.dev);
-            if addr == 0 {
-                return 0;
-            }
-            ip.addrs[NDIRECT] = addr;
-        }
-        let mut bp = bread(ip.dev, ip.addrs[NDIRECT]);
-        let mut addr = bp.view::<u32>()[bn];
-        if addr == 0 {
-            addr = balloc(ip.dev);
-            if addr != 0 {
-                bp.view_mut::<u32>()[bn] = addr;
-                log_write(&bp);
+}
+
+/// Frees the blocks an indirect block lists (descending `depth` more levels of indirect
+/// blocks first), then the block itself.
+fn free_indirect(dev: u32, table: u32, depth: u32) {
+    {
+        let bp = bread(dev, table);
+        for &a in bp.view::<u32>() {
+            if a != 0 {
+                if depth > 0 {
+                    free_indirect(dev, a, depth - 1);
+                } else {
+                    bfree(dev, a);
+                }
             }
         }
-        return addr;
     }
-    panic!("bmap: out of range");
+    bfree(dev, table);
 }
 
 /// Frees all of the file's blocks and sets its size to 0.
 pub fn itrunc(ip: &mut Inode) {
-    for i in 0..NDIRECT {
+    let nd = layout().ndirect();
+    for i in 0..nd {
         if ip.addrs[i] != 0 {
             bfree(ip.dev, ip.addrs[i]);
             ip.addrs[i] = 0;
         }
     }
-    if ip.addrs[NDIRECT] != 0 {
-        {
-            let bp = bread(ip.dev, ip.addrs[NDIRECT]);
-            for &a in bp.view::<u32>() {
-                if a != 0 {
-                    bfree(ip.dev, a);
-                }
-            }
-        }
-        bfree(ip.dev, ip.addrs[NDIRECT]);
-        ip.addrs[NDIRECT] = 0;
+    if ip.addrs[nd] != 0 {
+        free_indirect(ip.dev, ip.addrs[nd], 0);
+        ip.addrs[nd] = 0;
+    }
+    if layout() == Layout::Big && ip.addrs[nd + 1] != 0 {
+        free_indirect(ip.dev, ip.addrs[nd + 1], 1);
+        ip.addrs[nd + 1] = 0;
     }
     ip.size = 0;
     iupdate(ip);
@@ -548,7 +588,7 @@ pub fn writei(ip: &mut Inode, user_src: bool, mut src: u64, mut off: u32, n: u32
     let Some(end) = off.checked_add(n) else {
         return -1;
     };
-    if off > ip.size || end as usize > MAXFILE * BSIZE {
+    if off > ip.size || end as usize > layout().maxfile() * BSIZE {
         return -1;
     }
     let mut tot = 0u32;

@@ -6,6 +6,9 @@
 //! rest of `.data` and every reboot or replay of the session boots with the same options.
 //! A kernel without the symbol (MIT's C kernel, an older build) has no options to set: that
 //! is an error, as is a name that is not an option.
+//!
+//! The `bigfile` option changes the on-disk format; [`bigfile_image`] makes a disk of its
+//! layout from the bundled one.
 
 use abi::lab;
 use object::{Object, ObjectSection, ObjectSymbol};
@@ -27,6 +30,8 @@ pub enum LabError {
     NotInFile,
     #[error("--lab needs an ELF kernel: {0}")]
     Elf(String),
+    #[error("cannot make the bigfile option's disk: {0}")]
+    Image(String),
 }
 
 /// The option word for `list` (`"cow,lazy"`, `"all"`).
@@ -77,6 +82,25 @@ pub fn set_options(elf: &mut [u8], list: &str) -> Result<u32, LabError> {
     Ok(word)
 }
 
+/// The disk the `bigfile` option needs (`abi::fs::Layout::Big`), holding the files of the
+/// root directory of the xv6 image `classic` (the bundled fs.img, a flat directory), in its
+/// order. The kernel refuses to mount an image of the other layout.
+pub fn bigfile_image(classic: &[u8]) -> Result<Vec<u8>, LabError> {
+    let err = |e: &dyn std::fmt::Display| LabError::Image(e.to_string());
+    let img = mkfs::Image::open(classic).map_err(|e| err(&e))?;
+    let mut files = Vec::new();
+    for e in img.list_dir(abi::fs::ROOTINO).map_err(|e| err(&e))? {
+        if e.name == "." || e.name == ".." {
+            continue;
+        }
+        if img.inode(e.inum).map_err(|e| err(&e))?.typ != abi::T_FILE {
+            return Err(LabError::Image(format!("{} is not a plain file", e.name)));
+        }
+        files.push((e.name, img.read_file(e.inum).map_err(|e| err(&e))?));
+    }
+    mkfs::build_with(mkfs::Geometry::big(), &files).map_err(|e| err(&e))
+}
+
 /// The option word an ELF image carries (0 for a kernel without the symbol).
 pub fn options_of(elf: &[u8]) -> u32 {
     word_offset(elf)
@@ -112,6 +136,25 @@ mod tests {
             set_options(&mut [0u8; 64], "cow"),
             Err(LabError::Elf(_))
         ));
+    }
+
+    #[test]
+    fn the_bigfile_disk_holds_the_same_files_in_the_big_layout() {
+        let files = vec![
+            ("README".to_string(), b"hello".to_vec()),
+            (
+                "prog".to_string(),
+                (0..40_000u32).map(|i| i as u8).collect(),
+            ),
+        ];
+        let classic = mkfs::build(&files).unwrap();
+        let big = mkfs::Image::open(bigfile_image(&classic).unwrap()).unwrap();
+        assert_eq!(big.layout(), abi::fs::Layout::Big);
+        for (name, data) in &files {
+            let inum = big.lookup(name).unwrap();
+            assert_eq!(&big.read_file(inum).unwrap(), data, "{name}");
+        }
+        assert!(matches!(bigfile_image(&[0; 4096]), Err(LabError::Image(_))));
     }
 
     #[test]

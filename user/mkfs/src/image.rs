@@ -13,8 +13,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use abi::fs::{
-    BPB, BSIZE, DIRSIZ, DInode, Dirent, FSMAGIC, IPB, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
-    SuperBlock,
+    BPB, BSIZE, BlockRef, DIRSIZ, DInode, Dirent, FSMAGIC, IPB, Layout, ROOTINO, SuperBlock,
 };
 use abi::param::ROOTDEV;
 use abi::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
@@ -68,6 +67,8 @@ pub struct Image {
     sb: SuperBlock,
     /// First data block: everything from here to `sb.size` may belong to files.
     data_start: u32,
+    /// xv6's block layout, or the fs lab's large files (by the superblock's magic).
+    layout: Layout,
 }
 
 impl Image {
@@ -78,9 +79,9 @@ impl Image {
             return Err(FsError::TooShort { len: data.len() });
         }
         let sb = SuperBlock::decode(&data[BSIZE..2 * BSIZE]);
-        if sb.magic != FSMAGIC {
+        let Some(layout) = Layout::of_magic(sb.magic) else {
             return Err(FsError::BadMagic(sb.magic));
-        }
+        };
         if (sb.size as u64) * BSIZE as u64 > data.len() as u64 {
             return Err(FsError::Truncated {
                 blocks: sb.size,
@@ -120,6 +121,7 @@ impl Image {
             data,
             sb,
             data_start,
+            layout,
         })
     }
 
@@ -216,31 +218,48 @@ impl Image {
     /// its size.
     pub fn block_addrs(&self, inum: u32) -> Result<Vec<u32>, FsError> {
         let din = self.inode(inum)?;
-        if din.size as usize > MAXFILE * BSIZE {
+        let max = self.layout.maxfile() * BSIZE;
+        if din.size as usize > max {
             return Err(FsError::BadSize {
                 inum,
                 size: din.size,
-                max: MAXFILE * BSIZE,
+                max,
             });
         }
         let nblocks = (din.size as usize).div_ceil(BSIZE);
+        let nd = self.layout.ndirect();
         let mut addrs = Vec::with_capacity(nblocks);
-        for &a in din.addrs.iter().take(nblocks.min(NDIRECT)) {
+        for bn in 0..nblocks {
+            let a = match self.layout.locate(bn) {
+                Some(BlockRef::Direct(i)) => din.addrs[i],
+                Some(BlockRef::Indirect(i)) => {
+                    let table = self.check_addr(inum, din.addrs[nd])?;
+                    self.entry(table, i)
+                }
+                Some(BlockRef::Double(i, j)) => {
+                    let double = self.check_addr(inum, din.addrs[nd + 1])?;
+                    let table = self.check_addr(inum, self.entry(double, i))?;
+                    self.entry(table, j)
+                }
+                None => 0,
+            };
             addrs.push(self.check_addr(inum, a)?);
         }
-        if nblocks > NDIRECT {
-            let ind = self.check_addr(inum, din.addrs[NDIRECT])?;
-            for i in 0..(nblocks - NDIRECT).min(NINDIRECT) {
-                let a = if ind == 0 {
-                    0
-                } else {
-                    let b = self.block(ind);
-                    u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
-                };
-                addrs.push(self.check_addr(inum, a)?);
-            }
-        }
         Ok(addrs)
+    }
+
+    /// Entry `i` of indirect block `table` (0 for a hole, or when `table` is 0).
+    fn entry(&self, table: u32, i: usize) -> u32 {
+        if table == 0 {
+            return 0;
+        }
+        let b = self.block(table);
+        u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+    }
+
+    /// How this image's files map their blocks (from its superblock's magic).
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// The contents of inode `inum` (any type; a device has none).

@@ -1,20 +1,31 @@
-//! `mkfs [--strip] OUT FILE...`: writes an xv6 file system image holding FILEs in its root
-//! directory.
+//! `mkfs [--strip] [--bigfile] OUT FILE...`: writes an xv6 file system image holding FILEs
+//! in its root directory.
 //!
 //! Like MIT's `mkfs/mkfs`, each file is stored under its last path component with one leading
 //! `_` removed (`user/_ls` becomes `ls`). `--strip` stores ELF files cut down to their loaded
-//! segments (see `mkfs::strip_elf`), which debug builds need to fit.
+//! segments (see `mkfs::strip_elf`), which debug builds need to fit. `--bigfile` makes the
+//! image of the fs lab's large-file layout (`mkfs::Geometry::big`) that the bundled kernel's
+//! `bigfile` lab option mounts.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let strip = args.first().is_some_and(|a| a == "--strip");
-    if strip {
-        args.remove(0);
-    }
+    let mut flag = |name: &str| match args.iter().position(|a| a == name) {
+        Some(i) => {
+            args.remove(i);
+            true
+        }
+        None => false,
+    };
+    let strip = flag("--strip");
+    let geometry = if flag("--bigfile") {
+        mkfs::Geometry::big()
+    } else {
+        mkfs::Geometry::default()
+    };
     let Some((out, inputs)) = args.split_first() else {
-        eprintln!("usage: mkfs [--strip] OUT FILE...");
+        eprintln!("usage: mkfs [--strip] [--bigfile] OUT FILE...");
         return ExitCode::from(2);
     };
     let mut files = Vec::with_capacity(inputs.len());
@@ -28,7 +39,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    let img = match mkfs::build(&files) {
+    let img = match mkfs::build_with(geometry, &files) {
         Ok(img) => img,
         Err(e) => {
             eprintln!("mkfs: {e}");

@@ -24,13 +24,14 @@
 //! both agree whenever the last block is partly used (fewer or more than 64 files mod 64).
 
 use abi::fs::{
-    BPB, BSIZE, DIRSIZ, DInode, Dirent, FSMAGIC, IPB, MAXFILE, NDIRECT, ROOTINO, SuperBlock,
+    BPB, BSIZE, BlockRef, DIRSIZ, DInode, Dirent, FSSIZE_BIG, IPB, Layout, ROOTINO, SuperBlock,
 };
 use abi::param::{FSSIZE, LOGSIZE};
 use abi::stat::{T_DIR, T_FILE};
 
 /// Shape of an image. [`Geometry::default`] is xv6's: `FSSIZE` blocks, `LOGSIZE` log blocks
-/// and MIT mkfs's 200 inodes.
+/// and MIT mkfs's 200 inodes, files in xv6's block layout. [`Geometry::big`] is the fs lab's
+/// large-file layout (`abi::fs::Layout::Big`) on `FSSIZE_BIG` blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
     /// Total size in blocks.
@@ -39,6 +40,8 @@ pub struct Geometry {
     pub ninodes: u32,
     /// Number of log blocks, header included (MIT's mkfs uses `LOGSIZE`).
     pub nlog: u32,
+    /// How files map their blocks (and the superblock magic that says so).
+    pub layout: Layout,
 }
 
 impl Default for Geometry {
@@ -47,11 +50,22 @@ impl Default for Geometry {
             size: FSSIZE as u32,
             ninodes: 200,
             nlog: LOGSIZE as u32,
+            layout: Layout::Classic,
         }
     }
 }
 
 impl Geometry {
+    /// The image the bundled kernel's `bigfile` lab option needs: large files, and room for
+    /// the largest.
+    pub fn big() -> Geometry {
+        Geometry {
+            size: FSSIZE_BIG as u32,
+            layout: Layout::Big,
+            ..Geometry::default()
+        }
+    }
+
     /// The superblock this geometry implies, with MIT's formulas (note `+ 1` rather than a
     /// ceiling for both the inode and the bitmap block counts).
     pub fn superblock(&self) -> SuperBlock {
@@ -59,7 +73,7 @@ impl Geometry {
         let nbitmap = self.size / BPB as u32 + 1;
         let nmeta = 2 + self.nlog + ninodeblocks + nbitmap;
         SuperBlock {
-            magic: FSMAGIC,
+            magic: self.layout.magic(),
             size: self.size,
             nblocks: self.size.saturating_sub(nmeta),
             ninodes: self.ninodes,
@@ -113,13 +127,15 @@ pub fn build(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, MkfsError> {
 pub fn build_with(geo: Geometry, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, MkfsError> {
     let sb = geo.superblock();
     let first_data = sb.size.saturating_sub(sb.nblocks);
-    // MIT writes the whole bitmap as one block; more blocks than BPB would need more.
-    if sb.nblocks == 0 || sb.size as usize > BPB {
+    // MIT writes the whole bitmap as one block; more blocks than BPB would need more (the
+    // bitmap blocks follow each other, so the big layout's image simply fills several).
+    if sb.nblocks == 0 || (geo.layout == Layout::Classic && sb.size as usize > BPB) {
         return Err(MkfsError::BadGeometry(geo));
     }
     let mut fs = Builder {
         img: vec![0u8; sb.size as usize * BSIZE],
         sb,
+        layout: geo.layout,
         next_inode: 1,
         next_block: first_data,
     };
@@ -142,11 +158,11 @@ pub fn build_with(geo: Geometry, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>,
             return Err(MkfsError::DuplicateName(name.to_string()));
         }
         seen.push(stored);
-        if data.len() > MAXFILE * BSIZE {
+        if data.len() > geo.layout.maxfile() * BSIZE {
             return Err(MkfsError::FileTooLarge {
                 name: name.to_string(),
                 size: data.len(),
-                max: MAXFILE * BSIZE,
+                max: geo.layout.maxfile() * BSIZE,
             });
         }
         let inum = fs.ialloc(T_FILE)?;
@@ -172,6 +188,7 @@ pub fn build_with(geo: Geometry, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>,
 struct Builder {
     img: Vec<u8>,
     sb: SuperBlock,
+    layout: Layout,
     next_inode: u32,
     next_block: u32,
 }
@@ -228,34 +245,47 @@ impl Builder {
         self.iappend(dir, &raw)
     }
 
+    /// The block in `*slot`, allocated first if it is 0.
+    fn ensure_addr(&mut self, slot: &mut u32) -> Result<u32, MkfsError> {
+        if *slot == 0 {
+            *slot = self.balloc()?;
+        }
+        Ok(*slot)
+    }
+
+    /// Entry `i` of indirect block `table`, allocated first if it is 0.
+    fn ensure_entry(&mut self, table: u32, i: usize) -> Result<u32, MkfsError> {
+        let slot = i * 4;
+        let cur = u32::from_le_bytes(self.block(table)[slot..slot + 4].try_into().unwrap());
+        if cur != 0 {
+            return Ok(cur);
+        }
+        let nb = self.balloc()?;
+        self.block(table)[slot..slot + 4].copy_from_slice(&nb.to_le_bytes());
+        Ok(nb)
+    }
+
     /// Appends `data` to inode `inum`, allocating blocks in MIT's order.
     fn iappend(&mut self, inum: u32, mut data: &[u8]) -> Result<(), MkfsError> {
         let mut din = self.rinode(inum);
         let mut off = din.size as usize;
         while !data.is_empty() {
             let fbn = off / BSIZE;
-            // Callers check sizes against MAXFILE; a directory cannot outgrow it with
-            // fewer inodes than MAXFILE * 64 entries.
-            debug_assert!(fbn < MAXFILE);
-            let addr = if fbn < NDIRECT {
-                if din.addrs[fbn] == 0 {
-                    din.addrs[fbn] = self.balloc()?;
+            // Callers check sizes against the largest file; a directory cannot outgrow it
+            // with fewer inodes than MAXFILE * 64 entries.
+            let nd = self.layout.ndirect();
+            let addr = match self.layout.locate(fbn) {
+                Some(BlockRef::Direct(i)) => self.ensure_addr(&mut din.addrs[i])?,
+                Some(BlockRef::Indirect(i)) => {
+                    let table = self.ensure_addr(&mut din.addrs[nd])?;
+                    self.ensure_entry(table, i)?
                 }
-                din.addrs[fbn]
-            } else {
-                if din.addrs[NDIRECT] == 0 {
-                    din.addrs[NDIRECT] = self.balloc()?;
+                Some(BlockRef::Double(i, j)) => {
+                    let double = self.ensure_addr(&mut din.addrs[nd + 1])?;
+                    let table = self.ensure_entry(double, i)?;
+                    self.ensure_entry(table, j)?
                 }
-                let ind = din.addrs[NDIRECT];
-                let slot = (fbn - NDIRECT) * 4;
-                let cur = u32::from_le_bytes(self.block(ind)[slot..slot + 4].try_into().unwrap());
-                if cur == 0 {
-                    let nb = self.balloc()?;
-                    self.block(ind)[slot..slot + 4].copy_from_slice(&nb.to_le_bytes());
-                    nb
-                } else {
-                    cur
-                }
+                None => unreachable!("file block {fbn} past the largest file"),
             };
             let start = off - fbn * BSIZE;
             let n = data.len().min(BSIZE - start);

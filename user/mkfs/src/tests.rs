@@ -400,3 +400,30 @@ fn built_user_programs_fit_when_stripped() {
     }
     assert!(names.iter().any(|n| n == "init") && names.iter().any(|n| n == "sh"));
 }
+
+#[test]
+fn the_big_layout_holds_a_file_past_the_classic_limit() {
+    let big: Vec<u8> = (0..(MAXFILE + 300) * BSIZE)
+        .map(|i| (i / BSIZE) as u8)
+        .collect();
+    let files = vec![
+        ("big".to_string(), big.clone()),
+        ("small".to_string(), vec![1, 2, 3]),
+    ];
+    assert!(matches!(build(&files), Err(MkfsError::FileTooLarge { .. })));
+    let img = Image::open(build_with(Geometry::big(), &files).unwrap()).unwrap();
+    assert_eq!(img.superblock().magic, abi::fs::FSMAGIC_BIG);
+    assert_eq!(img.layout(), abi::fs::Layout::Big);
+    assert_eq!(img.read_file(img.lookup("big").unwrap()).unwrap(), big);
+    assert_eq!(
+        img.read_file(img.lookup("small").unwrap()).unwrap(),
+        [1, 2, 3]
+    );
+    // Block 11 sits in the indirect block, in the big layout: addrs[11] is that block.
+    let din = img.inode(img.lookup("big").unwrap()).unwrap();
+    assert_eq!(img.block_addrs(2).unwrap()[11], {
+        let ind = img.bytes()[din.addrs[11] as usize * BSIZE..][..4].to_vec();
+        u32::from_le_bytes(ind.try_into().unwrap())
+    });
+    assert!(din.addrs[12] != 0, "the doubly-indirect block is in use");
+}

@@ -253,10 +253,7 @@ fn legacy_read_write_and_bad_requests() {
 fn a_write_sink_sees_each_completed_write_and_nothing_else() {
     use std::sync::{Arc, Mutex};
     let mut rig = Rig::modern(0);
-<<<<<<< HEAD
-    /// (byte offset, bytes) of each write the sink saw.
-=======
->>>>>>> qemu17
+    // (byte offset, bytes) of each write the sink saw.
     type Writes = Vec<(u64, Vec<u8>)>;
     let seen: Arc<Mutex<Writes>> = Arc::default();
     let log = seen.clone();

@@ -324,11 +324,9 @@ impl Server {
             _ => reason,
         };
         self.send_traced();
-<<<<<<< HEAD
         if let Some(e) = self.target.reverse_error.take() {
             self.say(format!("gdb: cannot go back: {e}"), true);
         }
-=======
         // A breakpoint, watchpoint or step is told to gdb on the next call, once the host has
         // written out the console output of this slice: a client that reads the console and
         // stops at the breakpoint (the grade scripts) sees what the guest printed before it,
@@ -344,7 +342,6 @@ impl Server {
             }
             other => other,
         };
->>>>>>> qemu17
         if let Some(reason) = reason
             && let Err(end) = self.report(reason)
         {

@@ -362,6 +362,7 @@ impl Machine {
                 let resume = past_watch || past_bp;
                 self.watch_resume = None;
                 self.bp_resume = None;
+                self.hold_others(h);
                 let exit = if resume {
                     self.harts[h].watch_off = past_watch;
                     let exit = self.harts[h].run(&mut self.bus, 1, &[]);
@@ -572,6 +573,13 @@ impl Machine {
         }
     }
 
+    /// Notes on hart `h`, about to run, the cycles of the others, which hold meanwhile (its
+    /// events' positions).
+    fn hold_others(&mut self, h: usize) {
+        let others = self.position() - self.harts[h].cycles();
+        self.harts[h].others = others;
+    }
+
     /// Executes one instruction on hart `h` (for debuggers), whatever the round schedule says.
     pub fn step_hart(&mut self, h: usize) -> Stop {
         if let Some(stop) = self.take_halt() {
@@ -584,6 +592,7 @@ impl Machine {
         self.idle_pending = false;
         // A debugger's step executes the instruction whatever it touches.
         self.harts[h].new_turn();
+        self.hold_others(h);
         self.harts[h].watch_off = true;
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
         self.harts[h].watch_off = false;
@@ -612,6 +621,7 @@ impl Machine {
             return stop;
         }
         self.harts[h].new_turn();
+        self.hold_others(h);
         self.bus.now = self.round_start + self.progress[h];
         for (i, other) in self.harts.iter_mut().enumerate() {
             if i != h {

@@ -86,6 +86,19 @@ impl Snapshot {
         }
     }
 
+    /// Bytes of RAM pages this snapshot shares with neither of its neighbours on a timeline:
+    /// what dropping it frees.
+    pub fn bytes_only_in(&self, prev: Option<&Snapshot>, next: Option<&Snapshot>) -> usize {
+        let shared = |o: Option<&Snapshot>, i: usize| {
+            o.and_then(|o| o.pages.get(i))
+                .is_some_and(|p| Arc::ptr_eq(p, &self.pages[i]))
+        };
+        let only = (0..self.pages.len())
+            .filter(|&i| !shared(prev, i) && !shared(next, i))
+            .count();
+        only * PAGE_SIZE
+    }
+
     /// Bytes of RAM pages held by this snapshot and not shared with `other`.
     pub fn bytes_not_in(&self, other: Option<&Snapshot>) -> usize {
         self.pages_not_in(other) * PAGE_SIZE

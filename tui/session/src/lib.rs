@@ -16,6 +16,7 @@
 pub mod breakpoints;
 pub mod inspect;
 pub mod lab;
+pub mod landmarks;
 mod recording;
 mod session;
 mod step;

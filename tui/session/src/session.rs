@@ -72,6 +72,8 @@ pub struct Session {
     records: Vec<Arc<Record>>,
     /// Snapshots and logged console input (`timeline.rs`).
     pub(crate) timeline: Timeline,
+    /// System calls, faults and hits noted for the timeline bar (`landmarks.rs`).
+    pub(crate) noted: crate::landmarks::Noted,
     pub(crate) idle_stops: bool,
 }
 
@@ -91,6 +93,7 @@ impl Session {
             hits: Vec::new(),
             records: Vec::new(),
             timeline: Timeline::default(),
+            noted: Default::default(),
             idle_stops: false,
         })
     }
@@ -212,6 +215,7 @@ impl Session {
     /// The tracer sees the stop; then the stop is kept only if someone asked for it.
     fn after(&mut self, stop: Stop) -> Stop {
         self.hits.clear();
+        self.note_landmarks();
         let (records, seen) = self.views.after_run(&mut self.machine, stop);
         self.records.extend(records);
         self.sync_tracer();
@@ -222,10 +226,17 @@ impl Session {
                 if self.hits.is_empty() {
                     Stop::Budget
                 } else {
+                    self.note_hit(hart);
                     stop
                 }
             }
-            _ => seen.unwrap_or(Stop::Budget),
+            _ => {
+                let seen = seen.unwrap_or(Stop::Budget);
+                if let Stop::Watchpoint { hart, .. } = seen {
+                    self.note_hit(hart);
+                }
+                seen
+            }
         }
     }
 
@@ -262,6 +273,10 @@ impl Session {
 
     /// Puts the tracer's hooks into the registry (or takes them out) to match the tracer.
     fn sync_tracer(&mut self) {
+        // The timeline's landmarks come from the same trap logs.
+        if self.timeline.on {
+            crate::inspect::strace::Tracer::enable(&mut self.machine);
+        }
         let want: Vec<u64> = match self.views.tracer.hooks() {
             Some((uservec, sret)) if self.views.tracing() => vec![uservec, sret],
             _ => Vec::new(),

@@ -366,3 +366,92 @@ fn going_back_to_a_mark_and_typing_the_same_input_reaches_the_same_stop() {
     let again = play(&mut s);
     assert_eq!(again, first);
 }
+
+#[test]
+fn landmarks_are_noted_once_and_going_to_one_stops_at_its_instruction() {
+    use crate::landmarks::Kind;
+    let Some(mut s) = boot(2) else { return };
+    s.set_time_travel(true);
+    run_until(&mut s, "$ ");
+    s.type_input(b"echo hi\n");
+    run_until(&mut s, "hi\n");
+    let all = s.landmarks();
+    let of = |k: Kind| all.iter().filter(|l| l.kind == k).count();
+    assert!(of(Kind::Syscall) > 20, "{all:?}");
+    assert_eq!(of(Kind::Input), 1);
+    assert!(of(Kind::Snapshot) >= 1);
+    assert!(all.windows(2).all(|w| w[0].pos <= w[1].pos));
+    // The last write(1, "hi\n"...) of echo: going there stops its hart at the ecall.
+    let write = *all
+        .iter()
+        .rev()
+        .find(|l| l.kind == Kind::Syscall && l.code == abi::syscall::nr::write as u64)
+        .expect("a write");
+    s.goto(write.pos).expect("goto");
+    let h = &s.machine().harts[write.hart];
+    assert_eq!(h.mode, machine::cpu::Mode::User);
+    assert_eq!(h.x[17], abi::syscall::nr::write as u64);
+    let mut insn = [0u8; 4];
+    assert!(crate::xv6::read_virt(
+        s.machine(),
+        h.csr.satp,
+        h.pc,
+        &mut insn
+    ));
+    assert_eq!(
+        u32::from_le_bytes(insn),
+        0x0000_0073,
+        "ecall at {:#x}",
+        h.pc
+    );
+    // Replaying the past noted nothing twice; the previous landmark is before us.
+    assert_eq!(s.landmarks(), all);
+    let before = s
+        .landmark_near(false, &[Kind::Syscall])
+        .expect("an earlier call");
+    assert!(before.pos < write.pos);
+    let next = s.landmark_near(true, &[]).expect("later ones");
+    assert!(next.pos > write.pos);
+    let bar = s.timeline_bar(40);
+    assert_eq!(bar.cells.len(), 40);
+    assert!(bar.current < 40 && bar.present >= write.pos);
+    assert!(bar.cells.contains(&Some(Kind::Input)), "{bar:?}");
+    // Typing other input here makes a new future: what lay ahead is forgotten.
+    s.type_input(b"x");
+    assert!(s.landmarks().iter().all(|l| l.pos <= s.position()));
+}
+
+#[test]
+fn snapshots_are_thinned_to_their_byte_limit_and_every_position_stays_reachable() {
+    // Unbounded first, to learn what the snapshots of a boot hold; then a little less (most
+    // pages of a boot are written once, and the snapshot after the write holds them
+    // whatever is dropped: only about 3 MiB of this boot's can go).
+    let Some(mut s) = boot(2) else { return };
+    s.set_time_travel(true);
+    s.set_snapshot_limits(1_000_000, 1_000, usize::MAX);
+    run_until(&mut s, "$ ");
+    let unbounded = s.timeline().snapshot_bytes();
+    let limit = unbounded - (1 << 20);
+    let Some(mut s) = boot(2) else { return };
+    s.set_time_travel(true);
+    s.set_snapshot_limits(1_000_000, 1_000, limit);
+    run_until(&mut s, "$ ");
+    let t = s.timeline();
+    let n = t.snapshot_positions().len();
+    assert!(n > 3, "{n} snapshots");
+    assert!(
+        t.snapshot_bytes() <= limit,
+        "{} > {limit}",
+        t.snapshot_bytes()
+    );
+    let p = t.snapshot_positions();
+    assert_eq!(p[0], 0);
+    // Any position still replays to the same state.
+    let at = p[1] + 12_345;
+    let present = s.position();
+    s.goto(at).expect("back");
+    let regs = s.machine().harts[0].x;
+    s.goto(present).expect("forward");
+    s.goto(at).expect("back again");
+    assert_eq!(s.machine().harts[0].x, regs);
+}

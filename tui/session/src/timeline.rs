@@ -34,6 +34,9 @@ use machine::{Snapshot, Stop};
 pub const INTERVAL: u64 = 50_000_000;
 /// Snapshots kept at most (older ones are thinned first).
 pub const MAX_SNAPSHOTS: usize = 48;
+/// Bytes of RAM pages the snapshots may hold (older ones are thinned first; the boot
+/// snapshot and the two newest always stay).
+pub const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
 /// Cycles per run slice while replaying.
 const SLICE: u64 = 10_000_000;
 
@@ -74,9 +77,11 @@ pub struct Timeline {
     cursor: usize,
     /// The furthest position reached.
     present: u64,
-    /// Positions between snapshots, and the most snapshots kept.
+    /// Positions between snapshots, the most snapshots kept, and the most bytes of RAM
+    /// pages they hold.
     pub interval: u64,
     pub max: usize,
+    pub max_bytes: usize,
 }
 
 /// Told of each breakpoint or watchpoint stop during an armed replay; true ends the replay.
@@ -96,6 +101,7 @@ impl Timeline {
         Timeline {
             interval: INTERVAL,
             max: MAX_SNAPSHOTS,
+            max_bytes: MAX_SNAPSHOT_BYTES,
             ..Timeline::default()
         }
     }
@@ -151,8 +157,11 @@ impl Timeline {
             .rposition(|(s, _)| s.position <= position)
     }
 
-    /// Drops snapshots so that at most `max` stay: every other one of the older half,
-    /// keeping the boot snapshot, the newest and the base.
+    /// Drops snapshots so that at most `max` stay (every other one of the older half), then
+    /// so that they hold at most `max_bytes` (the one whose pages no neighbour shares, the
+    /// most of them, first), keeping the boot snapshot, the newest and the base. Pages
+    /// written once since boot are held by whichever snapshot follows: when only such
+    /// pages remain, the limit cannot be met and the snapshots stay.
     fn thin(&mut self) {
         while self.snapshots.len() > self.max.max(3) {
             let n = self.snapshots.len();
@@ -160,24 +169,73 @@ impl Timeline {
             for (i, k) in keep.iter_mut().enumerate().take(n / 2).skip(1) {
                 *k = i % 2 == 0 || Some(i) == self.base;
             }
-            let mut i = 0;
-            let base = self.base;
-            let mut new_base = None;
-            self.snapshots.retain(|_| {
-                let k = keep[i];
-                if k && Some(i) == base {
-                    new_base = Some(i);
-                }
-                i += 1;
-                k
-            });
-            // The base's new index: the kept ones before it.
-            self.base = base.map(|b| keep[..b].iter().filter(|k| **k).count());
-            debug_assert!(new_base.is_some() || base.is_none());
+            self.drop_snapshots(&keep);
             if self.snapshots.len() == n {
                 break;
             }
         }
+        let total = self.snapshot_bytes();
+        if total > self.max_bytes
+            && let Some(keep) = self.fit_bytes(total)
+        {
+            self.drop_snapshots(&keep);
+        }
+    }
+
+    /// Which snapshots to keep so that they hold at most `max_bytes` (from `total` now),
+    /// dropping first the one that frees the most; None when no choice gets there.
+    fn fit_bytes(&self, mut total: usize) -> Option<Vec<bool>> {
+        let s = &self.snapshots;
+        let n = s.len();
+        let mut alive: Vec<usize> = (0..n).collect();
+        let freed = |alive: &[usize], k: usize| {
+            let at = |j: usize| &s[alive[j]].0;
+            at(k).bytes_only_in(Some(at(k - 1)), Some(at(k + 1)))
+        };
+        // freed[k]: what dropping alive[k] frees (the first and last are never dropped).
+        let mut frees: Vec<usize> = (0..n)
+            .map(|k| {
+                if k == 0 || k == n - 1 || Some(k) == self.base {
+                    0
+                } else {
+                    freed(&alive, k)
+                }
+            })
+            .collect();
+        while total > self.max_bytes {
+            let (k, most) = frees
+                .iter()
+                .enumerate()
+                .max_by_key(|&(k, f)| (*f, std::cmp::Reverse(k)))
+                .map(|(k, f)| (k, *f))?;
+            if most == 0 {
+                return None;
+            }
+            total -= most;
+            alive.remove(k);
+            frees.remove(k);
+            for j in [k - 1, k] {
+                if j > 0 && j < alive.len() - 1 && Some(alive[j]) != self.base {
+                    frees[j] = freed(&alive, j);
+                }
+            }
+        }
+        let mut keep = vec![false; n];
+        for i in alive {
+            keep[i] = true;
+        }
+        Some(keep)
+    }
+
+    /// Drops the snapshots not kept; the base (kept) keeps its place.
+    fn drop_snapshots(&mut self, keep: &[bool]) {
+        let mut i = 0;
+        self.snapshots.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        // The base's new index: the kept ones before it.
+        self.base = self.base.map(|b| keep[..b].iter().filter(|k| **k).count());
     }
 }
 
@@ -190,10 +248,22 @@ impl Session {
             return;
         }
         *t = Timeline::new();
+        self.noted.clear();
         if on {
             t.on = true;
             self.take_snapshot();
+            crate::inspect::strace::Tracer::enable(&mut self.machine);
+        } else if !self.views.tracing() {
+            crate::inspect::strace::Tracer::disable(&mut self.machine);
         }
+    }
+
+    /// Positions between snapshots, the most snapshots kept and the most bytes they hold
+    /// (defaults [`INTERVAL`], [`MAX_SNAPSHOTS`], [`MAX_SNAPSHOT_BYTES`]); from the next
+    /// snapshot on.
+    pub fn set_snapshot_limits(&mut self, interval: u64, max: usize, max_bytes: usize) {
+        let t = &mut self.timeline;
+        (t.interval, t.max, t.max_bytes) = (interval.max(1), max, max_bytes);
     }
 
     /// The timeline (positions of snapshots, memory, the present).
@@ -378,6 +448,8 @@ impl Session {
         t.snapshots
             .retain(|(s, c)| s.position < pos || (s.position == pos && *c <= cursor));
         t.events.truncate(cursor);
+        self.noted.truncate_after(pos);
+        let t = &mut self.timeline;
         if t.base.is_some_and(|b| b >= t.snapshots.len()) {
             // The machine's base was ahead: its dirty flags mean nothing now. A new
             // snapshot here starts a fresh chain.
@@ -485,6 +557,7 @@ impl Session {
             }
             let goal = target.min(next);
             let stop = self.machine.run((goal - now).min(SLICE));
+            self.note_landmarks();
             if tracing {
                 let _ = self.views.after_run(&mut self.machine, stop);
             }

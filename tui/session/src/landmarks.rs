@@ -264,3 +264,30 @@ impl Session {
         }
     }
 }
+
+impl Landmark {
+    /// `system call write on hart 1`, `fault (store page fault) on hart 0`, `hit at
+    /// 0x80002a3c on hart 2`, `input (3 bytes)`, `snapshot`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            Kind::Syscall => {
+                let name = abi::syscall::lookup(self.code as usize)
+                    .map_or(format!("syscall_{}", self.code), |s| s.name.to_string());
+                format!("system call {name} on hart {}", self.hart)
+            }
+            Kind::Fault => format!(
+                "fault ({}) on hart {}",
+                crate::inspect::state::cause_name(self.code),
+                self.hart
+            ),
+            Kind::Hit => format!("hit at {:#x} on hart {}", self.code, self.hart),
+            Kind::Input => format!("input ({} bytes)", self.code),
+            Kind::Snapshot => "snapshot".into(),
+        }
+    }
+
+    /// Whether the landmark belongs to one hart (the one to show when going there).
+    pub fn has_hart(&self) -> bool {
+        matches!(self.kind, Kind::Syscall | Kind::Fault | Kind::Hit)
+    }
+}

@@ -426,6 +426,17 @@ impl Engine {
                 }
                 Err(e) => self.message(e, true),
             },
+            Request::Landmark { forward, kinds } => self.to_landmark(forward, &kinds),
+            Request::Present => {
+                let present = self.host.session().timeline().present();
+                match self.host.session().goto(present) {
+                    Ok(()) => {
+                        self.hart = self.host.session().busy_hart();
+                        self.stopped(format!("at the present (position {present})"));
+                    }
+                    Err(e) => self.message(e, true),
+                }
+            }
             Request::Break(spec) => match self.host.session().add_user_breakpoint(&spec) {
                 Ok((n, label)) => self.message(format!("breakpoint {n} at {label}"), false),
                 Err(e) => self.message(e, true),
@@ -508,6 +519,32 @@ impl Engine {
                 self.stopped("at the start of the recording".into());
             }
             Err(e) => self.message(format!("cannot go back: {e}"), true),
+        }
+    }
+
+    /// To the nearest landmark of `kinds` (any when empty) after or before here.
+    fn to_landmark(&mut self, forward: bool, kinds: &[session::landmarks::Kind]) {
+        let session = self.host.session();
+        let Some(l) = session.landmark_near(forward, kinds) else {
+            let what = match kinds {
+                [] => "landmark".to_string(),
+                k => k.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or "),
+            };
+            let side = if forward { "after" } else { "before" };
+            let pos = session.position();
+            return self.message(format!("no {what} {side} position {pos}"), false);
+        };
+        match session.goto(l.pos) {
+            Ok(()) => {
+                self.hart = if l.has_hart() {
+                    l.hart
+                } else {
+                    self.host.session().busy_hart()
+                };
+                self.take_console();
+                self.stopped(format!("at {} (position {})", l.describe(), l.pos));
+            }
+            Err(e) => self.message(format!("cannot go there: {e}"), true),
         }
     }
 
@@ -699,6 +736,10 @@ impl Engine {
                 .timeline()
                 .on()
                 .then(|| (session.position(), session.timeline().present())),
+            timeline: session
+                .timeline()
+                .on()
+                .then(|| session.timeline_bar(super::event::BAR_COLUMNS)),
             mips: self.mips,
             console: std::mem::take(&mut self.console),
             strace: Vec::new(),

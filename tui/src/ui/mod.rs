@@ -383,7 +383,13 @@ impl Screen {
 /// (split, full) placed by [`layout::place`], or tabs; with a walkthrough, its narrative
 /// has a place in the tree (split, full) or at the bottom (tabs).
 pub fn layout_of(app: &App, area: Rect) -> Screen {
-    let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
+    let status_rows = if app.snap.as_ref().is_some_and(|s| s.timeline.is_some()) {
+        3
+    } else {
+        2
+    };
+    let [main, status] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(status_rows)]).areas(area);
     let kind = app.settings.choice.kind(area);
     let mut s = Screen {
         panes: Vec::new(),
@@ -794,7 +800,7 @@ mod tests {
     fn help_overlay_on_top() {
         let mut app = app();
         app.update(keys::Command::Help);
-        assert!(has(&screen(&app, 120, 40), "Ctrl-A x        quit"));
+        assert!(has(&screen(&app, 120, 40), "Ctrl-A x  quit"));
     }
 
     fn click(col: u16, row: u16) -> crossterm::event::MouseEvent {

@@ -134,6 +134,9 @@ pub struct Hart {
     last_now: u64,
     /// Set by slow paths that touched a device: the run loop then polls interrupts and halt.
     poll: bool,
+    /// A poll was due when the last `run` call ended (see execute.rs): the next one polls
+    /// before its first instruction.
+    poll_due: bool,
     // Software TLB (see mmu.rs).
     tlb_fetch: [TlbEntry; TLB_SIZE],
     tlb_load: [TlbEntry; TLB_SIZE],
@@ -173,6 +176,7 @@ impl Hart {
             events_dropped: 0,
             at: 0,
             others: 0,
+            poll_due: false,
             waiting: false,
             instret: 0,
             cycles: 0,

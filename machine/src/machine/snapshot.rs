@@ -68,6 +68,11 @@ struct Schedule {
 }
 
 impl Snapshot {
+    /// What every run had spent at this instant ([`Machine::elapsed`]).
+    pub fn elapsed(&self) -> u64 {
+        self.schedule.elapsed
+    }
+
     /// Instructions hart `h` had attempted at this instant (its `cycles`).
     pub fn hart_attempts(&self, h: usize) -> u64 {
         self.harts.get(h).map_or(0, Hart::cycles)

@@ -27,4 +27,4 @@ pub use breakpoints::{Breakpoint, Cond, Owner, Spec};
 pub use recording::{Recording, RecordingError};
 pub use session::{Boot, Error, Resolved, Session};
 pub use step::{STEP_LIMIT, StepKind, Stepped};
-pub use timeline::{Event, Mark, Reversed, WhenSpec};
+pub use timeline::{Event, Mark, Reg, Reversed, WhenSpec};

@@ -154,6 +154,39 @@ impl Session {
         self.machine.bus.uart.push_input(bytes);
     }
 
+    /// A debugger's write to a register of hart `h` (logged on the timeline, so that going
+    /// back and forth and recordings reproduce it); false when there is no such register
+    /// or it refuses the value.
+    pub fn write_register(&mut self, h: usize, reg: crate::timeline::Reg, value: u64) -> bool {
+        let Some(hart) = self.machine.harts.get(h) else {
+            return false;
+        };
+        // Try it on a copy first: only a write that takes is an event.
+        if !crate::timeline::write_reg(&mut hart.clone(), reg, value) {
+            return false;
+        }
+        self.log_event(Event::WriteReg {
+            hart: h,
+            reg,
+            value,
+        });
+        crate::timeline::write_reg(&mut self.machine.harts[h], reg, value)
+    }
+
+    /// A debugger's write to physical memory (logged as [`Session::write_register`] is);
+    /// false when it is not all RAM.
+    pub fn write_phys(&mut self, addr: u64, bytes: &[u8]) -> bool {
+        let mut probe = vec![0u8; bytes.len()];
+        if !self.machine.read_phys(addr, &mut probe) {
+            return false;
+        }
+        self.log_event(Event::WritePhys {
+            addr,
+            bytes: bytes.to_vec(),
+        });
+        self.machine.write_phys(addr, bytes)
+    }
+
     /// Console output since the last call.
     pub fn take_output(&mut self) -> Vec<u8> {
         self.machine.bus.uart.take_output()

@@ -52,6 +52,10 @@ pub struct TuiArgs {
     /// (loopback); give HOST:PORT (e.g. 0.0.0.0:26000) to listen elsewhere.
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
+    /// Record the run: on exit, write it up to the present to FILE (`xv6scope replay FILE`
+    /// opens it; `replay --check FILE` verifies it replays exactly).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
     /// Measure instead: run the TUI off-screen until the guest retired N instructions and
     /// print the guest speed (see [`measure`]).
     #[arg(long, value_name = "N", hide = true)]
@@ -67,6 +71,7 @@ impl TuiArgs {
         TuiArgs {
             machine: crate::cmd_run::RunArgs::interactive_default().machine,
             gdb: None,
+            record: None,
             measure: None,
             measure_input: String::new(),
         }
@@ -99,6 +104,7 @@ pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32
         TuiArgs {
             machine,
             gdb: None,
+            record: None,
             measure: None,
             measure_input: String::new(),
         },
@@ -120,6 +126,7 @@ pub(crate) fn setup(
         stop_at,
         walk,
         held: None,
+        record: args.record.clone(),
     })
 }
 
@@ -136,6 +143,7 @@ pub fn run_session(session: session::Session, why: String, console: Vec<u8>) -> 
         stop_at: None,
         walk: None,
         held: Some((why, console)),
+        record: None,
     })
 }
 
@@ -196,7 +204,15 @@ fn run_setup(setup: engine::Setup) -> Result<i32> {
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     let _ = machine_thread.join();
-    let code = result?;
+    let mut code = result?;
+    // A quit ends the UI loop before the machine thread's last word (a recording written,
+    // or why it could not be): read it now.
+    while let Ok(ev) = ev_rx.try_recv() {
+        if let Event::Exited { code: c, why } = ev {
+            code = code.max(c);
+            app.on_event(Event::Exited { code: c, why });
+        }
+    }
     if let Some(why) = &app.exited
         && why != "quit"
     {

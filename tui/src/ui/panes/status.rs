@@ -11,9 +11,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use session::landmarks::{Bar, Kind};
 use ratatui::widgets::{Paragraph, Widget};
 use session::inspect::state::mode_name;
+use session::landmarks::{Bar, Kind};
 
 pub struct StatusBar<'a>(pub &'a App);
 
@@ -72,7 +72,13 @@ impl StatusBar<'_> {
         let marks = (0..width)
             .map(|j| {
                 let (from, to) = (j * n / width, ((j + 1) * n / width).max(j * n / width + 1));
-                mark(bar.cells[from.min(n - 1)..to.min(n)].iter().flatten().max().copied())
+                mark(
+                    bar.cells[from.min(n - 1)..to.min(n)]
+                        .iter()
+                        .flatten()
+                        .max()
+                        .copied(),
+                )
             })
             .collect();
         (marks, (bar.current * width / n).min(width - 1))

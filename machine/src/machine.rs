@@ -240,6 +240,27 @@ impl Machine {
         self.harts.iter().map(Hart::cycles).sum()
     }
 
+    /// The round-robin schedule's state in words (round start, hart in round, progress,
+    /// backoff, sit-out, idle check pending, bus time, which harts wait, mtime): for tests
+    /// that compare two machines' schedules.
+    pub fn schedule_summary(&self) -> String {
+        format!(
+            "rs {} hir {} prog {:?} bo {:?} so {:?} ip {} now {} waits {:?} mtime {}",
+            self.round_start,
+            self.hart_in_round,
+            self.progress,
+            self.backoff,
+            self.sit_out,
+            self.idle_pending,
+            self.bus.now,
+            self.harts
+                .iter()
+                .map(|h| h.is_waiting())
+                .collect::<Vec<_>>(),
+            self.bus.mtime()
+        )
+    }
+
     /// Everything every run has spent: attempts, cycles skipped while every hart waited,
     /// a debugger's steps. It tells apart the states that share a position while the harts
     /// idle: running the machine from the same state by the same amount gives the same
@@ -329,6 +350,7 @@ impl Machine {
                 }
             }
             if *spent >= budget {
+                self.settle();
                 return Stop::Budget;
             }
             let h = self.hart_in_round;
@@ -570,6 +592,33 @@ impl Machine {
             }
             self.next_hart();
             check = self.hart_in_round == 0;
+        }
+    }
+
+    /// At the end of a run's budget: moves the schedule past the harts that cannot use their
+    /// turn now (waiting in `wfi`, or their quantum spent), which costs no cycle, up to the
+    /// next hart that can run or the start of the next round (its idle check pending).
+    /// Several states share a position and elapsed time while harts wait; this makes a
+    /// budget end in the same one as a run that went on (an idle stop is reported at the
+    /// start of a round), so that a replay ending its run there — and console input typed
+    /// then — continues exactly as the recorded run did.
+    fn settle(&mut self) {
+        for _ in 0..self.harts.len() {
+            let h = self.hart_in_round;
+            if self.progress[h] < self.config.quantum && self.hart_runnable(h) {
+                return;
+            }
+            self.next_hart();
+            if self.hart_in_round == 0 {
+                // As the run loop does at a round's start (`idle_round`'s look at the harts,
+                // which leaves `bus.now` where it looked last); the idle check proper waits
+                // for the next run.
+                if !self.all_waiting() {
+                    self.idle_reported = false;
+                }
+                self.idle_pending = true;
+                return;
+            }
         }
     }
 

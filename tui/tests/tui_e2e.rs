@@ -423,7 +423,6 @@ fn status_pc(screen: &str) -> String {
 /// process's PTE, the bar's previous event and back to the present; and `--record`: the
 /// run written on quit replays exactly (`replay --check`).
 #[test]
-#[ignore = "known bug (issue 15): keys typed while the harts idle do not always replay exactly, so going back over them can fail"]
 fn time_travel_in_the_tui_reverse_step_when_pte_timeline_and_record() {
     let rec = std::env::temp_dir().join(format!("xv6scope-e2e-{}.xrec", std::process::id()));
     let _ = std::fs::remove_file(&rec);

@@ -502,11 +502,10 @@ fn debugger_writes_are_replayed_and_recorded() {
     Session::check_recording(&decoded).expect("replays exactly");
 }
 
-// Known bug (issue 15, left open): console input typed one key at a time while the harts
-// idle (as the TUI delivers keys) sometimes replays into a different schedule, so going back
-// over it fails ("the replay did not reach that instruction"). Seed 2 shows it.
+// Input typed while every hart waits used to replay into another schedule: a run's budget
+// ended inside the zero-cost moves past waiting harts, an idle stop after them, at the same
+// position and elapsed time (`Machine::settle` makes both end alike).
 #[test]
-#[ignore = "known bug: input typed during idle periods does not always replay exactly"]
 fn reverse_step_after_steps_at_a_breakpoint_reached_through_idle_time() {
     // As the TUI drives it: idle stops, the tracer on, keys typed one at a time between
     // runs, some while the harts idle.
@@ -611,4 +610,47 @@ fn where_runs_are_split_never_changes_what_the_machine_does() {
     c.set_breakpoint(Owner::User(1), trap);
     run_to(&mut c, &[1_000_000], true);
     assert_eq!(state(&a), state(&c), "breakpoint splits");
+}
+
+#[test]
+fn every_state_of_an_interactive_run_is_reached_again_exactly() {
+    // As the TUI runs the machine: idle stops on, runs of any length, keys typed one at a
+    // time between them (some while every hart waits). Going to each state seen, by its
+    // mark, gives the same harts and the same schedule.
+    for seed in [2u64, 3, 7] {
+        let Some(mut s) = boot(3) else { return };
+        s.set_idle_stops(true);
+        s.set_time_travel(true);
+        run_until(&mut s, "$ ");
+        let mut rng = seed;
+        let mut next = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            rng >> 33
+        };
+        let state = |s: &Session| {
+            let m = s.machine();
+            let harts: Vec<_> = m.harts.iter().map(|h| (h.pc, h.x, h.cycles())).collect();
+            (s.mark(), m.schedule_summary(), harts)
+        };
+        let mut seen = Vec::new();
+        for &b in b"echo hi\r" {
+            for _ in 0..next() % 4 {
+                s.run(1 + next() % 1_000_000);
+                seen.push(state(&s));
+            }
+            seen.push(state(&s));
+            s.type_input(&[b]);
+        }
+        for _ in 0..100 {
+            s.run(1_000_000);
+            seen.push(state(&s));
+        }
+        for want in &seen {
+            s.goto_mark(want.0)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert_eq!(&state(&s), want, "seed {seed}");
+        }
+    }
 }

@@ -35,7 +35,8 @@ pub struct BenchArgs {
     /// Write the generated loop programs (int-loop.elf, mem-loop.elf) into DIR and exit.
     #[arg(long, value_name = "DIR")]
     pub emit: Option<PathBuf>,
-    /// Only these workloads (int-loop, mem-loop, watch, tui, timeline, boot); default all.
+    /// Only these workloads (int-loop, mem-loop, watch, tui, timeline, boot; and
+    /// `recording`, which only runs when named); default all.
     #[arg(value_name = "WORKLOAD")]
     pub only: Vec<String>,
 }
@@ -257,6 +258,64 @@ fn run_headless_session(
     Ok((s.machine().instret(), start.elapsed(), s))
 }
 
+/// `bench recording`: the bundled kernel's boot plus `usertests -q` to its end with the
+/// timeline on, as `xv6scope run --record` makes it: the forward time, the snapshots held at
+/// the end, the recording's size, and `replay --check` of it (a fresh session replays it and
+/// compares the console and the final position).
+fn recording_row() -> Result<()> {
+    const LIMIT: u64 = 40_000_000_000;
+    let args = crate::ui::TuiArgs::bundled();
+    let mut s = crate::cmd_run::boot(&args.machine)?.session;
+    s.set_time_travel(true);
+    let start = Instant::now();
+    s.type_input(TUI_INPUT);
+    let mut console = Vec::new();
+    let done = loop {
+        if let Stop::PowerOff { .. } | Stop::Reset | Stop::Htif { .. } = s.run(1_000_000) {
+            bail!("the guest stopped after {} instructions", s.position());
+        }
+        console.extend(s.take_output());
+        let text = String::from_utf8_lossy(&console);
+        if text.contains("ALL TESTS PASSED") || text.contains("SOME TESTS FAILED") {
+            break text.contains("ALL TESTS PASSED");
+        }
+        if s.position() > LIMIT {
+            bail!("usertests -q did not end within {LIMIT} positions");
+        }
+    };
+    let forward = start.elapsed();
+    let tl = s.timeline();
+    let (bytes, count) = (tl.snapshot_bytes(), tl.snapshot_positions().len());
+    let rec = s.recording(&console).map_err(anyhow::Error::msg)?;
+    let encoded = rec.encode();
+    let start = Instant::now();
+    let decoded = session::Recording::decode(&encoded)?;
+    let checked = session::Session::check_recording(&decoded);
+    let replay = start.elapsed();
+    println!(
+        "usertests -q to its end ({}): {} positions in {:.1} s ({:.0} MIPS) with the timeline on",
+        if done { "ALL TESTS PASSED" } else { "SOME TESTS FAILED" },
+        rec.end,
+        forward.as_secs_f64(),
+        rec.end as f64 / forward.as_secs_f64() / 1e6
+    );
+    println!(
+        "snapshots held at the end: {:.0} MiB in {count}; recording file {:.1} MiB",
+        bytes as f64 / (1 << 20) as f64,
+        encoded.len() as f64 / (1 << 20) as f64
+    );
+    match checked {
+        Ok(()) => println!(
+            "replay --check: same console ({} bytes) and final position, in {:.1} s ({:.2} of forward)",
+            rec.console.len(),
+            replay.as_secs_f64(),
+            replay.as_secs_f64() / forward.as_secs_f64()
+        ),
+        Err(e) => bail!("replay --check failed: {e}"),
+    }
+    Ok(())
+}
+
 /// Host time until `$ ` appears on our machine's console.
 fn boot_ours(kernel: &[u8], disk: Vec<u8>) -> Result<Duration> {
     let mut m = Machine::new(Config::default(), Image::Elf(kernel), Some(disk))?;
@@ -326,8 +385,12 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     }
     let want = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o == w);
     for w in &args.only {
-        if !["int-loop", "mem-loop", "watch", "tui", "timeline", "boot"].contains(&w.as_str()) {
-            bail!("unknown workload {w:?} (int-loop, mem-loop, watch, tui, timeline, boot)");
+        if !["int-loop", "mem-loop", "watch", "tui", "timeline", "boot", "recording"]
+            .contains(&w.as_str())
+        {
+            bail!(
+                "unknown workload {w:?} (int-loop, mem-loop, watch, tui, timeline, boot, recording)"
+            );
         }
     }
     let qemu = !args.no_qemu && qemu_available();
@@ -489,6 +552,9 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             "(timeline ratio: on over off; snapshots: count in the ratio column; \
              reverse-continue: over the forward time of the whole run)"
         );
+    }
+    if args.only.iter().any(|o| o == "recording") {
+        recording_row()?;
     }
     if want("boot") {
         let mut kernels: Vec<BootCase> = Vec::new();

@@ -361,7 +361,7 @@ fn strace_names_the_lab_calls() {
     let trace = String::from_utf8_lossy(&out.stderr);
     for call in [
         " pgtbltest: pgaccess(",
-        " mmaptest: mmap(0x0, 8192, 1, 2, 3, 0) = 0x",
+        " mmaptest: mmap(0x0, 8192, PROT_READ, MAP_PRIVATE, 3, 0) = 0x",
         " mmaptest: munmap(0x",
         " symlinktest: symlink(\"/testsymlink/a\", \"/testsymlink/b\") = 0",
         " alarmtest: sigalarm(2, 0x",

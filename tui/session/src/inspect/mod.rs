@@ -16,6 +16,7 @@
 //! - [`monitor`]: all of the above as text commands (`ps`, `fds PID`, `pt PID`...), for
 //!   gdb's `monitor` and the TUI's command line.
 //! - [`strace`]: syscall trace from the hart's trap/xRET events, with no kernel help.
+//! - [`syscall_table`]: which call each number is, from the kernel's own `syscalls[]`.
 //!
 //! Invariant: nothing here writes guest memory or registers (the tracer only adds machine
 //! breakpoints and steps a hart over its own, which the guest cannot observe), and no guest
@@ -32,6 +33,7 @@ pub mod state;
 pub mod strace;
 pub mod symbols;
 mod syscall_args;
+pub mod syscall_table;
 #[cfg(test)]
 pub(crate) mod testboot;
 

@@ -13,7 +13,7 @@
 use super::pagetable::{self, Names, Tree};
 use super::proc::{InodeNames, Kernel, render_fds, render_ps};
 use super::state::HartState;
-use super::strace::{Filter, KernelResolver, NoResolver, Record, Tracer};
+use super::strace::{Filter, KernelResolver, NoResolver, Record, SyscallTable, Tracer};
 use super::symbols::{SymbolSet, Symbols};
 use machine::machine::{Machine, Stop};
 use std::collections::HashMap;
@@ -64,6 +64,7 @@ impl Views {
         if let Some(elf) = kernel_elf {
             match Symbols::parse("kernel", elf) {
                 Ok(s) => {
+                    v.tracer.table = Arc::new(SyscallTable::of_kernel(elf, &s));
                     match Kernel::new(&s) {
                         Ok(k) if k.has_procs() => {
                             v.resolver = Some(KernelResolver::new(&k));
@@ -97,6 +98,7 @@ impl Views {
     /// Turns syscall tracing on with `filter`. An error says tracing is on but not yet exact
     /// (see [`Tracer::install`]); it is a warning to show, not a failure.
     pub fn strace_on(&mut self, m: &mut Machine, filter: Filter) -> Result<(), String> {
+        filter.check(&self.tracer.table)?;
         self.tracer.filter = filter;
         if !self.tracing {
             self.tracing = true;

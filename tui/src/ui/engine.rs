@@ -674,7 +674,10 @@ impl Engine {
                 let session = self.host.session();
                 let procs = session.command("ps");
                 let fds = match pid {
-                    Some(p) => session.command(&format!("fds {p}")),
+                    Some(p) => crate::ui::panes::processes::details(
+                        session.command(&format!("fds {p}")),
+                        session.command(&format!("ps -l {p}")),
+                    ),
                     None => vec!["no process on this hart".into()],
                 };
                 (Some(procs), Some(fds))

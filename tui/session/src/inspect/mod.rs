@@ -10,6 +10,8 @@
 //! - [`pagetable`]: the Sv39 tree from any root, folded, named, in `vmprint` form, diffed.
 //! - [`dwarf`]: kernel tables (`proc`, `cpus`, `ftable`) read through DWARF, for MIT's C
 //!   kernel and the Rust kernel alike; a field a kernel lacks reads as None.
+//! - [`labs`]: the labs' structures (per-process kernel page table, VMAs, page reference
+//!   counts, alarm state), found by shape in any kernel's DWARF.
 //! - [`proc`]: `monitor ps` and `monitor fds PID` on top of [`dwarf`], inode names from
 //!   the disk image.
 //! - [`fsimage`]: the disk image's files: inode names, user programs for their symbols.
@@ -26,6 +28,7 @@
 pub mod dwarf;
 pub mod fsimage;
 pub mod kmem;
+pub mod labs;
 pub mod monitor;
 pub mod pagetable;
 pub mod proc;

@@ -19,8 +19,8 @@
 
 use super::PhysMem;
 use abi::memlayout::{
-    CLINT, CLINT_SIZE, KERNBASE, PGSIZE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, TRAPFRAME, UART0,
-    VIRTIO0,
+    CLINT, CLINT_SIZE, KERNBASE, MAXVA, PGSIZE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, TRAPFRAME,
+    UART0, USYSCALL, VIRTIO0,
 };
 use std::collections::BTreeMap;
 
@@ -237,6 +237,8 @@ impl Names {
             ranges: vec![
                 (TRAMPOLINE, TRAMPOLINE + PGSIZE, "trampoline".into()),
                 (TRAPFRAME, TRAPFRAME + PGSIZE, "trapframe".into()),
+                // The 2021+ pgtbl lab's read-only page shared with user space (`ugetpid`).
+                (USYSCALL, USYSCALL + PGSIZE, "usyscall".into()),
             ],
             user_sz: Some(sz),
         }
@@ -479,19 +481,60 @@ impl Tree {
         }
     }
 
-    /// The pgtbl lab's `vmprint` output: every valid PTE, one line each, `..` per level.
+    /// The pgtbl lab's `vmprint` output as the 2021-2023 handouts print it.
     pub fn vmprint(&self) -> Vec<String> {
+        self.vmprint_as(Vmprint::Y2021)
+    }
+
+    /// The pgtbl lab's `vmprint` output in the format of `style`'s year: every valid PTE,
+    /// one line each, `..` per level, then the index (the virtual address in 2024), the PTE
+    /// and the physical address it points to.
+    pub fn vmprint_as(&self, style: Vmprint) -> Vec<String> {
         let mut lines = vec![format!("page table {:#018x}", self.root)];
+        let lead = if style == Vmprint::Y2020 { "" } else { " " };
         for e in &self.entries {
             let dots = vec![".."; 3 - e.level as usize].join(" ");
+            let at = match style {
+                // `%p` of the va the handout's loop computes: not sign-extended.
+                Vmprint::Y2024 => format!("{:#018x}", e.va & (MAXVA * 2 - 1)),
+                _ => e.index.to_string(),
+            };
             lines.push(format!(
-                " {dots}{}: pte {:#018x} pa {:#018x}",
-                e.index,
+                "{lead}{dots}{at}: pte {:#018x} pa {:#018x}",
                 e.pte,
                 e.pa()
             ));
         }
         lines
+    }
+}
+
+/// The pgtbl lab's `vmprint` formats, by the year of the handout. 2020:
+/// `..0: pte 0x... pa 0x...`; 2021 to 2023 add a leading space (` ..0: ...`); 2024 prints
+/// the virtual address instead of the index (` ..0x0000003fc0000000: ...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vmprint {
+    Y2020,
+    Y2021,
+    Y2024,
+}
+
+impl Vmprint {
+    /// The format of a handout year (a year before 2020 has 2020's, 2022-2023 have 2021's).
+    pub fn of_year(year: u32) -> Vmprint {
+        match year {
+            ..=2020 => Vmprint::Y2020,
+            2021..=2023 => Vmprint::Y2021,
+            _ => Vmprint::Y2024,
+        }
+    }
+
+    pub fn year(self) -> u32 {
+        match self {
+            Vmprint::Y2020 => 2020,
+            Vmprint::Y2021 => 2021,
+            Vmprint::Y2024 => 2024,
+        }
     }
 }
 

@@ -10,12 +10,15 @@
 //!   pointer to a 64-bit integer (C's `pagetable_t` is `uint64 *`, the Rust kernel's
 //!   `*mut u64`) and whose name speaks of a page table ([`is_pagetable_name`]).
 //! - VMAs: a member of `struct proc` that is an array of structs (or of pointers to them)
-//!   with a start address and a length or an end ([`VMA_FIELDS`]); a slot is in use when its
-//!   `used`/`valid`-like field is non-zero, or, lacking one, when its length is.
-//! - Reference counts: a global whose name mentions ref/cnt/count (or `kmem`), that is or
-//!   holds an array of integers (or of structs with one count) with one slot per page of
-//!   RAM: `(PHYSTOP - KERNBASE) / PGSIZE` slots indexed from KERNBASE, or `PHYSTOP / PGSIZE`
-//!   indexed from 0 (both are common).
+//!   with a start address and a length or an end ([`VMA_FIELDS`]), or a list of them (a
+//!   pointer to the first, or an embedded head, linked by `next`/`vm_next`), directly or
+//!   inside a struct member; a slot is in use when its `used`/`valid`-like field is
+//!   non-zero, or, lacking one, when its length is.
+//! - Reference counts: a global that is or holds an array of integers (or of structs with
+//!   one count) with one slot per page of RAM: `(PHYSTOP - KERNBASE) / PGSIZE` slots indexed
+//!   from KERNBASE, or `PHYSTOP / PGSIZE` indexed from 0 (both are common). One whose name
+//!   (or its member's) mentions ref, cnt or count wins; else the only such table whose name
+//!   does not say mask (`umem.mem_map`, beside a `kmem_mask` of the same shape).
 //! - Other fields: the members of `struct proc` that stock xv6 lacks ([`STOCK_PROC`]),
 //!   integers and pointers by value, a struct by its `epc` (the alarm's saved registers).
 //!
@@ -65,15 +68,15 @@ pub const VMA_FIELDS: &[(&str, &[&str])] = &[
         "addr",
         &[
             "addr", "start", "va", "vastart", "begin", "address", "start_addr", "vm_start",
-            "startva", "vstart", "addr_start",
+            "startva", "vstart", "addr_start", "va_low", "start_va",
         ],
     ),
     ("len", &["len", "length", "size", "sz", "vm_len"]),
-    ("end", &["end", "vm_end", "addr_end", "vend", "end_addr"]),
+    ("end", &["end", "vm_end", "addr_end", "vend", "end_addr", "va_high", "end_va"]),
     ("prot", &["prot", "perm", "perms", "permission", "permissions"]),
     ("flags", &["flags", "flag", "mapflags"]),
     ("file", &["file", "f", "fp", "vfile", "mfile", "vm_file", "filep", "pf"]),
-    ("off", &["offset", "off", "foff", "file_offset", "vm_pgoff"]),
+    ("off", &["offset", "off", "foff", "file_offset", "vm_pgoff", "pgoff"]),
     (
         "used",
         &[
@@ -147,9 +150,9 @@ pub fn read(p: &Val) -> LabFields {
             continue;
         }
         if out.vma_field.is_none()
-            && let Some(vmas) = vma_array(&v)
+            && let Some((field, vmas)) = vmas_in(name, &v)
         {
-            out.vma_field = Some(name.to_string());
+            out.vma_field = Some(field);
             out.vmas = vmas;
             continue;
         }
@@ -181,6 +184,55 @@ fn show_scalar(name: &str, v: &Val, shape: Shape) -> Option<String> {
         Shape::Pointer { .. } => v.uint().map(|p| format!("{p:#x}")),
         _ => None,
     }
+}
+
+/// The mappings member `name` holds, and how to call it: an array of VMAs (or of pointers
+/// to them), a list of them (a pointer to the first, or an embedded list head, linked by
+/// a `next` pointer), or either inside a struct member (`struct mm { struct vma vma[16];
+/// }`).
+fn vmas_in(name: &str, v: &Val) -> Option<(String, Vec<VmaInfo>)> {
+    if let Some(vmas) = vma_array(v).or_else(|| vma_list(v)) {
+        return Some((name.to_string(), vmas));
+    }
+    if v.shape() == Shape::Struct && !is_vma(v) {
+        for (inner, iv) in v.members() {
+            if let Some(vmas) = vma_array(&iv).or_else(|| vma_list(&iv)) {
+                return Some((format!("{name}.{inner}"), vmas));
+            }
+        }
+    }
+    None
+}
+
+/// The names of a list's link to the next element.
+const NEXT: &[&str] = &["next", "vm_next", "nxt", "next_vma"];
+
+/// The mappings of a list: `v` is a pointer to the first VMA (null-terminated), or a VMA
+/// used as the list's head (its own `next` starts the list, which ends back at the head or
+/// at null; the head itself is not a mapping). Bounded by [`MAX_VMAS`].
+fn vma_list(v: &Val) -> Option<Vec<VmaInfo>> {
+    let (head, mut cur) = match v.shape() {
+        Shape::Pointer { to_struct: true, .. } => {
+            if !is_vma(&v.pointee_at(0)?) {
+                return None;
+            }
+            (None, v.deref())
+        }
+        Shape::Struct if is_vma(v) => (Some(v.addr), v.field(NEXT)?.deref()),
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    for i in 0..MAX_VMAS as usize {
+        let Some(c) = cur else { break };
+        if Some(c.addr) == head {
+            break;
+        }
+        if let Some(m) = vma_of(i, &c) {
+            out.push(m);
+        }
+        cur = c.field(NEXT).and_then(|n| n.deref());
+    }
+    Some(out)
 }
 
 /// The mappings in use, if `v` is an array of VMA-shaped structs (or pointers to them).
@@ -296,13 +348,23 @@ fn refish(name: &str) -> bool {
 impl RefCounts {
     /// Finds the table in a kernel's DWARF; None when the kernel has none (or no DWARF).
     pub fn find(syms: &Symbols) -> Result<Option<RefCounts>, DwarfError> {
-        let types =
-            Types::for_vars_where(syms, |n| refish(n) || n.eq_ignore_ascii_case("kmem"))?;
-        Ok(RefCounts::among(types))
+        Ok(RefCounts::among(Types::for_vars_where(syms, |_| true)?))
     }
 
-    /// The table among the globals of `types` (see the module essay for the shapes).
+    /// The table among the globals of `types` (see the module essay for the shapes): the
+    /// first one named for counting (ref, cnt, count), else the only table of pages whose
+    /// name does not say mask.
     pub fn among(types: Types) -> Option<RefCounts> {
+        let named = RefCounts::candidates(&types, true);
+        if let Some(r) = named.into_iter().next() {
+            return Some(r);
+        }
+        let mut any = RefCounts::candidates(&types, false);
+        (any.len() == 1).then(|| any.remove(0))
+    }
+
+    fn candidates(types: &Types, named: bool) -> Vec<RefCounts> {
+        let mut found = Vec::new();
         let none = super::MemImage::default();
         let mut names: Vec<&String> = types.vars.keys().collect();
         names.sort();
@@ -318,7 +380,9 @@ impl RefCounts {
             );
             for (member, arr) in candidates {
                 let path_ref = refish(name) || member.as_deref().is_some_and(refish);
-                if !path_ref || arr.shape() != Shape::Array {
+                let mask = |n: &str| n.to_ascii_lowercase().contains("mask");
+                let path_mask = mask(name) || member.as_deref().is_some_and(mask);
+                if (named && !path_ref) || path_mask || arr.shape() != Shape::Array {
                     continue;
                 }
                 let Some(len) = arr.len() else { continue };
@@ -344,7 +408,7 @@ impl RefCounts {
                     }
                     _ => continue,
                 };
-                return Some(RefCounts {
+                found.push(RefCounts {
                     var: name.clone(),
                     member,
                     elem_member,
@@ -353,7 +417,7 @@ impl RefCounts {
                 });
             }
         }
-        None
+        found
     }
 
     /// How the table is named and indexed, e.g. `kmem.refcnt[(pa - KERNBASE) / PGSIZE]`.

@@ -261,3 +261,106 @@ fn reference_counts_are_found_by_shape_and_indexed_by_their_length() {
     );
     assert!(RefCounts::among(t).is_none());
 }
+
+/// A 2020 mmap solution's shape: `struct vm_area_struct head` embedded in `struct proc`,
+/// a circular list through `vm_next` (fields `vm_start`, `vm_end`, `prot`, `flags`,
+/// `pgoff`, `file`), the head itself not a mapping.
+#[test]
+fn a_circular_list_with_an_embedded_head() {
+    let b = 2;
+    let (mut t, _) = arena(vec![
+        // b+0: struct vm_area_struct
+        Ty::Struct {
+            name: "vm_area_struct".into(),
+            size: 56,
+            members: vec![
+                member("vm_start", 0, U64),
+                member("vm_end", 8, U64),
+                member("prot", 16, INT),
+                member("flags", 20, INT),
+                member("pgoff", 24, U64),
+                member("file", 32, U64),
+                member("vm_next", 40, b + 1),
+                member("vm_prev", 48, b + 1),
+            ],
+        },
+        // b+1: struct vm_area_struct *
+        Ty::Pointer(Some(b)),
+        // b+2: struct proc
+        Ty::Struct {
+            name: "proc".into(),
+            size: 64,
+            members: vec![member("pid", 0, INT), member("head", 8, b)],
+        },
+    ]);
+    let base = 0x8000_0000u64;
+    t.vars.insert(
+        "p".into(),
+        Var {
+            addr: base,
+            ty: b + 2,
+        },
+    );
+    let mut m = MemImage::new(base, 0x1000);
+    let head = base + 8;
+    // Empty: the head points to itself.
+    m.write_u64(head + 40, head);
+    let l = read(&t.var(&m, "p").unwrap());
+    assert_eq!((l.vma_field.as_deref(), l.vmas.len()), (Some("head"), 0));
+    // head -> a (0x4000_0000..+3 pages) -> c (one page) -> head.
+    let (a, c) = (base + 0x100, base + 0x200);
+    m.write_u64(head + 40, a);
+    m.write_u64(a, 0x4000_0000);
+    m.write_u64(a + 8, 0x4000_3000);
+    m.write(a + 16, &1i32.to_le_bytes());
+    m.write(a + 20, &2i32.to_le_bytes());
+    m.write_u64(a + 40, c);
+    m.write_u64(c, 0x5000_0000);
+    m.write_u64(c + 8, 0x5000_1000);
+    m.write_u64(c + 40, head);
+    let l = read(&t.var(&m, "p").unwrap());
+    let got: Vec<(u64, u64, Option<i64>)> = l.vmas.iter().map(|v| (v.addr, v.len, v.flags)).collect();
+    assert_eq!(got, [(0x4000_0000, 0x3000, Some(2)), (0x5000_0000, 0x1000, Some(0))]);
+    // A cycle that never comes back to the head stops at the bound.
+    m.write_u64(c + 40, c);
+    assert_eq!(read(&t.var(&m, "p").unwrap()).vmas.len(), MAX_VMAS as usize);
+}
+
+/// A table named for nothing in particular is taken when it is the only one of its shape
+/// (masks aside): `struct { struct spinlock lock; int mem_map[(PHYSTOP-KERNBASE)>>12]; }
+/// umem` beside `int kmem_mask[...]`.
+#[test]
+fn an_unnamed_table_is_taken_when_it_is_the_only_one() {
+    let rel = (PHYSTOP - KERNBASE) / PGSIZE;
+    let (mut t, b) = arena(vec![
+        Ty::Array {
+            elem: Some(INT),
+            count: Some(rel),
+        },
+        Ty::Struct {
+            name: "".into(),
+            size: 8 + 4 * rel,
+            members: vec![member("lock", 0, U64), member("mem_map", 8, 2)],
+        },
+    ]);
+    for (name, ty) in [("umem", b + 1), ("kmem_mask", b)] {
+        t.vars.insert(
+            name.into(),
+            Var {
+                addr: 0x8000_0000,
+                ty,
+            },
+        );
+    }
+    let r = RefCounts::among(t.clone()).expect("found");
+    assert_eq!(r.describe(), "umem.mem_map[(pa - KERNBASE) / PGSIZE]");
+    // Two such tables: neither is taken.
+    t.vars.insert(
+        "pages".into(),
+        Var {
+            addr: 0x8000_0000,
+            ty: b,
+        },
+    );
+    assert!(RefCounts::among(t).is_none());
+}

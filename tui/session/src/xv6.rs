@@ -103,19 +103,16 @@ pub fn proc_of_satp(kernel: &Kernel, m: &Machine, satp: u64) -> Option<ProcInfo>
 
 /// The `vmprint` format of the lab year a kernel's tree comes from, told by what the
 /// handouts' starter code adds: 2024's pgtbl lab has the `kpgtbl` and `pgpte` system calls
-/// (`sys_kpgtbl`, `sys_pgpte`) and prints virtual addresses; 2020's xv6 still has `kvmpa`
-/// (gone from 2021) and prints no leading space; any other tree, the bundled kernel
-/// included, prints 2021's format.
+/// (`sys_kpgtbl`, `sys_pgpte`) and prints virtual addresses; any other tree (2020 to 2023,
+/// the bundled kernel) prints indexes.
 pub fn vmprint_style(kernel: &Symbols) -> Vmprint {
     if ["sys_kpgtbl", "sys_pgpte"]
         .iter()
         .any(|s| kernel.lookup(s).is_some())
     {
-        Vmprint::Y2024
-    } else if kernel.lookup("kvmpa").is_some() {
-        Vmprint::Y2020
+        Vmprint::Va
     } else {
-        Vmprint::Y2021
+        Vmprint::Index
     }
 }
 

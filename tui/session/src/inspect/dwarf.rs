@@ -444,6 +444,18 @@ impl Types {
         }
     }
 
+    /// The size of the integer type `id` is (looking through aliases and wrappers).
+    fn int_size(&self, mut id: TyId) -> Option<u64> {
+        for _ in 0..8 {
+            match self.resolve(id)? {
+                Ty::Base { size, .. } => return Some(*size),
+                Ty::Struct { .. } => id = self.peel(id)?,
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// A view of global `name` over `mem`.
     pub fn var<'a>(&'a self, mem: &'a dyn PhysMem, name: &str) -> Option<Val<'a>> {
         let v = self.vars.get(name)?;
@@ -654,13 +666,13 @@ impl<'a> Val<'a> {
                 }
                 Some(Ty::Enum { .. }) => return Shape::Enum,
                 Some(Ty::Pointer(target)) => {
-                    let to = target.map(|t| self.at(0, t));
+                    // Not through `shape` of the target: a type may point to itself through
+                    // a one-member wrapper (C's `struct run { struct run *next; }`).
                     return Shape::Pointer {
-                        to_int: to.and_then(|t| match t.shape() {
-                            Shape::Int { size, .. } => Some(size),
-                            _ => None,
+                        to_int: target.and_then(|t| self.t.int_size(t)),
+                        to_struct: target.is_some_and(|t| {
+                            matches!(self.t.resolve(t), Some(Ty::Struct { members, .. }) if !members.is_empty())
                         }),
-                        to_struct: to.is_some_and(|t| !t.members().is_empty()),
                     };
                 }
                 Some(Ty::Array { .. }) => return Shape::Array,

@@ -17,8 +17,9 @@
 //! - Reference counts: a global that is or holds an array of integers (or of structs with
 //!   one count) with one slot per page of RAM: `(PHYSTOP - KERNBASE) / PGSIZE` slots indexed
 //!   from KERNBASE, or `PHYSTOP / PGSIZE` indexed from 0 (both are common). One whose name
-//!   (or its member's) mentions ref, cnt or count wins; else the only such table whose name
-//!   does not say mask (`umem.mem_map`, beside a `kmem_mask` of the same shape).
+//!   (or its member's) mentions ref, cnt or count wins; else the only such table of integers
+//!   wider than a byte whose name does not say mask (`umem.mem_map`, beside a `kmem_mask`
+//!   of the same shape; C's `char stack0[4096 * NCPU]` has that many slots too).
 //! - Other fields: the members of `struct proc` that stock xv6 lacks ([`STOCK_PROC`]),
 //!   integers and pointers by value, a struct by its `epc` (the alarm's saved registers).
 //!
@@ -393,6 +394,9 @@ impl RefCounts {
                 };
                 let Some(e) = arr.index(0) else { continue };
                 let elem_member = match e.shape() {
+                    // Unnamed, a byte array of that length is more likely a buffer (C's
+                    // `char stack0[4096 * NCPU]` is 32768 bytes) than counts.
+                    Shape::Int { size: 1, .. } if !named => continue,
                     Shape::Int { .. } => None,
                     Shape::Struct => {
                         let ints: Vec<&str> = e

@@ -352,6 +352,28 @@ fn an_unnamed_table_is_taken_when_it_is_the_only_one() {
             },
         );
     }
+    // `char stack0[4096 * NCPU]`: as many slots, but bytes.
+    let (mut t, _) = {
+        let mut more = t.types.split_off(2);
+        more.push(Ty::Base {
+            size: 1,
+            signed: true,
+        });
+        more.push(Ty::Array {
+            elem: Some(b + 2),
+            count: Some(rel),
+        });
+        let (mut a, _) = arena(more);
+        a.vars = t.vars.clone();
+        (a, ())
+    };
+    t.vars.insert(
+        "stack0".into(),
+        Var {
+            addr: 0x8000_0000,
+            ty: b + 3,
+        },
+    );
     let r = RefCounts::among(t.clone()).expect("found");
     assert_eq!(r.describe(), "umem.mem_map[(pa - KERNBASE) / PGSIZE]");
     // Two such tables: neither is taken.
@@ -361,6 +383,37 @@ fn an_unnamed_table_is_taken_when_it_is_the_only_one() {
             addr: 0x8000_0000,
             ty: b,
         },
+    );
+    assert!(RefCounts::among(t).is_none());
+}
+
+/// A type that points to itself through a one-member struct (`struct run { struct run
+/// *next; }`, which looks like a wrapper) has a shape; asking does not recurse forever.
+#[test]
+fn self_referential_pointers_have_a_shape() {
+    let (mut t, b) = arena(vec![
+        Ty::Struct {
+            name: "run".into(),
+            size: 8,
+            members: vec![member("next", 0, 3)],
+        },
+        Ty::Pointer(Some(2)),
+    ]);
+    t.vars.insert(
+        "freelist".into(),
+        Var {
+            addr: 0x8000_0000,
+            ty: b + 1,
+        },
+    );
+    let m = MemImage::new(0x8000_0000, 8);
+    let v = t.var(&m, "freelist").unwrap();
+    assert_eq!(
+        v.shape(),
+        Shape::Pointer {
+            to_int: None,
+            to_struct: true
+        }
     );
     assert!(RefCounts::among(t).is_none());
 }

@@ -28,8 +28,9 @@ pub const HELP: &[&str] = &[
     "fds PID                  open files of process PID",
     "pt [PID|kernel|hart N] [tree]  page table, runs of like pages folded (default: hart 0's)",
     "pt PID kernel [tree]     the process's own kernel page table (2020 pgtbl lab)",
-    "vmprint PID|kernel [--year Y]  page table as the pgtbl lab's vmprint prints it, in the",
-    "                         format of the kernel's lab year (2020, 2021-23, 2024) or of Y",
+    "vmprint PID|kernel [--year Y]  page table as the pgtbl lab's vmprint prints it: indexes",
+    "                         (2020-23) or virtual addresses (2024 on), as the kernel's lab",
+    "                         year does (told from its symbols) or year Y does",
     "ptsave PID / ptdiff PID  remember a page table / show what changed since",
     "regs [HART]              registers and CSRs, decoded",
     "sym ADDR|NAME            symbol, file and line of an address; address of a symbol",
@@ -341,7 +342,7 @@ impl Views {
                 }
             }
             Some("vmprint") => {
-                const USAGE: &str = "usage: vmprint PID|kernel [kernel] [--year 2020|2021|2024]";
+                const USAGE: &str = "usage: vmprint PID|kernel [kernel] [--year YEAR]";
                 let mut rest: Vec<&str> = words[1..].to_vec();
                 let mut style = self.syms.kernel.as_ref().map(crate::xv6::vmprint_style);
                 if let Some(i) = rest.iter().position(|w| *w == "--year") {
@@ -362,7 +363,7 @@ impl Views {
                 };
                 match self.space(m, Some(who)) {
                     Ok((root, _, _)) => pagetable::walk(&*m, root)
-                        .vmprint_as(style.unwrap_or(pagetable::Vmprint::Y2021)),
+                        .vmprint_as(style.unwrap_or(pagetable::Vmprint::Index)),
                     Err(e) => err(e),
                 }
             }

@@ -481,26 +481,25 @@ impl Tree {
         }
     }
 
-    /// The pgtbl lab's `vmprint` output as the 2021-2023 handouts print it.
+    /// The pgtbl lab's `vmprint` output as the 2020-2023 handouts print it.
     pub fn vmprint(&self) -> Vec<String> {
-        self.vmprint_as(Vmprint::Y2021)
+        self.vmprint_as(Vmprint::Index)
     }
 
-    /// The pgtbl lab's `vmprint` output in the format of `style`'s year: every valid PTE,
-    /// one line each, `..` per level, then the index (the virtual address in 2024), the PTE
-    /// and the physical address it points to.
+    /// The pgtbl lab's `vmprint` output in format `style`: every valid PTE, one line each,
+    /// ` ..` per level, then the index (the virtual address in 2024's), the PTE and the
+    /// physical address it points to.
     pub fn vmprint_as(&self, style: Vmprint) -> Vec<String> {
         let mut lines = vec![format!("page table {:#018x}", self.root)];
-        let lead = if style == Vmprint::Y2020 { "" } else { " " };
         for e in &self.entries {
             let dots = vec![".."; 3 - e.level as usize].join(" ");
             let at = match style {
                 // `%p` of the va the handout's loop computes: not sign-extended.
-                Vmprint::Y2024 => format!("{:#018x}", e.va & (MAXVA * 2 - 1)),
-                _ => e.index.to_string(),
+                Vmprint::Va => format!("{:#018x}", e.va & (MAXVA * 2 - 1)),
+                Vmprint::Index => e.index.to_string(),
             };
             lines.push(format!(
-                "{lead}{dots}{at}: pte {:#018x} pa {:#018x}",
+                " {dots}{at}: pte {:#018x} pa {:#018x}",
                 e.pte,
                 e.pa()
             ));
@@ -509,31 +508,25 @@ impl Tree {
     }
 }
 
-/// The pgtbl lab's `vmprint` formats, by the year of the handout. 2020:
-/// `..0: pte 0x... pa 0x...`; 2021 to 2023 add a leading space (` ..0: ...`); 2024 prints
-/// the virtual address instead of the index (` ..0x0000003fc0000000: ...`).
+/// The pgtbl lab's `vmprint` formats. 2020 to 2023 print each PTE's index in its table
+/// (` .. ..0: pte 0x... pa 0x...`, with the leading space the graders match: the 2020
+/// `grade-lab-pgtbl` as much as the 2021 one); 2024 prints the virtual address the entry
+/// maps instead (` .. ..0x0000003fc0000000: ...`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Vmprint {
-    Y2020,
-    Y2021,
-    Y2024,
+    /// 2020 to 2023.
+    Index,
+    /// 2024 on.
+    Va,
 }
 
 impl Vmprint {
-    /// The format of a handout year (a year before 2020 has 2020's, 2022-2023 have 2021's).
+    /// The format of a handout year.
     pub fn of_year(year: u32) -> Vmprint {
-        match year {
-            ..=2020 => Vmprint::Y2020,
-            2021..=2023 => Vmprint::Y2021,
-            _ => Vmprint::Y2024,
-        }
-    }
-
-    pub fn year(self) -> u32 {
-        match self {
-            Vmprint::Y2020 => 2020,
-            Vmprint::Y2021 => 2021,
-            Vmprint::Y2024 => 2024,
+        if year >= 2024 {
+            Vmprint::Va
+        } else {
+            Vmprint::Index
         }
     }
 }

@@ -450,10 +450,15 @@ fn ps_long_shows_the_labs_structures_on_the_bundled_kernel() {
     let ps = s.command("ps -l").join("\n");
     assert!(ps.contains("kernel page table (kpagetable) 0x"), "{ps}");
     assert!(ps.contains("no mappings (vma[])"), "{ps}");
-    assert!(ps.contains("reference counts (page_refcnt[(pa - KERNBASE) / PGSIZE]): "), "{ps}");
+    assert!(
+        ps.contains("reference counts (page_refcnt[(pa - KERNBASE) / PGSIZE]): "),
+        "{ps}"
+    );
 
     let spec = |t: &str| session::Spec::parse(t).expect("spec");
-    let (n, _) = s.add_user_breakpoint(&spec("syscall munmap")).expect("munmap");
+    let (n, _) = s
+        .add_user_breakpoint(&spec("syscall munmap"))
+        .expect("munmap");
     s.type_input(b"mmaptest\n");
     session_to_breakpoint(&mut s);
     let ps = s.command("ps -l").join("\n");
@@ -468,7 +473,8 @@ fn ps_long_shows_the_labs_structures_on_the_bundled_kernel() {
 
     // alarmtest's test0 asks for its handler every 2 ticks; in the handler's sigreturn the
     // alarm is active.
-    s.add_user_breakpoint(&spec("syscall sigreturn")).expect("sigreturn");
+    s.add_user_breakpoint(&spec("syscall sigreturn"))
+        .expect("sigreturn");
     s.type_input(b"alarmtest\n");
     session_to_breakpoint(&mut s);
     let ps = s.command("ps -l").join("\n");

@@ -58,9 +58,17 @@ const MAX_VMAS: u64 = 256;
 pub fn is_pagetable_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n != "pagetable"
-        && ["pagetable", "pgtbl", "pgtable", "page_table", "kpt", "kernelpt", "kernel_pt"]
-            .iter()
-            .any(|w| n.contains(w))
+        && [
+            "pagetable",
+            "pgtbl",
+            "pgtable",
+            "page_table",
+            "kpt",
+            "kernelpt",
+            "kernel_pt",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
 /// The names a VMA's fields go by: (role, names tried in order).
@@ -68,16 +76,43 @@ pub const VMA_FIELDS: &[(&str, &[&str])] = &[
     (
         "addr",
         &[
-            "addr", "start", "va", "vastart", "begin", "address", "start_addr", "vm_start",
-            "startva", "vstart", "addr_start", "va_low", "start_va",
+            "addr",
+            "start",
+            "va",
+            "vastart",
+            "begin",
+            "address",
+            "start_addr",
+            "vm_start",
+            "startva",
+            "vstart",
+            "addr_start",
+            "va_low",
+            "start_va",
         ],
     ),
     ("len", &["len", "length", "size", "sz", "vm_len"]),
-    ("end", &["end", "vm_end", "addr_end", "vend", "end_addr", "va_high", "end_va"]),
-    ("prot", &["prot", "perm", "perms", "permission", "permissions"]),
+    (
+        "end",
+        &[
+            "end", "vm_end", "addr_end", "vend", "end_addr", "va_high", "end_va",
+        ],
+    ),
+    (
+        "prot",
+        &["prot", "perm", "perms", "permission", "permissions"],
+    ),
     ("flags", &["flags", "flag", "mapflags"]),
-    ("file", &["file", "f", "fp", "vfile", "mfile", "vm_file", "filep", "pf"]),
-    ("off", &["offset", "off", "foff", "file_offset", "vm_pgoff", "pgoff"]),
+    (
+        "file",
+        &[
+            "file", "f", "fp", "vfile", "mfile", "vm_file", "filep", "pf",
+        ],
+    ),
+    (
+        "off",
+        &["offset", "off", "foff", "file_offset", "vm_pgoff", "pgoff"],
+    ),
     (
         "used",
         &[
@@ -144,7 +179,13 @@ pub fn read(p: &Val) -> LabFields {
         }
         let shape = v.shape();
         if out.kpagetable.is_none()
-            && matches!(shape, Shape::Pointer { to_int: Some(8), .. })
+            && matches!(
+                shape,
+                Shape::Pointer {
+                    to_int: Some(8),
+                    ..
+                }
+            )
             && is_pagetable_name(name)
         {
             out.kpagetable = Some((name.to_string(), v.uint().unwrap_or(0)));
@@ -213,7 +254,9 @@ const NEXT: &[&str] = &["next", "vm_next", "nxt", "next_vma"];
 /// at null; the head itself is not a mapping). Bounded by [`MAX_VMAS`].
 fn vma_list(v: &Val) -> Option<Vec<VmaInfo>> {
     let (head, mut cur) = match v.shape() {
-        Shape::Pointer { to_struct: true, .. } => {
+        Shape::Pointer {
+            to_struct: true, ..
+        } => {
             if !is_vma(&v.pointee_at(0)?) {
                 return None;
             }
@@ -242,7 +285,13 @@ fn vma_array(v: &Val) -> Option<Vec<VmaInfo>> {
         return None;
     }
     let first = v.index(0)?;
-    let by_pointer = matches!(first.shape(), Shape::Pointer { to_struct: true, .. });
+    let by_pointer = matches!(
+        first.shape(),
+        Shape::Pointer {
+            to_struct: true,
+            ..
+        }
+    );
     let elem_shape = if by_pointer {
         // The pointee's type, whatever the slot holds (it may be null).
         first.pointee_at(0)?

@@ -211,7 +211,10 @@ fn reference_counts_are_found_by_shape_and_indexed_by_their_length() {
     let mut m = MemImage::new(0x8000_0000, (8 + 4 * abs) as usize);
     let pa = 0x8765_4000u64;
     m.write(0x8000_0000 + 8 + 4 * (pa / PGSIZE), &2i32.to_le_bytes());
-    m.write(0x8000_0000 + 8 + 4 * (KERNBASE / PGSIZE), &1i32.to_le_bytes());
+    m.write(
+        0x8000_0000 + 8 + 4 * (KERNBASE / PGSIZE),
+        &1i32.to_le_bytes(),
+    );
     assert_eq!(r.count(&m, pa + 0x10), Some(2));
     assert_eq!(r.count(&m, pa + PGSIZE), Some(0));
     assert_eq!(r.totals(&m), Some((1, 2)));
@@ -319,8 +322,15 @@ fn a_circular_list_with_an_embedded_head() {
     m.write_u64(c + 8, 0x5000_1000);
     m.write_u64(c + 40, head);
     let l = read(&t.var(&m, "p").unwrap());
-    let got: Vec<(u64, u64, Option<i64>)> = l.vmas.iter().map(|v| (v.addr, v.len, v.flags)).collect();
-    assert_eq!(got, [(0x4000_0000, 0x3000, Some(2)), (0x5000_0000, 0x1000, Some(0))]);
+    let got: Vec<(u64, u64, Option<i64>)> =
+        l.vmas.iter().map(|v| (v.addr, v.len, v.flags)).collect();
+    assert_eq!(
+        got,
+        [
+            (0x4000_0000, 0x3000, Some(2)),
+            (0x5000_0000, 0x1000, Some(0))
+        ]
+    );
     // A cycle that never comes back to the head stops at the bound.
     m.write_u64(c + 40, c);
     assert_eq!(read(&t.var(&m, "p").unwrap()).vmas.len(), MAX_VMAS as usize);

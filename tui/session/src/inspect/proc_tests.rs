@@ -211,7 +211,10 @@ fn rust_lab_structures_in_ps_long() {
         .filter_map(|w| w.parse().ok())
         .collect();
     assert!(n.len() == 2 && n[0] > 2 && n[1] > 2, "{line}");
-    assert!(n[1] < n[0], "the stack's page was copied at its first write: {line}");
+    assert!(
+        n[1] < n[0],
+        "the stack's page was copied at its first write: {line}"
+    );
 
     // mmaptest maps README: at its first munmap the mapping is in the table, with the file.
     let sys_munmap = syms.lookup("sys_munmap").unwrap().addr;

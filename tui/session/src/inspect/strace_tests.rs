@@ -327,7 +327,9 @@ fn calls_are_named_by_the_kernels_own_table() {
     );
     let done = call(&mut t, &mem, 25, [0x1000, 0, 0, 0, 0, 0], 0);
     assert!(
-        done[0].to_string().starts_with("[0] ? ?: pgpte(0x1000, 0x0"),
+        done[0]
+            .to_string()
+            .starts_with("[0] ? ?: pgpte(0x1000, 0x0"),
         "{}",
         done[0]
     );

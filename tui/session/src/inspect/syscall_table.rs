@@ -182,7 +182,10 @@ mod tests {
             "arguments decoded by name, not number"
         );
         assert_eq!(t.by_name("sigreturn").map(|c| c.nr), Some(23));
-        assert_eq!(t.get(24).map(|c| (c.name.as_str(), c.row)), Some(("pgpte", None)));
+        assert_eq!(
+            t.get(24).map(|c| (c.name.as_str(), c.row)),
+            Some(("pgpte", None))
+        );
         assert!(t.get(2).is_none() && t.by_name("trace").is_none());
         // A slot that is not a sys_ function: not a syscall table.
         ptrs[5] = 0x999;

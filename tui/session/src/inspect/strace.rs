@@ -53,11 +53,11 @@ use super::pagetable::satp_root;
 use super::proc::{Kernel, ProcLayout};
 use super::symbols::Symbols;
 pub use super::syscall_args::open_flags;
-use super::syscall_args::{show_call_arg, show_out};
+use super::syscall_args::{Out, call_out, show_call_arg, show_out};
 pub use super::syscall_table::SyscallTable;
 use crate::xv6::Trampoline;
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
-use abi::syscall::{Arg, Ret, Syscall};
+use abi::syscall::{Ret, Syscall};
 use machine::cpu::encode::SRET;
 use machine::cpu::trap::cause;
 use machine::cpu::{Event, Mode};
@@ -254,8 +254,8 @@ impl Resolver for KernelResolver {
 #[derive(Clone, Debug)]
 struct Pending {
     rec: Record,
-    /// (index in args, address, length) of buffers to show at return.
-    out: Vec<(usize, Arg, u64, u64)>,
+    /// (index in args, kind, address, length) of buffers to show at return.
+    out: Vec<(usize, Out, u64, u64)>,
 }
 
 /// The tracer: pending calls and the ring of completed ones.
@@ -515,18 +515,11 @@ impl Tracer {
                 .args
                 .iter()
                 .enumerate()
-                .map(|(i, kind)| {
-                    let next = args.get(i + 1).copied().unwrap_or(0);
-                    if matches!(
-                        kind,
-                        Arg::BufOut
-                            | Arg::StatusOut
-                            | Arg::PipeOut
-                            | Arg::StatOut
-                            | Arg::SysinfoOut
-                    ) {
-                        out.push((i, *kind, args[i], next));
+                .map(|(i, _)| {
+                    if let Some((kind, len)) = call_out(sc, i, &args) {
+                        out.push((i, kind, args[i], len));
                     }
+                    let next = args.get(i + 1).copied().unwrap_or(0);
                     show_call_arg(mem, root, &self.table, sc, i, args[i], next)
                 })
                 .collect(),

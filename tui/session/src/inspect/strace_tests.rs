@@ -333,6 +333,15 @@ fn calls_are_named_by_the_kernels_own_table() {
         "{}",
         done[0]
     );
+    // pgaccess's bitmask at return: pages 1, 2 and 30 of 32 accessed.
+    let mut mem = mem;
+    mem.write(BASE + 0x3000, &0x4000_0006u32.to_le_bytes());
+    let mut t2 = Tracer::new(4, Filter::default());
+    let done = call(&mut t2, &mem, 30, [0x20_0000, 32, 0x1000, 0, 0, 0], 0);
+    assert_eq!(
+        done[0].to_string(),
+        "[0] ? ?: pgaccess(0x200000, 32, [0x40000006]) = 0"
+    );
     // The trace mask names calls by this kernel's numbers: bit 22 is sigalarm here.
     let done = call(&mut t, &mem, 26, [1 << 22, 0, 0, 0, 0, 0], 0);
     assert_eq!(

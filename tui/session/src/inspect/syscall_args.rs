@@ -4,7 +4,7 @@
 //! escapes, `O_*` flags by name, the trace mask with the names of the calls it selects (by
 //! the kernel's own numbers), `mmap`'s protection and flags by their `PROT_*`/`MAP_*`
 //! names, and filled structures (`pipe`'s fds, `wait`'s status, `struct stat`, `struct
-//! sysinfo`) at return. An unreadable pointer shows as its address: the guest's bad pointer
+//! sysinfo`, `pgaccess`'s bitmask) at return. An unreadable pointer shows as its address: the guest's bad pointer
 //! is data here.
 
 use super::PhysMem;
@@ -160,11 +160,35 @@ pub(super) fn show_arg(
     }
 }
 
+/// What a call fills for its caller, shown at its return instead of the pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Out {
+    /// A buffer or structure of an [`Arg`] kind.
+    Arg(Arg),
+    /// pgaccess's bitmask: one bit per page, as many pages as the call's second argument.
+    Bits,
+}
+
+/// Whether argument `i` of `sc` is filled by the call: how to show it, and the length that
+/// goes with it.
+pub(super) fn call_out(sc: &Syscall, i: usize, args: &[u64; 6]) -> Option<(Out, u64)> {
+    let next = args.get(i + 1).copied().unwrap_or(0);
+    match (sc.name, i, sc.args.get(i)?) {
+        ("pgaccess", 2, _) => Some((Out::Bits, args[1])),
+        (
+            _,
+            _,
+            k @ (Arg::BufOut | Arg::StatusOut | Arg::PipeOut | Arg::StatOut | Arg::SysinfoOut),
+        ) => Some((Out::Arg(*k), next)),
+        _ => None,
+    }
+}
+
 /// A filled buffer at return, when the call succeeded.
 pub(super) fn show_out(
     mem: &dyn PhysMem,
     root: u64,
-    kind: Arg,
+    out: Out,
     addr: u64,
     len: u64,
     result: i64,
@@ -172,6 +196,17 @@ pub(super) fn show_out(
     if (result as i32) < 0 || addr == 0 {
         return None;
     }
+    let kind = match out {
+        Out::Arg(k) => k,
+        Out::Bits => {
+            // At most 64 pages shown (MIT's pgtbltest asks for 32).
+            let n = (len.min(64) as usize).div_ceil(8);
+            let b = read_user(mem, root, addr, n.max(1))?;
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(&b);
+            return Some(format!("[{:#x}]", u64::from_le_bytes(w)));
+        }
+    };
     let i32_at = |b: &[u8], o: usize| i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
     let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
     match kind {

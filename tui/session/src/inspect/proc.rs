@@ -376,7 +376,9 @@ pub fn render_lab(
 ) -> Vec<String> {
     let mut lines = Vec::new();
     let l = &p.lab;
-    if let Some((name, root)) = &l.kpagetable {
+    // Null: the bundled kernel without its kpgtbl option (a lab kernel's live process
+    // always has one).
+    if let Some((name, root)) = l.kpagetable.as_ref().filter(|(_, r)| *r != 0) {
         lines.push(format!("kernel page table ({name}) {root:#x}"));
     }
     if let Some(field) = &l.vma_field {

@@ -277,7 +277,7 @@ pub const HELP: &[&str] = &[
     "pt [PID|kernel]  fds PID    page table (default: current process); open files",
     "layout auto|tabs|split|full  hide PANE  show PANE|all  (kept in the config)",
     "strace [FILTER|off]         syscall trace: open,read pid=N proc=NAME",
-    "mon CMD                     debugger views: ps, regs, sym ADDR, pt 3 tree",
+    "mon CMD                     debugger views: ps [-l], regs, sym ADDR, pt 3 tree",
     "d N                         delete breakpoint N;  q  quit",
 ];
 

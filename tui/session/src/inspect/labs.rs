@@ -21,7 +21,8 @@
 //!   wider than a byte whose name does not say mask (`umem.mem_map`, beside a `kmem_mask`
 //!   of the same shape; C's `char stack0[4096 * NCPU]` has that many slots too).
 //! - Other fields: the members of `struct proc` that stock xv6 lacks ([`STOCK_PROC`]),
-//!   integers and pointers by value, a struct by its `epc` (the alarm's saved registers).
+//!   integers and pointers by value, a struct, or a pointer to one, by its `epc` (the
+//!   alarm's saved registers).
 //!
 //! Invariant: as everywhere in the views, a field a kernel lacks is absent, and guest data
 //! cannot make a read loop or panic (array lengths are capped).
@@ -198,7 +199,21 @@ pub fn read(p: &Val) -> LabFields {
             out.vmas = vmas;
             continue;
         }
-        if let Some(s) = show_scalar(name, &v, shape) {
+        // A pointer to saved registers (`struct trapframe *alarm_tf`, a page of its own):
+        // where they would resume.
+        let saved_epc = matches!(
+            shape,
+            Shape::Pointer {
+                to_struct: true,
+                ..
+            }
+        )
+        .then(|| v.deref()?.field(&["epc"])?.uint())
+        .flatten();
+        if let Some(epc) = saved_epc {
+            out.other
+                .push((format!("{name}->epc"), format!("{epc:#x}")));
+        } else if let Some(s) = show_scalar(name, &v, shape) {
             out.other.push((name.to_string(), s));
         } else if shape == Shape::Struct
             && let Some(epc) = v.field(&["epc"]).and_then(|e| e.uint())

@@ -92,8 +92,12 @@ fn a_students_proc_shows_kernel_page_table_vmas_and_alarm() {
                 member("alarm_interval", 224, INT),
                 member("alarm_handler", 232, U64),
                 member("alarm_tf", 240, b + 5),
+                member("saved", 528, b + 7),
+                member("spare", 536, b + 7),
             ],
         },
+        // b+7: struct trapframe *
+        Ty::Pointer(Some(b + 5)),
     ]);
     t.vars.insert(
         "p".into(),
@@ -120,6 +124,10 @@ fn a_students_proc_shows_kernel_page_table_vmas_and_alarm() {
     m.write(base + 224, &2i32.to_le_bytes());
     m.write_u64(base + 232, 0x11a);
     m.write_u64(base + 240 + 24, 0x64);
+    // Saved registers behind a pointer (a page of their own, as many 2021 solutions have):
+    // where they would resume; a null one by its value.
+    m.write_u64(base + 528, 0x8000_3800);
+    m.write_u64(0x8000_3800 + 24, 0x1f0);
     let p = t.var(&m, "p").unwrap();
     let l = read(&p);
     assert_eq!(l.kpagetable, Some(("kpagetable".into(), 0x8701_0000)));
@@ -142,6 +150,8 @@ fn a_students_proc_shows_kernel_page_table_vmas_and_alarm() {
             ("alarm_interval".to_string(), "2".to_string()),
             ("alarm_handler".into(), "0x11a".into()),
             ("alarm_tf.epc".into(), "0x64".into()),
+            ("saved->epc".into(), "0x1f0".into()),
+            ("spare".into(), "0x0".into()),
         ]
     );
     assert_eq!(

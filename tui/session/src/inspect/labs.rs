@@ -17,7 +17,9 @@
 //! - Reference counts: a global that is or holds an array of integers (or of structs with
 //!   one count) with one slot per page of RAM: `(PHYSTOP - KERNBASE) / PGSIZE` slots indexed
 //!   from KERNBASE, or `PHYSTOP / PGSIZE` indexed from 0 (both are common). One whose name
-//!   (or its member's) mentions ref, cnt or count wins; else the only such table of integers
+//!   (or its member's) mentions ref, cnt or count wins (such a name may also be a pointer to
+//!   a table allocated at boot, `struct refcnt *refcnts`, whose slots' count must be named
+//!   so too; it is taken as indexed from KERNBASE); else the only such table of integers
 //!   wider than a byte whose name does not say mask (`umem.mem_map`, beside a `kmem_mask`
 //!   of the same shape; C's `char stack0[4096 * NCPU]` has that many slots too).
 //! - Other fields: the members of `struct proc` that stock xv6 lacks ([`STOCK_PROC`]),
@@ -399,6 +401,10 @@ pub struct RefCounts {
     elem_member: Option<String>,
     /// Slot 0 is physical page 0 (`PHYSTOP / PGSIZE` slots), else KERNBASE.
     absolute: bool,
+    /// The global is a pointer to the first slot of a table allocated at boot (`struct
+    /// refcnt *refcnts`, placed at `end`): its length is not in the type, so it is taken
+    /// as one slot per page from KERNBASE.
+    via_pointer: bool,
 }
 
 /// Slots of a KERNBASE-relative and of an absolute table (some solutions add one or a few).
@@ -447,16 +453,27 @@ impl RefCounts {
                 let path_ref = refish(name) || member.as_deref().is_some_and(refish);
                 let mask = |n: &str| n.to_ascii_lowercase().contains("mask");
                 let path_mask = mask(name) || member.as_deref().is_some_and(mask);
-                if (named && !path_ref) || path_mask || arr.shape() != Shape::Array {
+                let via_pointer = matches!(arr.shape(), Shape::Pointer { .. });
+                // A pointer's table has no length to check the shape by: named ones only.
+                if (named && !path_ref)
+                    || path_mask
+                    || !(arr.shape() == Shape::Array || (via_pointer && named))
+                {
                     continue;
                 }
-                let Some(len) = arr.len() else { continue };
-                let absolute = match len {
-                    n if (RELATIVE_SLOTS..RELATIVE_SLOTS + 64).contains(&n) => false,
-                    n if (ABSOLUTE_SLOTS..ABSOLUTE_SLOTS + 64).contains(&n) => true,
-                    _ => continue,
+                let (absolute, e) = if via_pointer {
+                    let Some(e) = arr.pointee_at(0) else { continue };
+                    (false, e)
+                } else {
+                    let Some(len) = arr.len() else { continue };
+                    let absolute = match len {
+                        n if (RELATIVE_SLOTS..RELATIVE_SLOTS + 64).contains(&n) => false,
+                        n if (ABSOLUTE_SLOTS..ABSOLUTE_SLOTS + 64).contains(&n) => true,
+                        _ => continue,
+                    };
+                    let Some(e) = arr.index(0) else { continue };
+                    (absolute, e)
                 };
-                let Some(e) = arr.index(0) else { continue };
                 let elem_member = match e.shape() {
                     // Unnamed, a byte array of that length is more likely a buffer (C's
                     // `char stack0[4096 * NCPU]` is 32768 bytes) than counts.
@@ -469,8 +486,12 @@ impl RefCounts {
                             .filter(|(_, m)| matches!(m.shape(), Shape::Int { .. }))
                             .map(|(n, _)| n)
                             .collect();
+                        // Behind a pointer the count must say so (a `struct spinlock *`
+                        // has one integer too).
                         match ints.iter().find(|n| refish(n)).or(ints.first()) {
-                            Some(n) if ints.len() == 1 || refish(n) => Some(n.to_string()),
+                            Some(n) if refish(n) || (ints.len() == 1 && !via_pointer) => {
+                                Some(n.to_string())
+                            }
                             _ => continue,
                         }
                     }
@@ -481,6 +502,7 @@ impl RefCounts {
                     member,
                     elem_member,
                     absolute,
+                    via_pointer,
                     types: types.clone(),
                 });
             }
@@ -507,11 +529,28 @@ impl RefCounts {
         s
     }
 
-    fn array<'a>(&'a self, mem: &'a dyn PhysMem) -> Option<Val<'a>> {
+    /// Slot `i` of the table.
+    fn slot<'a>(&'a self, mem: &'a dyn PhysMem, i: u64) -> Option<Val<'a>> {
         let v = self.types.var(mem, &self.var)?;
-        match &self.member {
-            Some(m) => v.field(&[m.as_str()]),
-            None => Some(v),
+        let v = match &self.member {
+            Some(m) => v.field(&[m.as_str()])?,
+            None => v,
+        };
+        if !self.via_pointer {
+            return v.index(i);
+        }
+        let base = v.uint().filter(|b| *b != 0)?;
+        let size = self.types.size(v.pointee_at(base)?.ty)?;
+        (i < RELATIVE_SLOTS).then_some(())?;
+        v.pointee_at(base.checked_add(i.checked_mul(size)?)?)
+    }
+
+    /// The count in slot `i`.
+    fn count_at(&self, mem: &dyn PhysMem, i: u64) -> Option<i64> {
+        let e = self.slot(mem, i)?;
+        match &self.elem_member {
+            Some(m) => e.field(&[m.as_str()])?.int(),
+            None => e.int(),
         }
     }
 
@@ -525,25 +564,15 @@ impl RefCounts {
 
     /// The count of the physical page holding `pa`.
     pub fn count(&self, mem: &dyn PhysMem, pa: u64) -> Option<i64> {
-        let e = self.array(mem)?.index(self.index(pa)?)?;
-        match &self.elem_member {
-            Some(m) => e.field(&[m.as_str()])?.int(),
-            None => e.int(),
-        }
+        self.count_at(mem, self.index(pa)?)
     }
 
     /// Pages of RAM with a count above 1 (shared), and with any count.
     pub fn totals(&self, mem: &dyn PhysMem) -> Option<(u64, u64)> {
-        let arr = self.array(mem)?;
-        let n = arr.len()?;
         let (mut shared, mut counted) = (0, 0);
         let first = self.index(KERNBASE)?;
-        for i in first..n.min(first + RELATIVE_SLOTS) {
-            let e = arr.index(i)?;
-            let c = match &self.elem_member {
-                Some(m) => e.field(&[m.as_str()])?.int()?,
-                None => e.int()?,
-            };
+        for i in first..first + RELATIVE_SLOTS {
+            let c = self.count_at(mem, i)?;
             if c > 0 {
                 counted += 1;
             }

@@ -437,3 +437,56 @@ fn self_referential_pointers_have_a_shape() {
     );
     assert!(RefCounts::among(t).is_none());
 }
+
+/// A 2024 cow solution's shape: `struct refcnt { int refcnt; struct spinlock lock; }
+/// *refcnts`, a table the kernel places at `end` at boot, indexed from KERNBASE; a
+/// ref-named pointer to a struct whose one integer is not a count is not one.
+#[test]
+fn a_table_behind_a_pointer() {
+    let (mut t, b) = arena(vec![
+        Ty::Struct {
+            name: "refcnt".into(),
+            size: 32,
+            members: vec![member("refcnt", 0, INT), member("lock", 8, U64)],
+        },
+        Ty::Pointer(Some(2)),
+        Ty::Struct {
+            name: "spinlock".into(),
+            size: 24,
+            members: vec![member("locked", 0, INT), member("name", 8, U64)],
+        },
+        Ty::Pointer(Some(4)),
+    ]);
+    t.vars.insert(
+        "reflock".into(),
+        Var {
+            addr: 0x8000_0010,
+            ty: b + 3,
+        },
+    );
+    assert!(
+        RefCounts::among(t.clone()).is_none(),
+        "a lock is not a count"
+    );
+    t.vars.insert(
+        "refcnts".into(),
+        Var {
+            addr: 0x8000_0000,
+            ty: b + 1,
+        },
+    );
+    let r = RefCounts::among(t).expect("found");
+    assert_eq!(r.describe(), "refcnts[(pa - KERNBASE) / PGSIZE].refcnt");
+    let mut m = MemImage::new(0x8000_0000, 0x2000);
+    // Not set yet (before kinit): no counts.
+    assert_eq!(r.count(&m, KERNBASE + 0x1000), None);
+    m.write_u64(0x8000_0000, 0x8000_1000);
+    m.write(0x8000_1000 + 32 * 3, &2i32.to_le_bytes());
+    assert_eq!(r.count(&m, KERNBASE + 3 * PGSIZE + 8), Some(2));
+    assert_eq!(r.count(&m, KERNBASE + 2 * PGSIZE), Some(0));
+    assert_eq!(
+        r.count(&m, KERNBASE + 4096 * PGSIZE),
+        None,
+        "past the image"
+    );
+}

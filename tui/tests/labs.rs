@@ -360,8 +360,9 @@ fn strace_names_the_lab_calls() {
     assert_exit(&out, 0);
     let trace = String::from_utf8_lossy(&out.stderr);
     for call in [
-        " pgtbltest: pgaccess(",
-        " mmaptest: mmap(0x0, 8192, 1, 2, 3, 0) = 0x",
+        // The second call's bitmask, read at its return: pages 1, 2 and 30.
+        ", 32, [0x40000006]) = 0",
+        " mmaptest: mmap(0x0, 8192, PROT_READ, MAP_PRIVATE, 3, 0) = 0x",
         " mmaptest: munmap(0x",
         " symlinktest: symlink(\"/testsymlink/a\", \"/testsymlink/b\") = 0",
         " alarmtest: sigalarm(2, 0x",
@@ -401,4 +402,90 @@ fn bigfile_writes_the_largest_file_with_bigfile() {
         0,
     );
     assert!(console.contains("wrote 65803 blocks"), "{console}");
+}
+
+/// Runs `s` until its console shows `text`.
+fn session_until(s: &mut session::Session, text: &str) -> String {
+    let mut console = String::new();
+    while s.machine().cycle() < 20_000_000_000 {
+        s.run(1_000_000);
+        console.push_str(&String::from_utf8_lossy(&s.take_output()));
+        if console.contains(text) {
+            return console;
+        }
+    }
+    panic!("{text:?} never appeared: {console}");
+}
+
+/// Runs `s` to the first stop at one of its breakpoints.
+fn session_to_breakpoint(s: &mut session::Session) {
+    for _ in 0..20_000 {
+        match s.run(1_000_000) {
+            machine::machine::Stop::Breakpoint { .. } => return,
+            machine::machine::Stop::Budget | machine::machine::Stop::Idle => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    panic!("no breakpoint stop");
+}
+
+/// The views of the bundled kernel with the labs' options, as the TUI's process pane and
+/// gdb's `monitor ps -l` read them: each process's own kernel page table (kpgtbl), mmaptest's
+/// mapping at its munmap (mmap), alarmtest's alarm state in its handler (alarm), and the
+/// page reference counts (cow); `b syscall munmap` and `sigreturn` by the kernel's numbers.
+#[test]
+fn ps_long_shows_the_labs_structures_on_the_bundled_kernel() {
+    let dir = bundled_image("ps-long");
+    let mut kernel = std::fs::read(dir.join("kernel")).expect("kernel");
+    let disk = std::fs::read(dir.join("fs.img")).expect("fs.img");
+    let _ = std::fs::remove_dir_all(&dir);
+    session::lab::set_options(&mut kernel, "cow,kpgtbl,mmap,alarm,usyscall").expect("options");
+    let mut s = session::Session::new(session::Boot {
+        kernel,
+        raw: false,
+        disk: Some(disk),
+        config: machine::Config::default(),
+    })
+    .expect("boots");
+    session_until(&mut s, "$ ");
+    let ps = s.command("ps -l").join("\n");
+    assert!(ps.contains("kernel page table (kpagetable) 0x"), "{ps}");
+    assert!(ps.contains("no mappings (vma[])"), "{ps}");
+    assert!(
+        ps.contains("reference counts (page_refcnt[(pa - KERNBASE) / PGSIZE]): "),
+        "{ps}"
+    );
+
+    let spec = |t: &str| session::Spec::parse(t).expect("spec");
+    let (n, _) = s
+        .add_user_breakpoint(&spec("syscall munmap"))
+        .expect("munmap");
+    s.type_input(b"mmaptest\n");
+    session_to_breakpoint(&mut s);
+    let ps = s.command("ps -l").join("\n");
+    let row = ps
+        .lines()
+        .skip_while(|l| !l.ends_with(" mmaptest"))
+        .find(|l| l.trim_start().starts_with("vma["))
+        .unwrap_or_else(|| panic!("no mapping under mmaptest:\n{ps}"));
+    assert!(row.contains(" file 0x") && row.contains(" off 0"), "{row}");
+    s.delete_user_breakpoint(n).expect("delete");
+    session_until(&mut s, "mmaptest: all tests succeeded");
+
+    // alarmtest's test0 asks for its handler every 2 ticks; in the handler's sigreturn the
+    // alarm is active.
+    s.add_user_breakpoint(&spec("syscall sigreturn"))
+        .expect("sigreturn");
+    s.type_input(b"alarmtest\n");
+    session_to_breakpoint(&mut s);
+    let ps = s.command("ps -l").join("\n");
+    let fields = ps
+        .lines()
+        .skip_while(|l| !l.ends_with(" alarmtest"))
+        .find(|l| l.contains("alarm_interval="))
+        .unwrap_or_else(|| panic!("no alarm fields under alarmtest:\n{ps}"));
+    assert!(
+        fields.contains("alarm_interval=2 ") && fields.contains("alarm_active=1"),
+        "{fields}"
+    );
 }

@@ -373,11 +373,17 @@ impl Session {
                 }
             }
             Spec::Syscall(name) => {
-                let sc = abi::syscall::by_name(name).ok_or(format!("no system call {name:?}"))?;
+                // By this kernel's number for the name: the labs' calls differ between trees.
+                let sc = self
+                    .views
+                    .tracer
+                    .table
+                    .by_name(name)
+                    .ok_or(format!("no system call {name:?}"))?;
                 Resolved {
                     addr: Trampoline::symbol(need()?, "uservec")?,
                     label: format!("syscall {} (uservec)", sc.name),
-                    cond: Some(Cond::Syscall(sc.nr as u64)),
+                    cond: Some(Cond::Syscall(sc.nr)),
                 }
             }
             Spec::Pid(n) => Resolved {

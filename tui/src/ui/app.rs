@@ -717,6 +717,10 @@ impl App {
                 self.show(Pane::PageTable);
                 vec![Request::KernelPageTable]
             }
+            Parsed::ProcKernelPageTable(pid) => {
+                self.show(Pane::PageTable);
+                vec![Request::ProcKernelPageTable(pid)]
+            }
             Parsed::Fds(pid) => {
                 self.show(Pane::Processes);
                 vec![Request::Select(Some(pid))]
@@ -864,6 +868,20 @@ mod tests {
         assert_eq!(app.console.all().collect::<Vec<_>>(), [""]);
         assert!(app.strace.is_empty());
         assert_eq!(app.walk.as_ref().map(|w| w.step), Some(1));
+    }
+
+    #[test]
+    fn pt_pid_kernel_asks_for_the_process_kernel_table() {
+        let mut app = App::new();
+        app.update(Command::OpenCmdline);
+        "pt 3 kernel".chars().for_each(|c| {
+            app.update(Command::CmdChar(c));
+        });
+        assert_eq!(
+            app.update(Command::CmdSubmit),
+            vec![Request::ProcKernelPageTable(3)]
+        );
+        assert_eq!(app.detail, Pane::PageTable);
     }
 
     #[test]

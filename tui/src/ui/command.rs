@@ -56,6 +56,8 @@ pub enum Parsed {
     PageTable(Option<i64>),
     /// `pt kernel`.
     KernelPageTable,
+    /// `pt PID kernel`: process PID's own kernel page table (2020 pgtbl lab).
+    ProcKernelPageTable(i64),
     Fds(i64),
     Strace(String),
     Monitor(String),
@@ -268,7 +270,10 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             [pid] => Parsed::PageTable(Some(
                 pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?,
             )),
-            _ => return Err("usage: pt [PID|kernel]".into()),
+            [pid, "kernel"] => {
+                Parsed::ProcKernelPageTable(pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?)
+            }
+            _ => return Err("usage: pt [PID [kernel]|kernel]".into()),
         },
         "fds" => {
             let pid = one("fds PID")?;
@@ -299,10 +304,10 @@ pub const HELP: &[&str] = &[
     "c p s n si fin  rsi rs rn rfin rc  as the keys;  goto N  a position of the run",
     "when ADDR | pte PID VA | fd PID N  last write;  ne pe [KIND] present  events",
     "x/Ngx EXPR  xp/Ngx PADDR    memory pane: x/16gx $sp (virtual), xp: physical",
-    "pt [PID|kernel]  fds PID    page table (default: current process); open files",
+    "pt [PID [kernel]|kernel]  fds PID   page table (PID kernel: its own); fds",
     "layout auto|tabs|split|full  hide PANE  show PANE|all  (kept in the config)",
     "strace [FILTER|off]         syscall trace: open,read pid=N proc=NAME",
-    "mon CMD  views: ps, regs, sym ADDR, pt 3 tree;  d N  delete bp N;  q  quit",
+    "mon CMD  views: ps [-l], regs, sym ADDR, pt 3 tree;  d N  delete bp;  q  quit",
 ];
 
 #[cfg(test)]
@@ -461,6 +466,8 @@ mod tests {
         assert_eq!(parse("pt"), Ok(Parsed::PageTable(None)));
         assert_eq!(parse("pt 3"), Ok(Parsed::PageTable(Some(3))));
         assert_eq!(parse("pt kernel"), Ok(Parsed::KernelPageTable));
+        assert_eq!(parse("pt 3 kernel"), Ok(Parsed::ProcKernelPageTable(3)));
+        assert!(parse("pt x kernel").is_err() && parse("pt 3 k").is_err());
         assert_eq!(parse("fds 2"), Ok(Parsed::Fds(2)));
         assert_eq!(
             parse("strace open read"),

@@ -146,11 +146,14 @@ struct Engine {
     trace_since: Instant,
     trace_rate: f64,
     dirty: bool,
-    /// The page table at the last stop: whose (pid, or None for the kernel's), the stop,
-    /// the tree, and its changes from the stop before.
-    pt_last: Option<(Option<i64>, u64, pagetable::Tree, PtChanges)>,
+    /// The page table at the last stop: whose (the views' name of the address space: a
+    /// pid, `kernel`, `kpt:PID`), the stop, the tree, and its changes from the stop before.
+    pt_last: Option<(String, u64, pagetable::Tree, PtChanges)>,
     /// The page-table pane shows the kernel's table (`pt kernel`).
     pt_kernel: bool,
+    /// The page-table pane shows this process's own kernel page table (`pt PID kernel`, the
+    /// 2020 pgtbl lab's `kpagetable`).
+    pt_kpt: Option<i64>,
     /// What the memory pane follows (`x/Ngx EXPR`): count, expression, physical.
     watch: Option<(usize, Expr, bool)>,
     /// Which costly views are on screen: (processes and fds, page table, syscalls).
@@ -212,6 +215,7 @@ impl Engine {
             started: Instant::now(),
             pt_last: None,
             pt_kernel: false,
+            pt_kpt: None,
             watch: None,
             visible: (true, true, true),
             stop_at: setup.stop_at,
@@ -502,10 +506,18 @@ impl Engine {
             Request::Select(pid) => {
                 self.selected = pid;
                 self.pt_kernel = false;
+                self.pt_kpt = None;
                 self.refresh_slow();
             }
             Request::KernelPageTable => {
                 self.pt_kernel = true;
+                self.pt_kpt = None;
+                self.refresh_slow();
+            }
+            Request::ProcKernelPageTable(pid) => {
+                self.selected = Some(pid);
+                self.pt_kernel = false;
+                self.pt_kpt = Some(pid);
                 self.refresh_slow();
             }
             Request::Visible {
@@ -756,7 +768,10 @@ impl Engine {
                 let session = self.host.session();
                 let procs = session.command("ps");
                 let fds = match pid {
-                    Some(p) => session.command(&format!("fds {p}")),
+                    Some(p) => crate::ui::panes::processes::details(
+                        session.command(&format!("fds {p}")),
+                        session.command(&format!("ps -l {p}")),
+                    ),
                     None => vec!["no process on this hart".into()],
                 };
                 (Some(procs), Some(fds))
@@ -1078,7 +1093,6 @@ impl Engine {
     /// leaves changed since the previous stop marked. The tree of each stop is kept for the
     /// next; while running nothing is marked.
     fn pt_view(&mut self, pid: Option<i64>) -> PtView {
-        let who = if self.pt_kernel { None } else { pid };
         if !self.pt_kernel && pid.is_none() {
             return PtView {
                 title: "no process on this hart (`pt PID`, `pt kernel`)".into(),
@@ -1088,7 +1102,12 @@ impl Engine {
         let session = self.host.session();
         let m = session.machine();
         // The views' own address spaces: the same roots and names as `pt` and `vmprint`.
-        let who_text = who.map_or("kernel".to_string(), |p| p.to_string());
+        let who = match (self.pt_kernel, self.pt_kpt, pid) {
+            (true, _, _) | (_, _, None) => "kernel".to_string(),
+            (false, Some(k), _) => format!("kpt:{k}"),
+            (false, None, Some(p)) => p.to_string(),
+        };
+        let who_text = who.clone();
         let space = session.views.space(m, Some(&who_text));
         let (root, names, title) = match space {
             Ok(s) => s,
@@ -1351,5 +1370,68 @@ mod tests {
         );
         req_tx.send(Request::Quit).unwrap();
         let _ = thread.join();
+    }
+
+    /// `pt PID kernel` on the bundled kernel with the 2020 pgtbl lab's option: the page-table
+    /// pane shows the shell's own kernel page table, and the processes pane's lines for the
+    /// shell name it.
+    #[test]
+    fn pt_pid_kernel_and_the_lab_lines_of_the_process_pane() {
+        if crate::bundled::kernel().is_err() {
+            println!("no bundled kernel in this build: skipping");
+            return;
+        }
+        let mut args = crate::ui::TuiArgs::bundled();
+        args.machine.snapshot = true;
+        args.machine.lab = Some("kpgtbl".into());
+        let setup = crate::ui::setup(&args, None, None).expect("boots");
+        let (ev_tx, ev_rx) = std::sync::mpsc::channel();
+        let (req_tx, req_rx) = std::sync::mpsc::channel();
+        let thread = spawn(setup, req_rx, ev_tx);
+        let mut console = Vec::new();
+        let mut asked = false;
+        let (mut pt, mut fds) = (None, None);
+        let end = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < end {
+            let Ok(ev) = ev_rx.recv_timeout(Duration::from_secs(120)) else {
+                break;
+            };
+            let Event::Snapshot(s) = ev else { continue };
+            console.extend_from_slice(&s.console);
+            if !asked && String::from_utf8_lossy(&console).contains("$ ") {
+                req_tx.send(Request::Pause).unwrap();
+                req_tx.send(Request::ProcKernelPageTable(2)).unwrap();
+                asked = true;
+                continue;
+            }
+            if asked && !s.running {
+                if let Some(p) = s.pagetable {
+                    pt = Some(p);
+                }
+                if let Some(f) = s.fds {
+                    fds = Some(f);
+                }
+                let kpt = |t: &PtView| t.title.contains("pid 2's kernel page table (kpagetable)");
+                if pt.as_ref().is_some_and(kpt) && fds.is_some() {
+                    break;
+                }
+            }
+        }
+        req_tx.send(Request::Quit).unwrap();
+        let _ = thread.join();
+        let pt = pt.expect("a page-table view");
+        assert!(
+            pt.title.contains("pid 2's kernel page table (kpagetable)"),
+            "{}",
+            pt.title
+        );
+        let fds = fds.expect("the processes pane's details");
+        assert_eq!(fds[0], "pid 2 (sh)", "{fds:?}");
+        assert!(
+            fds[1].starts_with(" kernel page table (kpagetable) 0x"),
+            "{fds:?}"
+        );
+        let root = fds[1].rsplit(' ').next().unwrap_or_default();
+        assert!(pt.title.contains(root), "{} vs {root}", pt.title);
     }
 }

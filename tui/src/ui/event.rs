@@ -104,6 +104,8 @@ pub enum Request {
     Monitor(String),
     /// Show the kernel's page table in the page-table pane (until the next `Select`).
     KernelPageTable,
+    /// Show process PID's own kernel page table (`pt PID kernel`; until the next `Select`).
+    ProcKernelPageTable(i64),
     /// Which of the costly views are on screen (only those are refreshed).
     Visible {
         procs: bool,

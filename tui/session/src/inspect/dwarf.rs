@@ -333,6 +333,15 @@ impl Types {
     /// Finds the global variables `names` in `syms`'s DWARF and converts their types.
     /// Variables not found are simply absent from [`Types::vars`].
     pub fn for_vars(syms: &Symbols, names: &[&str]) -> Result<Types, DwarfError> {
+        Types::for_vars_where(syms, |n| names.contains(&n))
+    }
+
+    /// Finds every global variable whose name `wanted` accepts (the first definition of each
+    /// name), for tables whose names vary between kernels (the cow lab's reference counts).
+    pub fn for_vars_where(
+        syms: &Symbols,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Types, DwarfError> {
         let dwarf = syms
             .dwarf()
             .ok_or_else(|| DwarfError(format!("{}: no DWARF", syms.name)))?;
@@ -369,7 +378,7 @@ impl Types {
                 let Some(name) = b.name(unit, &e) else {
                     continue;
                 };
-                if !names.contains(&name.as_str()) || vars.contains_key(&name) {
+                if !wanted(&name) || vars.contains_key(&name) {
                     continue;
                 }
                 let addr = syms
@@ -435,6 +444,18 @@ impl Types {
         }
     }
 
+    /// The size of the integer type `id` is (looking through aliases and wrappers).
+    fn int_size(&self, mut id: TyId) -> Option<u64> {
+        for _ in 0..8 {
+            match self.resolve(id)? {
+                Ty::Base { size, .. } => return Some(*size),
+                Ty::Struct { .. } => id = self.peel(id)?,
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// A view of global `name` over `mem`.
     pub fn var<'a>(&'a self, mem: &'a dyn PhysMem, name: &str) -> Option<Val<'a>> {
         let v = self.vars.get(name)?;
@@ -445,6 +466,25 @@ impl Types {
             ty: v.ty,
         })
     }
+}
+
+/// The kind of a value, as [`Val::shape`] sees it (wrappers looked through).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Int {
+        size: u64,
+        signed: bool,
+    },
+    Enum,
+    /// A pointer; `to_int` is the size of the integer it points to (C's `pagetable_t` is a
+    /// `uint64 *`), `to_struct` whether it points to a struct.
+    Pointer {
+        to_int: Option<u64>,
+        to_struct: bool,
+    },
+    Array,
+    Struct,
+    Other,
 }
 
 /// A typed location in guest memory.
@@ -581,12 +621,83 @@ impl<'a> Val<'a> {
         Some(String::from_utf8_lossy(&b[..end]).into_owned())
     }
 
+    /// The members of a struct (looking through transparent wrappers), in offset order, by
+    /// name; empty for anything else.
+    pub fn members(&self) -> Vec<(&'a str, Val<'a>)> {
+        // The first struct with more than one member, else the outermost struct: a
+        // one-member struct may be a wrapper or a real struct (`struct usyscall { int pid; }`).
+        let mut v = *self;
+        let mut found: Option<(Val<'a>, &'a Vec<Member>)> = None;
+        for _ in 0..8 {
+            if let Some(Ty::Struct { members, .. }) = self.t.resolve(v.ty) {
+                if found.is_none() || members.len() > 1 {
+                    found = Some((v, members));
+                }
+                if members.len() > 1 {
+                    break;
+                }
+            }
+            match self.t.peel(v.ty) {
+                Some(inner) => v = v.at(v.addr, inner),
+                None => break,
+            }
+        }
+        let Some((v, members)) = found else {
+            return Vec::new();
+        };
+        let mut out: Vec<(&'a str, Val<'a>)> = members
+            .iter()
+            .filter_map(|m| Some((m.name.as_str(), v.at(v.addr + m.offset, m.ty?))))
+            .collect();
+        out.sort_by_key(|(_, m)| m.addr);
+        out
+    }
+
+    /// What kind of value this is, for views that match fields by shape rather than name.
+    pub fn shape(&self) -> Shape {
+        let mut id = self.ty;
+        for _ in 0..8 {
+            match self.t.resolve(id) {
+                Some(Ty::Base { size, signed }) => {
+                    return Shape::Int {
+                        size: *size,
+                        signed: *signed,
+                    };
+                }
+                Some(Ty::Enum { .. }) => return Shape::Enum,
+                Some(Ty::Pointer(target)) => {
+                    // Not through `shape` of the target: a type may point to itself through
+                    // a one-member wrapper (C's `struct run { struct run *next; }`).
+                    return Shape::Pointer {
+                        to_int: target.and_then(|t| self.t.int_size(t)),
+                        to_struct: target.is_some_and(|t| {
+                            matches!(self.t.resolve(t), Some(Ty::Struct { members, .. }) if !members.is_empty())
+                        }),
+                    };
+                }
+                Some(Ty::Array { .. }) => return Shape::Array,
+                Some(Ty::Struct { .. }) => match self.t.peel(id) {
+                    Some(inner) => id = inner,
+                    None => return Shape::Struct,
+                },
+                _ => return Shape::Other,
+            }
+        }
+        Shape::Other
+    }
+
     /// The value a pointer points to; None for null or a pointer to an unknown type.
     pub fn deref(&self) -> Option<Val<'a>> {
         let p = self.uint()?;
         if p == 0 {
             return None;
         }
+        self.pointee_at(p)
+    }
+
+    /// What a pointer points to, placed at `p` whatever the pointer holds (for the type of a
+    /// null pointer's target).
+    pub fn pointee_at(&self, p: u64) -> Option<Val<'a>> {
         let mut id = self.ty;
         for _ in 0..8 {
             if let Some(Ty::Pointer(target)) = self.t.resolve(id) {

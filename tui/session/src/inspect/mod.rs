@@ -10,12 +10,15 @@
 //! - [`pagetable`]: the Sv39 tree from any root, folded, named, in `vmprint` form, diffed.
 //! - [`dwarf`]: kernel tables (`proc`, `cpus`, `ftable`) read through DWARF, for MIT's C
 //!   kernel and the Rust kernel alike; a field a kernel lacks reads as None.
+//! - [`labs`]: the labs' structures (per-process kernel page table, VMAs, page reference
+//!   counts, alarm state), found by shape in any kernel's DWARF.
 //! - [`proc`]: `monitor ps` and `monitor fds PID` on top of [`dwarf`], inode names from
 //!   the disk image.
 //! - [`fsimage`]: the disk image's files: inode names, user programs for their symbols.
 //! - [`monitor`]: all of the above as text commands (`ps`, `fds PID`, `pt PID`...), for
 //!   gdb's `monitor` and the TUI's command line.
 //! - [`strace`]: syscall trace from the hart's trap/xRET events, with no kernel help.
+//! - [`syscall_table`]: which call each number is, from the kernel's own `syscalls[]`.
 //!
 //! Invariant: nothing here writes guest memory or registers (the tracer only adds machine
 //! breakpoints and steps a hart over its own, which the guest cannot observe), and no guest
@@ -25,6 +28,7 @@
 pub mod dwarf;
 pub mod fsimage;
 pub mod kmem;
+pub mod labs;
 pub mod monitor;
 pub mod pagetable;
 pub mod proc;
@@ -32,6 +36,7 @@ pub mod state;
 pub mod strace;
 pub mod symbols;
 mod syscall_args;
+pub mod syscall_table;
 #[cfg(test)]
 pub(crate) mod testboot;
 

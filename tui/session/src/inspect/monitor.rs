@@ -3,7 +3,8 @@
 //! tables and the syscall tracer; [`Views::command`] parses one line and returns the lines
 //! to print. Commands (see [`HELP`]):
 //!
-//! `ps` · `fds PID` · `pt [PID|kernel] [tree]` · `vmprint PID|kernel` · `ptsave PID` then
+//! `ps [-l [PID]]` · `fds PID` · `pt [PID [kernel]|kernel] [tree]` · `vmprint PID|kernel
+//! [--year Y]` · `ptsave PID` then
 //! `ptdiff PID` · `regs [HART]` · `sym ADDR|NAME` · `strace on [FILTER]|off|show|clear`.
 //!
 //! A view that needs what this kernel lacks (no DWARF, no `proc` table) says so in one
@@ -11,9 +12,9 @@
 //! every `Machine::run` (see [`super::strace`]).
 
 use super::pagetable::{self, Names, Tree};
-use super::proc::{InodeNames, Kernel, render_fds, render_ps};
+use super::proc::{InodeNames, Kernel, render_fds, render_ps, render_ps_long};
 use super::state::HartState;
-use super::strace::{Filter, KernelResolver, NoResolver, Record, Tracer};
+use super::strace::{Filter, KernelResolver, NoResolver, Record, SyscallTable, Tracer};
 use super::symbols::{SymbolSet, Symbols};
 use machine::machine::{Machine, Stop};
 use std::collections::HashMap;
@@ -22,9 +23,14 @@ use std::sync::Arc;
 /// One line per command, for `monitor help`.
 pub const HELP: &[&str] = &[
     "ps                       processes (pid, parent, state, cpu, size, page table, name)",
+    "ps -l [PID]              and what the labs add: kernel page table, mmap VMAs, pages",
+    "                         shared (cow refcounts), alarm and other fields by name",
     "fds PID                  open files of process PID",
     "pt [PID|kernel|hart N] [tree]  page table, runs of like pages folded (default: hart 0's)",
-    "vmprint PID|kernel       page table in the pgtbl lab's vmprint format",
+    "pt PID kernel [tree]     the process's own kernel page table (2020 pgtbl lab)",
+    "vmprint PID|kernel [--year Y]  page table as the pgtbl lab's vmprint prints it: indexes",
+    "                         (2020-23) or virtual addresses (2024 on), as the kernel's lab",
+    "                         year does (told from its symbols) or year Y does",
     "ptsave PID / ptdiff PID  remember a page table / show what changed since",
     "regs [HART]              registers and CSRs, decoded",
     "sym ADDR|NAME            symbol, file and line of an address; address of a symbol",
@@ -64,6 +70,7 @@ impl Views {
         if let Some(elf) = kernel_elf {
             match Symbols::parse("kernel", elf) {
                 Ok(s) => {
+                    v.tracer.table = Arc::new(SyscallTable::of_kernel(elf, &s));
                     match Kernel::new(&s) {
                         Ok(k) if k.has_procs() => {
                             v.resolver = Some(KernelResolver::new(&k));
@@ -97,6 +104,7 @@ impl Views {
     /// Turns syscall tracing on with `filter`. An error says tracing is on but not yet exact
     /// (see [`Tracer::install`]); it is a warning to show, not a failure.
     pub fn strace_on(&mut self, m: &mut Machine, filter: Filter) -> Result<(), String> {
+        filter.check(&self.tracer.table)?;
         self.tracer.filter = filter;
         if !self.tracing {
             self.tracing = true;
@@ -164,6 +172,31 @@ impl Views {
                 Ok(h) => self.hart_space(m, h),
                 Err(_) => Err("usage: pt hart N".into()),
             },
+            Some(w) if w.starts_with("kpt:") => {
+                // A process's own kernel page table (the 2020 pgtbl lab's `kpagetable`).
+                let pid: i64 = w[4..]
+                    .parse()
+                    .map_err(|_| format!("not a pid: {:?}", &w[4..]))?;
+                let k = self
+                    .kernel
+                    .as_ref()
+                    .ok_or("no kernel tables (DWARF) to find processes")?;
+                let p = k
+                    .procs(m)
+                    .into_iter()
+                    .find(|p| p.in_use() && p.pid == Some(pid))
+                    .ok_or(format!("no process {pid}"))?;
+                let (field, root) = p
+                    .lab
+                    .kpagetable
+                    .clone()
+                    .ok_or("this kernel's processes have no kernel page table of their own")?;
+                if root == 0 {
+                    return Err(format!("process {pid}'s {field} is null"));
+                }
+                let label = format!("pid {pid}'s kernel page table ({field})");
+                Ok((root, self.kernel_names(), label))
+            }
             Some("kernel") => {
                 let sym = self
                     .syms
@@ -244,9 +277,19 @@ impl Views {
         let err = |e: String| vec![e];
         match words.first().copied() {
             None | Some("help") => HELP.iter().map(|s| s.to_string()).collect(),
-            Some("ps") => match self.need_kernel() {
-                Ok(k) => render_ps(&k.procs(m), &k.cpus(m)),
-                Err(e) => e,
+            Some("ps") => match (self.need_kernel(), arg(1)) {
+                (Err(e), _) => e,
+                (Ok(k), None) => render_ps(&k.procs(m), &k.cpus(m)),
+                (Ok(k), Some("-l")) => {
+                    let only = match arg(2).map(str::parse::<i64>) {
+                        None => None,
+                        Some(Ok(pid)) => Some(pid),
+                        Some(Err(_)) => return err("usage: ps [-l [PID]]".into()),
+                    };
+                    let names = InodeNames::from_disk(m.bus.virtio.disk());
+                    render_ps_long(&k.procs(m), &k.cpus(m), &*m, k, Some(&names), only)
+                }
+                (Ok(_), Some(_)) => err("usage: ps [-l [PID]]".into()),
             },
             Some("fds") => {
                 let k = match self.need_kernel() {
@@ -271,13 +314,17 @@ impl Views {
                     .copied()
                     .filter(|w| *w != "tree")
                     .collect();
-                let hart;
+                let named;
                 let who = match rest.as_slice() {
                     ["hart", n] => {
-                        hart = format!("hart:{n}");
-                        Some(hart.as_str())
+                        named = format!("hart:{n}");
+                        Some(named.as_str())
                     }
                     ["hart"] => return err("usage: pt hart N".into()),
+                    [pid, "kernel"] => {
+                        named = format!("kpt:{pid}");
+                        Some(named.as_str())
+                    }
                     other => other.first().copied(),
                 };
                 match self.space(m, who) {
@@ -294,13 +341,32 @@ impl Views {
                     Err(e) => err(e),
                 }
             }
-            Some("vmprint") => match arg(1)
-                .ok_or_else(|| "usage: vmprint PID|kernel".to_string())
-                .and_then(|w| self.space(m, Some(w)))
-            {
-                Ok((root, _, _)) => pagetable::walk(&*m, root).vmprint(),
-                Err(e) => err(e),
-            },
+            Some("vmprint") => {
+                const USAGE: &str = "usage: vmprint PID|kernel [kernel] [--year YEAR]";
+                let mut rest: Vec<&str> = words[1..].to_vec();
+                let mut style = self.syms.kernel.as_ref().map(crate::xv6::vmprint_style);
+                if let Some(i) = rest.iter().position(|w| *w == "--year") {
+                    match rest.get(i + 1).and_then(|y| y.parse::<u32>().ok()) {
+                        Some(y) => style = Some(pagetable::Vmprint::of_year(y)),
+                        None => return err(USAGE.into()),
+                    }
+                    rest.drain(i..i + 2);
+                }
+                let named;
+                let who = match rest.as_slice() {
+                    [pid, "kernel"] => {
+                        named = format!("kpt:{pid}");
+                        named.as_str()
+                    }
+                    [w] => w,
+                    _ => return err(USAGE.into()),
+                };
+                match self.space(m, Some(who)) {
+                    Ok((root, _, _)) => pagetable::walk(&*m, root)
+                        .vmprint_as(style.unwrap_or(pagetable::Vmprint::Index)),
+                    Err(e) => err(e),
+                }
+            }
             Some("ptsave") => match self.space(m, arg(1)) {
                 Ok((root, _, label)) => {
                     let t = pagetable::walk(&*m, root);

@@ -281,3 +281,80 @@ fn rust_trace_lab_beside_strace() {
     assert!(!theirs.is_empty());
     assert_eq!(ours, theirs);
 }
+
+/// The bundled kernel with the 2020 pgtbl lab's kernel page table, the mmap lab's calls and
+/// the usyscall page: `ps -l`, `pt PID kernel`, `vmprint` in each year's format, the usyscall
+/// page named in `pt`, and `strace on mmap` accepted.
+#[test]
+fn rust_lab_views() {
+    use abi::lab::{COW, KPGTBL, MMAP, USYSCALL};
+    let Some(disk) = crate::inspect::testboot::rust_fs_img() else {
+        return;
+    };
+    let Some(mut b) = Booted::rust_lab(3, &disk, COW | KPGTBL | MMAP | USYSCALL) else {
+        return;
+    };
+    let mut v = Views::new(Some(&b.kernel_elf.clone()));
+    let ps = v.command(&mut b.m, "ps -l").join("\n");
+    assert!(ps.contains("kernel page table (kpagetable) 0x"), "{ps}");
+    assert!(ps.contains("reference counts (page_refcnt"), "{ps}");
+    let one = v.command(&mut b.m, "ps -l 2");
+    assert!(
+        one[1].ends_with(" sh") && !one.join("\n").contains(" init"),
+        "{one:?}"
+    );
+    assert_eq!(v.command(&mut b.m, "ps -l 99")[1], "no process 99");
+    assert_eq!(v.command(&mut b.m, "ps -x"), ["usage: ps [-l [PID]]"]);
+
+    // sh's own kernel page table: the kernel's devices and RAM, and sh's kernel stack.
+    let kpt = v.command(&mut b.m, "pt 2 kernel").join("\n");
+    assert!(
+        kpt.starts_with("address space of pid 2's kernel page table (kpagetable)"),
+        "{kpt}"
+    );
+    assert!(
+        kpt.contains("UART0") && kpt.contains("kernel text"),
+        "{kpt}"
+    );
+    let pt = v.command(&mut b.m, "pt 2").join("\n");
+    assert!(
+        pt.contains(" usyscall") && !pt.contains("beyond sz"),
+        "{pt}"
+    );
+
+    // vmprint: the bundled kernel prints indexes, as 2020-2023's; --year picks another.
+    let ours = v.command(&mut b.m, "vmprint 1");
+    assert!(ours[1].starts_with(" ..0: pte 0x"), "{ours:?}");
+    assert_eq!(v.command(&mut b.m, "vmprint 1 --year 2020"), ours);
+    let y2024 = v.command(&mut b.m, "vmprint --year 2024 1");
+    assert!(
+        y2024[1].starts_with(" ..0x0000000000000000: pte 0x"),
+        "{y2024:?}"
+    );
+    assert_eq!(ours.len(), y2024.len());
+    assert!(v.command(&mut b.m, "vmprint 1 --year")[0].starts_with("usage: vmprint"));
+    let k = v.command(&mut b.m, "vmprint 2 kernel");
+    assert!(k[0].starts_with("page table 0x") && k.len() > 10, "{k:?}");
+
+    assert_eq!(
+        v.command(&mut b.m, "strace on mmap,munmap"),
+        ["syscall trace on (mmap,munmap)"]
+    );
+    assert_eq!(
+        v.command(&mut b.m, "strace on pgpte"),
+        ["unknown system call \"pgpte\""]
+    );
+}
+
+/// The lab year of MIT's tree, for vmprint: no 2024 `sys_kpgtbl`, so indexes.
+#[test]
+fn mit_vmprint_style() {
+    let Some(dir) = crate::inspect::testboot::mit_dir() else {
+        return;
+    };
+    let syms = Symbols::load("kernel", &dir.join("kernel/kernel")).unwrap();
+    assert_eq!(
+        crate::xv6::vmprint_style(&syms),
+        crate::inspect::pagetable::Vmprint::Index
+    );
+}

@@ -19,8 +19,8 @@
 
 use super::PhysMem;
 use abi::memlayout::{
-    CLINT, CLINT_SIZE, KERNBASE, PGSIZE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, TRAPFRAME, UART0,
-    VIRTIO0,
+    CLINT, CLINT_SIZE, KERNBASE, MAXVA, PGSIZE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, TRAPFRAME,
+    UART0, USYSCALL, VIRTIO0,
 };
 use std::collections::BTreeMap;
 
@@ -237,6 +237,8 @@ impl Names {
             ranges: vec![
                 (TRAMPOLINE, TRAMPOLINE + PGSIZE, "trampoline".into()),
                 (TRAPFRAME, TRAPFRAME + PGSIZE, "trapframe".into()),
+                // The 2021+ pgtbl lab's read-only page shared with user space (`ugetpid`).
+                (USYSCALL, USYSCALL + PGSIZE, "usyscall".into()),
             ],
             user_sz: Some(sz),
         }
@@ -479,19 +481,53 @@ impl Tree {
         }
     }
 
-    /// The pgtbl lab's `vmprint` output: every valid PTE, one line each, `..` per level.
+    /// The pgtbl lab's `vmprint` output as the 2020-2023 handouts print it.
     pub fn vmprint(&self) -> Vec<String> {
+        self.vmprint_as(Vmprint::Index)
+    }
+
+    /// The pgtbl lab's `vmprint` output in format `style`: every valid PTE, one line each,
+    /// ` ..` per level, then the index (the virtual address in 2024's), the PTE and the
+    /// physical address it points to.
+    pub fn vmprint_as(&self, style: Vmprint) -> Vec<String> {
         let mut lines = vec![format!("page table {:#018x}", self.root)];
         for e in &self.entries {
             let dots = vec![".."; 3 - e.level as usize].join(" ");
+            let at = match style {
+                // `%p` of the va the handout's loop computes: not sign-extended.
+                Vmprint::Va => format!("{:#018x}", e.va & (MAXVA * 2 - 1)),
+                Vmprint::Index => e.index.to_string(),
+            };
             lines.push(format!(
-                " {dots}{}: pte {:#018x} pa {:#018x}",
-                e.index,
+                " {dots}{at}: pte {:#018x} pa {:#018x}",
                 e.pte,
                 e.pa()
             ));
         }
         lines
+    }
+}
+
+/// The pgtbl lab's `vmprint` formats. 2020 to 2023 print each PTE's index in its table
+/// (` .. ..0: pte 0x... pa 0x...`, with the leading space the graders match: the 2020
+/// `grade-lab-pgtbl` as much as the 2021 one); 2024 prints the virtual address the entry
+/// maps instead (` .. ..0x0000003fc0000000: ...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vmprint {
+    /// 2020 to 2023.
+    Index,
+    /// 2024 on.
+    Va,
+}
+
+impl Vmprint {
+    /// The format of a handout year.
+    pub fn of_year(year: u32) -> Vmprint {
+        if year >= 2024 {
+            Vmprint::Va
+        } else {
+            Vmprint::Index
+        }
     }
 }
 

@@ -100,6 +100,13 @@ fn names_and_runs_for_a_process() {
             (TRAMPOLINE, 1, "trampoline"),
         ]
     );
+    // The 2021+ pgtbl lab's page below the trapframe: named, not "beyond sz".
+    let mut b = b;
+    b.map(abi::memlayout::USYSCALL, 0x8760_0000, PTE_R | PTE_U);
+    let t = walk(&b.mem, BASE);
+    let runs = t.runs(&Names::user(0x5000));
+    let top: Vec<&str> = runs.iter().rev().take(3).map(|r| r.name.as_str()).collect();
+    assert_eq!(top, ["trampoline", "trapframe", "usyscall"]);
     let lines = t.render(&Names::user(0x5000));
     assert!(lines[2].starts_with("0x0000000000000000-0x0000000000001000  0x0000000087000000"));
     assert!(lines[2].contains("V R - X U - - -"), "{}", lines[2]);
@@ -139,6 +146,47 @@ fn vmprint_matches_the_lab_format() {
             " ..0: pte 0x0000000020000401 pa 0x0000000080001000",
             " .. ..0: pte 0x0000000020000801 pa 0x0000000080002000",
             " .. .. ..0: pte 0x0000000021c0001b pa 0x0000000087000000",
+        ]
+    );
+}
+
+/// The two handout formats: 2020-2023 print the index, 2024 the virtual address (not
+/// sign-extended) instead.
+#[test]
+fn vmprint_in_each_years_format() {
+    let mut b = Builder::new();
+    b.map(0x1000, 0x8700_0000, PTE_R | PTE_U);
+    b.map(TRAMPOLINE, 0x8000_7000, PTE_R | PTE_X);
+    let t = walk(&b.mem, BASE);
+    let index = t.vmprint_as(Vmprint::Index);
+    let va = t.vmprint_as(Vmprint::Va);
+    assert_eq!(index, t.vmprint());
+    assert!(index[3].starts_with(" .. .. ..1: pte "), "{index:?}");
+    assert!(index[6].starts_with(" .. .. ..511: pte "), "{index:?}");
+    assert_eq!(
+        va[1..]
+            .iter()
+            .map(|l| l.split(": ").next().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            " ..0x0000000000000000",
+            " .. ..0x0000000000000000",
+            " .. .. ..0x0000000000001000",
+            " ..0x0000003fc0000000",
+            " .. ..0x0000003fffe00000",
+            " .. .. ..0x0000003ffffff000",
+        ]
+    );
+    assert_eq!(va[0], index[0]);
+    assert_eq!(va[3].split(": ").nth(1), index[3].split(": ").nth(1));
+    assert_eq!(
+        [2020, 2021, 2023, 2024, 2025].map(Vmprint::of_year),
+        [
+            Vmprint::Index,
+            Vmprint::Index,
+            Vmprint::Index,
+            Vmprint::Va,
+            Vmprint::Va
         ]
     );
 }

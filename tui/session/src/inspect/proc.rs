@@ -16,6 +16,8 @@
 use super::PhysMem;
 use super::dwarf::{DwarfError, Types, Val};
 pub use super::fsimage::InodeNames;
+use super::labs::{LabFields, RefCounts, map_str, prot_str};
+use super::pagetable::{self, PTE_U};
 use super::symbols::Symbols;
 use std::collections::HashMap;
 
@@ -43,6 +45,8 @@ pub struct ProcInfo {
     pub ofile: Vec<u64>,
     /// Where each `ofile[]` slot is in memory.
     pub ofile_slots: Vec<u64>,
+    /// What the labs add to `struct proc` ([`super::labs`]); read for slots in use only.
+    pub lab: LabFields,
 }
 
 impl ProcInfo {
@@ -88,6 +92,8 @@ pub struct Kernel {
     /// Where `pagetable`, `pid`, `name` and `state` sit in `proc[]`, for the syscall
     /// tracer's lookups, which must be cheap (one per system call).
     pub layout: Option<ProcLayout>,
+    /// The cow lab's page reference counts, when the kernel keeps them.
+    pub refcounts: Option<RefCounts>,
 }
 
 /// `proc[]`'s address, stride and the offsets of the fields that identify a process.
@@ -159,7 +165,12 @@ impl Kernel {
     pub fn new(syms: &Symbols) -> Result<Kernel, DwarfError> {
         let types = Types::for_vars(syms, &GLOBALS)?;
         let layout = ProcLayout::of(&types);
-        Ok(Kernel { types, layout })
+        let refcounts = RefCounts::find(syms)?;
+        Ok(Kernel {
+            types,
+            layout,
+            refcounts,
+        })
     }
 
     /// Whether the process table was found.
@@ -275,11 +286,17 @@ fn read_proc(slot: usize, p: Val) -> ProcInfo {
         .iter()
         .map(|f| f.as_ref().map_or(0, |f| f.addr))
         .collect();
+    let state = p.field(&["state"]).and_then(|s| s.enum_name());
+    let lab = if state.as_deref().is_some_and(|s| s != "unused") {
+        super::labs::read(&p)
+    } else {
+        LabFields::default()
+    };
     ProcInfo {
         slot,
         addr: p.addr,
         pid: opt_i(p.field(&["pid"])),
-        state: p.field(&["state"]).and_then(|s| s.enum_name()),
+        state,
         name: p.field(&["name"]).and_then(|n| n.cstring()),
         parent: opt_u(p.field(&["parent"])).filter(|a| *a != 0),
         ppid: None,
@@ -293,6 +310,7 @@ fn read_proc(slot: usize, p: Val) -> ProcInfo {
         trace_mask: opt_u(p.field(&["trace_mask", "mask", "tracemask"])),
         ofile,
         ofile_slots,
+        lab,
     }
 }
 
@@ -327,6 +345,133 @@ pub fn render_ps(procs: &[ProcInfo], cpus: &[CpuInfo]) -> Vec<String> {
     }
     if lines.len() == 1 {
         lines.push("(no processes)".into());
+    }
+    lines
+}
+
+/// The user pages of the address space at `root` (leaves with U) and how many of them
+/// share their physical page (reference count above 1).
+pub fn shared_pages(mem: &dyn PhysMem, root: u64, refs: &RefCounts) -> (u64, u64) {
+    let t = pagetable::walk(mem, root);
+    let user: Vec<u64> = t
+        .leaves()
+        .filter(|e| e.pte & PTE_U != 0)
+        .map(|e| e.pa())
+        .collect();
+    let shared = user
+        .iter()
+        .filter(|pa| refs.count(mem, **pa).is_some_and(|c| c > 1))
+        .count();
+    (user.len() as u64, shared as u64)
+}
+
+/// The lines `ps -l` adds under a process: its kernel page table, its mappings (with the
+/// file's name when `names` knows the inode), its page sharing (cow lab) and the other
+/// fields labs add, by the kernel's own names. `file` reads a `struct file`.
+pub fn render_lab(
+    p: &ProcInfo,
+    mem: &dyn PhysMem,
+    kernel: &Kernel,
+    names: Option<&InodeNames>,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let l = &p.lab;
+    // Null: the bundled kernel without its kpgtbl option (a lab kernel's live process
+    // always has one).
+    if let Some((name, root)) = l.kpagetable.as_ref().filter(|(_, r)| *r != 0) {
+        lines.push(format!("kernel page table ({name}) {root:#x}"));
+    }
+    if let Some(field) = &l.vma_field {
+        if l.vmas.is_empty() {
+            lines.push(format!("no mappings ({field}[])"));
+        }
+        for v in &l.vmas {
+            let mut s = format!(
+                "{field}[{}] {:#x}-{:#x} {} {}",
+                v.slot,
+                v.addr,
+                v.addr.wrapping_add(v.len),
+                prot_str(v.prot),
+                map_str(v.flags)
+            );
+            if let Some(off) = v.off {
+                s.push_str(&format!(" off {off}"));
+            }
+            if let Some(f) = v.file.filter(|f| *f != 0) {
+                let inum = kernel.file(mem, f).and_then(|f| f.inum);
+                s.push_str(&format!(" file {f:#x}"));
+                if let Some(i) = inum {
+                    s.push_str(&format!(" inum {i}"));
+                    if let Some(n) = names.and_then(|n| n.name(i as u32)) {
+                        s.push_str(&format!(" \"{n}\""));
+                    }
+                }
+            }
+            lines.push(s);
+        }
+    }
+    if let (Some(refs), Some(root)) = (&kernel.refcounts, p.pagetable.filter(|r| *r != 0)) {
+        let (user, shared) = shared_pages(mem, root, refs);
+        lines.push(format!(
+            "{user} user pages, {shared} shared (reference count > 1)"
+        ));
+    }
+    if !l.other.is_empty() {
+        let fields: Vec<String> = l.other.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        lines.push(fields.join(" "));
+    }
+    lines
+}
+
+/// `monitor ps -l [PID]`: `ps`, each process followed by [`render_lab`]'s lines, indented,
+/// and the reference counts' totals when the kernel keeps them.
+pub fn render_ps_long(
+    procs: &[ProcInfo],
+    cpus: &[CpuInfo],
+    mem: &dyn PhysMem,
+    kernel: &Kernel,
+    names: Option<&InodeNames>,
+    only: Option<i64>,
+) -> Vec<String> {
+    let short = render_ps(procs, cpus);
+    let mut lines = vec![short[0].clone()];
+    let live: Vec<&ProcInfo> = procs
+        .iter()
+        .filter(|p| p.in_use() && only.is_none_or(|pid| p.pid == Some(pid)))
+        .collect();
+    for p in &live {
+        if let Some(row) = short
+            .iter()
+            .skip(1)
+            .find(|r| r.split_whitespace().next() == Some(&p.slot.to_string()))
+        {
+            lines.push(row.clone());
+        }
+        lines.extend(
+            render_lab(p, mem, kernel, names)
+                .into_iter()
+                .map(|l| format!("{:>11}{l}", "")),
+        );
+    }
+    if live.is_empty() {
+        lines.push(match only {
+            Some(pid) => format!("no process {pid}"),
+            None => "(no processes)".into(),
+        });
+    }
+    if let Some(refs) = &kernel.refcounts
+        && only.is_none()
+    {
+        match refs.totals(mem) {
+            Some((shared, counted)) => lines.push(format!(
+                "reference counts ({}): {counted} pages counted, {shared} shared",
+                refs.describe()
+            )),
+            None => lines.push(format!(
+                "reference counts ({}): not readable",
+                refs.describe()
+            )),
+        }
     }
     lines
 }

@@ -147,3 +147,91 @@ fn inode_names_from_mit_image() {
     assert!(InodeNames::from_disk(&[0u8; 4096]).name(1).is_none());
     assert!(InodeNames::from_disk(b"short").name(1).is_none());
 }
+
+/// The bundled kernel with the labs' options: `ps -l` finds its per-process kernel page
+/// table, its VMAs, its page reference counts and its alarm fields through DWARF, by
+/// shape, as it would a student's.
+#[test]
+fn rust_lab_structures_in_ps_long() {
+    use abi::lab::{ALARM, COW, KPGTBL, MMAP, USYSCALL};
+    let Some(disk) = crate::inspect::testboot::rust_fs_img() else {
+        return;
+    };
+    let Some(mut b) = Booted::rust_lab(3, &disk, COW | KPGTBL | MMAP | ALARM | USYSCALL) else {
+        return;
+    };
+    let syms = Symbols::parse("kernel", &b.kernel_elf).unwrap();
+    let k = Kernel::new(&syms).unwrap();
+    let refs = k.refcounts.as_ref().expect("page_refcnt found");
+    assert_eq!(refs.describe(), "page_refcnt[(pa - KERNBASE) / PGSIZE]");
+    let names = InodeNames::from_disk(b.m.bus.virtio.disk());
+    let ps = |b: &Booted, only| {
+        render_ps_long(&k.procs(&b.m), &k.cpus(&b.m), &b.m, &k, Some(&names), only).join("\n")
+    };
+    let procs = k.procs(&b.m);
+    let sh = procs.iter().find(|p| p.pid == Some(2)).unwrap();
+    let (field, kpt) = sh.lab.kpagetable.clone().expect("kpagetable");
+    assert_eq!(field, "kpagetable");
+    assert!(kpt != 0 && Some(kpt) != sh.pagetable);
+    assert_eq!(sh.lab.vma_field.as_deref(), Some("vma"));
+    assert!(sh.lab.vmas.is_empty());
+    let other: Vec<&str> = sh.lab.other.iter().map(|(n, _)| n.as_str()).collect();
+    for f in [
+        "alarm_interval",
+        "alarm_handler",
+        "alarm_active",
+        "alarm_trapframe.epc",
+    ] {
+        assert!(other.contains(&f), "{f} in {other:?}");
+    }
+    let out = ps(&b, None);
+    assert!(
+        out.contains(&format!("kernel page table (kpagetable) {kpt:#x}")),
+        "{out}"
+    );
+    assert!(out.contains("no mappings (vma[])"), "{out}");
+    assert!(out.contains("alarm_interval=0 alarm_handler=0x0"), "{out}");
+    assert!(
+        out.contains("reference counts (page_refcnt[(pa - KERNBASE) / PGSIZE]): "),
+        "{out}"
+    );
+
+    // sh forks for `echo`; in the child's exec, before the new image replaces the old, the
+    // two shells share every user page (copy-on-write).
+    let sys_exec = syms.lookup("sys_exec").unwrap().addr;
+    b.type_line("echo hi\n");
+    assert!(b.run_to(sys_exec, 2_000_000_000), "{}", b.console);
+    let out = ps(&b, Some(3));
+    let line = out
+        .lines()
+        .find(|l| l.contains("user pages"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let n: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(n.len() == 2 && n[0] > 2 && n[1] > 2, "{line}");
+    assert!(
+        n[1] < n[0],
+        "the stack's page was copied at its first write: {line}"
+    );
+
+    // mmaptest maps README: at its first munmap the mapping is in the table, with the file.
+    let sys_munmap = syms.lookup("sys_munmap").unwrap().addr;
+    assert!(b.run_until("$ ", 1_000_000_000), "{}", b.console);
+    b.type_line("mmaptest\n");
+    assert!(b.run_to(sys_munmap, 4_000_000_000), "{}", b.console);
+    let p = k
+        .procs(&b.m)
+        .into_iter()
+        .find(|p| p.in_use() && p.name.as_deref() == Some("mmaptest"))
+        .expect("mmaptest");
+    let v = p.lab.vmas.first().unwrap_or_else(|| panic!("{p:?}"));
+    assert!(v.len >= 4096 && v.file.is_some_and(|f| f != 0), "{v:?}");
+    let out = ps(&b, p.pid);
+    let vma = out
+        .lines()
+        .find(|l| l.contains("vma["))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(vma.contains(" file 0x") && vma.contains(" inum "), "{vma}");
+}

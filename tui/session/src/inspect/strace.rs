@@ -53,10 +53,11 @@ use super::pagetable::satp_root;
 use super::proc::{Kernel, ProcLayout};
 use super::symbols::Symbols;
 pub use super::syscall_args::open_flags;
-use super::syscall_args::{show_arg, show_out};
+use super::syscall_args::{Out, call_out, show_call_arg, show_out};
+pub use super::syscall_table::SyscallTable;
 use crate::xv6::Trampoline;
 use abi::memlayout::{PGSIZE, TRAMPOLINE};
-use abi::syscall::{Arg, Ret, SYSCALLS, Syscall, lookup};
+use abi::syscall::{Ret, Syscall};
 use machine::cpu::encode::SRET;
 use machine::cpu::trap::cause;
 use machine::cpu::{Event, Mode};
@@ -78,6 +79,9 @@ pub struct Record {
     /// The process's name (`proc.name`) at entry.
     pub name: Option<String>,
     pub nr: u64,
+    /// The call's name in the kernel's table ([`SyscallTable`]); None for a number the
+    /// kernel does not know.
+    pub call: Option<String>,
     /// Raw a0..a5 at entry.
     pub args: [u64; 6],
     /// Decoded arguments, as shown.
@@ -90,15 +94,15 @@ pub struct Record {
 }
 
 impl Record {
-    /// The table row, if `nr` is a known system call.
+    /// The shared table's row of the call's name: how its arguments and result show.
     pub fn syscall(&self) -> Option<&'static Syscall> {
-        lookup(self.nr as usize)
+        abi::syscall::by_name(self.call.as_deref()?)
     }
 
     /// The system call's name, or `syscall_N`.
     pub fn call_name(&self) -> String {
-        match self.syscall() {
-            Some(s) => s.name.to_string(),
+        match &self.call {
+            Some(s) => s.clone(),
             None => format!("syscall_{}", self.nr),
         }
     }
@@ -133,8 +137,8 @@ pub struct Filter {
     pub pids: Vec<i64>,
     /// Process names (`proc.name`).
     pub procs: Vec<String>,
-    /// System call numbers.
-    pub calls: Vec<u64>,
+    /// System call names, checked against the kernel's table by [`Filter::check`].
+    pub calls: Vec<String>,
     /// The trace lab's mask: bit N keeps system call N.
     pub mask: Option<u64>,
 }
@@ -142,7 +146,9 @@ pub struct Filter {
 impl Filter {
     /// Parses a comma-separated list: syscall names (`open`), `pid=N`, `proc=NAME`,
     /// `mask=N` (decimal or 0x hex). Empty text keeps everything; otherwise every item and
-    /// every value must be non-empty (`proc=`, `read,,write` and `,` are refused).
+    /// every value must be non-empty (`proc=`, `read,,write` and `,` are refused). Names are
+    /// checked against a kernel's table later ([`Filter::check`]): the labs' calls exist on
+    /// some kernels only.
     pub fn parse(s: &str) -> Result<Filter, String> {
         let mut f = Filter::default();
         let num = |v: &str| -> Result<u64, String> {
@@ -167,20 +173,28 @@ impl Filter {
                 Some(("proc", v)) => f.procs.push(v.to_string()),
                 Some(("mask", v)) => f.mask = Some(num(v)?),
                 Some((k, _)) => return Err(format!("unknown filter key {k:?} (pid, proc, mask)")),
-                None => match SYSCALLS.iter().find(|c| c.name == item) {
-                    Some(c) => f.calls.push(c.nr as u64),
-                    None => return Err(format!("unknown system call {item:?}")),
-                },
+                None if item.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                    f.calls.push(item.to_string())
+                }
+                None => return Err(format!("not a system call name: {item:?}")),
             }
         }
         Ok(f)
+    }
+
+    /// Refuses a call name the kernel's table lacks.
+    pub fn check(&self, table: &SyscallTable) -> Result<(), String> {
+        match self.calls.iter().find(|c| table.by_name(c).is_none()) {
+            Some(c) => Err(format!("unknown system call {c:?}")),
+            None => Ok(()),
+        }
     }
 
     /// Whether `r` passes.
     pub fn keeps(&self, r: &Record) -> bool {
         (self.pids.is_empty() || r.pid.is_some_and(|p| self.pids.contains(&p)))
             && (self.procs.is_empty() || r.name.as_ref().is_some_and(|n| self.procs.contains(n)))
-            && (self.calls.is_empty() || self.calls.contains(&r.nr))
+            && (self.calls.is_empty() || r.call.as_ref().is_some_and(|c| self.calls.contains(c)))
             && self.mask.is_none_or(|m| r.nr < 64 && m >> r.nr & 1 != 0)
     }
 }
@@ -240,14 +254,16 @@ impl Resolver for KernelResolver {
 #[derive(Clone, Debug)]
 struct Pending {
     rec: Record,
-    /// (index in args, address, length) of buffers to show at return.
-    out: Vec<(usize, Arg, u64, u64)>,
+    /// (index in args, kind, address, length) of buffers to show at return.
+    out: Vec<(usize, Out, u64, u64)>,
 }
 
 /// The tracer: pending calls and the ring of completed ones.
 #[derive(Debug)]
 pub struct Tracer {
     pub filter: Filter,
+    /// The kernel's system calls by number ([`SyscallTable::of_kernel`]).
+    pub table: Arc<SyscallTable>,
     capacity: usize,
     ring: VecDeque<Arc<Record>>,
     /// Records dropped from the ring because it was full.
@@ -270,9 +286,8 @@ struct Hooks {
 }
 
 /// The syscalls after which the pid ↔ page table map may have changed.
-fn changes_processes(nr: u64) -> bool {
-    use abi::syscall::nr;
-    [nr::fork, nr::exec, nr::exit, nr::wait, nr::kill, nr::sbrk].contains(&(nr as usize))
+fn changes_processes(call: Option<&str>) -> bool {
+    call.is_some_and(|c| ["fork", "exec", "exit", "wait", "kill", "sbrk"].contains(&c))
 }
 
 impl Tracer {
@@ -280,6 +295,7 @@ impl Tracer {
     pub fn new(capacity: usize, filter: Filter) -> Tracer {
         Tracer {
             filter,
+            table: Arc::new(SyscallTable::shared()),
             capacity: capacity.max(1),
             ring: VecDeque::new(),
             dropped: 0,
@@ -494,24 +510,18 @@ impl Tracer {
         args.copy_from_slice(&e.a[..6]);
         let root = satp_root(e.satp);
         let mut out = Vec::new();
-        let shown = match lookup(nr as usize) {
+        let call = self.table.get(nr);
+        let shown = match call.and_then(|c| c.row) {
             Some(sc) => sc
                 .args
                 .iter()
                 .enumerate()
-                .map(|(i, kind)| {
-                    let next = args.get(i + 1).copied().unwrap_or(0);
-                    if matches!(
-                        kind,
-                        Arg::BufOut
-                            | Arg::StatusOut
-                            | Arg::PipeOut
-                            | Arg::StatOut
-                            | Arg::SysinfoOut
-                    ) {
-                        out.push((i, *kind, args[i], next));
+                .map(|(i, _)| {
+                    if let Some((kind, len)) = call_out(sc, i, &args) {
+                        out.push((i, kind, args[i], len));
                     }
-                    show_arg(mem, root, *kind, args[i], next)
+                    let next = args.get(i + 1).copied().unwrap_or(0);
+                    show_call_arg(mem, root, &self.table, sc, i, args[i], next)
                 })
                 .collect(),
             None => args.iter().map(|a| format!("{a:#x}")).collect(),
@@ -522,6 +532,7 @@ impl Tracer {
             pid: who.as_ref().map(|w| w.0),
             name: who.map(|w| w.1),
             nr,
+            call: call.map(|c| c.name.clone()),
             args,
             shown,
             result: None,
@@ -529,7 +540,7 @@ impl Tracer {
             cycle_exit: None,
         };
         self.seq += 1;
-        if nr as usize == abi::syscall::nr::exit {
+        if rec.call.as_deref() == Some("exit") {
             resolver.invalidate();
             self.complete(rec, done);
             return;
@@ -578,7 +589,7 @@ impl Tracer {
                 p.rec.shown[i] = s;
             }
         }
-        if changes_processes(p.rec.nr) {
+        if changes_processes(p.rec.call.as_deref()) {
             resolver.invalidate();
         }
         self.complete(p.rec, done);

@@ -68,12 +68,15 @@ fn call(
 #[test]
 fn filters_parse_and_apply() {
     let f = Filter::parse("open, read,pid=3,proc=sh,mask=0x20").unwrap();
-    assert_eq!(f.calls, vec![15, 5]);
+    assert_eq!(f.calls, vec!["open".to_string(), "read".into()]);
+    let shared = SyscallTable::shared();
+    assert_eq!(f.check(&shared), Ok(()));
     assert_eq!(
         (f.pids.clone(), f.procs.clone(), f.mask),
         (vec![3], vec!["sh".to_string()], Some(32))
     );
-    assert!(Filter::parse("opne").is_err());
+    assert!(Filter::parse("opne").unwrap().check(&shared).is_err());
+    assert!(Filter::parse("op ne").is_err());
     assert!(Filter::parse("pid=x").is_err());
     assert!(Filter::parse("uid=3").is_err());
     assert_eq!(Filter::parse("").unwrap(), Filter::default());
@@ -95,6 +98,7 @@ fn filters_parse_and_apply() {
         pid: Some(3),
         name: Some("sh".into()),
         nr: 5,
+        call: Some("read".into()),
         args: [0; 6],
         shown: vec![],
         result: None,
@@ -104,6 +108,7 @@ fn filters_parse_and_apply() {
     let mask = Filter::parse("mask=32").unwrap();
     assert!(mask.keeps(&r));
     r.nr = 16;
+    r.call = Some("write".into());
     assert!(!mask.keeps(&r));
     assert!(!Filter::parse("pid=4").unwrap().keeps(&r));
     assert!(Filter::parse("proc=sh,write").unwrap().keeps(&r));
@@ -287,4 +292,70 @@ fn mit_ls_pipe_wc() {
             .filter(|r| only_reads.keeps(r))
             .all(|r| r.call_name() == "read")
     );
+}
+
+#[test]
+fn calls_are_named_by_the_kernels_own_table() {
+    // A student's traps-lab tree: sigalarm is 22 and sigreturn 23 (the shared table's trace
+    // and sysinfo), mmap 24, and a call the shared table does not know at 25.
+    let names = |p: u64| {
+        Some(
+            match p {
+                1 => "sys_sigalarm",
+                2 => "sys_sigreturn",
+                3 => "sys_mmap",
+                4 => "sys_pgpte",
+                5 => "sys_trace",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    };
+    let mut ptrs = vec![0u64; 27];
+    ptrs[22..27].copy_from_slice(&[1, 2, 3, 4, 5]);
+    let table = SyscallTable::from_pointers(&ptrs, names).expect("table");
+    let mem = space();
+    let mut t = Tracer::new(16, Filter::default());
+    t.table = std::sync::Arc::new(table);
+    let done = call(&mut t, &mem, 22, [2, 0x1000, 0, 0, 0, 0], 0);
+    assert_eq!(done[0].to_string(), "[0] ? ?: sigalarm(2, 0x1000) = 0");
+    let done = call(&mut t, &mem, 23, [0; 6], 0);
+    assert_eq!(done[0].to_string(), "[0] ? ?: sigreturn() = 0");
+    let done = call(&mut t, &mem, 24, [0, 8192, 3, 1, 3, 0], 0x4000_0000);
+    assert_eq!(
+        done[0].to_string(),
+        "[0] ? ?: mmap(0x0, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x40000000"
+    );
+    let done = call(&mut t, &mem, 25, [0x1000, 0, 0, 0, 0, 0], 0);
+    assert!(
+        done[0]
+            .to_string()
+            .starts_with("[0] ? ?: pgpte(0x1000, 0x0"),
+        "{}",
+        done[0]
+    );
+    // pgaccess's bitmask at return: pages 1, 2 and 30 of 32 accessed.
+    let mut mem = mem;
+    mem.write(BASE + 0x3000, &0x4000_0006u32.to_le_bytes());
+    let mut t2 = Tracer::new(4, Filter::default());
+    let done = call(&mut t2, &mem, 30, [0x20_0000, 32, 0x1000, 0, 0, 0], 0);
+    assert_eq!(
+        done[0].to_string(),
+        "[0] ? ?: pgaccess(0x200000, 32, [0x40000006]) = 0"
+    );
+    // The trace mask names calls by this kernel's numbers: bit 22 is sigalarm here.
+    let done = call(&mut t, &mem, 26, [1 << 22, 0, 0, 0, 0, 0], 0);
+    assert_eq!(
+        done[0].to_string(),
+        "[0] ? ?: trace(4194304 /* sigalarm */) = 0"
+    );
+    // An unknown number, and the filter by this kernel's names.
+    let done = call(&mut t, &mem, 30, [0; 6], u64::MAX);
+    assert!(done[0].to_string().contains("syscall_30("), "{}", done[0]);
+    let f = Filter::parse("sigalarm,pgpte").unwrap();
+    assert_eq!(f.check(&t.table), Ok(()));
+    assert!(Filter::parse("pgaccess").unwrap().check(&t.table).is_err());
+    t.filter = f;
+    assert_eq!(call(&mut t, &mem, 22, [0; 6], 0).len(), 1);
+    assert!(call(&mut t, &mem, 23, [0; 6], 0).is_empty());
 }

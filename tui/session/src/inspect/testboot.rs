@@ -144,8 +144,18 @@ impl Booted {
     /// Boots the bundled Rust kernel with disk image `disk` (MIT's fs.img works too: the two
     /// share xv6's ABI and disk format) to the first prompt.
     pub fn rust_with(harts: usize, disk: &[u8]) -> Option<Booted> {
+        Booted::rust_lab(harts, disk, 0)
+    }
+
+    /// Boots the bundled Rust kernel with lab options `word` (`abi::lab`) to the first
+    /// prompt.
+    pub fn rust_lab(harts: usize, disk: &[u8], word: u32) -> Option<Booted> {
         let path = rust_kernel_path()?;
-        let kernel_elf = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut kernel_elf =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if word != 0 {
+            crate::lab::set_word(&mut kernel_elf, word).expect("the kernel's lab option word");
+        }
         let config = Config {
             harts,
             ..Config::default()
@@ -203,5 +213,29 @@ impl Booted {
     /// Types `line` at the console.
     pub fn type_line(&mut self, line: &str) {
         self.m.bus.uart.push_input(line.as_bytes());
+    }
+
+    /// Runs until a hart stops at the breakpoint at `pc` (set here, removed after), within
+    /// `budget` cycles; false if it did not.
+    pub fn run_to(&mut self, pc: u64, budget: u64) -> bool {
+        self.m.add_breakpoint(pc);
+        let end = self.m.cycle() + budget;
+        let mut hit = false;
+        while self.m.cycle() < end {
+            let stop = self.m.run(100_000);
+            let out = self.m.bus.uart.take_output();
+            self.console.push_str(&String::from_utf8_lossy(&out));
+            if let Stop::Breakpoint { hart } = stop
+                && self.m.harts[hart].pc == pc
+            {
+                hit = true;
+                break;
+            }
+            if !matches!(stop, Stop::Budget | Stop::Idle | Stop::Breakpoint { .. }) {
+                break;
+            }
+        }
+        self.m.remove_breakpoint(pc);
+        hit
     }
 }

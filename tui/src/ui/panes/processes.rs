@@ -1,6 +1,7 @@
 //! Processes (`ps` of the debugger views) with the selected row marked, and below them the
-//! selected process's open files (`fds PID`). Up/Down pick the process; the page-table pane
-//! follows the same choice.
+//! selected process's details: what the labs add to it (`ps -l PID`: its kernel page table,
+//! its mmap VMAs, its pages shared by copy-on-write, alarm and other fields) and its open
+//! files (`fds PID`). Up/Down pick the process; the page-table pane follows the same choice.
 
 use super::{ACCENT, block};
 use crate::ui::app::{App, Pane};
@@ -11,6 +12,21 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
 
 pub struct ProcessesPane<'a>(pub &'a App);
+
+/// The lines under the process table: `fds PID`'s title line, then the lines `ps -l PID`
+/// adds under the process's row (none on a stock kernel), then the descriptors.
+pub fn details(fds: Vec<String>, ps_long: Vec<String>) -> Vec<String> {
+    let lab = ps_long
+        .into_iter()
+        .skip(2)
+        .filter(|l| l.starts_with("   "))
+        .map(|l| format!(" {}", l.trim_start()));
+    let mut fds = fds.into_iter();
+    let mut out: Vec<String> = fds.next().into_iter().collect();
+    out.extend(lab);
+    out.extend(fds);
+    out
+}
 
 /// The process (an index for `App::proc_row`) drawn at screen row `y` of the pane drawn in
 /// `area`, if any (for mouse clicks): the header is the first line inside the border.
@@ -76,6 +92,30 @@ mod tests {
         assert_eq!(row_at(&app, area, 2), Some(0));
         assert_eq!(row_at(&app, area, 3), Some(1));
         assert_eq!(row_at(&app, area, 4), None);
+    }
+
+    #[test]
+    fn lab_lines_go_between_the_title_and_the_descriptors() {
+        let fds = vec!["pid 3 (mmaptest)".to_string(), " fd type".into()];
+        let ps = vec![
+            "slot   pid ...".to_string(),
+            "   2     3     2 running ...".into(),
+            "           kernel page table (kpagetable) 0x87e9f000".into(),
+            "           vma[0] 0x3fffffb000-0x3fffffd000 r-- private".into(),
+        ];
+        assert_eq!(
+            details(fds.clone(), ps),
+            [
+                "pid 3 (mmaptest)",
+                " kernel page table (kpagetable) 0x87e9f000",
+                " vma[0] 0x3fffffb000-0x3fffffd000 r-- private",
+                " fd type"
+            ]
+        );
+        let stock = vec!["slot".to_string(), "   2     3 ...".into()];
+        assert_eq!(details(fds.clone(), stock), fds);
+        let gone = vec!["slot".to_string(), "no process 3".into()];
+        assert_eq!(details(fds.clone(), gone), fds);
     }
 
     #[test]

@@ -721,6 +721,39 @@ impl Machine {
         })
     }
 
+    /// Gives the board the net lab's hardware (a PCIe host bridge, an e1000 at 00:01.0 and
+    /// QEMU's user-mode network behind it; see `net`), before the first instruction runs.
+    /// Without this call the board has none, and runs exactly as it always did.
+    pub fn attach_net(&mut self) {
+        if self.bus.net.is_none() {
+            self.bus.net = Some(Box::default());
+        }
+    }
+
+    /// The net hardware, when attached.
+    pub fn net(&self) -> Option<&crate::net::Net> {
+        self.bus.net.as_deref()
+    }
+
+    /// The net hardware, when attached, for the host to take what the guest sent.
+    pub fn net_mut(&mut self) -> Option<&mut crate::net::Net> {
+        self.bus.net.as_deref_mut()
+    }
+
+    /// A datagram from the host arrives for the guest now (host input, like console bytes:
+    /// the session logs it). False when the board has no network.
+    pub fn deliver_datagram(&mut self, d: &crate::net::slirp::Datagram) -> bool {
+        let now = self.cycle();
+        let bus = &mut self.bus;
+        match bus.net.as_deref_mut() {
+            Some(net) => {
+                net.deliver(d, &mut bus.ram, now);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Reads guest physical memory (RAM only).
     pub fn read_phys(&self, paddr: u64, buf: &mut [u8]) -> bool {
         self.bus.ram.read_phys(paddr, buf).is_some()

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// Cycles per slice between host I/O checks (a few milliseconds of host time).
 const SLICE: u64 = 2_000_000;
+/// Longest idle wait with a network: how often the host's sockets are looked at.
+const NET_POLL: Duration = Duration::from_millis(2);
 
 #[derive(Args, Clone, Debug)]
 pub struct RunArgs {
@@ -50,6 +52,15 @@ pub struct RunArgs {
     /// With --gdb: hold the guest at its first instruction until gdb attaches (QEMU's -S).
     #[arg(long, requires = "gdb")]
     pub gdb_wait: bool,
+    /// Give the board the net lab's hardware (a PCIe host bridge, an e1000, and QEMU's user
+    /// network: the guest is 10.0.2.15, the host 10.0.2.2). SPEC: a comma list of
+    /// `hostfwd=udp::HOSTPORT-:GUESTPORT` (host ports listen on 127.0.0.1).
+    #[arg(long, value_name = "SPEC", num_args = 0..=1, default_missing_value = "", require_equals = true)]
+    pub net: Option<String>,
+    /// With --net: write every Ethernet frame to FILE in pcap format (QEMU's filter-dump),
+    /// stamped with guest time.
+    #[arg(long, value_name = "FILE", requires = "net")]
+    pub net_dump: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -77,6 +88,8 @@ impl RunArgs {
             record: None,
             gdb: None,
             gdb_wait: false,
+            net: None,
+            net_dump: None,
         }
     }
 }
@@ -171,6 +184,19 @@ pub fn run(args: RunArgs) -> Result<i32> {
         Some(spec) => start_strace(&mut session, spec)?,
         None => {}
     }
+    let mut net = match &args.net {
+        Some(_) if args.record.is_some() => {
+            bail!("--record and --net do not mix yet: a recording has no network")
+        }
+        Some(list) => {
+            let mut spec = crate::net::NetSpec::parse(list)
+                .map_err(|e| anyhow::anyhow!("--net={list}: {e}"))?;
+            spec.dump = args.net_dump.clone();
+            session.attach_net();
+            Some(crate::net::HostNet::new(&spec, &mut session)?)
+        }
+        None => None,
+    };
     if args.record.is_some() {
         // The recording is the timeline's history from boot.
         session.set_time_travel(true);
@@ -205,6 +231,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
             break Outcome::Quit;
         }; // gdb's `kill`
         let session = host.session();
+        let net_moved = match net.as_mut().map(|n| n.pump(session)) {
+            Some(Err(e)) => break Outcome::HostError(e),
+            Some(Ok(moved)) => moved,
+            None => false,
+        };
         if args.strace.is_some() {
             for r in session.take_records() {
                 eprintln!("{r}");
@@ -245,7 +276,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Idle => {
                 // Every hart waits. Keep guest time from running ahead of the host clock while
                 // a person may type, and wait for input instead of spinning.
-                let wait = session.idle_pace(started);
+                let mut wait = session.idle_pace(started);
+                if net.is_some() && !net_moved {
+                    // Datagrams from the host arrive on sockets this wait does not watch:
+                    // look at them every couple of milliseconds.
+                    wait = wait.min(NET_POLL);
+                } else if net_moved {
+                    wait = Duration::ZERO;
+                }
                 let event = if room_for_input(session.machine()) {
                     input.wait(wait)
                 } else {

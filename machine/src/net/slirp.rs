@@ -11,8 +11,8 @@
 //! Addresses as libslirp writes them: its own MAC is `52:55` followed by the IPv4 address it
 //! speaks for (`52:55:0a:00:02:02` for the gateway), the frames it sends carry the gateway's,
 //! and it sends to the guest's MAC as learnt from the guest's own frames (QEMU's default
-//! 52:54:00:12:34:56 before any). TTL 64, identification counting up from 0, UDP checksums
-//! filled in. What the lab's kernels never send is dropped and counted: TCP, ICMP, IPv6,
+//! 52:54:00:12:34:56 before any). TTL 64, identification counting up from 0, no DF flag
+//! (xv6 drops a datagram with any flag or fragment offset), UDP checksums filled in. What the lab's kernels never send is dropped and counted: TCP, ICMP, IPv6,
 //! fragments, datagrams to other addresses of the LAN.
 //!
 //! Parsing and building use the `etherparse` crate: it checks every length against the
@@ -159,6 +159,9 @@ impl Slirp {
         let mut ip = Ipv4Header::new(0, TTL, IpNumber::UDP, d.remote.ip().octets(), GUEST.octets())
             .unwrap_or_default();
         ip.identification = self.ip_id;
+        // libslirp leaves the flags and fragment offset 0 (no DF); xv6's net.c drops any
+        // datagram whose `ip_off` is not 0.
+        ip.dont_fragment = false;
         self.ip_id = self.ip_id.wrapping_add(1);
         let builder = PacketBuilder::ethernet2(slirp_mac(GATEWAY), self.guest_mac)
             .ip(IpHeaders::Ipv4(ip, Default::default()))
@@ -255,6 +258,7 @@ mod tests {
         assert_eq!(ip.header().source_addr(), GATEWAY);
         assert_eq!(ip.header().destination_addr(), GUEST);
         assert_eq!(ip.header().ttl(), 64);
+        assert_eq!(&back[20..22], &[0, 0], "flags and fragment offset 0, as libslirp");
         let Some(TransportSlice::Udp(udp)) = &p.transport else {
             panic!()
         };

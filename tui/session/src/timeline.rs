@@ -44,6 +44,8 @@ pub enum Event {
     Input(Vec<u8>),
     /// One instruction of this hart, outside the schedule (`Machine::step_hart`).
     Step(usize),
+    /// A UDP datagram from the host for the guest (`Machine::deliver_datagram`).
+    Datagram(machine::net::slirp::Datagram),
     /// This hart run alone for this many attempts (`Machine::run_hart`).
     RunHart(usize, u64),
 }
@@ -335,6 +337,10 @@ impl Session {
             let stop = match event {
                 Event::Input(bytes) => {
                     self.machine.bus.uart.push_input(&bytes);
+                    Stop::Budget
+                }
+                Event::Datagram(d) => {
+                    self.machine.deliver_datagram(&d);
                     Stop::Budget
                 }
                 Event::Step(h) => self.machine.step_hart(h),

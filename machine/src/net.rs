@@ -167,7 +167,11 @@ impl Net {
         for frame in self.e1000.take_sent() {
             self.log(now, false, &frame);
             match self.slirp.from_guest(&frame) {
-                FromGuest::Reply(reply) => self.to_guest(reply, ram, now),
+                FromGuest::ToGuest(frames) => {
+                    for f in frames {
+                        self.to_guest(f, ram, now);
+                    }
+                }
                 FromGuest::Datagram(d) => {
                     if self.outbox.len() >= MAX_OUTBOX {
                         self.outbox.pop_front();
@@ -206,8 +210,9 @@ impl Net {
     /// A datagram from the host arrives for the guest at machine cycle `now` (host input:
     /// the caller logs it).
     pub fn deliver(&mut self, d: &Datagram, ram: &mut Ram, now: u64) {
-        let frame = self.slirp.to_guest(d);
-        self.to_guest(frame, ram, now);
+        for frame in self.slirp.to_guest(d) {
+            self.to_guest(frame, ram, now);
+        }
     }
 
     /// Datagrams the guest sent to the world outside, oldest first, since the last call.

@@ -176,6 +176,13 @@ fn udp(dport: u16, payload: &[u8]) -> Vec<u8> {
     f
 }
 
+/// The guest asks for the gateway's MAC (which teaches the network the guest's) and takes
+/// the reply.
+fn arp_first(m: &mut Machine) {
+    assert!(transmit(m, &arp_request()));
+    assert_eq!(receive(m).len(), 1);
+}
+
 fn seip(m: &mut Machine) -> bool {
     m.bus.irq_lines(0) & irq::SEIP != 0
 }
@@ -245,6 +252,7 @@ fn an_arp_request_is_sent_and_the_gateways_reply_lands_in_the_rx_ring_with_an_in
 fn udp_goes_to_the_host_and_the_hosts_datagrams_come_in_in_order() {
     let mut m = machine(true);
     xv6_init(&mut m);
+    arp_first(&mut m);
     assert!(transmit(&mut m, &udp(25099, b"a message from xv6!")));
     let out = m.net_mut().unwrap().take_datagrams();
     assert_eq!(
@@ -280,20 +288,64 @@ fn udp_goes_to_the_host_and_the_hosts_datagrams_come_in_in_order() {
 }
 
 #[test]
+fn the_network_asks_for_an_unknown_guests_mac_before_delivering() {
+    let mut m = machine(true);
+    xv6_init(&mut m);
+    let d = Datagram {
+        guest_port: 2000,
+        remote: SocketAddrV4::new(GATEWAY, 25999),
+        payload: b"ping".to_vec(),
+    };
+    assert!(m.deliver_datagram(&d));
+    let frames = receive(&mut m);
+    assert_eq!(frames.len(), 1);
+    let req = {
+        let p = SlicedPacket::from_ethernet(&frames[0]).unwrap();
+        let Some(NetSlice::Arp(a)) = p.net else {
+            panic!("not ARP")
+        };
+        a.to_packet().try_eth_ipv4().unwrap()
+    };
+    assert_eq!(req.operation, ArpOperation::REQUEST);
+    assert_eq!(req.target_ipv4_addr(), GUEST);
+    // xv6's net_rx_arp answers; the datagram follows.
+    let mut reply = Vec::new();
+    PacketBuilder::ethernet2(MAC, req.sender_mac)
+        .arp(
+            ArpEthIpv4Packet {
+                operation: ArpOperation::REPLY,
+                sender_mac: MAC,
+                sender_ipv4: GUEST.octets(),
+                target_mac: req.sender_mac,
+                target_ipv4: req.sender_ipv4,
+            }
+            .into(),
+        )
+        .write(&mut reply)
+        .unwrap();
+    assert!(transmit(&mut m, &reply));
+    let frames = receive(&mut m);
+    assert_eq!(frames.len(), 1);
+    assert_eq!(&frames[0][..6], &MAC);
+    assert_eq!(&frames[0][42..46], b"ping");
+}
+
+#[test]
 fn a_full_rx_ring_holds_frames_until_the_driver_returns_buffers() {
     let mut m = machine(true);
     xv6_init(&mut m);
+    arp_first(&mut m);
     let d = Datagram {
         guest_port: 2000,
         remote: SocketAddrV4::new(GATEWAY, 9),
         payload: b"x".to_vec(),
     };
-    // RDT = 15 with RDH = 0: 15 free descriptors, then full.
+    // RDT = 0 with RDH = 1 after the ARP reply: 15 free descriptors, then full.
     for _ in 0..20 {
         m.deliver_datagram(&d);
     }
     let rings = m.net().unwrap().e1000.rings();
-    assert_eq!((rings.rdh, rings.rdt, rings.pending_rx), (15, 15, 5));
+    assert_eq!((rings.rdh, rings.rdt, rings.pending_rx), (0, 0, 5));
     // Each buffer handed back (an RDT write) lets a waiting frame in: the driver's loop sees
     // all 20.
     assert_eq!(receive(&mut m).len(), 20);

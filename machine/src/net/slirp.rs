@@ -9,10 +9,12 @@
 //! (the front end), and a datagram from the host enters the machine as a recorded input.
 //!
 //! Addresses as libslirp writes them: its own MAC is `52:55` followed by the IPv4 address it
-//! speaks for (`52:55:0a:00:02:02` for the gateway), the frames it sends carry the gateway's,
-//! and it sends to the guest's MAC as learnt from the guest's own frames (QEMU's default
-//! 52:54:00:12:34:56 before any). TTL 64, identification counting up from 0, no DF flag
-//! (xv6 drops a datagram with any flag or fragment offset), UDP checksums filled in. What the lab's kernels never send is dropped and counted: TCP, ICMP, IPv6,
+//! speaks for (`52:55:0a:00:02:02` for the gateway), and the frames it sends carry the
+//! gateway's. It learns the guest's MAC from ARP only (a request from the guest, or a reply):
+//! until then, a datagram for the guest waits and an ARP request "who has 10.0.2.15" goes out
+//! first, as libslirp's `if_encap` does — so a guest must answer ARP, as under QEMU. TTL 64,
+//! identification counting up from 0, no DF flag (xv6 drops a datagram with any flag or
+//! fragment offset), UDP checksums filled in, frames padded to Ethernet's 60 bytes. What the lab's kernels never send is dropped and counted: TCP, ICMP, IPv6,
 //! fragments, datagrams to other addresses of the LAN.
 //!
 //! Parsing and building use the `etherparse` crate: it checks every length against the
@@ -31,10 +33,11 @@ pub const GUEST: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 15);
 pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 2);
 /// QEMU's DNS server (`vnameserver`): datagrams to its port 53 go to the host's resolver.
 pub const DNS: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 3);
-/// The guest's MAC before it sends anything (QEMU's default for the first NIC).
-pub const DEFAULT_GUEST_MAC: [u8; 6] = crate::devices::e1000::DEFAULT_MAC;
-
 const TTL: u8 = 64;
+/// Ethernet's shortest frame without CRC; libslirp pads what it sends to it.
+const ETH_MIN: usize = 60;
+/// Datagrams held for the guest while its MAC is unknown, at most (the oldest go first).
+const MAX_HELD: usize = 64;
 
 /// libslirp's MAC for one of its addresses: `52:55` and the four address bytes.
 pub fn slirp_mac(ip: Ipv4Addr) -> [u8; 6] {
@@ -54,18 +57,23 @@ pub struct Datagram {
 /// What became of a frame the guest sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FromGuest {
-    /// An ARP request for one of the network's own addresses: the reply frame.
-    Reply(Vec<u8>),
+    /// ARP: frames for the guest in answer (the reply to its request; datagrams that waited
+    /// for its MAC), possibly none.
+    ToGuest(Vec<Vec<u8>>),
     /// A UDP datagram for the host to send on.
     Datagram(Datagram),
     /// Anything else, dropped (named for a debugger's view).
     Dropped(&'static str),
 }
 
-/// The network's state: what it learnt of the guest, and the IPv4 identification counter.
+/// The network's state: what it learnt of the guest, what waits for that, and the IPv4
+/// identification counter.
 #[derive(Clone, Debug)]
 pub struct Slirp {
-    guest_mac: [u8; 6],
+    /// The guest's MAC, once ARP told it (libslirp's ARP table entry for 10.0.2.15).
+    guest_mac: Option<[u8; 6]>,
+    /// Datagrams for the guest waiting for its MAC, oldest first.
+    held: Vec<Datagram>,
     ip_id: u16,
 }
 
@@ -78,13 +86,14 @@ impl Default for Slirp {
 impl Slirp {
     pub fn new() -> Self {
         Slirp {
-            guest_mac: DEFAULT_GUEST_MAC,
+            guest_mac: None,
+            held: Vec::new(),
             ip_id: 0,
         }
     }
 
-    /// The guest's MAC as last seen.
-    pub fn guest_mac(&self) -> [u8; 6] {
+    /// The guest's MAC, once learnt from its ARP.
+    pub fn guest_mac(&self) -> Option<[u8; 6]> {
         self.guest_mac
     }
 
@@ -93,20 +102,30 @@ impl Slirp {
         let Ok(p) = SlicedPacket::from_ethernet(frame) else {
             return FromGuest::Dropped("malformed frame");
         };
-        if frame.len() >= 12 && frame[6] & 1 == 0 {
-            self.guest_mac.copy_from_slice(&frame[6..12]);
-        }
         match &p.net {
             Some(NetSlice::Arp(arp)) => {
                 let Ok(arp) = arp.to_packet().try_eth_ipv4() else {
                     return FromGuest::Dropped("ARP of another kind");
                 };
                 let target = arp.target_ipv4_addr();
-                if arp.operation != ArpOperation::REQUEST || !(target == GATEWAY || target == DNS)
-                {
-                    return FromGuest::Dropped("ARP not for the gateway");
+                let ours = target == GATEWAY || target == DNS;
+                let mut out = Vec::new();
+                match arp.operation {
+                    // libslirp's `arp_input`: a request for one of its addresses is answered
+                    // and teaches it the asker; so does any reply.
+                    ArpOperation::REQUEST if ours => {
+                        self.learn(&arp);
+                        out.push(self.arp_reply(&arp));
+                    }
+                    ArpOperation::REPLY => self.learn(&arp),
+                    _ => return FromGuest::Dropped("ARP not for the gateway"),
                 }
-                FromGuest::Reply(self.arp_reply(&arp))
+                if self.guest_mac.is_some() {
+                    for d in std::mem::take(&mut self.held) {
+                        out.push(self.frame_for(&d));
+                    }
+                }
+                FromGuest::ToGuest(out)
             }
             Some(NetSlice::Ipv4(ip)) => {
                 if ip.is_payload_fragmented() {
@@ -137,6 +156,12 @@ impl Slirp {
         }
     }
 
+    fn learn(&mut self, arp: &ArpEthIpv4Packet) {
+        if arp.sender_ipv4_addr() == GUEST && arp.sender_mac[0] & 1 == 0 {
+            self.guest_mac = Some(arp.sender_mac);
+        }
+    }
+
     fn arp_reply(&self, req: &ArpEthIpv4Packet) -> Vec<u8> {
         let mine = slirp_mac(req.target_ipv4_addr());
         let reply = ArpEthIpv4Packet {
@@ -151,11 +176,46 @@ impl Slirp {
         let _ = PacketBuilder::ethernet2(mine, req.sender_mac)
             .arp(reply.into())
             .write(&mut out);
-        out
+        pad(out)
     }
 
-    /// The frame that carries `d` to the guest, from `d.remote`.
-    pub fn to_guest(&mut self, d: &Datagram) -> Vec<u8> {
+    /// libslirp's request for the guest's MAC: broadcast, from the gateway.
+    fn arp_request(&self) -> Vec<u8> {
+        let gw = slirp_mac(GATEWAY);
+        let req = ArpEthIpv4Packet {
+            operation: ArpOperation::REQUEST,
+            sender_mac: gw,
+            sender_ipv4: GATEWAY.octets(),
+            target_mac: [0; 6],
+            target_ipv4: GUEST.octets(),
+        };
+        let mut out = Vec::with_capacity(ETH_MIN);
+        let _ = PacketBuilder::ethernet2(gw, [0xff; 6])
+            .arp(req.into())
+            .write(&mut out);
+        pad(out)
+    }
+
+    /// The frames that carry `d` to the guest, from `d.remote`: its frame when the guest's MAC
+    /// is known; else an ARP request for it the first time (`d` waits for the answer), or
+    /// nothing while one is outstanding.
+    pub fn to_guest(&mut self, d: &Datagram) -> Vec<Vec<u8>> {
+        if self.guest_mac.is_some() {
+            return vec![self.frame_for(d)];
+        }
+        if self.held.len() == MAX_HELD {
+            self.held.remove(0);
+        }
+        self.held.push(d.clone());
+        if self.held.len() == 1 {
+            vec![self.arp_request()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn frame_for(&mut self, d: &Datagram) -> Vec<u8> {
+        let mac = self.guest_mac.unwrap_or([0xff; 6]);
         let mut ip = Ipv4Header::new(0, TTL, IpNumber::UDP, d.remote.ip().octets(), GUEST.octets())
             .unwrap_or_default();
         ip.identification = self.ip_id;
@@ -163,14 +223,22 @@ impl Slirp {
         // datagram whose `ip_off` is not 0.
         ip.dont_fragment = false;
         self.ip_id = self.ip_id.wrapping_add(1);
-        let builder = PacketBuilder::ethernet2(slirp_mac(GATEWAY), self.guest_mac)
+        let builder = PacketBuilder::ethernet2(slirp_mac(GATEWAY), mac)
             .ip(IpHeaders::Ipv4(ip, Default::default()))
             .udp(d.remote.port(), d.guest_port);
         let mut out = Vec::with_capacity(builder.size(d.payload.len()));
         // Fails only for payloads over 65,507 bytes, which the host side never passes.
         let _ = builder.write(&mut out, &d.payload);
-        out
+        pad(out)
     }
+}
+
+/// Pads a frame to Ethernet's minimum with zeros.
+fn pad(mut frame: Vec<u8>) -> Vec<u8> {
+    if frame.len() < ETH_MIN {
+        frame.resize(ETH_MIN, 0);
+    }
+    frame
 }
 
 /// Whether an Ethernet frame is ARP (for views).
@@ -182,9 +250,11 @@ pub fn is_arp(frame: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    const MAC: [u8; 6] = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+
     fn guest_udp(dst: Ipv4Addr, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        PacketBuilder::ethernet2(DEFAULT_GUEST_MAC, slirp_mac(GATEWAY))
+        PacketBuilder::ethernet2(MAC, [0xff; 6])
             .ipv4(GUEST.octets(), dst.octets(), 100)
             .udp(sport, dport)
             .write(&mut out, payload)
@@ -192,54 +262,84 @@ mod tests {
         out
     }
 
-    #[test]
-    fn arp_for_the_gateway_is_answered_with_slirps_mac() {
-        let mut s = Slirp::new();
-        let guest = [0x52, 0x54, 0, 0x12, 0x34, 0x99];
-        let req = ArpEthIpv4Packet {
-            operation: ArpOperation::REQUEST,
-            sender_mac: guest,
-            sender_ipv4: GUEST.octets(),
-            target_mac: [0; 6],
-            target_ipv4: GATEWAY.octets(),
-        };
+    fn guest_arp(op: ArpOperation, target: Ipv4Addr, target_mac: [u8; 6]) -> Vec<u8> {
         let mut frame = Vec::new();
-        PacketBuilder::ethernet2(guest, [0xff; 6])
-            .arp(req.clone().into())
-            .write(&mut frame)
-            .unwrap();
-        let FromGuest::Reply(reply) = s.from_guest(&frame) else {
-            panic!("no reply");
-        };
-        assert_eq!(&reply[..6], &guest, "to the asker");
-        assert_eq!(&reply[6..12], &[0x52, 0x55, 10, 0, 2, 2]);
-        let p = SlicedPacket::from_ethernet(&reply).unwrap();
-        let Some(NetSlice::Arp(arp)) = p.net else {
-            panic!("not ARP")
-        };
-        let arp = arp.to_packet().try_eth_ipv4().unwrap();
-        assert_eq!(arp.operation, ArpOperation::REPLY);
-        assert_eq!(arp.sender_ipv4_addr(), GATEWAY);
-        assert_eq!(arp.target_ipv4_addr(), GUEST);
-        assert_eq!(s.guest_mac(), guest, "learnt");
-        // Another address on the LAN is nobody.
-        frame.truncate(0);
-        PacketBuilder::ethernet2(guest, [0xff; 6])
+        PacketBuilder::ethernet2(MAC, [0xff; 6])
             .arp(
                 ArpEthIpv4Packet {
-                    target_ipv4: [10, 0, 2, 9],
-                    ..req
+                    operation: op,
+                    sender_mac: MAC,
+                    sender_ipv4: GUEST.octets(),
+                    target_mac,
+                    target_ipv4: target.octets(),
                 }
                 .into(),
             )
             .write(&mut frame)
             .unwrap();
-        assert!(matches!(s.from_guest(&frame), FromGuest::Dropped(_)));
+        frame
+    }
+
+    fn arp_of(frame: &[u8]) -> ArpEthIpv4Packet {
+        let p = SlicedPacket::from_ethernet(frame).unwrap();
+        let Some(NetSlice::Arp(arp)) = p.net else {
+            panic!("not ARP")
+        };
+        arp.to_packet().try_eth_ipv4().unwrap()
+    }
+
+    #[test]
+    fn arp_for_the_gateway_is_answered_with_slirps_mac_and_teaches_the_guests() {
+        let mut s = Slirp::new();
+        let req = guest_arp(ArpOperation::REQUEST, GATEWAY, [0; 6]);
+        let FromGuest::ToGuest(out) = s.from_guest(&req) else {
+            panic!("no reply");
+        };
+        assert_eq!(out.len(), 1);
+        let reply = &out[0];
+        assert_eq!(reply.len(), 60, "padded as libslirp pads");
+        assert_eq!(&reply[..6], &MAC, "to the asker");
+        assert_eq!(&reply[6..12], &[0x52, 0x55, 10, 0, 2, 2]);
+        let arp = arp_of(reply);
+        assert_eq!(arp.operation, ArpOperation::REPLY);
+        assert_eq!(arp.sender_ipv4_addr(), GATEWAY);
+        assert_eq!(arp.target_ipv4_addr(), GUEST);
+        assert_eq!(s.guest_mac(), Some(MAC), "learnt");
+        // Another address on the LAN is nobody.
+        let other = guest_arp(ArpOperation::REQUEST, Ipv4Addr::new(10, 0, 2, 9), [0; 6]);
+        assert!(matches!(Slirp::new().from_guest(&other), FromGuest::Dropped(_)));
+    }
+
+    #[test]
+    fn a_datagram_for_a_guest_of_unknown_mac_waits_for_its_arp_reply() {
+        let mut s = Slirp::new();
+        let d = Datagram {
+            guest_port: 2000,
+            remote: SocketAddrV4::new(GATEWAY, 25099),
+            payload: b"this is the host!".to_vec(),
+        };
+        let first = s.to_guest(&d);
+        assert_eq!(first.len(), 1);
+        let req = arp_of(&first[0]);
+        assert_eq!(&first[0][..6], &[0xff; 6], "broadcast");
+        assert_eq!(req.operation, ArpOperation::REQUEST);
+        assert_eq!((req.sender_ipv4_addr(), req.target_ipv4_addr()), (GATEWAY, GUEST));
+        assert!(s.to_guest(&d).is_empty(), "one request outstanding");
+        // The guest answers: both datagrams follow, in order, to its MAC.
+        let reply = guest_arp(ArpOperation::REPLY, GATEWAY, slirp_mac(GATEWAY));
+        let FromGuest::ToGuest(out) = s.from_guest(&reply) else {
+            panic!()
+        };
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|f| f[..6] == MAC));
+        assert_eq!(u16::from_be_bytes([out[1][18], out[1][19]]), 1, "ids count up");
+        assert_eq!(s.to_guest(&d).len(), 1, "known now: sent at once");
     }
 
     #[test]
     fn udp_goes_out_and_replies_come_back_addressed_to_the_guest() {
         let mut s = Slirp::new();
+        s.from_guest(&guest_arp(ArpOperation::REPLY, GATEWAY, [0; 6]));
         let frame = guest_udp(GATEWAY, 2000, 25099, b"a message from xv6!");
         let FromGuest::Datagram(d) = s.from_guest(&frame) else {
             panic!("not a datagram");
@@ -251,7 +351,8 @@ mod tests {
             payload: b"this is the host!".to_vec(),
             ..d
         });
-        let p = SlicedPacket::from_ethernet(&back).unwrap();
+        let back = &back[0];
+        let p = SlicedPacket::from_ethernet(back).unwrap();
         let Some(NetSlice::Ipv4(ip)) = &p.net else {
             panic!()
         };
@@ -271,9 +372,6 @@ mod tests {
             udp.checksum(),
             "a valid UDP checksum"
         );
-        // The identification counts up.
-        let again = s.to_guest(&d);
-        assert_eq!(u16::from_be_bytes([again[18], again[19]]), 1);
     }
 
     #[test]

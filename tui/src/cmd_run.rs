@@ -193,7 +193,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 .map_err(|e| anyhow::anyhow!("--net={list}: {e}"))?;
             spec.dump = args.net_dump.clone();
             session.attach_net();
-            Some(crate::net::HostNet::new(&spec, &mut session)?)
+            if let Some(net) = session.machine_mut().net_mut() {
+                net.set_capture(spec.dump.is_some());
+            }
+            Some(crate::net::HostNet::new(&spec)?)
         }
         None => None,
     };

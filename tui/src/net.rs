@@ -21,7 +21,7 @@
 //! network at large. With a capture file (`filter-dump`), every frame is written in pcap
 //! format, stamped with guest time (so a run's capture is the same each time).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use machine::net::slirp::{DNS, Datagram, GATEWAY};
 use session::Session;
 use std::collections::VecDeque;
@@ -111,9 +111,9 @@ pub struct HostNet {
 }
 
 impl HostNet {
-    /// Binds the forwarded ports and opens the capture file. Call after the machine has its
-    /// network (`Session::attach_net`).
-    pub fn new(spec: &NetSpec, session: &mut Session) -> Result<HostNet> {
+    /// Binds the forwarded ports and creates the capture file. The machine keeps frames for
+    /// the capture when told so (`Net::set_capture`), which the caller does.
+    pub fn new(spec: &NetSpec) -> Result<HostNet> {
         let mut forwards = Vec::new();
         for &(host, guest) in &spec.forwards {
             let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, host))
@@ -125,16 +125,7 @@ impl HostNet {
                 peers: VecDeque::new(),
             });
         }
-        let dump = match &spec.dump {
-            Some(path) => {
-                let Some(net) = session.machine_mut().net_mut() else {
-                    bail!("a capture file needs the network");
-                };
-                net.set_capture(true);
-                Some(Pcap::create(path)?)
-            }
-            None => None,
-        };
+        let dump = spec.dump.as_deref().map(Pcap::create).transpose()?;
         Ok(HostNet {
             forwards,
             flows: VecDeque::new(),
@@ -142,6 +133,14 @@ impl HostNet {
             told_no_dns: false,
             dump,
         })
+    }
+
+    /// The local addresses of the forwarded ports, in the order of the spec.
+    pub fn forward_addrs(&self) -> Vec<SocketAddr> {
+        self.forwards
+            .iter()
+            .filter_map(|f| f.socket.local_addr().ok())
+            .collect()
     }
 
     /// Sends what the guest sent and hands the guest what arrived; writes the capture.
@@ -166,7 +165,8 @@ impl HostNet {
         Ok(moved)
     }
 
-    fn send(&mut self, d: Datagram) {
+    /// Sends a datagram of the guest's on (see the module essay for where).
+    pub fn send(&mut self, d: Datagram) {
         let ip = *d.remote.ip();
         if ip == GATEWAY {
             let host = SocketAddrV4::new(Ipv4Addr::LOCALHOST, d.remote.port());
@@ -234,7 +234,7 @@ impl HostNet {
     }
 
     /// Everything the sockets have for the guest now.
-    fn receive(&mut self) -> Vec<Datagram> {
+    pub fn receive(&mut self) -> Vec<Datagram> {
         let mut got = Vec::new();
         let mut buf = vec![0u8; MAX_PAYLOAD];
         for f in &mut self.forwards {
@@ -351,6 +351,86 @@ mod tests {
         assert_eq!(spec.forwards, [(25999, 2000), (30999, 2001)]);
         assert_eq!(NetSpec::parse("").unwrap(), NetSpec::default());
         assert!(NetSpec::parse("restrict=on").is_err());
+    }
+
+    fn gateway(port: u16) -> SocketAddrV4 {
+        SocketAddrV4::new(GATEWAY, port)
+    }
+
+    /// Reads what the sockets have, waiting up to a second for `n` datagrams.
+    fn receive_n(net: &mut HostNet, n: usize) -> Vec<Datagram> {
+        let mut got = Vec::new();
+        for _ in 0..200 {
+            got.extend(net.receive());
+            if got.len() >= n {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        got
+    }
+
+    #[test]
+    fn forwarded_ports_and_flows_carry_datagrams_both_ways() {
+        // Port 0: the system picks a free one for the test.
+        let spec = NetSpec {
+            forwards: vec![(0, 2000)],
+            dump: None,
+        };
+        let mut net = HostNet::new(&spec).unwrap();
+        let fwd = net.forward_addrs()[0];
+        assert!(fwd.ip().is_loopback(), "listens on loopback only");
+
+        // hostfwd: a host program sends to the forwarded port; the guest's port 2000 gets it
+        // from 10.0.2.2 and the sender's port, and its answer goes back out of that port.
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let sport = sender.local_addr().unwrap().port();
+        sender.send_to(b"this is a ping!", fwd).unwrap();
+        let got = receive_n(&mut net, 1);
+        assert_eq!(
+            got,
+            [Datagram {
+                guest_port: 2000,
+                remote: gateway(sport),
+                payload: b"this is a ping!".to_vec(),
+            }]
+        );
+        net.send(Datagram {
+            guest_port: 2000,
+            remote: gateway(sport),
+            payload: b"pong".to_vec(),
+        });
+        let mut buf = [0u8; 64];
+        let (n, from) = sender.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (&b"pong"[..], fwd));
+
+        // A flow: the guest sends to 10.0.2.2:PORT, a server on 127.0.0.1:PORT answers.
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        server
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let port = server.local_addr().unwrap().port();
+        for guest_port in [2001, 2002] {
+            net.send(Datagram {
+                guest_port,
+                remote: gateway(port),
+                payload: b"a message from xv6!".to_vec(),
+            });
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            assert_eq!(&buf[..n], b"a message from xv6!");
+            server.send_to(b"this is the host!", from).unwrap();
+        }
+        let mut got = receive_n(&mut net, 2);
+        got.sort_by_key(|d| d.guest_port);
+        assert_eq!(got.len(), 2, "{got:?}");
+        for (d, guest_port) in got.iter().zip([2001, 2002]) {
+            assert_eq!(d.guest_port, guest_port, "each flow answers its own port");
+            assert_eq!(d.remote, gateway(port));
+            assert_eq!(d.payload, b"this is the host!");
+        }
     }
 
     #[test]

@@ -148,7 +148,8 @@ impl Net {
         let dma = self.dma();
         if size == 8 {
             self.e1000.write(off & !3, val as u32, ram, dma);
-            self.e1000.write((off & !3) + 4, (val >> 32) as u32, ram, dma);
+            self.e1000
+                .write((off & !3) + 4, (val >> 32) as u32, ram, dma);
         } else {
             // A narrower store merges into the register's other bytes.
             let shift = 8 * (off & 3);
@@ -169,7 +170,7 @@ impl Net {
             match self.slirp.from_guest(&frame) {
                 FromGuest::ToGuest(frames) => {
                     for f in frames {
-                        self.to_guest(f, ram, now);
+                        self.send_to_guest(f, ram, now);
                     }
                 }
                 FromGuest::Datagram(d) => {
@@ -186,7 +187,7 @@ impl Net {
         }
     }
 
-    fn to_guest(&mut self, frame: Vec<u8>, ram: &mut Ram, now: u64) {
+    fn send_to_guest(&mut self, frame: Vec<u8>, ram: &mut Ram, now: u64) {
         self.log(now, true, &frame);
         let dma = self.dma();
         self.e1000.receive(frame, ram, dma);
@@ -211,7 +212,7 @@ impl Net {
     /// the caller logs it).
     pub fn deliver(&mut self, d: &Datagram, ram: &mut Ram, now: u64) {
         for frame in self.slirp.to_guest(d) {
-            self.to_guest(frame, ram, now);
+            self.send_to_guest(frame, ram, now);
         }
     }
 
@@ -232,7 +233,10 @@ impl Net {
 
     /// The frames since the last call (capture on), oldest first.
     pub fn take_captured(&mut self) -> Vec<Frame> {
-        self.capture.as_mut().map(std::mem::take).unwrap_or_default()
+        self.capture
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The last frames on the wire, oldest first.

@@ -353,13 +353,19 @@ fn a_full_rx_ring_holds_frames_until_the_driver_returns_buffers() {
     // A full tx ring: the driver finds no DD until the device sends; with TCTL off it does
     // not, so the ring fills after 15 (TDT may not catch up with TDH).
     reg_w(&mut m, reg::TCTL, 0);
-    let sent = (0..RING).take_while(|_| transmit(&mut m, &udp(1, b"y"))).count();
+    let sent = (0..RING)
+        .take_while(|_| transmit(&mut m, &udp(1, b"y")))
+        .count();
     assert_eq!(sent as u32, RING, "every descriptor was done");
     assert!(!transmit(&mut m, &udp(1, b"y")), "none done now");
     reg_w(&mut m, reg::TCTL, 2);
     let tdt = reg_r(&mut m, reg::TDT);
     reg_w(&mut m, reg::TDT, tdt);
-    assert_eq!(m.net_mut().unwrap().take_datagrams().len(), 0, "TDH == TDT: nothing queued");
+    assert_eq!(
+        m.net_mut().unwrap().take_datagrams().len(),
+        0,
+        "TDH == TDT: nothing queued"
+    );
 }
 
 #[test]

@@ -136,6 +136,7 @@ impl HostNet {
     }
 
     /// The local addresses of the forwarded ports, in the order of the spec.
+    #[cfg(test)]
     pub fn forward_addrs(&self) -> Vec<SocketAddr> {
         self.forwards
             .iter()
@@ -320,7 +321,8 @@ impl Pcap {
 
     /// One frame, stamped with the guest time of machine cycle `cycle`.
     fn frame(&mut self, cycle: u64, bytes: &[u8]) -> Result<()> {
-        let us = cycle / machine::board::CYCLES_PER_TICK / (machine::board::TIMEBASE_HZ / 1_000_000);
+        let us =
+            cycle / machine::board::CYCLES_PER_TICK / (machine::board::TIMEBASE_HZ / 1_000_000);
         let mut h = Vec::with_capacity(16);
         h.extend_from_slice(&((us / 1_000_000) as u32).to_le_bytes());
         h.extend_from_slice(&((us % 1_000_000) as u32).to_le_bytes());
@@ -343,7 +345,11 @@ mod tests {
         assert_eq!(hostfwd("udp::25999-:2000"), Ok((25999, 2000)));
         assert_eq!(hostfwd("udp:127.0.0.1:5-10.0.2.15:6"), Ok((5, 6)));
         assert!(hostfwd("tcp::1-:2").unwrap_err().contains("only UDP"));
-        assert!(hostfwd("udp:0.0.0.0:1-:2").unwrap_err().contains("127.0.0.1"));
+        assert!(
+            hostfwd("udp:0.0.0.0:1-:2")
+                .unwrap_err()
+                .contains("127.0.0.1")
+        );
         assert!(hostfwd("udp::1-10.0.2.9:2").is_err());
         assert!(hostfwd("udp::x-:2").is_err());
         assert!(hostfwd("udp::0-:2").is_err());
@@ -438,7 +444,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xv6scope-net-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("resolv.conf");
-        std::fs::write(&path, "# x\nsearch lan\nnameserver ::1\nnameserver 10.1.2.3\n").unwrap();
+        std::fs::write(
+            &path,
+            "# x\nsearch lan\nnameserver ::1\nnameserver 10.1.2.3\n",
+        )
+        .unwrap();
         assert_eq!(resolver(&path), Some(Ipv4Addr::new(10, 1, 2, 3)));
         std::fs::write(&path, "search lan\n").unwrap();
         assert_eq!(resolver(&path), None);

@@ -25,7 +25,14 @@ fn bad_net_options_are_refused_in_one_line() {
     assert!(err.contains("only UDP forwarding"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let rec = std::env::temp_dir().join(format!("xv6scope-net-{}.rec", std::process::id()));
-    let out = xv6scope(["run", "--net", "--record", rec.to_str().unwrap(), "--input", "x"]);
+    let out = xv6scope([
+        "run",
+        "--net",
+        "--record",
+        rec.to_str().unwrap(),
+        "--input",
+        "x",
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--record and --net do not mix"), "{err}");
@@ -40,7 +47,13 @@ fn the_bundled_kernel_runs_alike_with_the_network_attached() {
     let pcap =
         std::env::temp_dir().join(format!("xv6scope-net-bundled-{}.pcap", std::process::id()));
     let args = |net: bool| {
-        let mut a = vec!["run", "--input", "echo hello net\\n", "--until", "hello net\n$ "];
+        let mut a = vec![
+            "run",
+            "--input",
+            "echo hello net\\n",
+            "--until",
+            "hello net\n$ ",
+        ];
         a.extend(["--timeout", "120", "--stats"]);
         if net {
             a.extend(["--net", "--net-dump", pcap.to_str().unwrap()]);
@@ -171,7 +184,11 @@ fn nettests_pass_on_a_net_lab_tree() {
     if !dns {
         skip("this host cannot resolve names: nettests' DNS test is not run (its pings are)");
     }
-    let until = if dns { "all tests passed" } else { "testing DNS" };
+    let until = if dns {
+        "all tests passed"
+    } else {
+        "testing DNS"
+    };
     let scratch =
         std::env::temp_dir().join(format!("xv6scope-net-tree-{}.img", std::process::id()));
     std::fs::copy(tree.join("fs.img"), &scratch).expect("copy fs.img");

@@ -350,7 +350,9 @@ impl E1000 {
             o if (reg::MTA..reg::MTA + 512).contains(&o) => {
                 self.mta[((o - reg::MTA) / 4) as usize] = val
             }
-            o if (reg::RA..reg::RA + 128).contains(&o) => self.ra[((o - reg::RA) / 4) as usize] = val,
+            o if (reg::RA..reg::RA + 128).contains(&o) => {
+                self.ra[((o - reg::RA) / 4) as usize] = val
+            }
             _ => {}
         }
     }
@@ -433,9 +435,7 @@ impl E1000 {
         (0..16).any(|i| {
             let lo = self.ra[2 * i].to_le_bytes();
             let hi = self.ra[2 * i + 1];
-            hi & RAH_AV != 0
-                && dst[..4] == lo
-                && dst[4..] == hi.to_le_bytes()[..2]
+            hi & RAH_AV != 0 && dst[..4] == lo && dst[4..] == hi.to_le_bytes()[..2]
         })
     }
 

@@ -168,7 +168,10 @@ impl PciHost {
 
     /// The function at device `slot` of bus 0.
     pub fn device(&self, slot: u8) -> Option<&Function> {
-        self.devices.iter().find(|(s, _)| *s == slot).map(|(_, f)| f)
+        self.devices
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, f)| f)
     }
 
     fn function_mut(&mut self, offset: u64) -> Option<&mut Function> {
@@ -244,7 +247,10 @@ mod tests {
                     size: 0x2_0000,
                     io: false,
                 }),
-                Some(Bar { size: 0x40, io: true }),
+                Some(Bar {
+                    size: 0x40,
+                    io: true,
+                }),
                 None,
                 None,
                 None,
@@ -269,7 +275,11 @@ mod tests {
             .collect();
         assert_eq!(found, [4], "ECAM device 1 is xv6's index 4");
         assert_eq!(pci.read(0, 4), 0x0008_1b36, "the host bridge");
-        assert_eq!(pci.read(1 << 12, 4), 0xffff_ffff, "function 1 of the bridge is absent");
+        assert_eq!(
+            pci.read(1 << 12, 4),
+            0xffff_ffff,
+            "function 1 of the bridge is absent"
+        );
         assert_eq!(pci.read(ecam(2, 0), 2), 0xffff, "an empty slot");
         assert_eq!(pci.read(1 << 20, 4), 0xffff_ffff, "bus 1 has nothing");
 

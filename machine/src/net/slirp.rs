@@ -216,8 +216,14 @@ impl Slirp {
 
     fn frame_for(&mut self, d: &Datagram) -> Vec<u8> {
         let mac = self.guest_mac.unwrap_or([0xff; 6]);
-        let mut ip = Ipv4Header::new(0, TTL, IpNumber::UDP, d.remote.ip().octets(), GUEST.octets())
-            .unwrap_or_default();
+        let mut ip = Ipv4Header::new(
+            0,
+            TTL,
+            IpNumber::UDP,
+            d.remote.ip().octets(),
+            GUEST.octets(),
+        )
+        .unwrap_or_default();
         ip.identification = self.ip_id;
         // libslirp leaves the flags and fragment offset 0 (no DF); xv6's net.c drops any
         // datagram whose `ip_off` is not 0.
@@ -307,7 +313,10 @@ mod tests {
         assert_eq!(s.guest_mac(), Some(MAC), "learnt");
         // Another address on the LAN is nobody.
         let other = guest_arp(ArpOperation::REQUEST, Ipv4Addr::new(10, 0, 2, 9), [0; 6]);
-        assert!(matches!(Slirp::new().from_guest(&other), FromGuest::Dropped(_)));
+        assert!(matches!(
+            Slirp::new().from_guest(&other),
+            FromGuest::Dropped(_)
+        ));
     }
 
     #[test]
@@ -323,7 +332,10 @@ mod tests {
         let req = arp_of(&first[0]);
         assert_eq!(&first[0][..6], &[0xff; 6], "broadcast");
         assert_eq!(req.operation, ArpOperation::REQUEST);
-        assert_eq!((req.sender_ipv4_addr(), req.target_ipv4_addr()), (GATEWAY, GUEST));
+        assert_eq!(
+            (req.sender_ipv4_addr(), req.target_ipv4_addr()),
+            (GATEWAY, GUEST)
+        );
         assert!(s.to_guest(&d).is_empty(), "one request outstanding");
         // The guest answers: both datagrams follow, in order, to its MAC.
         let reply = guest_arp(ArpOperation::REPLY, GATEWAY, slirp_mac(GATEWAY));
@@ -332,7 +344,11 @@ mod tests {
         };
         assert_eq!(out.len(), 2);
         assert!(out.iter().all(|f| f[..6] == MAC));
-        assert_eq!(u16::from_be_bytes([out[1][18], out[1][19]]), 1, "ids count up");
+        assert_eq!(
+            u16::from_be_bytes([out[1][18], out[1][19]]),
+            1,
+            "ids count up"
+        );
         assert_eq!(s.to_guest(&d).len(), 1, "known now: sent at once");
     }
 
@@ -359,7 +375,11 @@ mod tests {
         assert_eq!(ip.header().source_addr(), GATEWAY);
         assert_eq!(ip.header().destination_addr(), GUEST);
         assert_eq!(ip.header().ttl(), 64);
-        assert_eq!(&back[20..22], &[0, 0], "flags and fragment offset 0, as libslirp");
+        assert_eq!(
+            &back[20..22],
+            &[0, 0],
+            "flags and fragment offset 0, as libslirp"
+        );
         let Some(TransportSlice::Udp(udp)) = &p.transport else {
             panic!()
         };
@@ -382,7 +402,10 @@ mod tests {
             guest_udp(DNS, 1000, 54, b"x"),
             vec![0u8; 10],
         ] {
-            assert!(matches!(s.from_guest(&frame), FromGuest::Dropped(_)), "{frame:?}");
+            assert!(
+                matches!(s.from_guest(&frame), FromGuest::Dropped(_)),
+                "{frame:?}"
+            );
         }
         let dns = guest_udp(DNS, 10000, 53, b"q");
         assert!(matches!(s.from_guest(&dns), FromGuest::Datagram(_)));

@@ -95,7 +95,6 @@ fn err(option: &str, why: impl Into<String>) -> ParseError {
     }
 }
 
-
 /// Parses the arguments after the program name. `tui` is the environment's choice of front
 /// end (`XV6SCOPE_TUI=1`); `-display xv6scope` chooses it too.
 pub fn parse(args: &[String], tui: bool) -> Result<Invocation, ParseError> {
@@ -553,17 +552,22 @@ impl Parsed {
         }
         for (netdev, _) in &self.dumps {
             if !self.netdevs.iter().any(|(id, _)| id == netdev) {
-                return Err(err("-object", format!("netdev={netdev}: no -netdev with that id")));
+                return Err(err(
+                    "-object",
+                    format!("netdev={netdev}: no -netdev with that id"),
+                ));
             }
         }
         let net = match &self.nic {
             None => None,
             Some(nic) => {
-                let (_, forwards) = self
-                    .netdevs
-                    .iter()
-                    .find(|(id, _)| id == nic)
-                    .ok_or_else(|| err("-device", format!("netdev={nic}: no -netdev with that id")))?;
+                let (_, forwards) =
+                    self.netdevs
+                        .iter()
+                        .find(|(id, _)| id == nic)
+                        .ok_or_else(|| {
+                            err("-device", format!("netdev={nic}: no -netdev with that id"))
+                        })?;
                 Some(crate::net::NetSpec {
                     forwards: forwards.clone(),
                     dump: self
@@ -834,7 +838,11 @@ mod tests {
             "-object",
             "netdev=m",
         );
-        refused(&format!("{BASE} -netdev tap,id=n"), "-netdev", "user network");
+        refused(
+            &format!("{BASE} -netdev tap,id=n"),
+            "-netdev",
+            "user network",
+        );
         refused(
             &format!("{BASE} -netdev user,id=n,hostfwd=tcp::1-:2"),
             "-netdev",
@@ -857,7 +865,11 @@ mod tests {
             "82540EM",
         );
         refused(&format!("{BASE} -nic user"), "-nic", "-netdev user");
-        refused(&format!("{BASE} -object memory-backend-ram,id=m"), "-object", "not supported");
+        refused(
+            &format!("{BASE} -object memory-backend-ram,id=m"),
+            "-object",
+            "not supported",
+        );
         refused(&format!("{BASE} -cpu rv64"), "-cpu", "not supported");
         refused(&format!("{BASE} -d int"), "-d", "not supported");
         refused(

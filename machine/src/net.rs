@@ -243,6 +243,51 @@ impl Net {
     pub fn recent(&self) -> impl Iterator<Item = &Frame> {
         self.recent.iter()
     }
+
+    /// A few lines for a debugger's view: the e1000's rings and interrupt state, what the
+    /// network dropped, and the last frames (`<` to the guest, `>` from it) with the guest
+    /// time in ms.
+    pub fn describe(&self) -> Vec<String> {
+        let r = self.e1000.rings();
+        let mut lines = vec![
+            format!(
+                "e1000 rx ring {:#x} ({} descriptors): RDH {} RDT {}, {} frame(s) waiting",
+                r.rx_base,
+                r.rx_len / 16,
+                r.rdh,
+                r.rdt,
+                r.pending_rx
+            ),
+            format!(
+                "e1000 tx ring {:#x} ({} descriptors): TDH {} TDT {}",
+                r.tx_base,
+                r.tx_len / 16,
+                r.tdh,
+                r.tdt
+            ),
+            format!(
+                "ICR {:#x} IMS {:#x} RCTL {:#x} TCTL {:#x}; frames dropped by the e1000: {}",
+                r.icr, r.ims, r.rctl, r.tctl, self.e1000.dropped
+            ),
+        ];
+        if self.not_carried > 0 {
+            lines.push(format!(
+                "frames the network did not carry: {} (last: {})",
+                self.not_carried,
+                self.last_not_carried.unwrap_or("")
+            ));
+        }
+        let ms = |cycle: u64| cycle / crate::board::CYCLES_PER_TICK / 10_000;
+        for f in &self.recent {
+            let dir = if f.to_guest { '<' } else { '>' };
+            lines.push(format!(
+                "{:>8} ms {dir} {}",
+                ms(f.cycle),
+                slirp::summarize(&f.bytes)
+            ));
+        }
+        lines
+    }
 }
 
 #[inline(always)]

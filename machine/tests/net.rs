@@ -246,6 +246,16 @@ fn an_arp_request_is_sent_and_the_gateways_reply_lands_in_the_rx_ring_with_an_in
     assert_eq!(arp.sender_mac, slirp::slirp_mac(GATEWAY));
     assert_eq!(arp.target_mac, MAC);
     assert_eq!(reg_r(&mut m, reg::RDT), 0);
+    let view = m.net().unwrap().describe();
+    assert!(view[0].contains("RDH 1 RDT 0"), "{view:?}");
+    assert!(
+        view.iter()
+            .any(|l| l.ends_with("> ARP who-has 10.0.2.2 tell 10.0.2.15"))
+    );
+    assert!(
+        view.iter()
+            .any(|l| l.ends_with("< ARP 10.0.2.2 is-at 52:55:0a:00:02:02"))
+    );
 }
 
 #[test]

@@ -268,7 +268,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Reset => break Outcome::Reset,
             Stop::Htif { value } => break Outcome::Htif(value),
             Stop::Breakpoint { .. } | Stop::Watchpoint { .. } | Stop::Budget => {}
-            Stop::Idle if !told_halted && halted(session.machine().wake(), &input) => {
+            Stop::Idle
+                if !told_halted && halted(session.machine().wake(), &input, net.is_some()) =>
+            {
                 // A debugger may still want to look at a halted guest: run on for it.
                 if args.gdb.is_none() {
                     break Outcome::Halted;
@@ -451,11 +453,11 @@ enum Outcome {
 
 /// Whether an idle machine has halted for good: no timer can end the wait, and host input
 /// cannot either — the machine says none would interrupt a hart, or none will come (`--input`
-/// was all typed, stdin ended).
-fn halted(wake: Wake, input: &Input) -> bool {
+/// was all typed, stdin ended, and there is no network a datagram could come in from).
+fn halted(wake: Wake, input: &Input, net: bool) -> bool {
     match wake {
         Wake::Timer(_) => false,
-        Wake::Input => !input.may_arrive(),
+        Wake::Input => !input.may_arrive() && !net,
         Wake::Never => true,
     }
 }

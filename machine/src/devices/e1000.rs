@@ -221,6 +221,12 @@ impl E1000 {
         self.update_irq();
     }
 
+    /// Whether a frame arriving now would raise the line: the receiver is on and its
+    /// interrupt unmasked (a frame waiting for buffers raises it later, when it lands).
+    pub fn receive_would_signal(&self) -> bool {
+        self.rctl & RCTL_EN != 0 && self.ims & icr::RXT0 != 0
+    }
+
     /// The station address in RA[0] (what the driver programmed, QEMU's default at reset).
     pub fn mac(&self) -> [u8; 6] {
         let lo = self.ra[0].to_le_bytes();

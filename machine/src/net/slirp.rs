@@ -21,8 +21,8 @@
 //! bytes at hand (guest frames are untrusted), builds UDP with its checksum, and knows ARP.
 
 use etherparse::{
-    ArpEthIpv4Packet, ArpOperation, EtherType, IpHeaders, IpNumber, Ipv4Header, NetSlice,
-    PacketBuilder, SlicedPacket, TransportSlice,
+    ArpEthIpv4Packet, ArpOperation, IpHeaders, IpNumber, Ipv4Header, NetSlice, PacketBuilder,
+    SlicedPacket, TransportSlice,
 };
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -247,9 +247,53 @@ fn pad(mut frame: Vec<u8>) -> Vec<u8> {
     frame
 }
 
-/// Whether an Ethernet frame is ARP (for views).
-pub fn is_arp(frame: &[u8]) -> bool {
-    frame.len() >= 14 && u16::from_be_bytes([frame[12], frame[13]]) == EtherType::ARP.0
+/// One line about an Ethernet frame, tcpdump-style, for a debugger's view.
+pub fn summarize(frame: &[u8]) -> String {
+    let Ok(p) = SlicedPacket::from_ethernet(frame) else {
+        return format!("{} bytes, not Ethernet II", frame.len());
+    };
+    match (&p.net, &p.transport) {
+        (Some(NetSlice::Arp(a)), _) => match a.to_packet().try_eth_ipv4() {
+            Ok(a) if a.operation == ArpOperation::REQUEST => format!(
+                "ARP who-has {} tell {}",
+                a.target_ipv4_addr(),
+                a.sender_ipv4_addr()
+            ),
+            Ok(a) => {
+                let m = a.sender_mac;
+                format!(
+                    "ARP {} is-at {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                    a.sender_ipv4_addr(),
+                    m[0],
+                    m[1],
+                    m[2],
+                    m[3],
+                    m[4],
+                    m[5]
+                )
+            }
+            Err(_) => "ARP (not Ethernet/IPv4)".into(),
+        },
+        (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Udp(u))) => format!(
+            "UDP {}:{} > {}:{} len {}",
+            ip.header().source_addr(),
+            u.source_port(),
+            ip.header().destination_addr(),
+            u.destination_port(),
+            u.payload().len()
+        ),
+        (Some(NetSlice::Ipv4(ip)), _) => format!(
+            "IPv4 {} > {} protocol {}",
+            ip.header().source_addr(),
+            ip.header().destination_addr(),
+            ip.header().protocol().0
+        ),
+        _ => format!(
+            "ethertype {:#06x}, {} bytes",
+            u16::from_be_bytes([frame[12], frame[13]]),
+            frame.len()
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -304,6 +348,8 @@ mod tests {
         assert_eq!(out.len(), 1);
         let reply = &out[0];
         assert_eq!(reply.len(), 60, "padded as libslirp pads");
+        assert_eq!(summarize(&req), "ARP who-has 10.0.2.2 tell 10.0.2.15");
+        assert_eq!(summarize(reply), "ARP 10.0.2.2 is-at 52:55:0a:00:02:02");
         assert_eq!(&reply[..6], &MAC, "to the asker");
         assert_eq!(&reply[6..12], &[0x52, 0x55, 10, 0, 2, 2]);
         let arp = arp_of(reply);
@@ -407,7 +453,9 @@ mod tests {
                 "{frame:?}"
             );
         }
+        assert_eq!(summarize(&[0u8; 10]), "10 bytes, not Ethernet II");
         let dns = guest_udp(DNS, 10000, 53, b"q");
+        assert_eq!(summarize(&dns), "UDP 10.0.2.15:10000 > 10.0.2.3:53 len 1");
         assert!(matches!(s.from_guest(&dns), FromGuest::Datagram(_)));
         let outside = guest_udp(Ipv4Addr::new(8, 8, 8, 8), 10000, 53, b"q");
         assert!(matches!(s.from_guest(&outside), FromGuest::Datagram(_)));

@@ -2,13 +2,15 @@
 //!
 //! - Without a lab tree: the option's errors, the bundled kernel booting as before with the
 //!   network attached, and the drop-in turning the Makefile's line into `--net`.
-//! - `nettests_pass_on_a_net_lab_tree`: a built net lab solution tree named by
-//!   `XV6SCOPE_NET_TREE` (kernel/kernel, fs.img, server.py; 2020-2023 layout, with
-//!   `nettests`), booted with the Makefile's network while the tree's own `server.py` runs on
-//!   the port the Makefile gives it (`id -u` % 5000 + 25099, or `XV6SCOPE_NET_PORT`); skipped
-//!   saying so when the variable is unset or python3 is missing. The DNS test of `nettests`
-//!   needs the host to reach a DNS server: when the host cannot resolve
-//!   pdos.csail.mit.edu itself, the run stops at "testing DNS" and says so.
+//! - `net_lab_tests_pass_on_a_net_lab_tree`: a built net lab solution tree named by
+//!   `XV6SCOPE_NET_TREE` (kernel/kernel, fs.img), booted with its Makefile's network while the
+//!   tree's own host program runs on the ports the Makefile gives it (`id -u` % 5000 + 25099
+//!   for the server, + 25999 and + 30999 forwarded): 2020-2023 trees run `nettests` against
+//!   `server.py`, 2024 trees `nettest grade` against `nettest.py grade` (which also sends
+//!   into the guest through the forwarded port). Skipped saying so when the variable is
+//!   unset or python3 is missing. The DNS tests need the host to reach a DNS server: when
+//!   the host cannot resolve pdos.csail.mit.edu itself, their result is not checked, and the
+//!   test says so.
 
 mod common;
 use common::*;
@@ -113,44 +115,65 @@ fn makefile_port(base: u32) -> u16 {
     (uid % 5000 + base) as u16
 }
 
-fn net_tree() -> Option<PathBuf> {
+/// The lab's layout: which test program and host program.
+enum Layout {
+    /// 2020-2023: `nettests` and `server.py PORT`.
+    Nettests,
+    /// 2024: `nettest grade` and `nettest.py grade`.
+    Nettest2024,
+}
+
+fn net_tree() -> Option<(PathBuf, Layout)> {
     let Some(dir) = std::env::var_os("XV6SCOPE_NET_TREE").map(PathBuf::from) else {
         skip(
             "XV6SCOPE_NET_TREE is not set (a built net lab solution tree: kernel/kernel, \
-             fs.img, server.py)",
+             fs.img, server.py or nettest.py)",
         );
         return None;
     };
-    for f in ["kernel/kernel", "fs.img", "server.py"] {
+    for f in ["kernel/kernel", "fs.img"] {
         assert!(
             dir.join(f).is_file(),
             "XV6SCOPE_NET_TREE names {}, which has no {f}",
             dir.display()
         );
     }
-    if !dir.join("user/nettests.c").is_file() {
-        skip("XV6SCOPE_NET_TREE has no user/nettests.c (the 2024 lab's nettest is not run here)");
-        return None;
-    }
+    let layout = if dir.join("user/nettests.c").is_file() && dir.join("server.py").is_file() {
+        Layout::Nettests
+    } else if dir.join("user/nettest.c").is_file() && dir.join("nettest.py").is_file() {
+        Layout::Nettest2024
+    } else {
+        panic!(
+            "XV6SCOPE_NET_TREE names {}, which has neither user/nettests.c with server.py nor \
+             user/nettest.c with nettest.py",
+            dir.display()
+        );
+    };
     if Command::new("python3").arg("--version").output().is_err() {
-        skip("python3 is not installed (the lab's server.py needs it)");
+        skip("python3 is not installed (the lab's host program needs it)");
         return None;
     }
-    Some(dir)
+    Some((dir, layout))
 }
 
-fn start_server(tree: &Path, port: u16) -> Server {
+/// Starts the lab's host program in `tree` and waits until it has bound its socket: its
+/// first line of output (server.py's "listening on", nettest.py's nothing until its first
+/// datagram, so for it a moment).
+fn start_host_program(tree: &Path, args: &[&str], wait_for: Option<&[u8]>) -> Server {
     let mut child = Command::new("python3")
-        .arg("server.py")
-        .arg(port.to_string())
+        .args(args)
         .current_dir(tree)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start server.py");
-    // server.py says "listening on ..." once its socket is bound.
-    let mut err = child.stderr.take().expect("server stderr");
+        .expect("start the lab's host program");
+    let Some(needle) = wait_for else {
+        std::thread::sleep(Duration::from_millis(500));
+        return Server(child);
+    };
+    let needle = needle.to_vec();
+    let mut err = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::Read;
@@ -161,33 +184,62 @@ fn start_server(tree: &Path, port: u16) -> Server {
                 break;
             }
             seen.extend_from_slice(&buf[..n]);
-            if seen.windows(9).any(|w| w == b"listening") {
+            if seen.windows(needle.len()).any(|w| w == needle) {
                 let _ = tx.send(());
             }
         }
     });
     rx.recv_timeout(Duration::from_secs(10))
-        .expect("server.py did not start listening");
+        .expect("the host program did not start");
     Server(child)
 }
 
 #[test]
-fn nettests_pass_on_a_net_lab_tree() {
-    let Some(tree) = net_tree() else { return };
-    let port = std::env::var("XV6SCOPE_NET_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| makefile_port(25099));
-    let fwd = makefile_port(25999);
-    let _server = start_server(&tree, port);
+fn net_lab_tests_pass_on_a_net_lab_tree() {
+    let Some((tree, layout)) = net_tree() else {
+        return;
+    };
+    let port = makefile_port(25099);
+    let (fwd1, fwd2) = (makefile_port(25999), makefile_port(30999));
     let dns = ("pdos.csail.mit.edu", 80).to_socket_addrs().is_ok();
     if !dns {
-        skip("this host cannot resolve names: nettests' DNS test is not run (its pings are)");
+        skip("this host cannot resolve names: the lab's DNS test is not checked (the rest is)");
     }
-    let until = if dns {
-        "all tests passed"
-    } else {
-        "testing DNS"
+    let port_arg = port.to_string();
+    let (mut server, input, until, wanted): (_, _, _, Vec<String>) = match layout {
+        Layout::Nettests => (
+            start_host_program(&tree, &["server.py", &port_arg], Some(b"listening")),
+            "nettests\\n",
+            if dns {
+                "all tests passed"
+            } else {
+                "testing DNS"
+            },
+            vec![
+                format!("nettests running on port {port}"),
+                "testing ping: OK".into(),
+                "testing single-process pings: OK".into(),
+                "testing multi-process pings: OK".into(),
+            ],
+        ),
+        Layout::Nettest2024 => (
+            start_host_program(&tree, &["nettest.py", "grade"], None),
+            "nettest grade\\n",
+            "free: ",
+            [
+                "arp_rx: received an ARP packet",
+                "ip_rx: received an IP packet",
+                "ping0: OK",
+                "ping1: OK",
+                "ping2: OK",
+                "ping3: OK",
+                "free: OK",
+            ]
+            .into_iter()
+            .chain(dns.then_some("dns: OK"))
+            .map(String::from)
+            .collect(),
+        ),
     };
     let scratch =
         std::env::temp_dir().join(format!("xv6scope-net-tree-{}.img", std::process::id()));
@@ -199,28 +251,31 @@ fn nettests_pass_on_a_net_lab_tree() {
         tree.join("kernel/kernel").to_str().unwrap(),
         "--disk",
         scratch.to_str().unwrap(),
-        &format!("--net=hostfwd=udp::{fwd}-:2000"),
+        &format!("--net=hostfwd=udp::{fwd1}-:2000,hostfwd=udp::{fwd2}-:2001"),
         "--net-dump",
         pcap.to_str().unwrap(),
         "--input",
-        "nettests\\n",
+        input,
         "--until",
         until,
         "--timeout",
-        "300",
+        "600",
     ]);
-    let console = assert_console(
-        &out,
-        &[
-            &format!("nettests running on port {port}"),
-            "testing ping: OK",
-            "testing single-process pings: OK",
-            "testing multi-process pings: OK",
-        ],
-    );
-    // 111 pings, each a datagram out and one back (and one ARP exchange first).
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let console = assert_console(&out, &wanted);
     let frames = pcap_frames(&std::fs::read(&pcap).expect("the capture"));
-    assert!(frames >= 2 * 111 + 2, "{frames} frames captured\n{console}");
+    match layout {
+        // 111 pings, each a datagram out and one back, and one ARP exchange first.
+        Layout::Nettests => assert!(frames >= 2 * 111 + 2, "{frames} frames\n{console}"),
+        Layout::Nettest2024 => {
+            let _ = server.0.kill();
+            let mut said = String::new();
+            use std::io::Read;
+            let _ = server.0.stdout.take().unwrap().read_to_string(&mut said);
+            assert!(said.contains("txone: OK"), "nettest.py said:\n{said}");
+            assert!(frames > 100, "{frames} frames\n{console}");
+        }
+    }
     let _ = std::fs::remove_file(&scratch);
     let _ = std::fs::remove_file(&pcap);
 }

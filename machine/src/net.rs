@@ -221,6 +221,15 @@ impl Net {
         self.outbox.drain(..).collect()
     }
 
+    /// Drops what waits for the host — datagrams to send, frames to capture — when the
+    /// machine re-ran a stretch the host has already seen (a time-travel replay).
+    pub fn forget_replayed(&mut self) {
+        self.outbox.clear();
+        if let Some(c) = self.capture.as_mut() {
+            c.clear();
+        }
+    }
+
     /// Turns keeping every frame for a capture file on or off.
     pub fn set_capture(&mut self, on: bool) {
         self.capture = on.then(Vec::new);

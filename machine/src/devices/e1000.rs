@@ -9,7 +9,7 @@
 //! ignores writes (QEMU keeps a few statistics there that xv6 never reads).
 //!
 //! Transmit (§3.3): a write to TDT hands the descriptors from TDH up to TDT to the device,
-//! which sends them at once, as QEMU does: the buffers of a packet (descriptors up to one
+//! which sends them at once (and so does a write to TCTL), as QEMU does: the buffers of a packet (descriptors up to one
 //! with EOP) are read from RAM and become one frame; a descriptor with RS gets DD written
 //! back; TDH follows. ICR then has TXDW and TXQE (QEMU's `start_xmit`).
 //!
@@ -330,7 +330,11 @@ impl E1000 {
                 self.rctl = val;
                 self.receive_pending(ram, dma);
             }
-            reg::TCTL => self.tctl = val,
+            // As QEMU's `set_tctl`: enabling the transmitter sends what TDT already handed over.
+            reg::TCTL => {
+                self.tctl = val;
+                self.transmit(ram, dma);
+            }
             reg::TIPG => self.tipg = val,
             reg::RDBAL => self.rdba = (self.rdba & !0xffff_ffff) | (val & !0xf) as u64,
             reg::RDBAH => self.rdba = (self.rdba & 0xffff_ffff) | (val as u64) << 32,

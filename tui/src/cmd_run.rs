@@ -18,8 +18,6 @@ use std::time::{Duration, Instant};
 
 /// Cycles per slice between host I/O checks (a few milliseconds of host time).
 const SLICE: u64 = 2_000_000;
-/// Longest idle wait with a network: how often the host's sockets are looked at.
-const NET_POLL: Duration = Duration::from_millis(2);
 
 #[derive(Args, Clone, Debug)]
 pub struct RunArgs {
@@ -188,16 +186,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         Some(_) if args.record.is_some() => {
             bail!("--record and --net do not mix yet: a recording has no network")
         }
-        Some(list) => {
-            let mut spec = crate::net::NetSpec::parse(list)
-                .map_err(|e| anyhow::anyhow!("--net={list}: {e}"))?;
-            spec.dump = args.net_dump.clone();
-            session.attach_net();
-            if let Some(net) = session.machine_mut().net_mut() {
-                net.set_capture(spec.dump.is_some());
-            }
-            Some(crate::net::HostNet::new(&spec)?)
-        }
+        Some(list) => Some(crate::net::attach(
+            &mut session,
+            list,
+            args.net_dump.clone(),
+        )?),
         None => None,
     };
     if args.record.is_some() {
@@ -285,7 +278,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 if net.is_some() && !net_moved {
                     // Datagrams from the host arrive on sockets this wait does not watch:
                     // look at them every couple of milliseconds.
-                    wait = wait.min(NET_POLL);
+                    wait = wait.min(crate::net::POLL);
                 } else if net_moved {
                     wait = Duration::ZERO;
                 }

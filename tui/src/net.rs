@@ -85,6 +85,22 @@ pub fn hostfwd(rule: &str) -> Result<(u16, u16), String> {
     Ok((port(hport)?, port(gport)?))
 }
 
+/// Gives the session's machine the network of `--net=LIST` (`--net-dump FILE`), before it
+/// runs, and opens the host's sockets for it: what `run` and `tui` do with those options.
+pub fn attach(session: &mut Session, list: &str, dump: Option<PathBuf>) -> Result<HostNet> {
+    let mut spec = NetSpec::parse(list).map_err(|e| anyhow::anyhow!("--net={list}: {e}"))?;
+    spec.dump = dump;
+    session.attach_net();
+    if let Some(net) = session.machine_mut().net_mut() {
+        net.set_capture(spec.dump.is_some());
+    }
+    HostNet::new(&spec)
+}
+
+/// Longest idle wait with a network: how often a front end looks at the host's sockets
+/// while every hart waits (they are not among what its wait watches).
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// One `hostfwd` socket and the senders it has heard from.
 struct Forward {
     socket: UdpSocket,

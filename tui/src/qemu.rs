@@ -212,10 +212,6 @@ fn run(c: args::Config) -> Result<i32> {
             net_dump: c.net.as_ref().and_then(|n| n.dump.clone()),
             ..crate::cmd_run::RunArgs::interactive_default()
         }),
-        Display::Tui if c.net.is_some() => bail!(
-            "the net lab's network runs headless only (-nographic); xv6scope's debugger has \
-             no network yet"
-        ),
         Display::Tui => {
             // The TUI shows the user programs' source when their ELFs are at hand, as a lab
             // tree keeps them (`user/_sh`...).
@@ -231,6 +227,8 @@ fn run(c: args::Config) -> Result<i32> {
                     ..machine
                 },
                 gdb: c.gdb,
+                net: c.net.as_ref().map(net_list),
+                net_dump: c.net.as_ref().and_then(|n| n.dump.clone()),
                 ..crate::ui::TuiArgs::bundled()
             })
         }

@@ -242,6 +242,27 @@ impl Machine {
         self.harts.iter().map(Hart::cycles).sum()
     }
 
+    /// The round-robin schedule's state in words (round start, hart in round, progress,
+    /// backoff, sit-out, idle check pending, bus time, which harts wait, mtime): for tests
+    /// that compare two machines' schedules.
+    pub fn schedule_summary(&self) -> String {
+        format!(
+            "rs {} hir {} prog {:?} bo {:?} so {:?} ip {} now {} waits {:?} mtime {}",
+            self.round_start,
+            self.hart_in_round,
+            self.progress,
+            self.backoff,
+            self.sit_out,
+            self.idle_pending,
+            self.bus.now,
+            self.harts
+                .iter()
+                .map(|h| h.is_waiting())
+                .collect::<Vec<_>>(),
+            self.bus.mtime()
+        )
+    }
+
     /// Everything every run has spent: attempts, cycles skipped while every hart waited,
     /// a debugger's steps. It tells apart the states that share a position while the harts
     /// idle: running the machine from the same state by the same amount gives the same
@@ -331,6 +352,7 @@ impl Machine {
                 }
             }
             if *spent >= budget {
+                self.settle();
                 return Stop::Budget;
             }
             let h = self.hart_in_round;
@@ -364,6 +386,7 @@ impl Machine {
                 let resume = past_watch || past_bp;
                 self.watch_resume = None;
                 self.bp_resume = None;
+                self.hold_others(h);
                 let exit = if resume {
                     self.harts[h].watch_off = past_watch;
                     let exit = self.harts[h].run(&mut self.bus, 1, &[]);
@@ -580,6 +603,40 @@ impl Machine {
         }
     }
 
+    /// At the end of a run's budget: moves the schedule past the harts that cannot use their
+    /// turn now (waiting in `wfi`, or their quantum spent), which costs no cycle, up to the
+    /// next hart that can run or the start of the next round (its idle check pending).
+    /// Several states share a position and elapsed time while harts wait; this makes a
+    /// budget end in the same one as a run that went on (an idle stop is reported at the
+    /// start of a round), so that a replay ending its run there — and console input typed
+    /// then — continues exactly as the recorded run did.
+    fn settle(&mut self) {
+        for _ in 0..self.harts.len() {
+            let h = self.hart_in_round;
+            if self.progress[h] < self.config.quantum && self.hart_runnable(h) {
+                return;
+            }
+            self.next_hart();
+            if self.hart_in_round == 0 {
+                // As the run loop does at a round's start (`idle_round`'s look at the harts,
+                // which leaves `bus.now` where it looked last); the idle check proper waits
+                // for the next run.
+                if !self.all_waiting() {
+                    self.idle_reported = false;
+                }
+                self.idle_pending = true;
+                return;
+            }
+        }
+    }
+
+    /// Notes on hart `h`, about to run, the cycles of the others, which hold meanwhile (its
+    /// events' positions).
+    fn hold_others(&mut self, h: usize) {
+        let others = self.position() - self.harts[h].cycles();
+        self.harts[h].others = others;
+    }
+
     /// Executes one instruction on hart `h` (for debuggers), whatever the round schedule says.
     pub fn step_hart(&mut self, h: usize) -> Stop {
         if let Some(stop) = self.take_halt() {
@@ -592,6 +649,7 @@ impl Machine {
         self.idle_pending = false;
         // A debugger's step executes the instruction whatever it touches.
         self.harts[h].new_turn();
+        self.hold_others(h);
         self.harts[h].watch_off = true;
         let exit = self.harts[h].run(&mut self.bus, 1, &[]);
         self.harts[h].watch_off = false;
@@ -620,6 +678,7 @@ impl Machine {
             return stop;
         }
         self.harts[h].new_turn();
+        self.hold_others(h);
         self.bus.now = self.round_start + self.progress[h];
         for (i, other) in self.harts.iter_mut().enumerate() {
             if i != h {

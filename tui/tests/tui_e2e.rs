@@ -407,3 +407,67 @@ fn the_layout_persists_and_a_corrupt_config_is_one_line() {
     s.keys(&["C-a", "x"]);
     s.wait_for(&["xv6scope exited with 0"], 20);
 }
+
+/// The pc the status bar shows (`· pc 0x80001234 ·`).
+fn status_pc(screen: &str) -> String {
+    let at = screen.find("· pc 0x").expect("a pc on the status bar") + "· pc ".len();
+    screen[at..]
+        .split_whitespace()
+        .next()
+        .expect("the pc")
+        .to_string()
+}
+
+/// Time travel as a student uses it: the timeline bar under the status line, a reverse
+/// step back to the previous instruction's pc, `:when pte` back to the write of a running
+/// process's PTE, the bar's previous event and back to the present; and `--record`: the
+/// run written on quit replays exactly (`replay --check`).
+#[test]
+fn time_travel_in_the_tui_reverse_step_when_pte_timeline_and_record() {
+    let rec = std::env::temp_dir().join(format!("xv6scope-e2e-{}.xrec", std::process::id()));
+    let _ = std::fs::remove_file(&rec);
+    let Some((s, _config)) = start("travel", &format!("tui --record '{}'", rec.display())) else {
+        return;
+    };
+    s.wait_for(&["│$ ", "timeline ▕"], 180);
+    s.keys(&["C-a", ":"]);
+    s.line("b sys_exec");
+    s.wait_for(&["breakpoint 1 at"], 30);
+    s.line("echo hi");
+    s.wait_for(&["stopped: breakpoint"], 60);
+    // One instruction forward twice, then one back: the pc of the first step again.
+    s.keys(&["C-a", "i"]);
+    let one = s.wait_for(&["stopped: stepped one instruction"], 30);
+    let pc = status_pc(&one);
+    s.keys(&["C-a", "i"]);
+    std::thread::sleep(Duration::from_millis(500));
+    s.keys(&["C-a", "I"]);
+    let back = s.wait_for(&["stopped: went back one instruction"], 60);
+    assert_eq!(status_pc(&back), pc, "{back}\n(after one step:\n{one})");
+    // Who last wrote the PTE of sh's first page: the exec that loaded sh at boot.
+    s.keys(&["C-a", ":"]);
+    s.line("when pte 2 0");
+    let when = s.wait_for(&["stopped: back to the last write of 0x"], 120);
+    assert!(when.contains("timeline ▕"), "{when}");
+    // The bar's previous event, then back to the present.
+    s.keys(&["C-a", "<"]);
+    s.wait_for(&["stopped: at "], 60);
+    s.keys(&["C-a", "e"]);
+    s.wait_for(&["stopped: at the present"], 60);
+    s.keys(&["C-a", "c"]);
+    s.wait_for(&["│hi "], 60);
+    s.keys(&["C-a", "x"]);
+    let end = s.wait_for(&["xv6scope exited with 0"], 120);
+    assert!(
+        end.contains("recorded ") && end.contains("positions to"),
+        "{end}"
+    );
+    let out = common::xv6scope(
+        ["replay", "--check"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([rec.display().to_string()]),
+    );
+    let _ = std::fs::remove_file(&rec);
+    common::assert_exit(&out, 0);
+}

@@ -9,8 +9,13 @@
 //! ones included); `skipped` counts the attempted instructions that did not retire, so
 //! `instret` advances by `n - skipped`. Before any slow path that can observe time or devices,
 //! `bus.now = start + n - 1` (the cycle of the instruction being executed); at the loop top
-//! `bus.now = start + n`. Interrupts and `bus.halt` are polled when `n` reaches `limit`: every
-//! 256 cycles, and at once (`limit = n`) after a device access. A change of enables (CSR
+//! `bus.now = start + n`. Interrupts and `bus.halt` are polled when `n` reaches `limit`: each
+//! time the hart's cycle count reaches a multiple of 256, and at once (`limit = n`) after a
+//! device access or a `wfi` that found an interrupt pending. The poll points are a function of
+//! the hart's own cycle count, never of where a `run` call starts: a run split by a
+//! breakpoint, a budget or a debugger's step polls where one run would (a poll that was due
+//! when a call ended is made at the start of the next), so going back in time and replaying
+//! without the breakpoints takes every interrupt at the same instruction. A change of enables (CSR
 //! writes, xRET) re-evaluates the pending interrupts against the lines of the last poll only
 //! (`interrupt_now!`): xv6 toggles `sstatus.SIE` around every spinlock, and a full poll of the
 //! devices there would cost more than the lock.
@@ -44,6 +49,7 @@ impl Hart {
             self.flush_tlb();
         }
         self.update_keys();
+        let mut woke = false;
         if self.waiting {
             if !self.wakeable(bus) {
                 self.last_now = start;
@@ -53,13 +59,26 @@ impl Hart {
                 };
             }
             self.waiting = false;
+            woke = true;
         }
+        // The next poll: now if one was due when the last call ended or the hart just woke
+        // (the interrupt that woke it is taken before the next instruction), else at the
+        // hart's next multiple of POLL_INTERVAL cycles.
+        let to_boundary = |cycles: u64| (POLL_INTERVAL - cycles % POLL_INTERVAL) % POLL_INTERVAL;
         // The pc lives in a register here and in `self.pc` only around slow paths that read
         // or change it (traps, xRET, interrupt polls) and on return: going through memory
         // for every instruction would put a store-to-load forward on the critical path.
         let mut pc = self.pc;
         let mut n: u64 = 0;
-        let mut limit: u64 = 0;
+        // A poll is due at `limit`; `due` says it is due at once (a device access), not at
+        // a boundary.
+        let mut due = self.poll_due || woke;
+        self.poll_due = false;
+        let mut limit: u64 = if due {
+            0
+        } else {
+            budget.min(to_boundary(self.cycles))
+        };
 
         // A slow path: exact time first, then poll if it touched a device, trap on error.
         macro_rules! slow {
@@ -70,6 +89,7 @@ impl Hart {
                 if self.poll {
                     self.poll = false;
                     limit = n;
+                    due = true;
                 }
                 match r {
                     Ok(v) => v,
@@ -148,7 +168,12 @@ impl Hart {
                 self.at = n;
                 self.check_interrupts(bus);
                 pc = self.pc;
-                limit = budget.min(n + POLL_INTERVAL);
+                due = false;
+                let next = match to_boundary(self.cycles + n) {
+                    0 => POLL_INTERVAL,
+                    d => d,
+                };
+                limit = budget.min(n + next);
             }
             if (pc >> 12) | self.key_fetch != self.fetch_tag {
                 bus.now = start + n;
@@ -559,6 +584,7 @@ impl Hart {
                                 break ExitReason::Wfi;
                             }
                             limit = n;
+                            due = true;
                         }
                         Op::SfenceVma => {
                             let tvm = self.csr.mstatus & MSTATUS_TVM != 0;
@@ -589,6 +615,7 @@ impl Hart {
         self.pc = pc;
         bus.now = start + n;
         self.last_now = bus.now;
+        self.poll_due = due;
         self.cycles += n;
         self.instret += n - self.skipped;
         Exit {

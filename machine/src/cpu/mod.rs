@@ -127,10 +127,16 @@ pub struct Hart {
     skipped: u64,
     /// Cycles into the current `run` call at the last slow path (for event timestamps).
     at: u64,
+    /// The other harts' cycles when the current `run` call started (they hold while this
+    /// hart runs): with `cycles + at`, the machine's position of an event.
+    pub(crate) others: u64,
     /// `bus.now` when the last `run` call returned.
     last_now: u64,
     /// Set by slow paths that touched a device: the run loop then polls interrupts and halt.
     poll: bool,
+    /// A poll was due when the last `run` call ended (see execute.rs): the next one polls
+    /// before its first instruction.
+    poll_due: bool,
     // Software TLB (see mmu.rs).
     tlb_fetch: [TlbEntry; TLB_SIZE],
     tlb_load: [TlbEntry; TLB_SIZE],
@@ -169,6 +175,8 @@ impl Hart {
             events: None,
             events_dropped: 0,
             at: 0,
+            others: 0,
+            poll_due: false,
             waiting: false,
             instret: 0,
             cycles: 0,

@@ -73,6 +73,9 @@ pub struct Event {
     pub a: [u64; 8],
     /// The hart's cycle count (`mcycle` without writes) when it happened.
     pub cycle: u64,
+    /// The machine's position (`Machine::position`) when it happened: the trapping or
+    /// returning instruction's attempt is not counted yet.
+    pub position: u64,
 }
 
 /// Most events a hart keeps before its owner drains them; later ones are counted, not kept.
@@ -149,6 +152,7 @@ impl Hart {
             satp: self.csr.satp,
             a,
             cycle: self.cycles + self.at,
+            position: self.others + self.cycles + self.at,
         });
     }
 

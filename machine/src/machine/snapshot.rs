@@ -69,6 +69,11 @@ struct Schedule {
 }
 
 impl Snapshot {
+    /// What every run had spent at this instant ([`Machine::elapsed`]).
+    pub fn elapsed(&self) -> u64 {
+        self.schedule.elapsed
+    }
+
     /// Instructions hart `h` had attempted at this instant (its `cycles`).
     pub fn hart_attempts(&self, h: usize) -> u64 {
         self.harts.get(h).map_or(0, Hart::cycles)
@@ -85,6 +90,19 @@ impl Snapshot {
                 .filter(|(a, b)| !Arc::ptr_eq(a, b))
                 .count(),
         }
+    }
+
+    /// Bytes of RAM pages this snapshot shares with neither of its neighbours on a timeline:
+    /// what dropping it frees.
+    pub fn bytes_only_in(&self, prev: Option<&Snapshot>, next: Option<&Snapshot>) -> usize {
+        let shared = |o: Option<&Snapshot>, i: usize| {
+            o.and_then(|o| o.pages.get(i))
+                .is_some_and(|p| Arc::ptr_eq(p, &self.pages[i]))
+        };
+        let only = (0..self.pages.len())
+            .filter(|&i| !shared(prev, i) && !shared(next, i))
+            .count();
+        only * PAGE_SIZE
     }
 
     /// Bytes of RAM pages held by this snapshot and not shared with `other`.

@@ -16,6 +16,7 @@
 pub mod breakpoints;
 pub mod inspect;
 pub mod lab;
+pub mod landmarks;
 mod recording;
 mod session;
 mod step;
@@ -26,4 +27,4 @@ pub use breakpoints::{Breakpoint, Cond, Owner, Spec};
 pub use recording::{Recording, RecordingError};
 pub use session::{Boot, Error, Resolved, Session};
 pub use step::{STEP_LIMIT, StepKind, Stepped};
-pub use timeline::{Event, Mark, Reversed, WhenSpec};
+pub use timeline::{Event, Mark, Reg, Reversed, WhenSpec};

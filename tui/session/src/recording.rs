@@ -13,11 +13,11 @@
 //! left, so a truncated or corrupt file is a one-line error, never a panic.
 
 use crate::session::{Boot, Session};
-use crate::timeline::{Event, Mark};
+use crate::timeline::{Event, Mark, Reg};
 use machine::Config;
 
 const MAGIC: &[u8; 12] = b"XV6SCOPE-REC";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Largest section accepted (a kernel, a disk image, the console): 1 GiB.
 const MAX_SECTION: u64 = 1 << 30;
 
@@ -112,6 +112,25 @@ impl Recording {
                     ev.extend_from_slice(&(*h as u64).to_le_bytes());
                     ev.extend_from_slice(&n.to_le_bytes());
                 }
+                Event::WriteReg { hart, reg, value } => {
+                    ev.push(3);
+                    ev.extend_from_slice(&(*hart as u64).to_le_bytes());
+                    let (kind, n) = match reg {
+                        Reg::X(n) => (0u8, u64::from(*n)),
+                        Reg::Pc => (1, 0),
+                        Reg::Csr(n) => (2, u64::from(*n)),
+                        Reg::Priv => (3, 0),
+                    };
+                    ev.push(kind);
+                    ev.extend_from_slice(&n.to_le_bytes());
+                    ev.extend_from_slice(&value.to_le_bytes());
+                }
+                Event::WritePhys { addr, bytes } => {
+                    ev.push(4);
+                    ev.extend_from_slice(&addr.to_le_bytes());
+                    ev.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+                    ev.extend_from_slice(bytes);
+                }
                 // `Session::recording` refuses a run with the network.
                 Event::Datagram(_) => {}
             }
@@ -131,7 +150,8 @@ impl Recording {
             return Err(NotARecording);
         }
         let version = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes"));
-        if version != VERSION {
+        // Version 1 is version 2 without debugger writes among its events.
+        if version != VERSION && version != 1 {
             return Err(Version(version));
         }
         let mut at = 16;
@@ -207,6 +227,31 @@ impl Recording {
                 }
                 1 => Event::Step(r.u64()? as usize),
                 2 => Event::RunHart(r.u64()? as usize, r.u64()?),
+                3 => {
+                    let hart = r.u64()? as usize;
+                    let kind = r.byte()?;
+                    let n = r.u64()?;
+                    let reg = match (kind, u8::try_from(n), u16::try_from(n)) {
+                        (0, Ok(x), _) if x < 32 => Reg::X(x),
+                        (1, ..) => Reg::Pc,
+                        (2, _, Ok(c)) => Reg::Csr(c),
+                        (3, ..) => Reg::Priv,
+                        _ => return Err(Malformed(format!("register kind {kind} number {n}"))),
+                    };
+                    Event::WriteReg {
+                        hart,
+                        reg,
+                        value: r.u64()?,
+                    }
+                }
+                4 => {
+                    let addr = r.u64()?;
+                    let n = r.u64()?;
+                    Event::WritePhys {
+                        addr,
+                        bytes: r.bytes(n)?.to_vec(),
+                    }
+                }
                 k => return Err(Malformed(format!("event kind {k}"))),
             };
             if events
@@ -289,9 +334,30 @@ impl Session {
         Ok(s)
     }
 
-    /// Replays a recording to its end and compares: the console output and the position.
-    /// Err names the first difference.
-    pub fn check_recording(rec: &Recording) -> Result<(), String> {
+    /// The whole run up to the present as a recording (the machine goes to the present
+    /// first). `console` is the live run's console output when it is exactly the output of
+    /// this history (nothing was replayed or changed in the past); None replays the run in
+    /// a fresh session to get it.
+    pub fn recording_to_present(&mut self, console: Option<&[u8]>) -> Result<Recording, String> {
+        self.goto_present()?;
+        let mut rec = self.recording(&[])?;
+        let t = &self.timeline;
+        rec.events = t
+            .history()
+            .iter()
+            .chain(t.events_ahead())
+            .filter(|(at, _)| at.pos <= rec.end)
+            .cloned()
+            .collect();
+        rec.console = match console {
+            Some(c) => c.to_vec(),
+            None => Session::replayed_console(&rec)?,
+        };
+        Ok(rec)
+    }
+
+    /// Replays a recording to its end in a fresh session: its console output.
+    fn replayed_console(rec: &Recording) -> Result<Vec<u8>, String> {
         let mut s = Session::from_recording(rec).map_err(|e| e.to_string())?;
         let mut console = Vec::new();
         let mut stalled = 0;
@@ -324,6 +390,13 @@ impl Session {
                 rec.end
             ));
         }
+        Ok(console)
+    }
+
+    /// Replays a recording to its end and compares: the console output and the position.
+    /// Err names the first difference.
+    pub fn check_recording(rec: &Recording) -> Result<(), String> {
+        let console = Session::replayed_console(rec)?;
         if console != rec.console {
             let at = console
                 .iter()

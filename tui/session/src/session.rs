@@ -72,6 +72,8 @@ pub struct Session {
     records: Vec<Arc<Record>>,
     /// Snapshots and logged console input (`timeline.rs`).
     pub(crate) timeline: Timeline,
+    /// System calls, faults and hits noted for the timeline bar (`landmarks.rs`).
+    pub(crate) noted: crate::landmarks::Noted,
     pub(crate) idle_stops: bool,
 }
 
@@ -91,6 +93,7 @@ impl Session {
             hits: Vec::new(),
             records: Vec::new(),
             timeline: Timeline::default(),
+            noted: Default::default(),
             idle_stops: false,
         })
     }
@@ -175,6 +178,39 @@ impl Session {
             .unwrap_or_default()
     }
 
+    /// A debugger's write to a register of hart `h` (logged on the timeline, so that going
+    /// back and forth and recordings reproduce it); false when there is no such register
+    /// or it refuses the value.
+    pub fn write_register(&mut self, h: usize, reg: crate::timeline::Reg, value: u64) -> bool {
+        let Some(hart) = self.machine.harts.get(h) else {
+            return false;
+        };
+        // Try it on a copy first: only a write that takes is an event.
+        if !crate::timeline::write_reg(&mut hart.clone(), reg, value) {
+            return false;
+        }
+        self.log_event(Event::WriteReg {
+            hart: h,
+            reg,
+            value,
+        });
+        crate::timeline::write_reg(&mut self.machine.harts[h], reg, value)
+    }
+
+    /// A debugger's write to physical memory (logged as [`Session::write_register`] is);
+    /// false when it is not all RAM.
+    pub fn write_phys(&mut self, addr: u64, bytes: &[u8]) -> bool {
+        let mut probe = vec![0u8; bytes.len()];
+        if !self.machine.read_phys(addr, &mut probe) {
+            return false;
+        }
+        self.log_event(Event::WritePhys {
+            addr,
+            bytes: bytes.to_vec(),
+        });
+        self.machine.write_phys(addr, bytes)
+    }
+
     /// Console output since the last call.
     pub fn take_output(&mut self) -> Vec<u8> {
         self.machine.bus.uart.take_output()
@@ -236,6 +272,7 @@ impl Session {
     /// The tracer sees the stop; then the stop is kept only if someone asked for it.
     fn after(&mut self, stop: Stop) -> Stop {
         self.hits.clear();
+        self.note_landmarks();
         let (records, seen) = self.views.after_run(&mut self.machine, stop);
         self.records.extend(records);
         self.sync_tracer();
@@ -246,10 +283,17 @@ impl Session {
                 if self.hits.is_empty() {
                     Stop::Budget
                 } else {
+                    self.note_hit(hart);
                     stop
                 }
             }
-            _ => seen.unwrap_or(Stop::Budget),
+            _ => {
+                let seen = seen.unwrap_or(Stop::Budget);
+                if let Stop::Watchpoint { hart, .. } = seen {
+                    self.note_hit(hart);
+                }
+                seen
+            }
         }
     }
 
@@ -286,6 +330,10 @@ impl Session {
 
     /// Puts the tracer's hooks into the registry (or takes them out) to match the tracer.
     fn sync_tracer(&mut self) {
+        // The timeline's landmarks come from the same trap logs.
+        if self.timeline.on {
+            crate::inspect::strace::Tracer::enable(&mut self.machine);
+        }
         let want: Vec<u64> = match self.views.tracer.hooks() {
             Some((uservec, sret)) if self.views.tracing() => vec![uservec, sret],
             _ => Vec::new(),

@@ -366,3 +366,291 @@ fn going_back_to_a_mark_and_typing_the_same_input_reaches_the_same_stop() {
     let again = play(&mut s);
     assert_eq!(again, first);
 }
+
+#[test]
+fn landmarks_are_noted_once_and_going_to_one_stops_at_its_instruction() {
+    use crate::landmarks::Kind;
+    let Some(mut s) = boot(2) else { return };
+    s.set_time_travel(true);
+    run_until(&mut s, "$ ");
+    s.type_input(b"echo hi\n");
+    run_until(&mut s, "hi\n");
+    let all = s.landmarks();
+    let of = |k: Kind| all.iter().filter(|l| l.kind == k).count();
+    assert!(of(Kind::Syscall) > 20, "{all:?}");
+    assert_eq!(of(Kind::Input), 1);
+    assert!(of(Kind::Snapshot) >= 1);
+    assert!(all.windows(2).all(|w| w[0].pos <= w[1].pos));
+    // The last write(1, "hi\n"...) of echo: going there stops its hart at the ecall.
+    let write = *all
+        .iter()
+        .rev()
+        .find(|l| l.kind == Kind::Syscall && l.code == abi::syscall::nr::write as u64)
+        .expect("a write");
+    s.goto(write.pos).expect("goto");
+    let h = &s.machine().harts[write.hart];
+    assert_eq!(h.mode, machine::cpu::Mode::User);
+    assert_eq!(h.x[17], abi::syscall::nr::write as u64);
+    let mut insn = [0u8; 4];
+    assert!(crate::xv6::read_virt(
+        s.machine(),
+        h.csr.satp,
+        h.pc,
+        &mut insn
+    ));
+    assert_eq!(
+        u32::from_le_bytes(insn),
+        0x0000_0073,
+        "ecall at {:#x}",
+        h.pc
+    );
+    // Replaying the past noted nothing twice; the previous landmark is before us.
+    assert_eq!(s.landmarks(), all);
+    let before = s
+        .landmark_near(false, &[Kind::Syscall])
+        .expect("an earlier call");
+    assert!(before.pos < write.pos);
+    let next = s.landmark_near(true, &[]).expect("later ones");
+    assert!(next.pos > write.pos);
+    let bar = s.timeline_bar(40);
+    assert_eq!(bar.cells.len(), 40);
+    assert!(bar.current < 40 && bar.present >= write.pos);
+    assert!(bar.cells.contains(&Some(Kind::Input)), "{bar:?}");
+    // Typing other input here makes a new future: what lay ahead is forgotten.
+    s.type_input(b"x");
+    assert!(s.landmarks().iter().all(|l| l.pos <= s.position()));
+}
+
+#[test]
+fn snapshots_are_thinned_to_their_byte_limit_and_every_position_stays_reachable() {
+    // Unbounded first, to learn what the snapshots of a boot hold; then a little less (most
+    // pages of a boot are written once, and the snapshot after the write holds them
+    // whatever is dropped: only about 3 MiB of this boot's can go).
+    let Some(mut s) = boot(2) else { return };
+    s.set_time_travel(true);
+    s.set_snapshot_limits(1_000_000, 1_000, usize::MAX);
+    run_until(&mut s, "$ ");
+    let unbounded = s.timeline().snapshot_bytes();
+    let limit = unbounded - (1 << 20);
+    let Some(mut s) = boot(2) else { return };
+    s.set_time_travel(true);
+    s.set_snapshot_limits(1_000_000, 1_000, limit);
+    run_until(&mut s, "$ ");
+    let t = s.timeline();
+    let n = t.snapshot_positions().len();
+    assert!(n > 3, "{n} snapshots");
+    assert!(
+        t.snapshot_bytes() <= limit,
+        "{} > {limit}",
+        t.snapshot_bytes()
+    );
+    let p = t.snapshot_positions();
+    assert_eq!(p[0], 0);
+    // Any position still replays to the same state.
+    let at = p[1] + 12_345;
+    let present = s.position();
+    s.goto(at).expect("back");
+    let regs = s.machine().harts[0].x;
+    s.goto(present).expect("forward");
+    s.goto(at).expect("back again");
+    assert_eq!(s.machine().harts[0].x, regs);
+}
+
+#[test]
+fn debugger_writes_are_replayed_and_recorded() {
+    let Some(mut s) = boot(2) else { return };
+    s.set_time_travel(true);
+    run_until(&mut s, "$ ");
+    let addr = 0x8700_0000u64;
+    let read = |s: &Session| {
+        let mut b = [0u8; 8];
+        assert!(s.machine().read_phys(addr, &mut b));
+        b
+    };
+    let before_pos = s.position();
+    let old = read(&s);
+    assert!(s.write_phys(addr, &[0xab; 8]));
+    assert!(!s.write_phys(0x1000, &[1]), "not RAM");
+    assert!(s.write_register(1, crate::Reg::X(5), 0x1234));
+    assert!(!s.write_register(1, crate::Reg::Priv, 2), "2 is reserved");
+    assert!(!s.write_register(7, crate::Reg::Pc, 0), "no hart 7");
+    assert_eq!(s.machine().harts[1].x[5], 0x1234);
+    s.type_input(b"echo hi\n");
+    run_until(&mut s, "hi\n");
+    let (after, regs) = (read(&s), s.machine().harts[1].x);
+    let present = s.position();
+    s.goto(before_pos).expect("back");
+    assert_eq!(read(&s), old, "before the write");
+    s.goto(present).expect("forward");
+    assert_eq!((read(&s), s.machine().harts[1].x), (after, regs));
+    // From the past: the recording goes to the present, and replays the writes.
+    s.goto(before_pos).expect("back");
+    let rec = s.recording_to_present(None).expect("records");
+    assert_eq!(s.position(), present);
+    assert!(
+        rec.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::WritePhys { .. }))
+    );
+    assert!(
+        rec.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::WriteReg { .. }))
+    );
+    let decoded = Recording::decode(&rec.encode()).expect("decodes");
+    assert!(String::from_utf8_lossy(&decoded.console).contains("$ echo hi\nhi\n"));
+    Session::check_recording(&decoded).expect("replays exactly");
+}
+
+// Input typed while every hart waits used to replay into another schedule: a run's budget
+// ended inside the zero-cost moves past waiting harts, an idle stop after them, at the same
+// position and elapsed time (`Machine::settle` makes both end alike).
+#[test]
+fn reverse_step_after_steps_at_a_breakpoint_reached_through_idle_time() {
+    // As the TUI drives it: idle stops, the tracer on, keys typed one at a time between
+    // runs, some while the harts idle.
+    for (seed, tracing) in [(1u64, true), (2, false), (3, false), (4, true)] {
+        let Some(mut s) = boot(3) else { return };
+        s.set_idle_stops(true);
+        s.set_time_travel(true);
+        if tracing {
+            s.strace_on(Filter::default()).expect("tracer");
+        }
+        run_until(&mut s, "$ ");
+        s.add_user_breakpoint(&Spec::parse("sys_exec").expect("spec"))
+            .expect("resolves");
+        let mut rng = seed;
+        let mut next = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            rng >> 33
+        };
+        let mut hit = None;
+        for &b in b"echo hi\r" {
+            for _ in 0..next() % 4 {
+                s.run(1 + next() % 1_000_000);
+            }
+            s.type_input(&[b]);
+        }
+        for _ in 0..10_000 {
+            if let Stop::Breakpoint { hart } = s.run(1_000_000) {
+                hit = Some(hart);
+                break;
+            }
+        }
+        let h = hit.expect("exec");
+        let limit = std::time::Duration::from_secs(5);
+        s.step(h, StepKind::Instruction, limit);
+        let (pc, regs) = (s.machine().harts[h].pc, s.machine().harts[h].x);
+        s.step(h, StepKind::Instruction, limit);
+        assert_ne!(s.machine().harts[h].pc, pc);
+        s.reverse_step(h)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_eq!(
+            (s.machine().harts[h].pc, s.machine().harts[h].x),
+            (pc, regs),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn where_runs_are_split_never_changes_what_the_machine_does() {
+    // The same 80 M positions of a 3-hart boot run in 1 M slices, in odd-sized slices, and
+    // stopping at a breakpoint hit many times on the way: the same state at the end.
+    let state = |s: &Session| {
+        let m = s.machine();
+        let harts: Vec<_> = m
+            .harts
+            .iter()
+            .map(|h| {
+                (
+                    h.pc,
+                    h.x,
+                    h.instret(),
+                    h.csr.mstatus,
+                    h.csr.sepc,
+                    h.csr.scause,
+                )
+            })
+            .collect();
+        (m.position(), m.elapsed(), harts)
+    };
+    let goal = 80_000_000;
+    let run_to = |s: &mut Session, sizes: &[u64], stop_at_breakpoints: bool| {
+        let mut i = 0;
+        while s.position() < goal {
+            let n = sizes[i % sizes.len()].min(goal - s.position());
+            i += 1;
+            match s.run(n) {
+                Stop::Breakpoint { .. } => assert!(stop_at_breakpoints),
+                Stop::Budget | Stop::Idle => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let Some(mut a) = boot(3) else { return };
+    run_to(&mut a, &[1_000_000], false);
+    let Some(mut b) = boot(3) else { return };
+    run_to(&mut b, &[7_919, 123_457, 1, 250_001, 3], false);
+    for (h, (x, y)) in state(&a).2.iter().zip(state(&b).2.iter()).enumerate() {
+        if x != y {
+            eprintln!(
+                "hart {h}: pc {:#x} vs {:#x}, instret {} vs {}",
+                x.0, y.0, x.2, y.2
+            );
+        }
+    }
+    assert_eq!(state(&a), state(&b), "budget splits");
+    let Some(mut c) = boot(3) else { return };
+    let trap = c
+        .resolve(&Spec::parse("usertrap").expect("spec"))
+        .expect("usertrap");
+    c.set_breakpoint(Owner::User(1), trap);
+    run_to(&mut c, &[1_000_000], true);
+    assert_eq!(state(&a), state(&c), "breakpoint splits");
+}
+
+#[test]
+fn every_state_of_an_interactive_run_is_reached_again_exactly() {
+    // As the TUI runs the machine: idle stops on, runs of any length, keys typed one at a
+    // time between them (some while every hart waits). Going to each state seen, by its
+    // mark, gives the same harts and the same schedule.
+    for seed in [2u64, 3, 7] {
+        let Some(mut s) = boot(3) else { return };
+        s.set_idle_stops(true);
+        s.set_time_travel(true);
+        run_until(&mut s, "$ ");
+        let mut rng = seed;
+        let mut next = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            rng >> 33
+        };
+        let state = |s: &Session| {
+            let m = s.machine();
+            let harts: Vec<_> = m.harts.iter().map(|h| (h.pc, h.x, h.cycles())).collect();
+            (s.mark(), m.schedule_summary(), harts)
+        };
+        let mut seen = Vec::new();
+        for &b in b"echo hi\r" {
+            for _ in 0..next() % 4 {
+                s.run(1 + next() % 1_000_000);
+                seen.push(state(&s));
+            }
+            seen.push(state(&s));
+            s.type_input(&[b]);
+        }
+        for _ in 0..100 {
+            s.run(1_000_000);
+            seen.push(state(&s));
+        }
+        for want in &seen {
+            s.goto_mark(want.0)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert_eq!(&state(&s), want, "seed {seed}");
+        }
+    }
+}

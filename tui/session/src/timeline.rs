@@ -35,6 +35,9 @@ use machine::{Snapshot, Stop};
 pub const INTERVAL: u64 = 50_000_000;
 /// Snapshots kept at most (older ones are thinned first).
 pub const MAX_SNAPSHOTS: usize = 48;
+/// Bytes of RAM pages the snapshots may hold (older ones are thinned first; the boot
+/// snapshot and the two newest always stay).
+pub const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
 /// Cycles per run slice while replaying.
 const SLICE: u64 = 10_000_000;
 
@@ -49,6 +52,52 @@ pub enum Event {
     Datagram(machine::net::slirp::Datagram),
     /// This hart run alone for this many attempts (`Machine::run_hart`).
     RunHart(usize, u64),
+    /// A debugger wrote a register of a hart.
+    WriteReg { hart: usize, reg: Reg, value: u64 },
+    /// A debugger wrote bytes to physical memory.
+    WritePhys { addr: u64, bytes: Vec<u8> },
+}
+
+/// A hart register a debugger can write (gdb's view of a hart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reg {
+    X(u8),
+    Pc,
+    Csr(u16),
+    /// The privilege mode: 0 user, 1 supervisor, 3 machine (gdb's `priv`).
+    Priv,
+}
+
+/// Writes `value` to `reg` of `hart`; false when the register does not exist or refuses
+/// the value.
+pub fn write_reg(hart: &mut machine::cpu::Hart, reg: Reg, value: u64) -> bool {
+    use machine::cpu::Mode;
+    match reg {
+        Reg::X(0) => true,
+        Reg::X(n) => match hart.x.get_mut(n as usize) {
+            Some(r) => {
+                *r = value;
+                true
+            }
+            None => false,
+        },
+        Reg::Pc => {
+            hart.pc = value;
+            true
+        }
+        Reg::Csr(n) => hart.csr_write(n, value),
+        // `run` recomputes the hart's translation keys from `mode` on entry, so a debugger
+        // may switch modes between runs (QEMU allows it too); 2 is reserved.
+        Reg::Priv => {
+            hart.mode = match value {
+                0 => Mode::User,
+                1 => Mode::Supervisor,
+                3 => Mode::Machine,
+                _ => return false,
+            };
+            true
+        }
+    }
 }
 
 /// Where an event happened: the machine's position, and what every run had spent by then
@@ -75,11 +124,14 @@ pub struct Timeline {
     events: Vec<(Mark, Event)>,
     /// How many of `events` the machine's current state contains.
     cursor: usize,
-    /// The furthest position reached.
+    /// The furthest position reached, and the elapsed time of the furthest state there.
     present: u64,
-    /// Positions between snapshots, and the most snapshots kept.
+    present_elapsed: u64,
+    /// Positions between snapshots, the most snapshots kept, and the most bytes of RAM
+    /// pages they hold.
     pub interval: u64,
     pub max: usize,
+    pub max_bytes: usize,
 }
 
 /// Told of each breakpoint or watchpoint stop during an armed replay; true ends the replay.
@@ -99,6 +151,7 @@ impl Timeline {
         Timeline {
             interval: INTERVAL,
             max: MAX_SNAPSHOTS,
+            max_bytes: MAX_SNAPSHOT_BYTES,
             ..Timeline::default()
         }
     }
@@ -145,17 +198,38 @@ impl Timeline {
         self.events = events;
         self.cursor = 0;
         self.present = end;
+        self.present_elapsed = 0;
     }
 
-    /// The last snapshot at or before `position`.
+    /// The last snapshot from which the first state at `position` can be reached: before
+    /// it (a snapshot at `position` itself may be a later state there, after idle time),
+    /// or the boot snapshot for 0.
     fn at_or_before(&self, position: u64) -> Option<usize> {
         self.snapshots
             .iter()
-            .rposition(|(s, _)| s.position <= position)
+            .rposition(|(s, _)| s.position < position || s.position == 0)
     }
 
-    /// Drops snapshots so that at most `max` stay: every other one of the older half,
-    /// keeping the boot snapshot, the newest and the base.
+    /// The last snapshot at or before `mark` (positions and elapsed time both).
+    fn before_mark(&self, mark: Mark) -> Option<usize> {
+        self.snapshots
+            .iter()
+            .rposition(|(s, _)| s.position <= mark.pos && s.elapsed() <= mark.elapsed)
+    }
+
+    /// The present: the furthest state reached (its position and elapsed time).
+    pub fn present_mark(&self) -> Mark {
+        Mark {
+            pos: self.present,
+            elapsed: self.present_elapsed,
+        }
+    }
+
+    /// Drops snapshots so that at most `max` stay (every other one of the older half), then
+    /// so that they hold at most `max_bytes` (the one whose pages no neighbour shares, the
+    /// most of them, first), keeping the boot snapshot, the newest and the base. Pages
+    /// written once since boot are held by whichever snapshot follows: when only such
+    /// pages remain, the limit cannot be met and the snapshots stay.
     fn thin(&mut self) {
         while self.snapshots.len() > self.max.max(3) {
             let n = self.snapshots.len();
@@ -163,24 +237,73 @@ impl Timeline {
             for (i, k) in keep.iter_mut().enumerate().take(n / 2).skip(1) {
                 *k = i % 2 == 0 || Some(i) == self.base;
             }
-            let mut i = 0;
-            let base = self.base;
-            let mut new_base = None;
-            self.snapshots.retain(|_| {
-                let k = keep[i];
-                if k && Some(i) == base {
-                    new_base = Some(i);
-                }
-                i += 1;
-                k
-            });
-            // The base's new index: the kept ones before it.
-            self.base = base.map(|b| keep[..b].iter().filter(|k| **k).count());
-            debug_assert!(new_base.is_some() || base.is_none());
+            self.drop_snapshots(&keep);
             if self.snapshots.len() == n {
                 break;
             }
         }
+        let total = self.snapshot_bytes();
+        if total > self.max_bytes
+            && let Some(keep) = self.fit_bytes(total)
+        {
+            self.drop_snapshots(&keep);
+        }
+    }
+
+    /// Which snapshots to keep so that they hold at most `max_bytes` (from `total` now),
+    /// dropping first the one that frees the most; None when no choice gets there.
+    fn fit_bytes(&self, mut total: usize) -> Option<Vec<bool>> {
+        let s = &self.snapshots;
+        let n = s.len();
+        let mut alive: Vec<usize> = (0..n).collect();
+        let freed = |alive: &[usize], k: usize| {
+            let at = |j: usize| &s[alive[j]].0;
+            at(k).bytes_only_in(Some(at(k - 1)), Some(at(k + 1)))
+        };
+        // freed[k]: what dropping alive[k] frees (the first and last are never dropped).
+        let mut frees: Vec<usize> = (0..n)
+            .map(|k| {
+                if k == 0 || k == n - 1 || Some(k) == self.base {
+                    0
+                } else {
+                    freed(&alive, k)
+                }
+            })
+            .collect();
+        while total > self.max_bytes {
+            let (k, most) = frees
+                .iter()
+                .enumerate()
+                .max_by_key(|&(k, f)| (*f, std::cmp::Reverse(k)))
+                .map(|(k, f)| (k, *f))?;
+            if most == 0 {
+                return None;
+            }
+            total -= most;
+            alive.remove(k);
+            frees.remove(k);
+            for j in [k - 1, k] {
+                if j > 0 && j < alive.len() - 1 && Some(alive[j]) != self.base {
+                    frees[j] = freed(&alive, j);
+                }
+            }
+        }
+        let mut keep = vec![false; n];
+        for i in alive {
+            keep[i] = true;
+        }
+        Some(keep)
+    }
+
+    /// Drops the snapshots not kept; the base (kept) keeps its place.
+    fn drop_snapshots(&mut self, keep: &[bool]) {
+        let mut i = 0;
+        self.snapshots.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        // The base's new index: the kept ones before it.
+        self.base = self.base.map(|b| keep[..b].iter().filter(|k| **k).count());
     }
 }
 
@@ -193,10 +316,22 @@ impl Session {
             return;
         }
         *t = Timeline::new();
+        self.noted.clear();
         if on {
             t.on = true;
             self.take_snapshot();
+            crate::inspect::strace::Tracer::enable(&mut self.machine);
+        } else if !self.views.tracing() {
+            crate::inspect::strace::Tracer::disable(&mut self.machine);
         }
+    }
+
+    /// Positions between snapshots, the most snapshots kept and the most bytes they hold
+    /// (defaults [`INTERVAL`], [`MAX_SNAPSHOTS`], [`MAX_SNAPSHOT_BYTES`]); from the next
+    /// snapshot on.
+    pub fn set_snapshot_limits(&mut self, interval: u64, max: usize, max_bytes: usize) {
+        let t = &mut self.timeline;
+        (t.interval, t.max, t.max_bytes) = (interval.max(1), max, max_bytes);
     }
 
     /// The timeline (positions of snapshots, memory, the present).
@@ -278,7 +413,7 @@ impl Session {
             {
                 return stop;
             }
-            if let Some(stop) = self.apply_events_at(now) {
+            if let Some(stop) = self.apply_events_at(now, None) {
                 return stop;
             }
             if self.machine.position() != now {
@@ -293,10 +428,28 @@ impl Session {
             if goal <= now {
                 return Stop::Budget;
             }
-            match self.machine.run(goal - now) {
+            match self.machine.run(self.budget_to(goal)) {
                 Stop::Budget if self.machine.position() < end && self.in_the_past() => {}
                 stop => return stop,
             }
+        }
+    }
+
+    /// The run budget that takes the machine to position `goal` (after now), or exactly to
+    /// the next logged event when that is at `goal`: to its mark, counted in `elapsed`
+    /// (attempts and skipped idle time), not in positions. Several states share a position
+    /// while every hart waits (time skips, nothing executes), and the event happened in one
+    /// of them: console input typed before an idle period's skip must be replayed before
+    /// it, or the guest sees it after the timer deadline instead.
+    fn budget_to(&self, goal: u64) -> u64 {
+        let now = self.machine.position();
+        let t = &self.timeline;
+        match t.events.get(t.cursor) {
+            Some((at, _)) if at.pos == goal => at
+                .elapsed
+                .saturating_sub(self.machine.elapsed())
+                .max(goal - now),
+            _ => goal - now,
         }
     }
 
@@ -314,9 +467,9 @@ impl Session {
 
     /// Replays the events logged at position `now` that the state does not contain yet.
     /// Some(stop) when one stopped the machine (a step that powered it off).
-    fn apply_events_at(&mut self, now: u64) -> Option<Stop> {
+    fn apply_events_at(&mut self, now: u64, until: Option<u64>) -> Option<Stop> {
         while let Some((at, event)) = self.timeline.events.get(self.timeline.cursor).cloned() {
-            if at.pos != now {
+            if at.pos != now || until.is_some_and(|u| at.elapsed >= u) {
                 break;
             }
             // The event came after time passed with every hart waiting: let it pass here
@@ -346,6 +499,16 @@ impl Session {
                 }
                 Event::Step(h) => self.machine.step_hart(h),
                 Event::RunHart(h, n) => self.machine.run_hart_through(h, n),
+                Event::WriteReg { hart, reg, value } => {
+                    if let Some(h) = self.machine.harts.get_mut(hart) {
+                        write_reg(h, reg, value);
+                    }
+                    Stop::Budget
+                }
+                Event::WritePhys { addr, bytes } => {
+                    self.machine.write_phys(addr, &bytes);
+                    Stop::Budget
+                }
             };
             if stop != Stop::Budget {
                 return Some(stop);
@@ -365,7 +528,10 @@ impl Session {
         if !t.on {
             return;
         }
-        t.present = t.present.max(pos);
+        let elapsed = self.machine.elapsed();
+        if (pos, elapsed) > (t.present, t.present_elapsed) {
+            (t.present, t.present_elapsed) = (pos, elapsed);
+        }
         let last = t.snapshots.last().map_or(0, |(s, _)| s.position);
         if pos >= last.saturating_add(t.interval) && pos >= t.present {
             self.take_snapshot();
@@ -385,6 +551,8 @@ impl Session {
         t.snapshots
             .retain(|(s, c)| s.position < pos || (s.position == pos && *c <= cursor));
         t.events.truncate(cursor);
+        self.noted.truncate_after(pos);
+        let t = &mut self.timeline;
         if t.base.is_some_and(|b| b >= t.snapshots.len()) {
             // The machine's base was ahead: its dirty flags mean nothing now. A new
             // snapshot here starts a fresh chain.
@@ -392,6 +560,7 @@ impl Session {
             self.take_snapshot();
         }
         self.timeline.present = pos;
+        self.timeline.present_elapsed = self.machine.elapsed();
     }
 
     /// Goes to `position` of this run's history (at most the present): back by restoring a
@@ -416,27 +585,46 @@ impl Session {
         self.replay(position, None).map(|_| ())
     }
 
-    /// Goes to a mark of this run's history (`Session::mark` taken earlier): its position,
-    /// then the idle time that had passed there as well, so input typed next follows the
-    /// history rather than starting a new one.
+    /// Goes to a mark of this run's history (`Session::mark` taken earlier): its position
+    /// and the idle time that had passed there, replaying the events logged before it, so
+    /// that input typed next follows the history rather than starting a new one.
     pub fn goto_mark(&mut self, mark: Mark) -> Result<(), String> {
-        self.goto(mark.pos)?;
-        let idle = self.idle_stops;
-        self.machine.set_idle_stops(false);
-        let mut result = Ok(());
-        while self.machine.elapsed() < mark.elapsed {
-            let stop = self.machine.run(mark.elapsed - self.machine.elapsed());
-            if self.machine.position() != mark.pos || stop != Stop::Budget {
-                result = Err(format!("position {} was not idle as recorded", mark.pos));
-                break;
-            }
+        let t = &self.timeline;
+        if !t.on {
+            return Err("time travel is off".into());
         }
-        self.machine.bus.uart.take_output();
-        if let Some(net) = self.machine.net_mut() {
-            net.forget_replayed();
+        if (mark.pos, mark.elapsed) > (t.present, t.present_elapsed) {
+            return Err(format!("position {} is beyond the present", mark.pos));
         }
-        self.machine.set_idle_stops(idle);
-        result
+        let (now, el) = (self.machine.position(), self.machine.elapsed());
+        let snap = t.before_mark(mark).ok_or("no snapshot that early")?;
+        let s = &t.snapshots[snap].0;
+        if !(el <= mark.elapsed && now <= mark.pos && el >= s.elapsed()) {
+            self.restore(snap);
+        }
+        self.replay_to(mark.pos, Some(mark.elapsed), None)?;
+        if self.mark() != mark {
+            return Err(format!(
+                "position {} was not reached as recorded (at {} after {})",
+                mark.pos,
+                self.position(),
+                self.machine.elapsed()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Back to the present (the furthest state reached).
+    pub fn goto_present(&mut self) -> Result<(), String> {
+        let present = self.timeline.present_mark();
+        if self.mark() == present {
+            return Ok(());
+        }
+        if present.elapsed == 0 {
+            // A loaded recording: its end is known by position only.
+            return self.goto(present.pos);
+        }
+        self.goto_mark(present)
     }
 
     fn restore(&mut self, i: usize) {
@@ -454,7 +642,19 @@ impl Session {
     /// With `armed`, breakpoints and watchpoints stop it and every hit before `target` is
     /// passed to the callback, which says whether the replay ends there; without, the
     /// registry is set aside. A hart cap (`Machine::set_hart_cap`) ends it too.
-    fn replay(&mut self, target: u64, mut armed: Option<&mut OnHit<'_>>) -> Result<Stop, String> {
+    fn replay(&mut self, target: u64, armed: Option<&mut OnHit<'_>>) -> Result<Stop, String> {
+        self.replay_to(target, None, armed)
+    }
+
+    /// [`Session::replay`] to the first state at `target`, or with `until` to the state at
+    /// `target` after that much elapsed time (a mark: events logged there before it are
+    /// replayed, those after it stay ahead).
+    fn replay_to(
+        &mut self,
+        target: u64,
+        until: Option<u64>,
+        mut armed: Option<&mut OnHit<'_>>,
+    ) -> Result<Stop, String> {
         let idle = self.idle_stops;
         self.machine.set_idle_stops(false);
         let saved = if armed.is_some() {
@@ -468,7 +668,8 @@ impl Session {
         let mut stuck = 0;
         let result = loop {
             let now = self.machine.position();
-            if now >= target {
+            let elapsed = self.machine.elapsed();
+            if now >= target && until.is_none_or(|u| elapsed >= u) {
                 break Ok(Stop::Budget);
             }
             // A debugger's step here came at a stop (gdb steps over the instruction of a
@@ -479,7 +680,7 @@ impl Session {
             {
                 break Ok(stop);
             }
-            if let Some(stop) = self.apply_events_at(now) {
+            if let Some(stop) = self.apply_events_at(now, until) {
                 break Err(format!(
                     "the guest stopped ({stop:?}) at position {now} during the replay"
                 ));
@@ -494,7 +695,17 @@ impl Session {
                 break Ok(Stop::Budget); // the capped hart's next instruction is a step
             }
             let goal = target.min(next);
-            let stop = self.machine.run((goal - now).min(SLICE));
+            let budget = match until {
+                // At the mark's position: the rest of its time (no event comes before it).
+                Some(u) if now >= target => u.saturating_sub(self.machine.elapsed()).max(1),
+                _ if goal <= now => break Ok(Stop::Budget),
+                Some(u) if goal == target => self
+                    .budget_to(goal)
+                    .min(u.saturating_sub(self.machine.elapsed()).max(1)),
+                _ => self.budget_to(goal),
+            };
+            let stop = self.machine.run(budget.min(SLICE));
+            self.note_landmarks();
             if tracing {
                 let _ = self.views.after_run(&mut self.machine, stop);
             }

@@ -174,11 +174,19 @@ impl MultiThreadBase for GdbTarget {
 
     fn write_registers(&mut self, regs: &RiscvCoreRegs<u64>, tid: Tid) -> TargetResult<(), Self> {
         let h = self.select(tid)?;
-        // The debugger changes the past: what lay ahead on the timeline is gone.
-        self.session.diverge();
-        let hart = &mut self.session.machine_mut().harts[h];
-        hart.x[1..].copy_from_slice(&regs.x[1..]);
-        hart.pc = regs.pc;
+        // Each register that changes is a write the session logs on its timeline (one that
+        // differs from the history there makes a new future).
+        let hart = &self.session.machine().harts[h];
+        let (old_x, old_pc) = (hart.x, hart.pc);
+        for n in 1..32 {
+            if regs.x[n] != old_x[n] {
+                self.session
+                    .write_register(h, session::Reg::X(n as u8), regs.x[n]);
+            }
+        }
+        if regs.pc != old_pc {
+            self.session.write_register(h, session::Reg::Pc, regs.pc);
+        }
         Ok(())
     }
 
@@ -196,8 +204,7 @@ impl MultiThreadBase for GdbTarget {
 
     fn write_addrs(&mut self, start: u64, data: &[u8], tid: Tid) -> TargetResult<(), Self> {
         let h = self.select(tid)?;
-        self.session.diverge();
-        if memory::write(self.session.machine_mut(), h, start, data, self.phys) {
+        if memory::write(&mut self.session, h, start, data, self.phys) {
             Ok(())
         } else {
             Err(TargetError::Errno(EFAULT))
@@ -238,9 +245,10 @@ impl SingleRegisterAccess<Tid> for GdbTarget {
         let mut bytes = [0u8; 8];
         let n = val.len().min(8);
         bytes[..n].copy_from_slice(&val[..n]);
-        self.session.diverge();
-        let hart = &mut self.session.machine_mut().harts[h];
-        if target_xml::write(hart, reg, u64::from_le_bytes(bytes)) {
+        let value = u64::from_le_bytes(bytes);
+        let written =
+            target_xml::session_reg(reg).is_some_and(|r| self.session.write_register(h, r, value));
+        if written {
             Ok(())
         } else {
             Err(TargetError::NonFatal)

@@ -17,8 +17,8 @@
 //! with `p`/`P` (a short `g` reply tells it to), as it does against QEMU.
 
 use gdbstub::arch::{Arch, RegId};
+use machine::cpu::Hart;
 use machine::cpu::csr::csr_name;
-use machine::cpu::{Hart, Mode};
 use std::fmt::Write;
 use std::num::NonZeroUsize;
 
@@ -89,38 +89,15 @@ pub fn read(hart: &Hart, reg: Reg) -> Option<u64> {
     }
 }
 
-/// Writes one register of `hart`; false if it does not exist or cannot be written.
-/// Writes to x0 are accepted and dropped, as the hardware does.
-pub fn write(hart: &mut Hart, reg: Reg, val: u64) -> bool {
-    match reg {
-        Reg::X(0) => true,
-        Reg::X(n) => match hart.x.get_mut(n as usize) {
-            Some(r) => {
-                *r = val;
-                true
-            }
-            None => false,
-        },
-        Reg::Pc => {
-            hart.pc = val;
-            true
-        }
-        Reg::F(_) => false,
-        Reg::Csr(n) => hart.csr_write(n, val),
-        // `run` recomputes the hart's translation keys from `mode` on entry, so a debugger
-        // may switch modes between runs (QEMU allows it too); 2 is reserved.
-        Reg::Priv => match val {
-            0 => set_mode(hart, Mode::User),
-            1 => set_mode(hart, Mode::Supervisor),
-            3 => set_mode(hart, Mode::Machine),
-            _ => false,
-        },
-    }
-}
-
-fn set_mode(hart: &mut Hart, mode: Mode) -> bool {
-    hart.mode = mode;
-    true
+/// The session's name of a register gdb writes (the F registers are not emulated: None).
+pub fn session_reg(reg: Reg) -> Option<session::Reg> {
+    Some(match reg {
+        Reg::X(n) => session::Reg::X(n),
+        Reg::Pc => session::Reg::Pc,
+        Reg::F(_) => return None,
+        Reg::Csr(n) => session::Reg::Csr(n),
+        Reg::Priv => session::Reg::Priv,
+    })
 }
 
 /// fflags, frm, fcsr: gdb's RISC-V support requires them with the F registers.
@@ -210,6 +187,7 @@ pub fn window(doc: &str, offset: u64, length: usize, buf: &mut [u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use machine::cpu::Mode;
 
     #[test]
     fn register_numbers_round_trip() {
@@ -256,6 +234,11 @@ mod tests {
         assert_eq!(window(&xml, 0, 5, &mut buf), 5);
         assert_eq!(&buf[..5], b"<?xml");
         assert_eq!(window(&xml, xml.len() as u64, 16, &mut buf), 0);
+    }
+
+    /// A write as the gdb target makes it (through the session's register names).
+    fn write(hart: &mut Hart, reg: Reg, val: u64) -> bool {
+        session_reg(reg).is_some_and(|r| session::timeline::write_reg(hart, r, val))
     }
 
     #[test]

@@ -633,6 +633,15 @@ impl App {
             }
             Command::WalkNext => return vec![Request::WalkNext],
             Command::WalkBack => return vec![Request::WalkBack],
+            Command::Reverse(kind) => return vec![Request::Reverse(kind)],
+            Command::ReverseContinue => return vec![Request::ReverseContinue],
+            Command::Event(forward) => {
+                return vec![Request::Landmark {
+                    forward,
+                    kinds: Vec::new(),
+                }];
+            }
+            Command::Present => return vec![Request::Present],
             Command::Select(d) => {
                 if self.focus == Pane::PageTable {
                     let n = self.pt_visible().len();
@@ -696,6 +705,8 @@ impl App {
             Parsed::Reverse(k) => vec![Request::Reverse(k)],
             Parsed::ReverseContinue => vec![Request::ReverseContinue],
             Parsed::Goto(n) => vec![Request::Goto(n)],
+            Parsed::Landmark { forward, kinds } => vec![Request::Landmark { forward, kinds }],
+            Parsed::Present => vec![Request::Present],
             Parsed::When(w) => vec![Request::When(w)],
             Parsed::Examine { count, expr, phys } => self.examine(count, expr, phys),
             Parsed::PageTable(pid) => {

@@ -6,7 +6,9 @@
 //! (physical) · `pt [PID|kernel]` · `fds PID` · `strace [FILTER|off]` · `mon CMD` (any
 //! debugger view: `ps`, `sym`, `pt 3 tree`...) · `layout [auto|tabs|split|full|reset]` ·
 //! `hide PANE` · `show PANE|all` · `rsi`, `rs`, `rn`, `rfin` (reverse stepi, step,
-//! next, finish) · `rc` (reverse-continue) · `goto N` (a position of the timeline) · `when
+//! next, finish) · `rc` (reverse-continue) · `goto N` (a position of the timeline) ·
+//! `ne [KIND]`, `pe [KIND]` (next and previous event of the timeline bar: `syscall`, `fault`,
+//! `hit`, `input`, `snapshot`) · `present` · `when
 //! ADDR` · `when pte PID VA` · `when fd PID N` (back to the last write) · `help` · `q`. Numbers are decimal or `0x` hex. An
 //! expression ([`Expr`]) adds and subtracts numbers and registers: `$sp`, `$a0+16`,
 //! `$sepc-4`, `0x80000000`. Parsing is pure: an unknown or malformed line is an `Err` with a
@@ -35,6 +37,13 @@ pub enum Parsed {
     ReverseContinue,
     /// To a position of the timeline.
     Goto(u64),
+    /// To the next (`forward`) or previous landmark of these kinds (any when empty).
+    Landmark {
+        forward: bool,
+        kinds: Vec<session::landmarks::Kind>,
+    },
+    /// Back to the present.
+    Present,
     /// Back to the last write of an address, a PTE or an fd slot.
     When(session::WhenSpec),
     /// `x/Ngx EXPR` (`phys`: `xp`, a physical address): the memory pane follows EXPR.
@@ -234,6 +243,21 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
                 _ => return Err("usage: when ADDR [LEN] | when pte PID VA | when fd PID N".into()),
             })
         }
+        "ne" | "next-event" | "pe" | "prev-event" => {
+            let kinds = rest
+                .iter()
+                .map(|k| {
+                    session::landmarks::Kind::parse(k).ok_or(format!(
+                        "not an event kind: {k:?} (syscall, fault, hit, input, snapshot)"
+                    ))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Parsed::Landmark {
+                forward: matches!(cmd, "ne" | "next-event"),
+                kinds,
+            }
+        }
+        "present" if rest.is_empty() => Parsed::Present,
         "goto" => {
             let n = one("goto POSITION")?;
             Parsed::Goto(number(n).ok_or(format!("not a position: {n:?}"))?)
@@ -272,13 +296,13 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
 pub const HELP: &[&str] = &[
     "b FUNC | FILE:LINE | *ADDR  breakpoint: b sys_exec, b sysfile.rs:340, b *ADDR",
     "b syscall NAME | b pid N    at the trampoline: on ecall NAME / when pid N runs",
-    "c p s n si fin              continue, pause, step line/over/inst., finish",
+    "c p s n si fin  rsi rs rn rfin rc  as the keys;  goto N  a position of the run",
+    "when ADDR | pte PID VA | fd PID N  last write;  ne pe [KIND] present  events",
     "x/Ngx EXPR  xp/Ngx PADDR    memory pane: x/16gx $sp (virtual), xp: physical",
     "pt [PID|kernel]  fds PID    page table (default: current process); open files",
     "layout auto|tabs|split|full  hide PANE  show PANE|all  (kept in the config)",
     "strace [FILTER|off]         syscall trace: open,read pid=N proc=NAME",
-    "mon CMD                     debugger views: ps, regs, sym ADDR, pt 3 tree",
-    "d N                         delete breakpoint N;  q  quit",
+    "mon CMD  views: ps, regs, sym ADDR, pt 3 tree;  d N  delete bp N;  q  quit",
 ];
 
 #[cfg(test)]
@@ -298,6 +322,23 @@ mod tests {
         assert_eq!(parse("rn"), Ok(Parsed::Reverse(session::StepKind::Over)));
         assert_eq!(parse("reverse-continue"), Ok(Parsed::ReverseContinue));
         assert_eq!(parse("goto 0x100"), Ok(Parsed::Goto(256)));
+        use session::landmarks::Kind;
+        assert_eq!(
+            parse("pe syscall fault"),
+            Ok(Parsed::Landmark {
+                forward: false,
+                kinds: vec![Kind::Syscall, Kind::Fault]
+            })
+        );
+        assert_eq!(
+            parse("ne"),
+            Ok(Parsed::Landmark {
+                forward: true,
+                kinds: vec![]
+            })
+        );
+        assert_eq!(parse("present"), Ok(Parsed::Present));
+        assert!(parse("ne page").unwrap_err().contains("not an event kind"));
         assert!(parse("goto").is_err() && parse("goto x").is_err() && parse("rc 1").is_err());
         assert_eq!(
             parse("when pte 3 0x4000"),

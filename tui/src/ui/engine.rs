@@ -68,7 +68,21 @@ pub struct Setup {
     pub held: Option<(String, Vec<u8>)>,
     /// The host's sockets of the net lab's network (`--net`).
     pub net: Option<crate::net::HostNet>,
+    /// Write the run, up to the present, as a recording to this file on exit (`--record`).
+    pub record: Option<PathBuf>,
 }
+
+/// The recording being made (`--record`): where it goes, and the console output of the
+/// live run while that is the output of the run's history.
+struct Recorder {
+    path: PathBuf,
+    /// None once the console of the live run is no longer that of the history (the
+    /// machine went back in time, or it grew too long): it is replayed on exit instead.
+    console: Option<Vec<u8>>,
+}
+
+/// Console bytes a recorder keeps before it leaves them to the replay on exit.
+const RECORDED_CONSOLE_MAX: usize = 64 << 20;
 
 /// A walkthrough being played on the machine thread.
 struct WalkState {
@@ -104,6 +118,8 @@ pub fn spawn(
 }
 
 struct Engine {
+    /// `--record`: the run goes to a file on exit.
+    recorder: Option<Recorder>,
     host: Host,
     /// The host's sockets of the net lab's network, pumped after each slice.
     net: Option<crate::net::HostNet>,
@@ -171,6 +187,10 @@ impl Engine {
         // The timeline (reverse step, reverse continue, goto) is on, but for a measurement.
         host.session().set_time_travel(setup.stop_at.is_none());
         let mut e = Engine {
+            recorder: setup.record.map(|path| Recorder {
+                path,
+                console: Some(Vec::new()),
+            }),
             host,
             net: setup.net,
             events,
@@ -383,6 +403,17 @@ impl Engine {
         let out = session.take_output();
         let records = session.take_records();
         if !out.is_empty() {
+            if let Some(Recorder {
+                console: kept @ Some(_),
+                ..
+            }) = &mut self.recorder
+            {
+                let c = kept.as_mut().expect("matched Some");
+                c.extend_from_slice(&out);
+                if c.len() > RECORDED_CONSOLE_MAX {
+                    *kept = None;
+                }
+            }
             self.console.extend_from_slice(&out);
             self.dirty = true;
         }
@@ -401,6 +432,20 @@ impl Engine {
     /// Handles one request; false to quit.
     fn handle(&mut self, r: Request) -> bool {
         self.dirty = true;
+        let travels = matches!(
+            r,
+            Request::Reverse(_)
+                | Request::ReverseContinue
+                | Request::When(_)
+                | Request::Goto(_)
+                | Request::Landmark { .. }
+                | Request::Present
+                | Request::WalkBack
+        );
+        if travels && let Some(rec) = &mut self.recorder {
+            // Running on from the past prints the history's output again.
+            rec.console = None;
+        }
         match r {
             Request::Quit => return false,
             Request::Input(bytes) => self.host.session().type_input(&bytes),
@@ -446,6 +491,17 @@ impl Engine {
                 }
                 Err(e) => self.message(e, true),
             },
+            Request::Landmark { forward, kinds } => self.to_landmark(forward, &kinds),
+            Request::Present => {
+                let present = self.host.session().timeline().present();
+                match self.host.session().goto_present() {
+                    Ok(()) => {
+                        self.hart = self.host.session().busy_hart();
+                        self.stopped(format!("at the present (position {present})"));
+                    }
+                    Err(e) => self.message(e, true),
+                }
+            }
             Request::Break(spec) => match self.host.session().add_user_breakpoint(&spec) {
                 Ok((n, label)) => self.message(format!("breakpoint {n} at {label}"), false),
                 Err(e) => self.message(e, true),
@@ -528,6 +584,32 @@ impl Engine {
                 self.stopped("at the start of the recording".into());
             }
             Err(e) => self.message(format!("cannot go back: {e}"), true),
+        }
+    }
+
+    /// To the nearest landmark of `kinds` (any when empty) after or before here.
+    fn to_landmark(&mut self, forward: bool, kinds: &[session::landmarks::Kind]) {
+        let session = self.host.session();
+        let Some(l) = session.landmark_near(forward, kinds) else {
+            let what = match kinds {
+                [] => "landmark".to_string(),
+                k => k.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or "),
+            };
+            let side = if forward { "after" } else { "before" };
+            let pos = session.position();
+            return self.message(format!("no {what} {side} position {pos}"), false);
+        };
+        match session.goto(l.pos) {
+            Ok(()) => {
+                self.hart = if l.has_hart() {
+                    l.hart
+                } else {
+                    self.host.session().busy_hart()
+                };
+                self.take_console();
+                self.stopped(format!("at {} (position {})", l.describe(), l.pos));
+            }
+            Err(e) => self.message(format!("cannot go there: {e}"), true),
         }
     }
 
@@ -719,6 +801,10 @@ impl Engine {
                 .timeline()
                 .on()
                 .then(|| (session.position(), session.timeline().present())),
+            timeline: session
+                .timeline()
+                .on()
+                .then(|| session.timeline_bar(super::event::BAR_COLUMNS)),
             mips: self.mips,
             console: std::mem::take(&mut self.console),
             strace: Vec::new(),
@@ -1084,6 +1170,11 @@ impl Engine {
 
     fn exit(&mut self, code: i32, why: String) {
         self.take_console();
+        let (code, why) = match self.write_recording() {
+            Ok(None) => (code, why),
+            Ok(Some(note)) => (code, format!("{why}; {note}")),
+            Err(e) => (if code == 0 { 2 } else { code }, format!("{why}; {e}")),
+        };
         self.send(false);
         let m = self.host.session().machine();
         if let Some(p) = self.persist.as_mut()
@@ -1092,6 +1183,27 @@ impl Engine {
             self.message(format!("{e:#}"), true);
         }
         let _ = self.events.send(Event::Exited { code, why });
+    }
+}
+
+impl Engine {
+    /// `--record`: the run up to the present, written to its file; what to say.
+    fn write_recording(&mut self) -> Result<Option<String>, String> {
+        let Some(rec) = self.recorder.take() else {
+            return Ok(None);
+        };
+        let session = self.host.session();
+        let recording = session
+            .recording_to_present(rec.console.as_deref())
+            .map_err(|e| format!("cannot record: {e}"))?;
+        crate::disk::write_atomically(&rec.path, &recording.encode())
+            .map_err(|e| format!("cannot write the recording {}: {e}", rec.path.display()))?;
+        Ok(Some(format!(
+            "recorded {} positions to {} (xv6scope replay {})",
+            recording.end,
+            rec.path.display(),
+            rec.path.display()
+        )))
     }
 }
 

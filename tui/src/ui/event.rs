@@ -76,6 +76,14 @@ pub enum Request {
     Reverse(session::StepKind),
     ReverseContinue,
     Goto(u64),
+    /// To the nearest landmark after (`forward`) or before the current position, of one of
+    /// these kinds (any when empty): the timeline bar's events.
+    Landmark {
+        forward: bool,
+        kinds: Vec<session::landmarks::Kind>,
+    },
+    /// Back to the present (the furthest position reached).
+    Present,
     /// Back to the last write of what the spec names (`:when`).
     When(session::WhenSpec),
     Break(BreakSpec),
@@ -154,6 +162,9 @@ pub struct Source {
     pub current: Option<usize>,
 }
 
+/// Columns of the timeline bar the engine sends; the status bar fits them to its width.
+pub const BAR_COLUMNS: usize = 512;
+
 /// What the UI draws from: the machine as of one moment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
@@ -169,6 +180,9 @@ pub struct Snapshot {
     /// The position on the session's timeline and the present (the furthest reached), when
     /// the timeline is on.
     pub position: Option<(u64, u64)>,
+    /// The timeline bar (landmarks from the start to the present in [`BAR_COLUMNS`]
+    /// columns), when the timeline is on.
+    pub timeline: Option<session::landmarks::Bar>,
     pub mips: f64,
     /// Console bytes since the previous snapshot.
     pub console: Vec<u8>,

@@ -76,23 +76,31 @@ pub enum Command {
     /// Walkthrough: the next step; the previous one (replayed from a fresh boot).
     WalkNext,
     WalkBack,
+    /// Back in time on the current hart: an instruction, a line, over calls, out.
+    Reverse(session::StepKind),
+    /// Back to the last breakpoint or watchpoint hit.
+    ReverseContinue,
+    /// The timeline bar's previous (false) or next (true) event.
+    Event(bool),
+    /// Back to the present.
+    Present,
 }
 
 const CTRL_A: u8 = 0x01;
 
 /// The key bindings, for the help overlay.
 pub const BINDINGS: &[&str] = &[
-    "Debugger keys: Ctrl-A then a letter (outside the console, the letter alone)",
-    "Ctrl-A x        quit                Ctrl-A Ctrl-A  send Ctrl-A to the guest",
-    "Ctrl-A :  F2    command line        Ctrl-A ?  F1   this help",
-    "Ctrl-A c  F5    continue            Ctrl-A p  F6   pause",
-    "Ctrl-A s  F8    step line           Ctrl-A n  F10  step over (next)",
-    "Ctrl-A i  F7    step instruction    Ctrl-A f       finish (return)",
-    "Ctrl-A 1..9     focus: 1 console 2 source 3 registers 4 processes 5 page",
-    "                table 6 syscalls 7 breakpoints 8 output 9 memory",
-    "Ctrl-A z zoom   Ctrl-A - hide   Ctrl-A arrows resize (or drag a border)",
-    "Ctrl-A t  /     trace: pause, filter  Ctrl-A ] [   walkthrough: next, back",
-    "Ctrl-A d  source/disassembly  Ctrl-A Tab next pane  Esc console  click: focus",
+    "Keys: Ctrl-A then a key (outside the console, the key alone).  Ctrl-A x  quit",
+    "Ctrl-A :  F2  command line    Ctrl-A ?  F1  this help    Ctrl-A z  zoom",
+    "Ctrl-A c  F5  continue    Ctrl-A p  F6  pause    Ctrl-A f  finish (return)",
+    "Ctrl-A s  F8  step line   Ctrl-A n  F10 step over   Ctrl-A i  F7  step instr.",
+    "Ctrl-A I S N F  back: instr., line, over, out   Ctrl-A C  back to the last hit",
+    "Ctrl-A < >  timeline bar: previous, next event   Ctrl-A e  back to the present",
+    "Ctrl-A 1..9  focus: 1 console 2 source 3 registers 4 processes 5 page table",
+    "             6 syscalls 7 breakpoints 8 output 9 memory   Ctrl-A d  disasm",
+    "Ctrl-A -  hide   Ctrl-A arrows  resize (or drag a border)   Ctrl-A Tab  next",
+    "Ctrl-A t  /  trace: pause, filter   Ctrl-A ] [  walkthrough: next, back",
+    "Esc  console   click: focus   Ctrl-A Ctrl-A  send Ctrl-A to the guest",
     "PgUp PgDn j/k wheel scroll; Up/Down select; Enter Space Right Left: expand",
 ];
 
@@ -178,6 +186,14 @@ fn letter(c: char) -> Command {
         '-' => Command::Hide,
         't' => Command::TracePause,
         '/' => Command::TraceFilter,
+        'I' => Command::Reverse(session::StepKind::Instruction),
+        'S' => Command::Reverse(session::StepKind::Line),
+        'N' => Command::Reverse(session::StepKind::Over),
+        'F' => Command::Reverse(session::StepKind::Finish),
+        'C' => Command::ReverseContinue,
+        '<' => Command::Event(false),
+        '>' => Command::Event(true),
+        'e' => Command::Present,
         ']' => Command::WalkNext,
         '[' => Command::WalkBack,
         '1'..='9' => Pane::ALL
@@ -351,6 +367,14 @@ mod tests {
             ('/', "Ctrl-A t  /"),
             (']', "Ctrl-A ] ["),
             ('[', "Ctrl-A ] ["),
+            ('I', "Ctrl-A I S N F"),
+            ('S', "Ctrl-A I S N F"),
+            ('N', "Ctrl-A I S N F"),
+            ('F', "Ctrl-A I S N F"),
+            ('C', "Ctrl-A C"),
+            ('<', "Ctrl-A < >"),
+            ('>', "Ctrl-A < >"),
+            ('e', "Ctrl-A e"),
         ] {
             assert_ne!(letter(c), Command::None, "{c}");
             assert!(text.contains(shown), "help misses {shown:?}");

@@ -58,6 +58,10 @@ pub struct TuiArgs {
     /// With --net: write every Ethernet frame to FILE in pcap format.
     #[arg(long, value_name = "FILE", requires = "net")]
     pub net_dump: Option<std::path::PathBuf>,
+    /// Record the run: on exit, write it up to the present to FILE (`xv6scope replay FILE`
+    /// opens it; `replay --check FILE` verifies it replays exactly).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
     /// Measure instead: run the TUI off-screen until the guest retired N instructions and
     /// print the guest speed (see [`measure`]).
     #[arg(long, value_name = "N", hide = true)]
@@ -75,6 +79,7 @@ impl TuiArgs {
             gdb: None,
             net: None,
             net_dump: None,
+            record: None,
             measure: None,
             measure_input: String::new(),
         }
@@ -109,6 +114,7 @@ pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32
             gdb: None,
             net: None,
             net_dump: None,
+            record: None,
             measure: None,
             measure_input: String::new(),
         },
@@ -127,6 +133,9 @@ pub(crate) fn setup(
         disk_path,
     } = crate::cmd_run::boot(&args.machine)?;
     let net = match &args.net {
+        Some(_) if args.record.is_some() => {
+            anyhow::bail!("--record and --net do not mix yet: a recording has no network")
+        }
         Some(list) => Some(crate::net::attach(
             &mut session,
             list,
@@ -142,6 +151,7 @@ pub(crate) fn setup(
         walk,
         held: None,
         net,
+        record: args.record.clone(),
     })
 }
 
@@ -159,6 +169,7 @@ pub fn run_session(session: session::Session, why: String, console: Vec<u8>) -> 
         walk: None,
         held: Some((why, console)),
         net: None,
+        record: None,
     })
 }
 
@@ -219,7 +230,15 @@ fn run_setup(setup: engine::Setup) -> Result<i32> {
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     let _ = machine_thread.join();
-    let code = result?;
+    let mut code = result?;
+    // A quit ends the UI loop before the machine thread's last word (a recording written,
+    // or why it could not be): read it now.
+    while let Ok(ev) = ev_rx.try_recv() {
+        if let Event::Exited { code: c, why } = ev {
+            code = code.max(c);
+            app.on_event(Event::Exited { code: c, why });
+        }
+    }
     if let Some(why) = &app.exited
         && why != "quit"
     {
@@ -406,7 +425,13 @@ impl Screen {
 /// (split, full) placed by [`layout::place`], or tabs; with a walkthrough, its narrative
 /// has a place in the tree (split, full) or at the bottom (tabs).
 pub fn layout_of(app: &App, area: Rect) -> Screen {
-    let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
+    let status_rows = if app.snap.as_ref().is_some_and(|s| s.timeline.is_some()) {
+        3
+    } else {
+        2
+    };
+    let [main, status] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(status_rows)]).areas(area);
     let kind = app.settings.choice.kind(area);
     let mut s = Screen {
         panes: Vec::new(),
@@ -817,7 +842,7 @@ mod tests {
     fn help_overlay_on_top() {
         let mut app = app();
         app.update(keys::Command::Help);
-        assert!(has(&screen(&app, 120, 40), "Ctrl-A x        quit"));
+        assert!(has(&screen(&app, 120, 40), "Ctrl-A x  quit"));
     }
 
     fn click(col: u16, row: u16) -> crossterm::event::MouseEvent {

@@ -388,6 +388,7 @@ impl Tracer {
                 satp: hs.csr.satp,
                 a,
                 cycle: hs.cycles(),
+                position: m.position(),
             };
             self.leave(&e, &*m, resolver, &mut done);
         }

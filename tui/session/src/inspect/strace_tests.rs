@@ -31,6 +31,7 @@ fn ev(cause: Option<u64>, from: Mode, to: Mode, a: [u64; 8], cycle: u64) -> Even
         satp: SATP,
         a,
         cycle,
+        position: cycle,
     }
 }
 

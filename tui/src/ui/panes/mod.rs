@@ -130,6 +130,7 @@ pub mod testing {
             harts: 3,
             instret: 123_456_789,
             position: None,
+            timeline: None,
             mips: 0.0,
             console: b"init: starting sh\n$ echo hi\n".to_vec(),
             strace: vec![

@@ -1,7 +1,8 @@
 //! The net lab on xv6scope: `run --net` and the QEMU drop-in's net lines.
 //!
 //! - Without a lab tree: the option's errors, the bundled kernel booting as before with the
-//!   network attached, and the drop-in turning the Makefile's line into `--net`.
+//!   network attached, the drop-in turning the Makefile's line into `--net`, and a datagram
+//!   from the host going back and forth with the session's timeline.
 //! - `net_lab_tests_pass_on_a_net_lab_tree`: a built net lab solution tree named by
 //!   `XV6SCOPE_NET_TREE` (kernel/kernel, fs.img), booted with its Makefile's network while the
 //!   tree's own host program runs on the ports the Makefile gives it (`id -u` % 5000 + 25099
@@ -291,4 +292,72 @@ fn pcap_frames(bytes: &[u8]) -> usize {
     }
     assert_eq!(at, bytes.len(), "whole records");
     n
+}
+
+/// Time travel over the network: a datagram from the host is a logged event, so going back
+/// before it and forward again delivers it again, at the same position, into the same
+/// place in RAM; and what the replay makes the guest send is not sent twice.
+#[test]
+fn a_datagram_from_the_host_replays_with_the_timeline() {
+    use machine::devices::e1000::reg;
+    use machine::net::slirp::{Datagram, GATEWAY};
+    // A hart spinning in place; the device is set up from outside, as a driver would.
+    let mut s = session::Session::new(session::Boot {
+        kernel: 0x0000_006fu32.to_le_bytes().to_vec(),
+        raw: true,
+        disk: None,
+        config: machine::Config {
+            harts: 1,
+            ..machine::Config::default()
+        },
+    })
+    .expect("a session on a raw image");
+    s.attach_net();
+    let ram = machine::board::RAM_BASE;
+    let (ring, bufs) = (ram + 0x1_0000, ram + 0x2_0000);
+    let m = s.machine_mut();
+    let ecam = machine::board::PCIE_ECAM_BASE + (1 << 15);
+    m.bus.store(ecam + 4, 4, 6).unwrap();
+    m.bus.store(ecam + 0x10, 4, 0x4000_0000).unwrap();
+    for i in 0..8u64 {
+        assert!(m.write_phys(ring + 16 * i, &(bufs + 2048 * i).to_le_bytes()));
+    }
+    for (r, v) in [
+        (reg::RDBAL, ring),
+        (reg::RDLEN, 128),
+        (reg::RDT, 7),
+        (reg::RCTL, 2 | 1 << 15),
+    ] {
+        m.bus.store(0x4000_0000 + r, 4, v).unwrap();
+    }
+    s.set_time_travel(true);
+    s.run(1000);
+    let at = s.machine().position();
+    s.deliver_datagram(Datagram {
+        guest_port: 2000,
+        remote: std::net::SocketAddrV4::new(GATEWAY, 9),
+        payload: b"x".to_vec(),
+    });
+    s.run(1000);
+    let end = s.machine().position();
+    let frame = |s: &session::Session| {
+        let mut b = [0u8; 42];
+        assert!(s.machine().read_phys(bufs, &mut b));
+        b
+    };
+    let landed = frame(&s);
+    assert_eq!(
+        &landed[..6],
+        &[0xff; 6],
+        "the network's ARP request, broadcast"
+    );
+    assert_eq!(s.machine().net().unwrap().e1000.rings().rdh, 1);
+
+    s.goto(at - 10).expect("back before the datagram");
+    assert_eq!(frame(&s), [0u8; 42]);
+    assert_eq!(s.machine().net().unwrap().e1000.rings().rdh, 0);
+    s.goto(end).expect("forward again");
+    assert_eq!(frame(&s), landed);
+    assert_eq!(s.machine().net().unwrap().e1000.rings().rdh, 1);
+    assert!(s.take_datagrams().is_empty());
 }

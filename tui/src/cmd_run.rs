@@ -232,6 +232,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Some(Ok(moved)) => moved,
             None => false,
         };
+        for note in net.as_mut().map(|n| n.take_notes()).unwrap_or_default() {
+            terminal::note(&note, raw_tty);
+        }
         if args.strace.is_some() {
             for r in session.take_records() {
                 eprintln!("{r}");

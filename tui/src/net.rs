@@ -123,6 +123,8 @@ pub struct HostNet {
     flows: VecDeque<Flow>,
     resolver: Option<Ipv4Addr>,
     told_no_dns: bool,
+    /// Lines for the user, each said once; the front end shows them its own way.
+    notes: Vec<String>,
     dump: Option<Pcap>,
 }
 
@@ -147,6 +149,7 @@ impl HostNet {
             flows: VecDeque::new(),
             resolver: resolver(Path::new("/etc/resolv.conf")),
             told_no_dns: false,
+            notes: Vec::new(),
             dump,
         })
     }
@@ -182,6 +185,11 @@ impl HostNet {
         Ok(moved)
     }
 
+    /// What the network has to tell the user since the last call (each thing once).
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
     /// Sends a datagram of the guest's on (see the module essay for where).
     pub fn send(&mut self, d: Datagram) {
         let ip = *d.remote.ip();
@@ -201,10 +209,10 @@ impl HostNet {
                 Some(r) => self.flow_send(d, SocketAddr::V4(SocketAddrV4::new(r, 53))),
                 None if !self.told_no_dns => {
                     self.told_no_dns = true;
-                    crate::terminal::note(
-                        "no IPv4 nameserver in /etc/resolv.conf: the guest's DNS \
-                         queries to 10.0.2.3 are dropped",
-                        false,
+                    self.notes.push(
+                        "no IPv4 nameserver in /etc/resolv.conf: the guest's DNS queries to \
+                         10.0.2.3 are dropped"
+                            .into(),
                     );
                 }
                 None => {}

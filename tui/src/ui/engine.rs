@@ -300,6 +300,14 @@ impl Engine {
                             self.net = None;
                         }
                     }
+                    for note in self
+                        .net
+                        .as_mut()
+                        .map(|n| n.take_notes())
+                        .unwrap_or_default()
+                    {
+                        self.message(note, false);
+                    }
                 }
                 if let Some(p) = self.persist.as_mut() {
                     p.tick(self.host.session().machine());

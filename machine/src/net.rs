@@ -209,8 +209,14 @@ impl Net {
     }
 
     /// A datagram from the host arrives for the guest at machine cycle `now` (host input:
-    /// the caller logs it).
+    /// the caller logs it). One that does not fit Ethernet's 1500-byte MTU is not carried:
+    /// libslirp would send it in IPv4 fragments, which the labs' kernels drop.
     pub fn deliver(&mut self, d: &Datagram, ram: &mut Ram, now: u64) {
+        if d.payload.len() > slirp::MAX_UDP_PAYLOAD {
+            self.not_carried += 1;
+            self.last_not_carried = Some("a datagram from the host over the MTU");
+            return;
+        }
         for frame in self.slirp.to_guest(d) {
             self.send_to_guest(frame, ram, now);
         }

@@ -295,6 +295,17 @@ fn udp_goes_to_the_host_and_the_hosts_datagrams_come_in_in_order() {
         })
         .collect();
     assert_eq!(payloads, [vec![b'0'; 30], vec![b'1'; 30], vec![b'2'; 30]]);
+    // The largest payload one frame carries arrives; one byte more is not carried.
+    for len in [1472, 1473] {
+        m.deliver_datagram(&Datagram {
+            payload: vec![7; len],
+            ..out[0].clone()
+        });
+    }
+    let frames = receive(&mut m);
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].len(), 14 + 20 + 8 + 1472);
+    assert_eq!(m.net().unwrap().not_carried, 1);
 }
 
 #[test]

@@ -34,6 +34,9 @@ pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 2);
 /// QEMU's DNS server (`vnameserver`): datagrams to its port 53 go to the host's resolver.
 pub const DNS: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 3);
 const TTL: u8 = 64;
+/// The largest UDP payload in one Ethernet frame: the 1500-byte MTU less the IPv4 and UDP
+/// headers.
+pub const MAX_UDP_PAYLOAD: usize = 1500 - 20 - 8;
 /// Ethernet's shortest frame without CRC; libslirp pads what it sends to it.
 const ETH_MIN: usize = 60;
 /// Datagrams held for the guest while its MAC is unknown, at most (the oldest go first).

@@ -7,6 +7,9 @@
 //!  0x0c00_0000 - 0x0fff_ffff PLIC                          MEIP / SEIP to each hart
 //!  0x1000_0000 - 0x1000_00ff UART0, 16550                  10
 //!  0x1000_1000 - 0x1000_1fff virtio-mmio block device      1
+//!  0x3000_0000 - 0x3fff_ffff PCIe ECAM configuration space  -     } with the net option
+//!  0x4000_0000 - 0x7fff_ffff PCIe 32-bit memory window:     33    } only (`net`): xv6
+//!                            the e1000's BAR 0 (128 KiB)          } puts BAR 0 at 0x4000_0000
 //!  0x8000_0000 - RAM end     RAM (128 MiB by default)      -
 //! ```
 //!
@@ -27,6 +30,15 @@ pub const UART_IRQ: u32 = 10;
 pub const VIRTIO_BASE: u64 = 0x1000_1000;
 pub const VIRTIO_SIZE: u64 = 0x1000;
 pub const VIRTIO_IRQ: u32 = 1;
+/// QEMU virt's PCIe ECAM window (`VIRT_PCIE_ECAM`: 256 buses of 1 MiB).
+pub const PCIE_ECAM_BASE: u64 = 0x3000_0000;
+pub const PCIE_ECAM_SIZE: u64 = 0x1000_0000;
+/// QEMU virt's 32-bit PCIe memory window (`VIRT_PCIE_MMIO`), where BARs are placed.
+pub const PCIE_MMIO_BASE: u64 = 0x4000_0000;
+pub const PCIE_MMIO_SIZE: u64 = 0x4000_0000;
+/// The e1000's PLIC source: INTA# of slot 1 through QEMU virt's INTx swizzle (32 + 1), the
+/// net lab's `E1000_IRQ`.
+pub const E1000_IRQ: u32 = 33;
 pub const RAM_BASE: u64 = 0x8000_0000;
 /// Default RAM size, as xv6's Makefile asks of QEMU (`-m 128M`).
 pub const DEFAULT_RAM_MIB: u64 = 128;

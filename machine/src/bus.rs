@@ -41,6 +41,8 @@ pub struct Bus {
     pub uart: Uart,
     pub virtio: VirtioBlk,
     pub finisher: Finisher,
+    /// The net lab's PCIe host, e1000 and user network, when the board has them (see `net`).
+    pub net: Option<Box<crate::net::Net>>,
     /// Physical address of the HTIF `tohost` word, when the loaded ELF has one. Harts keep its
     /// page on the slow store path (see `cpu::mmu`), so every store to it comes through here.
     pub tohost: Option<u64>,
@@ -67,6 +69,7 @@ impl Bus {
             uart: Uart::new(),
             virtio,
             finisher: Finisher::new(),
+            net: None,
             tohost: None,
             now: 0,
             halt: None,
@@ -101,6 +104,11 @@ impl Bus {
             }
             a if in_region(a, size, FINISHER_BASE, FINISHER_SIZE) => Ok(0),
             a => {
+                if let Some(net) = self.net.as_deref_mut()
+                    && let Some(v) = net.load(a, size)
+                {
+                    return Ok(v);
+                }
                 self.unmapped.get_or_insert(a);
                 Err(BusError)
             }
@@ -137,6 +145,12 @@ impl Bus {
                 }
             }
             a => {
+                let now = self.now;
+                if let Some(net) = self.net.as_deref_mut()
+                    && net.store(a, size, val, &mut self.ram, now)
+                {
+                    return Ok(());
+                }
                 self.unmapped.get_or_insert(a);
                 return Err(BusError);
             }
@@ -156,6 +170,11 @@ impl Bus {
         }
         if let Some(level) = self.virtio.take_irq_update() {
             self.plic.set_level(VIRTIO_IRQ, level);
+        }
+        if let Some(net) = self.net.as_deref_mut()
+            && let Some(level) = net.e1000.take_irq_update()
+        {
+            self.plic.set_level(E1000_IRQ, level);
         }
         let mut mip = 0;
         if self.clint.msip(hart) {

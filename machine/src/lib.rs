@@ -15,6 +15,7 @@ pub mod devices;
 pub mod error;
 pub mod loader;
 pub mod machine;
+pub mod net;
 pub mod ram;
 
 pub use error::Error;

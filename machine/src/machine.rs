@@ -92,10 +92,12 @@ pub enum Stop {
 pub enum Wake {
     /// A timer deadline, at this machine cycle.
     Timer(u64),
-    /// Only host console input: a byte queued now would interrupt a waiting hart.
+    /// Only host input: a console byte (or, with the network, a datagram) arriving now would
+    /// interrupt a waiting hart.
     Input,
-    /// Nothing: no timer deadline, and console input would interrupt no hart (it already
-    /// waits unread, or the UART, the PLIC or every hart's `mie` masks it). The guest halted.
+    /// Nothing: no timer deadline, and host input would interrupt no hart (console input
+    /// already waits unread, or the device, the PLIC or every hart's `mie` masks it). The
+    /// guest halted.
     Never,
 }
 
@@ -547,16 +549,22 @@ impl Machine {
         if let Some(cycle) = self.idle_until() {
             return Wake::Timer(cycle);
         }
-        if self.bus.uart.input_would_signal() != Some(true) {
-            return Wake::Never;
-        }
+        // The sources host input can raise: the UART (a byte), the e1000 (a datagram).
+        let uart = (self.bus.uart.input_would_signal() == Some(true)).then_some(board::UART_IRQ);
+        let nic = self
+            .bus
+            .net
+            .as_ref()
+            .filter(|n| n.e1000.receive_would_signal())
+            .map(|_| board::E1000_IRQ);
         let plic = &self.bus.plic;
-        let woken = (0..self.harts.len()).any(|h| {
-            // mie.MEIE and mie.SEIE are mip.MEIP's and mip.SEIP's bits (privileged §3.1.9).
-            let mie = self.harts[h].csr_read(addr::MIE).unwrap_or(0);
-            (mie & MIP_MEIP != 0 && plic.interrupting_if_signalled(2 * h, board::UART_IRQ))
-                || (mie & MIP_SEIP != 0
-                    && plic.interrupting_if_signalled(2 * h + 1, board::UART_IRQ))
+        let woken = [uart, nic].into_iter().flatten().any(|irq| {
+            (0..self.harts.len()).any(|h| {
+                // mie.MEIE and mie.SEIE are mip.MEIP's and mip.SEIP's bits (privileged §3.1.9).
+                let mie = self.harts[h].csr_read(addr::MIE).unwrap_or(0);
+                (mie & MIP_MEIP != 0 && plic.interrupting_if_signalled(2 * h, irq))
+                    || (mie & MIP_SEIP != 0 && plic.interrupting_if_signalled(2 * h + 1, irq))
+            })
         });
         if woken { Wake::Input } else { Wake::Never }
     }
@@ -778,6 +786,39 @@ impl Machine {
             Halt::Reset => Stop::Reset,
             Halt::Htif { value } => Stop::Htif { value },
         })
+    }
+
+    /// Gives the board the net lab's hardware (a PCIe host bridge, an e1000 at 00:01.0 and
+    /// QEMU's user-mode network behind it; see `net`), before the first instruction runs.
+    /// Without this call the board has none, and runs exactly as it always did.
+    pub fn attach_net(&mut self) {
+        if self.bus.net.is_none() {
+            self.bus.net = Some(Box::default());
+        }
+    }
+
+    /// The net hardware, when attached.
+    pub fn net(&self) -> Option<&crate::net::Net> {
+        self.bus.net.as_deref()
+    }
+
+    /// The net hardware, when attached, for the host to take what the guest sent.
+    pub fn net_mut(&mut self) -> Option<&mut crate::net::Net> {
+        self.bus.net.as_deref_mut()
+    }
+
+    /// A datagram from the host arrives for the guest now (host input, like console bytes:
+    /// the session logs it). False when the board has no network.
+    pub fn deliver_datagram(&mut self, d: &crate::net::slirp::Datagram) -> bool {
+        let now = self.cycle();
+        let bus = &mut self.bus;
+        match bus.net.as_deref_mut() {
+            Some(net) => {
+                net.deliver(d, &mut bus.ram, now);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Reads guest physical memory (RAM only).
@@ -1126,6 +1167,65 @@ mod tests {
             li(A2, 7),
             jal(ZERO, 0),
         ])
+    }
+
+    /// Waits in M-mode for PLIC source 33 (the e1000), priority 1, enabled for hart 0's M
+    /// context; then a2 = 7 and spin.
+    fn nic_wait() -> Machine {
+        let mut m = machine(&[
+            lui(T0, 0x0c000),
+            li(T1, 1),
+            sw(T1, T0, 4 * 33), // priority of source 33
+            lui(T0, 0x0c002),
+            li(T1, 1 << (33 - 32)),
+            sw(T1, T0, 4), // context 0, enable word 1
+            li(T1, 1),
+            slli(T1, T1, 11),
+            csrw(MIE_CSR, T1),
+            WFI,
+            li(A2, 7),
+            jal(ZERO, 0),
+        ]);
+        m.attach_net();
+        m
+    }
+
+    #[test]
+    fn idle_tells_whether_a_datagram_could_wake_a_hart() {
+        use crate::devices::e1000::reg;
+        use crate::net::slirp::{Datagram, GATEWAY};
+        let mut m = within(20, || {
+            let mut m = nic_wait();
+            assert_eq!(m.run(1_000_000), Stop::Idle);
+            m
+        });
+        assert_eq!(m.wake(), Wake::Never, "the receiver is off");
+        // A driver's setup: PCI memory and bus master on, BAR 0 placed, an rx ring of 8
+        // descriptors with buffers, broadcast accepted, receive interrupts unmasked.
+        let ecam = board::PCIE_ECAM_BASE + (1 << 15);
+        m.bus.store(ecam + 4, 4, 6).unwrap();
+        m.bus.store(ecam + 0x10, 4, 0x4000_0000).unwrap();
+        let w = |m: &mut Machine, r: u64, v: u64| m.bus.store(0x4000_0000 + r, 4, v).unwrap();
+        let ring = RAM_BASE + 0x1_0000;
+        for i in 0..8u64 {
+            let buf = RAM_BASE + 0x2_0000 + 2048 * i;
+            assert!(m.write_phys(ring + 16 * i, &buf.to_le_bytes()));
+        }
+        w(&mut m, reg::RDBAL, ring);
+        w(&mut m, reg::RDLEN, 128);
+        w(&mut m, reg::RDT, 7);
+        w(&mut m, reg::RCTL, 2 | 1 << 15);
+        w(&mut m, reg::IMS, 1 << 7);
+        assert_eq!(m.wake(), Wake::Input);
+        // A datagram for a guest of unknown MAC: the network's broadcast ARP request lands
+        // and interrupts the hart.
+        assert!(m.deliver_datagram(&Datagram {
+            guest_port: 2000,
+            remote: std::net::SocketAddrV4::new(GATEWAY, 9),
+            payload: b"x".to_vec(),
+        }));
+        assert_eq!(m.run(1000), Stop::Budget);
+        assert_eq!(m.harts[0].x[12], 7, "the datagram woke the hart");
     }
 
     #[test]

@@ -50,6 +50,15 @@ pub struct RunArgs {
     /// With --gdb: hold the guest at its first instruction until gdb attaches (QEMU's -S).
     #[arg(long, requires = "gdb")]
     pub gdb_wait: bool,
+    /// Give the board the net lab's hardware (a PCIe host bridge, an e1000, and QEMU's user
+    /// network: the guest is 10.0.2.15, the host 10.0.2.2). SPEC: a comma list of
+    /// `hostfwd=udp::HOSTPORT-:GUESTPORT` (host ports listen on 127.0.0.1).
+    #[arg(long, value_name = "SPEC", num_args = 0..=1, default_missing_value = "", require_equals = true)]
+    pub net: Option<String>,
+    /// With --net: write every Ethernet frame to FILE in pcap format (QEMU's filter-dump),
+    /// stamped with guest time.
+    #[arg(long, value_name = "FILE", requires = "net")]
+    pub net_dump: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -77,6 +86,8 @@ impl RunArgs {
             record: None,
             gdb: None,
             gdb_wait: false,
+            net: None,
+            net_dump: None,
         }
     }
 }
@@ -171,6 +182,17 @@ pub fn run(args: RunArgs) -> Result<i32> {
         Some(spec) => start_strace(&mut session, spec)?,
         None => {}
     }
+    let mut net = match &args.net {
+        Some(_) if args.record.is_some() => {
+            bail!("--record and --net do not mix yet: a recording has no network")
+        }
+        Some(list) => Some(crate::net::attach(
+            &mut session,
+            list,
+            args.net_dump.clone(),
+        )?),
+        None => None,
+    };
     if args.record.is_some() {
         // The recording is the timeline's history from boot.
         session.set_time_travel(true);
@@ -205,6 +227,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             break Outcome::Quit;
         }; // gdb's `kill`
         let session = host.session();
+        let net_moved = match net.as_mut().map(|n| n.pump(session)) {
+            Some(Err(e)) => break Outcome::HostError(e),
+            Some(Ok(moved)) => moved,
+            None => false,
+        };
+        for note in net.as_mut().map(|n| n.take_notes()).unwrap_or_default() {
+            terminal::note(&note, raw_tty);
+        }
         if args.strace.is_some() {
             for r in session.take_records() {
                 eprintln!("{r}");
@@ -234,7 +264,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Reset => break Outcome::Reset,
             Stop::Htif { value } => break Outcome::Htif(value),
             Stop::Breakpoint { .. } | Stop::Watchpoint { .. } | Stop::Budget => {}
-            Stop::Idle if !told_halted && halted(session.machine().wake(), &input) => {
+            Stop::Idle
+                if !told_halted && halted(session.machine().wake(), &input, net.is_some()) =>
+            {
                 // A debugger may still want to look at a halted guest: run on for it.
                 if args.gdb.is_none() {
                     break Outcome::Halted;
@@ -245,7 +277,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Stop::Idle => {
                 // Every hart waits. Keep guest time from running ahead of the host clock while
                 // a person may type, and wait for input instead of spinning.
-                let wait = session.idle_pace(started);
+                let mut wait = session.idle_pace(started);
+                if net.is_some() && !net_moved {
+                    // Datagrams from the host arrive on sockets this wait does not watch:
+                    // look at them every couple of milliseconds.
+                    wait = wait.min(crate::net::POLL);
+                } else if net_moved {
+                    wait = Duration::ZERO;
+                }
                 let event = if room_for_input(session.machine()) {
                     input.wait(wait)
                 } else {
@@ -410,11 +449,11 @@ enum Outcome {
 
 /// Whether an idle machine has halted for good: no timer can end the wait, and host input
 /// cannot either — the machine says none would interrupt a hart, or none will come (`--input`
-/// was all typed, stdin ended).
-fn halted(wake: Wake, input: &Input) -> bool {
+/// was all typed, stdin ended, and there is no network a datagram could come in from).
+fn halted(wake: Wake, input: &Input, net: bool) -> bool {
     match wake {
         Wake::Timer(_) => false,
-        Wake::Input => !input.may_arrive(),
+        Wake::Input => !input.may_arrive() && !net,
         Wake::Never => true,
     }
 }

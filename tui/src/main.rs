@@ -19,6 +19,7 @@ mod cmd_test_elf;
 mod disk;
 mod gdb;
 mod limits;
+mod net;
 mod qemu;
 mod signals;
 mod terminal;

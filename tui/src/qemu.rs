@@ -69,9 +69,11 @@ pub fn help_text() -> String {
 -gdb tcp::PORT      serve gdb's remote protocol on PORT (loopback)\n\
 -s                  -gdb tcp::1234\n\
 -no-reboot          accepted (a reset ends the run)\n\
+-netdev user,id=ID[,hostfwd=udp::HOSTPORT-:GUESTPORT]...   QEMU's user network (UDP)\n\
+-device e1000,netdev=ID,bus=pcie.0   the net lab's e1000 on PCIe\n\
+-object filter-dump,id=X,netdev=ID,file=FILE   a pcap of the e1000's frames\n\
 -version            the version line\n\n\
-Not supported (one line and exit status 1): every other option; the net lab's -netdev,\n\
--object filter-dump and -device e1000 (no PCIe or e1000 yet).\n",
+Not supported (one line and exit status 1): every other option.\n",
         version_text(),
         machine::board::MAX_HARTS
     )
@@ -139,7 +141,22 @@ pub fn equivalent(c: &args::Config) -> String {
             words.push("--gdb-wait".into());
         }
     }
+    if let Some(n) = &c.net {
+        words.push(format!("--net={}", net_list(n)));
+        if let Some(f) = &n.dump {
+            words.push(format!("--net-dump {}", f.display()));
+        }
+    }
     words.join(" ")
+}
+
+/// `run --net`'s list for a QEMU network: its forwarded ports.
+fn net_list(n: &crate::net::NetSpec) -> String {
+    n.forwards
+        .iter()
+        .map(|(h, g)| format!("hostfwd=udp::{h}-:{g}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The machine options of a QEMU configuration.
@@ -191,6 +208,8 @@ fn run(c: args::Config) -> Result<i32> {
             machine,
             gdb: c.gdb,
             gdb_wait: c.wait,
+            net: c.net.as_ref().map(net_list),
+            net_dump: c.net.as_ref().and_then(|n| n.dump.clone()),
             ..crate::cmd_run::RunArgs::interactive_default()
         }),
         Display::Tui => {
@@ -208,6 +227,8 @@ fn run(c: args::Config) -> Result<i32> {
                     ..machine
                 },
                 gdb: c.gdb,
+                net: c.net.as_ref().map(net_list),
+                net_dump: c.net.as_ref().and_then(|n| n.dump.clone()),
                 ..crate::ui::TuiArgs::bundled()
             })
         }

@@ -80,12 +80,12 @@ fn shim_refuses_with_one_line_and_status_1() {
     let dir = shim("refuse");
     let cases = [
         (
-            format!("{BASE} -netdev user,id=net0"),
-            "-netdev: the net lab's hardware",
+            format!("{BASE} -netdev tap,id=net0"),
+            "-netdev: tap: xv6scope's network is QEMU's user network",
         ),
         (
             format!("{BASE} -device e1000,netdev=net0,bus=pcie.0"),
-            "e1000: the net lab's hardware",
+            "-device: netdev=net0: no -netdev with that id",
         ),
         (
             format!("{BASE} -cpu rv64"),

@@ -10,7 +10,9 @@
 //! see `plic` for why the difference matters to xv6.
 
 pub mod clint;
+pub mod e1000;
 pub mod finisher;
+pub mod pci;
 pub mod plic;
 pub mod uart;
 pub mod virtio_blk;

@@ -46,6 +46,7 @@ pub struct Snapshot {
     uart: Uart,
     virtio: VirtioBlk,
     finisher: Finisher,
+    net: Option<Box<crate::net::Net>>,
     tohost: Option<u64>,
     now: u64,
     schedule: Schedule,
@@ -176,6 +177,7 @@ impl Machine {
             uart: self.bus.uart.clone(),
             virtio: self.bus.virtio.clone(),
             finisher: self.bus.finisher.clone(),
+            net: self.bus.net.clone(),
             tohost: self.bus.tohost,
             now: self.bus.now,
             schedule: Schedule {
@@ -227,6 +229,14 @@ impl Machine {
             self.bus.virtio.set_write_sink(sink);
         }
         self.bus.finisher = snap.finisher.clone();
+        // The network as it was, less what belongs to the abandoned future (datagrams not yet
+        // taken by the host) or to the host (whether frames are captured).
+        let capture = self.bus.net.as_ref().is_some_and(|n| n.capturing());
+        self.bus.net = snap.net.clone();
+        if let Some(net) = self.bus.net.as_deref_mut() {
+            net.take_datagrams();
+            net.set_capture(capture);
+        }
         self.bus.tohost = snap.tohost;
         self.bus.now = snap.now;
         self.bus.halt = None;

@@ -154,6 +154,30 @@ impl Session {
         self.machine.bus.uart.push_input(bytes);
     }
 
+    /// Gives the board the net lab's hardware (see `machine::net`); before the first run.
+    pub fn attach_net(&mut self) {
+        self.machine.attach_net();
+    }
+
+    /// A datagram the host received arrives for the guest, logged at the current position
+    /// like console input. Ignored when the board has no network.
+    pub fn deliver_datagram(&mut self, d: machine::net::slirp::Datagram) {
+        if self.machine.net().is_none() {
+            return;
+        }
+        self.log_event(Event::Datagram(d.clone()));
+        self.machine.deliver_datagram(&d);
+    }
+
+    /// Datagrams the guest sent to the world outside since the last call (none without a
+    /// network).
+    pub fn take_datagrams(&mut self) -> Vec<machine::net::slirp::Datagram> {
+        self.machine
+            .net_mut()
+            .map(|n| n.take_datagrams())
+            .unwrap_or_default()
+    }
+
     /// A debugger's write to a register of hart `h` (logged on the timeline, so that going
     /// back and forth and recordings reproduce it); false when there is no such register
     /// or it refuses the value.
@@ -597,7 +621,11 @@ impl Session {
         let exact = self.views.tracer.exact();
         self.views.strace_off(&mut self.machine);
         self.views.tracer.clear();
+        let net = self.machine.net().is_some();
         self.machine = Self::machine_for(&self.boot)?;
+        if net {
+            self.machine.attach_net();
+        }
         self.machine.set_idle_stops(self.idle_stops);
         self.registry.sync(&mut self.machine);
         if tracing {

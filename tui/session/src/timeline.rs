@@ -5,13 +5,14 @@
 //! - snapshots at intervals of positions (`Machine::snapshot`, RAM pages shared between
 //!   them), the first at boot, thinned so that at most [`Timeline::max`] are kept;
 //! - the events that are not a function of the machine, with the position at which they
-//!   happened: console input typed through the session, and a debugger's steps of one hart
-//!   outside the round-robin schedule (`stepi`, gdb's scheduler-locked runs);
+//!   happened: console input typed through the session, datagrams from the host (with the
+//!   net lab's network), and a debugger's steps of one hart outside the round-robin
+//!   schedule (`stepi`, gdb's scheduler-locked runs);
 //!
 //! to reach any position of this run again: restore the last snapshot at or before it and
 //! run forward, replaying the logged events at their positions. Breakpoints do not stop
-//! such a replay (the registry is set aside), and the console output and system calls it
-//! produces again are dropped (the front ends have them).
+//! such a replay (the registry is set aside), and the console output, system calls and
+//! datagrams for the host it produces again are dropped (the front ends have them).
 //!
 //! The present is the furthest position reached. Running forward in the past follows the
 //! logged history (the events are replayed, breakpoints stop as usual) up to the present,
@@ -47,6 +48,8 @@ pub enum Event {
     Input(Vec<u8>),
     /// One instruction of this hart, outside the schedule (`Machine::step_hart`).
     Step(usize),
+    /// A UDP datagram from the host for the guest (`Machine::deliver_datagram`).
+    Datagram(machine::net::slirp::Datagram),
     /// This hart run alone for this many attempts (`Machine::run_hart`).
     RunHart(usize, u64),
     /// A debugger wrote a register of a hart.
@@ -490,6 +493,10 @@ impl Session {
                     self.machine.bus.uart.push_input(&bytes);
                     Stop::Budget
                 }
+                Event::Datagram(d) => {
+                    self.machine.deliver_datagram(&d);
+                    Stop::Budget
+                }
                 Event::Step(h) => self.machine.step_hart(h),
                 Event::RunHart(h, n) => self.machine.run_hart_through(h, n),
                 Event::WriteReg { hart, reg, value } => {
@@ -736,8 +743,11 @@ impl Session {
                 _ => stuck = 0,
             }
         };
-        // What the replay printed and traced again is not news.
+        // What the replay printed, traced and sent again is not news.
         self.machine.bus.uart.take_output();
+        if let Some(net) = self.machine.net_mut() {
+            net.forget_replayed();
+        }
         if let Some(r) = saved {
             self.registry = r;
             self.registry.sync(&mut self.machine);

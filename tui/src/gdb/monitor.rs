@@ -7,6 +7,8 @@
 //!   hart's translation (off, the default, as QEMU).
 //! - `monitor stats` — instructions retired (all harts and each), guest time, MIPS.
 //! - `monitor harts` — pc, mode and state of every hart.
+//! - `monitor net` — with the net lab's network (`--net`): the e1000's rings and interrupt
+//!   registers, what the network dropped, and the last frames on the wire.
 //!
 //! - the debugger views of `session::inspect` (`ps`, `fds PID`, `pt PID|kernel [tree]`,
 //!   `vmprint`, `ptsave`/`ptdiff`, `regs`, `sym`, `strace on|off|show|clear`), passed on to
@@ -27,6 +29,7 @@ const HELP: &str = "xv6scope monitor commands:
   monitor phys [on|off]   memory access by physical address (on) or through the hart's MMU (off)
   monitor stats           instructions retired, guest time, MIPS
   monitor harts           pc, privilege mode and state of every hart
+  monitor net             the e1000's rings and the last frames (with --net)
 debugger views (monitor CMD):";
 
 /// The first words that the views' `command` understands.
@@ -87,6 +90,12 @@ impl GdbTarget {
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
+            (Some("net"), _) => match self.session.machine().net() {
+                Some(net) => net.describe().join("\n"),
+                None => "no network: the machine was booted without --net (QEMU: -netdev user \
+                         ... -device e1000)"
+                    .into(),
+            },
             (Some(first), _) if VIEWS.contains(&first) => self.session.command(cmd).join("\n"),
             (Some(other), _) => format!("unknown monitor command {other:?}; try `monitor help`"),
         }
@@ -138,6 +147,19 @@ mod tests {
         })
         .expect("machine");
         GdbTarget::new(s)
+    }
+
+    #[test]
+    fn net_shows_the_rings_or_says_there_is_no_network() {
+        let mut t = target();
+        assert!(t.monitor("net").contains("booted without --net"));
+        t.session.attach_net();
+        let view = t.monitor("net");
+        assert!(
+            view.contains("e1000 rx ring 0x0 (0 descriptors): RDH 0 RDT 0"),
+            "{view}"
+        );
+        assert!(t.monitor("help").contains("monitor net"));
     }
 
     #[test]

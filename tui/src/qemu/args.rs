@@ -16,6 +16,11 @@
 //! `-device` that uses it attaches nothing (`if=none`). The disk must sit on
 //! `virtio-mmio-bus.0` (0x1000_1000, where xv6 looks): QEMU would put a device without `bus=`
 //! in another slot, where xv6 would not find it, so that is refused too.
+//!
+//! The net lab's lines (2020-2024): `-netdev user,id=ID[,hostfwd=udp::HOST-:2000]...`,
+//! `-object filter-dump,id=X,netdev=ID,file=packets.pcap` and `-device
+//! e1000,netdev=ID,bus=pcie.0` give the board its PCIe e1000 on QEMU's user network (see
+//! `crate::net`). A `-netdev` that no e1000 uses attaches nothing, as in QEMU.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -60,6 +65,8 @@ pub struct Config {
     /// `-S`: hold the harts until gdb continues them.
     pub wait: bool,
     pub display: Display,
+    /// The net lab's e1000 on QEMU's user network, with its forwarded ports and capture.
+    pub net: Option<crate::net::NetSpec>,
 }
 
 /// Why a command line is refused: the option (as written) and what is wrong.
@@ -87,10 +94,6 @@ fn err(option: &str, why: impl Into<String>) -> ParseError {
         why: why.into(),
     }
 }
-
-/// The line for the net lab's options.
-const NO_NET: &str = "the net lab's hardware (a PCIe host bridge and an e1000) is not emulated \
-                      by xv6scope yet; run the net lab on QEMU";
 
 /// Parses the arguments after the program name. `tui` is the environment's choice of front
 /// end (`XV6SCOPE_TUI=1`); `-display xv6scope` chooses it too.
@@ -193,18 +196,16 @@ pub fn parse(args: &[String], tui: bool) -> Result<Invocation, ParseError> {
             }
             "-snapshot" => p.snapshot = true,
             "-no-reboot" => {}
-            "-netdev" | "-nic" | "-net" => {
+            "-netdev" => p.netdev(opt, &value()?)?,
+            "-nic" | "-net" => {
                 value()?;
-                return Err(err(opt, NO_NET));
+                return Err(err(
+                    opt,
+                    "xv6scope takes the net lab's form: -netdev user,id=ID,... with \
+                     -device e1000,netdev=ID,bus=pcie.0",
+                ));
             }
-            "-object" => {
-                let v = value()?;
-                return Err(if v.starts_with("filter-dump") {
-                    err(opt, NO_NET)
-                } else {
-                    err(opt, format!("{v}: not supported by xv6scope"))
-                });
-            }
+            "-object" => p.object(opt, &value()?)?,
             _ => return Err(err(opt, "not supported by xv6scope")),
         }
     }
@@ -240,6 +241,12 @@ struct Parsed {
     gdb_port: Option<u16>,
     gdb: Option<String>,
     snapshot: bool,
+    /// `-netdev user` backends: id and forwarded (host, guest) UDP ports.
+    netdevs: Vec<(String, Vec<(u16, u16)>)>,
+    /// `-object filter-dump`: the netdev it watches and its file.
+    dumps: Vec<(String, PathBuf)>,
+    /// The netdev of `-device e1000`.
+    nic: Option<String>,
 }
 
 /// Splits a QEMU option value into its comma-separated parts (`,,` is a literal comma).
@@ -338,7 +345,13 @@ impl Parsed {
         let driver = parts[0].strip_prefix("driver=").unwrap_or(&parts[0]);
         match driver {
             "virtio-blk-device" => {}
-            "e1000" | "e1000e" => return Err(err(opt, format!("{driver}: {NO_NET}"))),
+            "e1000" => return self.e1000(opt, &parts[1..]),
+            "e1000e" => {
+                return Err(err(
+                    opt,
+                    "e1000e: xv6scope's NIC is the net lab's e1000 (82540EM); use -device e1000",
+                ));
+            }
             _ => {
                 return Err(err(
                     opt,
@@ -387,6 +400,90 @@ impl Parsed {
         if self.blk_drive.is_none() {
             return Err(err(opt, "no drive= (name the -drive's id)"));
         }
+        Ok(())
+    }
+
+    /// `-netdev user,id=ID[,hostfwd=udp::HOSTPORT-:GUESTPORT]...`.
+    fn netdev(&mut self, opt: &str, value: &str) -> Result<(), ParseError> {
+        let parts = split_props(value);
+        let backend = parts[0].strip_prefix("type=").unwrap_or(&parts[0]);
+        if backend != "user" {
+            return Err(err(
+                opt,
+                format!("{backend}: xv6scope's network is QEMU's user network (-netdev user)"),
+            ));
+        }
+        let mut id = None;
+        let mut forwards = Vec::new();
+        for part in &parts[1..] {
+            let (key, v) = part.split_once('=').unwrap_or((part.as_str(), ""));
+            match key {
+                "id" => id = Some(v.to_string()),
+                "hostfwd" => forwards.push(crate::net::hostfwd(v).map_err(|e| err(opt, e))?),
+                _ => {
+                    return Err(err(
+                        opt,
+                        format!("{part}: user network property not supported by xv6scope"),
+                    ));
+                }
+            }
+        }
+        let id = id.ok_or_else(|| err(opt, "no id= (the e1000 names its netdev)"))?;
+        self.netdevs.push((id, forwards));
+        Ok(())
+    }
+
+    /// `-object filter-dump,id=X,netdev=ID,file=FILE`.
+    fn object(&mut self, opt: &str, value: &str) -> Result<(), ParseError> {
+        let parts = split_props(value);
+        let kind = parts[0].strip_prefix("qom-type=").unwrap_or(&parts[0]);
+        if kind != "filter-dump" {
+            return Err(err(opt, format!("{kind}: not supported by xv6scope")));
+        }
+        let (mut netdev, mut file) = (None, None);
+        for part in &parts[1..] {
+            let (key, v) = part.split_once('=').unwrap_or((part.as_str(), ""));
+            match key {
+                "id" => {}
+                "netdev" => netdev = Some(v.to_string()),
+                "file" => file = Some(PathBuf::from(v)),
+                _ => {
+                    return Err(err(
+                        opt,
+                        format!("{part}: filter-dump property not supported by xv6scope"),
+                    ));
+                }
+            }
+        }
+        let netdev = netdev.ok_or_else(|| err(opt, "filter-dump without netdev="))?;
+        let file = file.ok_or_else(|| err(opt, "filter-dump without file="))?;
+        self.dumps.push((netdev, file));
+        Ok(())
+    }
+
+    /// `-device e1000,netdev=ID[,bus=pcie.0]`: QEMU puts it on pcie.0 at 00:01.0 either way.
+    fn e1000(&mut self, opt: &str, props: &[String]) -> Result<(), ParseError> {
+        if self.nic.is_some() {
+            return Err(err(opt, "a second e1000: xv6scope's board has one"));
+        }
+        let mut netdev = None;
+        for part in props {
+            let (key, v) = part.split_once('=').unwrap_or((part.as_str(), ""));
+            match key {
+                "netdev" => netdev = Some(v.to_string()),
+                "bus" if v == "pcie.0" => {}
+                "bus" => return Err(err(opt, format!("bus={v}: the e1000 sits on pcie.0"))),
+                // xv6 programs QEMU's default MAC into the receive address itself.
+                "mac" if v.eq_ignore_ascii_case("52:54:00:12:34:56") => {}
+                _ => {
+                    return Err(err(
+                        opt,
+                        format!("{part}: e1000 property not supported by xv6scope"),
+                    ));
+                }
+            }
+        }
+        self.nic = Some(netdev.ok_or_else(|| err(opt, "e1000 without netdev="))?);
         Ok(())
     }
 
@@ -453,6 +550,34 @@ impl Parsed {
         if self.gdb_port.is_some() && !self.gdb_s {
             return Err(err("-p", "without -s"));
         }
+        for (netdev, _) in &self.dumps {
+            if !self.netdevs.iter().any(|(id, _)| id == netdev) {
+                return Err(err(
+                    "-object",
+                    format!("netdev={netdev}: no -netdev with that id"),
+                ));
+            }
+        }
+        let net = match &self.nic {
+            None => None,
+            Some(nic) => {
+                let (_, forwards) =
+                    self.netdevs
+                        .iter()
+                        .find(|(id, _)| id == nic)
+                        .ok_or_else(|| {
+                            err("-device", format!("netdev={nic}: no -netdev with that id"))
+                        })?;
+                Some(crate::net::NetSpec {
+                    forwards: forwards.clone(),
+                    dump: self
+                        .dumps
+                        .iter()
+                        .find(|(id, _)| id == nic)
+                        .map(|(_, f)| f.clone()),
+                })
+            }
+        };
         Ok(Config {
             kernel,
             mem_mib: self.mem_mib.unwrap_or(machine::board::DEFAULT_RAM_MIB),
@@ -463,6 +588,7 @@ impl Parsed {
             gdb,
             wait: self.wait,
             display,
+            net,
         })
     }
 }
@@ -597,6 +723,7 @@ mod tests {
             gdb: None,
             wait: false,
             display: Display::Headless,
+            net: None,
         };
         // 2020, 2021: QEMU's default transport, legacy.
         assert_eq!(config(BASE), legacy);
@@ -659,6 +786,32 @@ mod tests {
         let line = "-machine virt -bios none -kernel k -nographic -drive file=f,if=none,id=x";
         assert_eq!(config(line).disk, None);
         assert_eq!(config(line).smp, 1, "QEMU's default");
+        // The net lab, 2020-2023: one forwarded port and a capture file.
+        let net = format!(
+            "{BASE} -netdev user,id=net0,hostfwd=udp::25999-:2000 \
+             -object filter-dump,id=net0,netdev=net0,file=packets.pcap \
+             -device e1000,netdev=net0,bus=pcie.0"
+        );
+        assert_eq!(
+            config(&net).net,
+            Some(crate::net::NetSpec {
+                forwards: vec![(25999, 2000)],
+                dump: Some("packets.pcap".into()),
+            })
+        );
+        // 2024: two forwarded ports; and a netdev without hostfwd or capture.
+        let net24 = net.replace(
+            "hostfwd=udp::25999-:2000",
+            "hostfwd=udp::25999-:2000,hostfwd=udp::30999-:2001",
+        );
+        assert_eq!(
+            config(&net24).net.unwrap().forwards,
+            [(25999, 2000), (30999, 2001)]
+        );
+        let plain = format!("{BASE} -netdev user,id=n -device e1000,netdev=n,bus=pcie.0");
+        assert_eq!(config(&plain).net, Some(crate::net::NetSpec::default()));
+        // A netdev no NIC uses attaches nothing.
+        assert_eq!(config(&format!("{BASE} -netdev user,id=n")).net, None);
         assert_eq!(parse(&words("-version"), false), Ok(Invocation::Version));
         assert_eq!(parse(&words("-help"), false), Ok(Invocation::Help));
     }
@@ -670,21 +823,52 @@ mod tests {
             assert_eq!(e.option, option, "{line}: {e}");
             assert!(e.to_string().contains(says), "{line}: {e}");
         };
-        let net = format!(
-            "{BASE} -netdev user,id=net0,hostfwd=udp::25999-:2000 \
-             -object filter-dump,id=net0,netdev=net0,file=packets.pcap \
-             -device e1000,netdev=net0,bus=pcie.0"
-        );
-        refused(&net, "-netdev", "e1000");
         refused(
             &format!("{BASE} -device e1000,netdev=net0,bus=pcie.0"),
             "-device",
-            "e1000",
+            "netdev=net0: no -netdev",
         );
         refused(
-            &format!("{BASE} -object filter-dump,id=n,netdev=n"),
+            &format!("{BASE} -netdev user,id=n -object filter-dump,id=f,netdev=n"),
             "-object",
-            "net lab",
+            "without file=",
+        );
+        refused(
+            &format!("{BASE} -netdev user,id=n -object filter-dump,id=f,netdev=m,file=p"),
+            "-object",
+            "netdev=m",
+        );
+        refused(
+            &format!("{BASE} -netdev tap,id=n"),
+            "-netdev",
+            "user network",
+        );
+        refused(
+            &format!("{BASE} -netdev user,id=n,hostfwd=tcp::1-:2"),
+            "-netdev",
+            "only UDP",
+        );
+        refused(
+            &format!("{BASE} -netdev user,id=n,net=10.1.0.0/24"),
+            "-netdev",
+            "net=10.1.0.0/24",
+        );
+        refused(&format!("{BASE} -netdev user"), "-netdev", "no id=");
+        refused(
+            &format!("{BASE} -netdev user,id=n -device e1000,netdev=n,bus=pcie.1"),
+            "-device",
+            "pcie.0",
+        );
+        refused(
+            &format!("{BASE} -netdev user,id=n -device e1000e,netdev=n"),
+            "-device",
+            "82540EM",
+        );
+        refused(&format!("{BASE} -nic user"), "-nic", "-netdev user");
+        refused(
+            &format!("{BASE} -object memory-backend-ram,id=m"),
+            "-object",
+            "not supported",
         );
         refused(&format!("{BASE} -cpu rv64"), "-cpu", "not supported");
         refused(&format!("{BASE} -d int"), "-d", "not supported");

@@ -17,21 +17,20 @@
 //!   fits — PHYSTOP as `kinit`'s code builds it, else the next power of two. Such a kernel
 //!   then faults in a loop on its own zero trap vector (the hart retires nothing, so the
 //!   instructions-per-second figure sinks while the machine runs at full speed); QEMU
-//!   hangs the same way, silently. An access at 0x3000_0000 is the net lab's PCIe bus.
+//!   hangs the same way, silently. An access at 0x3000_0000 is the net lab's PCIe bus on a
+//!   machine booted without `--net`: one line says to add it.
 //!
 //! Each hint is said once per run. [`Hints::check`] is called by the run loop after each
 //! slice with the console output of that slice.
 
 use crate::MachineArgs;
 use machine::Machine;
-use machine::board::RAM_BASE;
+use machine::board::{PCIE_ECAM_BASE, PCIE_ECAM_SIZE, RAM_BASE};
 use session::Session;
 use session::xv6::expects::{self, VirtioTransport};
 
 /// xv6's panic when the virtio device is not the one its driver expects.
 const NO_DISK_PANIC: &[u8] = b"could not find virtio disk";
-/// Where QEMU's virt board puts PCIe ECAM (the net lab's `pci_init` starts there).
-const PCIE_ECAM: u64 = 0x3000_0000;
 
 /// Whether the machine gets the legacy transport: `--virtio-version` if given; else, for a
 /// kernel file, what its driver expects; else modern.
@@ -119,10 +118,13 @@ impl Hints {
     /// The hint for a first access to nothing at `addr`, if it says something.
     fn unmapped(&self, addr: u64) -> Option<String> {
         let ram_end = RAM_BASE + (self.ram_mib << 20);
-        if (PCIE_ECAM..PCIE_ECAM + 0x1000_0000).contains(&addr) {
+        // PCIe is there with the network: an access faults only on a board without it.
+        if (PCIE_ECAM_BASE..PCIE_ECAM_BASE + PCIE_ECAM_SIZE).contains(&addr) {
             return Some(format!(
-                "the kernel reached for PCIe at {addr:#x} (the net lab's e1000): xv6scope does \
-                 not emulate the net lab's hardware yet"
+                "the kernel reached for PCIe at {addr:#x} (the net lab's e1000), which this \
+                 machine was booted without: run with --net=hostfwd=udp::25999-:2000 (QEMU: \
+                 -netdev user,id=net0,hostfwd=udp::25999-:2000 -device \
+                 e1000,netdev=net0,bus=pcie.0)"
             ));
         }
         if !(ram_end..RAM_BASE + (64 << 30)).contains(&addr) {
@@ -174,7 +176,7 @@ mod tests {
             hints(false, None)
                 .unmapped(0x3000_0000)
                 .unwrap()
-                .contains("net lab")
+                .contains("run with --net")
         );
     }
 }

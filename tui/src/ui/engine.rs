@@ -66,6 +66,8 @@ pub struct Setup {
     /// Start stopped, saying why, with this console text already shown (a recording
     /// opened at a position).
     pub held: Option<(String, Vec<u8>)>,
+    /// The host's sockets of the net lab's network (`--net`).
+    pub net: Option<crate::net::HostNet>,
     /// Write the run, up to the present, as a recording to this file on exit (`--record`).
     pub record: Option<PathBuf>,
 }
@@ -119,6 +121,8 @@ struct Engine {
     /// `--record`: the run goes to a file on exit.
     recorder: Option<Recorder>,
     host: Host,
+    /// The host's sockets of the net lab's network, pumped after each slice.
+    net: Option<crate::net::HostNet>,
     events: Sender<Event>,
     /// Writes the disk back while the guest runs and at exit (`crate::disk`).
     persist: Option<crate::disk::Persist>,
@@ -191,6 +195,7 @@ impl Engine {
                 console: Some(Vec::new()),
             }),
             host,
+            net: setup.net,
             events,
             persist: setup.disk_path.map(crate::disk::Persist::new),
             signals: crate::signals::Stop::install(),
@@ -290,6 +295,24 @@ impl Engine {
                     return self.exit(0, "gdb killed the guest".into());
                 };
                 self.take_console();
+                let mut net_moved = false;
+                if let Some(net) = self.net.as_mut() {
+                    match net.pump(self.host.session()) {
+                        Ok(moved) => net_moved = moved,
+                        Err(e) => {
+                            self.message(format!("network: {e:#}"), true);
+                            self.net = None;
+                        }
+                    }
+                    for note in self
+                        .net
+                        .as_mut()
+                        .map(|n| n.take_notes())
+                        .unwrap_or_default()
+                    {
+                        self.message(note, false);
+                    }
+                }
                 if let Some(p) = self.persist.as_mut() {
                     p.tick(self.host.session().machine());
                 }
@@ -329,7 +352,12 @@ impl Engine {
                         self.told_halted = halted;
                         // Every hart waits: keep guest time from running ahead of the host
                         // clock (as `xv6scope run` does), and wait for keys meanwhile.
-                        let wait = self.host.session().idle_pace(self.started);
+                        let mut wait = self.host.session().idle_pace(self.started);
+                        if net_moved {
+                            wait = Duration::ZERO;
+                        } else if self.net.is_some() {
+                            wait = wait.min(crate::net::POLL);
+                        }
                         match requests.recv_timeout(wait) {
                             Ok(r) => {
                                 if !self.handle(r) {

@@ -52,6 +52,12 @@ pub struct TuiArgs {
     /// (loopback); give HOST:PORT (e.g. 0.0.0.0:26000) to listen elsewhere.
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<String>,
+    /// Give the board the net lab's hardware and QEMU's user network, as `run --net` does.
+    #[arg(long, value_name = "SPEC", num_args = 0..=1, default_missing_value = "", require_equals = true)]
+    pub net: Option<String>,
+    /// With --net: write every Ethernet frame to FILE in pcap format.
+    #[arg(long, value_name = "FILE", requires = "net")]
+    pub net_dump: Option<std::path::PathBuf>,
     /// Record the run: on exit, write it up to the present to FILE (`xv6scope replay FILE`
     /// opens it; `replay --check FILE` verifies it replays exactly).
     #[arg(long, value_name = "FILE")]
@@ -71,6 +77,8 @@ impl TuiArgs {
         TuiArgs {
             machine: crate::cmd_run::RunArgs::interactive_default().machine,
             gdb: None,
+            net: None,
+            net_dump: None,
             record: None,
             measure: None,
             measure_input: String::new(),
@@ -104,6 +112,8 @@ pub fn walk(machine: MachineArgs, walk: crate::walk::format::Walk) -> Result<i32
         TuiArgs {
             machine,
             gdb: None,
+            net: None,
+            net_dump: None,
             record: None,
             measure: None,
             measure_input: String::new(),
@@ -118,7 +128,21 @@ pub(crate) fn setup(
     stop_at: Option<u64>,
     walk: Option<crate::walk::format::Walk>,
 ) -> Result<engine::Setup> {
-    let crate::cmd_run::Booted { session, disk_path } = crate::cmd_run::boot(&args.machine)?;
+    let crate::cmd_run::Booted {
+        mut session,
+        disk_path,
+    } = crate::cmd_run::boot(&args.machine)?;
+    let net = match &args.net {
+        Some(_) if args.record.is_some() => {
+            anyhow::bail!("--record and --net do not mix yet: a recording has no network")
+        }
+        Some(list) => Some(crate::net::attach(
+            &mut session,
+            list,
+            args.net_dump.clone(),
+        )?),
+        None => None,
+    };
     let host = crate::gdb::Host::new(session, args.gdb.as_deref(), false)?;
     Ok(engine::Setup {
         host,
@@ -126,6 +150,7 @@ pub(crate) fn setup(
         stop_at,
         walk,
         held: None,
+        net,
         record: args.record.clone(),
     })
 }
@@ -143,6 +168,7 @@ pub fn run_session(session: session::Session, why: String, console: Vec<u8>) -> 
         stop_at: None,
         walk: None,
         held: Some((why, console)),
+        net: None,
         record: None,
     })
 }

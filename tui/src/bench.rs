@@ -294,7 +294,11 @@ fn recording_row() -> Result<()> {
     let replay = start.elapsed();
     println!(
         "usertests -q to its end ({}): {} positions in {:.1} s ({:.0} MIPS) with the timeline on",
-        if done { "ALL TESTS PASSED" } else { "SOME TESTS FAILED" },
+        if done {
+            "ALL TESTS PASSED"
+        } else {
+            "SOME TESTS FAILED"
+        },
         rec.end,
         forward.as_secs_f64(),
         rec.end as f64 / forward.as_secs_f64() / 1e6
@@ -385,8 +389,16 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     }
     let want = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o == w);
     for w in &args.only {
-        if !["int-loop", "mem-loop", "watch", "tui", "timeline", "boot", "recording"]
-            .contains(&w.as_str())
+        if ![
+            "int-loop",
+            "mem-loop",
+            "watch",
+            "tui",
+            "timeline",
+            "boot",
+            "recording",
+        ]
+        .contains(&w.as_str())
         {
             bail!(
                 "unknown workload {w:?} (int-loop, mem-loop, watch, tui, timeline, boot, recording)"

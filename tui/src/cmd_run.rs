@@ -183,9 +183,6 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None => {}
     }
     let mut net = match &args.net {
-        Some(_) if args.record.is_some() => {
-            bail!("--record and --net do not mix yet: a recording has no network")
-        }
         Some(list) => Some(crate::net::attach(
             &mut session,
             list,

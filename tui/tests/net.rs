@@ -27,18 +27,6 @@ fn bad_net_options_are_refused_in_one_line() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("only UDP forwarding"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    let rec = std::env::temp_dir().join(format!("xv6scope-net-{}.rec", std::process::id()));
-    let out = xv6scope([
-        "run",
-        "--net",
-        "--record",
-        rec.to_str().unwrap(),
-        "--input",
-        "x",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("--record and --net do not mix"), "{err}");
     let out = xv6scope(["run", "--net-dump", "p.pcap", "--input", "x"]);
     assert_ne!(out.status.code(), Some(0), "--net-dump needs --net");
 }
@@ -70,6 +58,29 @@ fn the_bundled_kernel_runs_alike_with_the_network_attached() {
     assert_eq!(pcap_bytes.len(), 24, "a pcap header, no frames");
     assert_eq!(&pcap_bytes[..4], &0xa1b2_c3d4u32.to_le_bytes());
     let _ = std::fs::remove_file(&pcap);
+}
+
+/// A run with the network records (the network attached at boot is in the file) and
+/// replays exactly in a fresh process.
+#[test]
+fn a_run_with_the_network_records_and_replays() {
+    let rec = std::env::temp_dir().join(format!("xv6scope-net-{}.rec", std::process::id()));
+    let out = xv6scope([
+        "run",
+        "--net",
+        "--record",
+        rec.to_str().unwrap(),
+        "--input",
+        "echo hi\\n",
+        "--until",
+        "hi\n$ ",
+        "--timeout",
+        "120",
+    ]);
+    assert_exit(&out, 0);
+    let out = xv6scope(["replay", "--check", rec.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&rec);
+    assert_exit(&out, 0);
 }
 
 #[test]
@@ -360,4 +371,10 @@ fn a_datagram_from_the_host_replays_with_the_timeline() {
     assert_eq!(frame(&s), landed);
     assert_eq!(s.machine().net().unwrap().e1000.rings().rdh, 1);
     assert!(s.take_datagrams().is_empty());
+    // A recording keeps the datagram and that the network was there.
+    let rec =
+        session::Recording::decode(&s.recording(&[]).expect("records").encode()).expect("decodes");
+    assert!(rec.net);
+    assert!(rec.events.iter().any(|(m, e)| m.pos == at
+        && matches!(e, session::Event::Datagram(d) if d.payload == b"x" && d.guest_port == 2000)));
 }

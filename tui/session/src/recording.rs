@@ -7,7 +7,8 @@
 //!
 //! Format (little-endian): the magic `XV6SCOPE-REC`, a version (u32), then sections of
 //! `tag (4 bytes) · length (u64) · bytes`: `CONF` (harts, MiB of RAM, legacy virtio, quantum,
-//! raw image), `KERN`, `DISK` (absent for none), `EVNT` (count, then per event its position,
+//! raw image), `KERN`, `DISK` (absent for none), `NETW` (empty; present when the run had the
+//! net lab's network attached at boot), `EVNT` (count, then per event its position,
 //! a kind byte and its data), `ENDP` (the end position), `CONS` (console output), and last
 //! `SUM ` (FNV-1a 64 of every byte before it). Reading checks every length against what is
 //! left, so a truncated or corrupt file is a one-line error, never a panic.
@@ -30,6 +31,9 @@ pub struct Recording {
     pub end: u64,
     /// The console output of the run, from boot to `end`.
     pub console: Vec<u8>,
+    /// The run had the network (PCIe, e1000, user-mode network) attached at boot; the
+    /// host's datagrams are among the events.
+    pub net: bool,
 }
 
 /// Why a file is not a recording this version can replay.
@@ -93,6 +97,9 @@ impl Recording {
         if let Some(d) = &self.boot.disk {
             section(&mut out, b"DISK", d);
         }
+        if self.net {
+            section(&mut out, b"NETW", &[]);
+        }
         let mut ev = (self.events.len() as u64).to_le_bytes().to_vec();
         for (at, e) in &self.events {
             ev.extend_from_slice(&at.pos.to_le_bytes());
@@ -131,8 +138,14 @@ impl Recording {
                     ev.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
                     ev.extend_from_slice(bytes);
                 }
-                // `Session::recording` refuses a run with the network.
-                Event::Datagram(_) => {}
+                Event::Datagram(d) => {
+                    ev.push(5);
+                    ev.extend_from_slice(&u64::from(d.guest_port).to_le_bytes());
+                    ev.extend_from_slice(&u64::from(u32::from(*d.remote.ip())).to_le_bytes());
+                    ev.extend_from_slice(&u64::from(d.remote.port()).to_le_bytes());
+                    ev.extend_from_slice(&(d.payload.len() as u64).to_le_bytes());
+                    ev.extend_from_slice(&d.payload);
+                }
             }
         }
         section(&mut out, b"EVNT", &ev);
@@ -155,8 +168,8 @@ impl Recording {
             return Err(Version(version));
         }
         let mut at = 16;
-        let (mut conf, mut kern, mut disk, mut evnt, mut endp, mut cons) =
-            (None, None, None, None, None, None);
+        let (mut conf, mut kern, mut disk, mut evnt, mut endp, mut cons, mut netw) =
+            (None, None, None, None, None, None, None);
         loop {
             if bytes.len() - at < 12 {
                 return Err(Truncated);
@@ -189,6 +202,7 @@ impl Recording {
                 b"EVNT" => &mut evnt,
                 b"ENDP" => &mut endp,
                 b"CONS" => &mut cons,
+                b"NETW" => &mut netw,
                 other => {
                     return Err(Malformed(format!(
                         "unknown section {:?}",
@@ -252,6 +266,20 @@ impl Recording {
                         bytes: r.bytes(n)?.to_vec(),
                     }
                 }
+                5 => {
+                    let port =
+                        |n: u64| u16::try_from(n).map_err(|_| Malformed(format!("port {n}")));
+                    let guest_port = port(r.u64()?)?;
+                    let ip = u32::try_from(r.u64()?)
+                        .map_err(|_| Malformed("datagram address".into()))?;
+                    let remote_port = port(r.u64()?)?;
+                    let n = r.u64()?;
+                    Event::Datagram(machine::net::slirp::Datagram {
+                        guest_port,
+                        remote: std::net::SocketAddrV4::new(ip.into(), remote_port),
+                        payload: r.bytes(n)?.to_vec(),
+                    })
+                }
                 k => return Err(Malformed(format!("event kind {k}"))),
             };
             if events
@@ -273,6 +301,7 @@ impl Recording {
             events,
             end,
             console: need(cons, "console")?.to_vec(),
+            net: netw.is_some(),
         })
     }
 }
@@ -312,16 +341,12 @@ impl Session {
         if !t.on || t.snapshot_positions().first() != Some(&0) {
             return Err("recording needs the timeline on from boot".into());
         }
-        if self.machine().net().is_some() {
-            // The format has no network yet: its boot section and events would replay a
-            // board without one.
-            return Err("a run with the network cannot be recorded yet".into());
-        }
         Ok(Recording {
             boot: self.boot().clone(),
             events: t.history().to_vec(),
             end: self.position(),
             console: console.to_vec(),
+            net: self.machine().net().is_some(),
         })
     }
 
@@ -329,6 +354,9 @@ impl Session {
     /// it, and `goto` reaches any position up to its end.
     pub fn from_recording(rec: &Recording) -> Result<Session, crate::Error> {
         let mut s = Session::new(rec.boot.clone())?;
+        if rec.net {
+            s.attach_net();
+        }
         s.set_time_travel(true);
         s.timeline.load_history(rec.events.clone(), rec.end);
         Ok(s)

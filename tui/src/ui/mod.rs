@@ -133,9 +133,6 @@ pub(crate) fn setup(
         disk_path,
     } = crate::cmd_run::boot(&args.machine)?;
     let net = match &args.net {
-        Some(_) if args.record.is_some() => {
-            anyhow::bail!("--record and --net do not mix yet: a recording has no network")
-        }
         Some(list) => Some(crate::net::attach(
             &mut session,
             list,

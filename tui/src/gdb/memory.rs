@@ -123,22 +123,22 @@ mod tests {
         assert!(m.write_phys(0x8020_1000, b"hello"));
         let mut buf = [0u8; 5];
         // M-mode: physical.
-        assert_eq!(read(&m, 0, 0x8020_1000, &mut buf, false), 5);
+        assert_eq!(read(m, 0, 0x8020_1000, &mut buf, false), 5);
         assert_eq!(&buf, b"hello");
-        assert_eq!(read(&m, 0, 0x1000, &mut buf, false), 0);
+        assert_eq!(read(m, 0, 0x1000, &mut buf, false), 0);
         // S-mode with Sv39: the U page is readable for the debugger even without SUM.
         assert!(m.harts[0].csr_write(csr::addr::SATP, satp));
         m.harts[0].mode = Mode::Supervisor;
-        assert_eq!(read(&m, 0, 0x1000, &mut buf, false), 5);
+        assert_eq!(read(m, 0, 0x1000, &mut buf, false), 5);
         assert_eq!(&buf, b"hello");
         assert_eq!(
-            read(&m, 0, 0x1000, &mut buf, true),
+            read(m, 0, 0x1000, &mut buf, true),
             0,
             "physical 0x1000 is not RAM"
         );
         // A read that runs off the mapping stops at the hole.
         let mut two = [0u8; 0x1010];
-        assert_eq!(read(&m, 0, 0x1000 - 0x10 + 0x1000, &mut two, false), 0x10);
+        assert_eq!(read(m, 0, 0x1000 - 0x10 + 0x1000, &mut two, false), 0x10);
         assert!(write(&mut s, 0, 0x1001, b"ELL", false));
         assert_eq!(read(s.machine(), 0, 0x8020_1000, &mut buf, true), 5);
         assert_eq!(&buf, b"hELLo");

@@ -178,10 +178,10 @@ impl MultiThreadBase for GdbTarget {
         // differs from the history there makes a new future).
         let hart = &self.session.machine().harts[h];
         let (old_x, old_pc) = (hart.x, hart.pc);
-        for n in 1..32 {
-            if regs.x[n] != old_x[n] {
+        for (n, (&new, &old)) in regs.x.iter().zip(&old_x).enumerate().skip(1) {
+            if new != old {
                 self.session
-                    .write_register(h, session::Reg::X(n as u8), regs.x[n]);
+                    .write_register(h, session::Reg::X(n as u8), new);
             }
         }
         if regs.pc != old_pc {

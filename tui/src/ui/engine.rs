@@ -503,7 +503,7 @@ impl Engine {
                 }
                 Err(e) => self.message(e, true),
             },
-            Request::Landmark { forward, kinds } => self.to_landmark(forward, &kinds),
+            Request::Landmark { forward, kinds } => self.go_to_landmark(forward, &kinds),
             Request::Present => {
                 let present = self.host.session().timeline().present();
                 match self.host.session().goto_present() {
@@ -608,7 +608,7 @@ impl Engine {
     }
 
     /// To the nearest landmark of `kinds` (any when empty) after or before here.
-    fn to_landmark(&mut self, forward: bool, kinds: &[session::landmarks::Kind]) {
+    fn go_to_landmark(&mut self, forward: bool, kinds: &[session::landmarks::Kind]) {
         let session = self.host.session();
         let Some(l) = session.landmark_near(forward, kinds) else {
             let what = match kinds {

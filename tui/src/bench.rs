@@ -547,8 +547,12 @@ pub fn run(args: BenchArgs) -> Result<i32> {
         // replayed once (armed) and the last one again; against the forward time of the run.
         let present = s.timeline().present();
         s.goto(present).map_err(anyhow::Error::msg)?;
-        s.add_user_breakpoint(&session::Spec::Func("userinit".into()))
-            .map_err(anyhow::Error::msg)?;
+        // A function only boot calls (the compiler may inline one, so the first that has
+        // a symbol).
+        let boot_only = ["userinit", "kvminit", "procinit"]
+            .iter()
+            .find_map(|f| s.add_user_breakpoint(&session::Spec::Func((*f).into())).ok())
+            .ok_or_else(|| anyhow::anyhow!("no boot-only function to break on"))?;
         let started = Instant::now();
         let back = s.reverse_continue();
         let t_back = started.elapsed();
@@ -558,7 +562,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             format!("{:.2}", t_back.as_secs_f64() / t_on.as_secs_f64()),
         );
         if !matches!(back, Ok(session::Reversed::At { .. })) {
-            println!("(reverse-continue did not stop at userinit: {back:?})");
+            println!("(reverse-continue did not stop at {}: {back:?})", boot_only.1);
         }
         println!(
             "(timeline ratio: on over off; snapshots: count in the ratio column; \

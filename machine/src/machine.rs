@@ -49,6 +49,12 @@ pub struct Config {
     pub virtio_legacy: bool,
     /// Cycles each hart runs per round.
     pub quantum: u64,
+    /// Contention mode (`--seed N`): each hart's turn in a round is a length drawn from this
+    /// seed between 1 and `quantum` cycles (the hart runs the end of the round), and a hart
+    /// spinning on a lock keeps its turn instead of yielding, so that harts interleave inside
+    /// critical sections as parallel harts do. Deterministic for a given seed; None (the
+    /// default) is the plain round-robin schedule.
+    pub interleave: Option<u64>,
 }
 
 impl Default for Config {
@@ -58,6 +64,7 @@ impl Default for Config {
             ram_mib: board::DEFAULT_RAM_MIB,
             virtio_legacy: false,
             quantum: 10_000,
+            interleave: None,
         }
     }
 }
@@ -119,6 +126,11 @@ pub struct Machine {
     hart_in_round: usize,
     /// Cycles each hart has used in the current round.
     progress: Vec<u64>,
+    /// Where each hart's turn starts in the round: 0, or in contention mode a drawn offset
+    /// (its progress starts there).
+    turn_start: Vec<u64>,
+    /// Contention mode's generator state (see `draw_turns`).
+    rng: u64,
     /// Rounds a hart that keeps spinning sits out: doubled on each consecutive yield up to
     /// `MAX_SIT_OUT`, cleared when it runs a whole quantum or waits in `wfi`.
     backoff: Vec<u32>,
@@ -185,6 +197,7 @@ impl Machine {
         let harts = (0..config.harts)
             .map(|id| {
                 let mut h = Hart::new(id);
+                h.lock_yield = config.interleave.is_none();
                 // QEMU virt's reset stub (-bios none): a0 = mhartid, a1 = device tree address.
                 h.pc = loaded.entry;
                 h.x[10] = id as u64;
@@ -192,9 +205,11 @@ impl Machine {
                 h
             })
             .collect();
-        Ok(Machine {
+        let mut m = Machine {
             harts,
             bus,
+            turn_start: vec![0; config.harts],
+            rng: config.interleave.unwrap_or(0),
             progress: vec![0; config.harts],
             backoff: vec![0; config.harts],
             sit_out: vec![0; config.harts],
@@ -211,7 +226,28 @@ impl Machine {
             hart_cap: None,
             elapsed: 0,
             idle_pending: false,
-        })
+        };
+        m.draw_turns();
+        Ok(m)
+    }
+
+    /// Contention mode: where each hart's turn starts in the new round (see
+    /// [`Config::interleave`]); at 0 otherwise.
+    fn draw_turns(&mut self) {
+        if self.config.interleave.is_none() {
+            return;
+        }
+        for h in 0..self.harts.len() {
+            // splitmix64: a seeded, portable sequence.
+            self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.rng;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let len = 1 + z % self.config.quantum;
+            self.turn_start[h] = self.config.quantum - len;
+            self.progress[h] = self.progress[h].max(self.turn_start[h]);
+        }
     }
 
     /// The configuration the machine was built with.
@@ -358,7 +394,7 @@ impl Machine {
             let h = self.hart_in_round;
             let left_in_round = self.config.quantum.saturating_sub(self.progress[h]);
             if left_in_round > 0 && self.hart_runnable(h) {
-                if self.progress[h] == 0 {
+                if self.progress[h] == self.turn_start[h] {
                     self.harts[h].new_turn();
                 }
                 let mut slice = left_in_round.min(budget - *spent);
@@ -767,6 +803,7 @@ impl Machine {
                 };
                 self.sit_out[h] = self.sit_out[h].saturating_sub(1);
             }
+            self.draw_turns();
         }
     }
 

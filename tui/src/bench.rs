@@ -551,7 +551,10 @@ pub fn run(args: BenchArgs) -> Result<i32> {
         // a symbol).
         let boot_only = ["userinit", "kvminit", "procinit"]
             .iter()
-            .find_map(|f| s.add_user_breakpoint(&session::Spec::Func((*f).into())).ok())
+            .find_map(|f| {
+                s.add_user_breakpoint(&session::Spec::Func((*f).into()))
+                    .ok()
+            })
             .ok_or_else(|| anyhow::anyhow!("no boot-only function to break on"))?;
         let started = Instant::now();
         let back = s.reverse_continue();
@@ -562,7 +565,10 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             format!("{:.2}", t_back.as_secs_f64() / t_on.as_secs_f64()),
         );
         if !matches!(back, Ok(session::Reversed::At { .. })) {
-            println!("(reverse-continue did not stop at {}: {back:?})", boot_only.1);
+            println!(
+                "(reverse-continue did not stop at {}: {back:?})",
+                boot_only.1
+            );
         }
         println!(
             "(timeline ratio: on over off; snapshots: count in the ratio column; \

@@ -74,6 +74,7 @@ impl RunArgs {
                 mem: machine::board::DEFAULT_RAM_MIB,
                 virtio_version: None,
                 quantum: 10_000,
+                seed: None,
                 user_dir: None,
                 lab: None,
                 write_through: false,
@@ -133,6 +134,7 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
         ram_mib: args.mem,
         virtio_legacy: crate::qemu::hints::virtio_legacy(args, &kernel),
         quantum: args.quantum,
+        interleave: args.seed,
     };
     let mut session = Session::new(Boot {
         kernel,

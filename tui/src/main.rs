@@ -112,9 +112,15 @@ pub struct MachineArgs {
     /// driver is written for (read from its code), else 2.
     #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub virtio_version: Option<u8>,
-    /// Cycles each hart runs before the next hart's turn.
-    #[arg(long, value_name = "CYCLES", default_value_t = 10_000, hide = true)]
+    /// Cycles each hart runs before the next hart's turn (with --seed: the longest turn).
+    #[arg(long, value_name = "CYCLES", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub quantum: u64,
+    /// Contention mode, for the lock lab and for shaking out races: each hart's turn is a
+    /// length drawn from seed N (1 to --quantum cycles) and a hart spinning on a lock keeps
+    /// spinning, so harts meet inside critical sections as parallel harts do. The same N
+    /// gives the same run; another N, another interleaving. Off by default.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// User program ELFs with symbols, for source-level views of a foreign kernel's programs
     /// (MIT's `user/` with `_sh`, `_ls`... works as it is).
     #[arg(long, value_name = "DIR")]

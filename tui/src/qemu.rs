@@ -170,6 +170,11 @@ pub fn machine_args(c: &args::Config) -> MachineArgs {
         mem: c.mem_mib,
         virtio_version: Some(if c.legacy { 1 } else { 2 }),
         quantum: 10_000,
+        // Contention mode under `make qemu` and `make grade` (the lock lab): QEMU has no
+        // such option, so it comes from the environment.
+        seed: std::env::var("XV6SCOPE_SEED")
+            .ok()
+            .and_then(|v| v.trim().parse().ok()),
         user_dir: None,
         lab: None,
         write_through: true,

@@ -497,7 +497,7 @@ impl Hart {
                             let value = slow!(self.lr(bus, a!(), size));
                             self.x[rd] = value;
                             self.x[0] = 0;
-                            if self.spin.atomic_read(pc, value) {
+                            if self.lock_yield && self.spin.atomic_read(pc, value) {
                                 pc = next;
                                 break ExitReason::Yield;
                             }
@@ -531,7 +531,7 @@ impl Hart {
                             self.x[rd] = old;
                             self.x[0] = 0;
                             let swap = matches!(inst.op, Op::AmoswapW | Op::AmoswapD);
-                            if swap && self.spin.atomic_read(pc, old) {
+                            if swap && self.lock_yield && self.spin.atomic_read(pc, old) {
                                 pc = next;
                                 break ExitReason::Yield;
                             }

@@ -134,6 +134,9 @@ pub struct Hart {
     last_now: u64,
     /// Set by slow paths that touched a device: the run loop then polls interrupts and halt.
     poll: bool,
+    /// A lock spin gives up the hart's turn (false in contention mode: it spins on, as a
+    /// parallel hart would).
+    pub(crate) lock_yield: bool,
     /// A poll was due when the last `run` call ended (see execute.rs): the next one polls
     /// before its first instruction.
     poll_due: bool,
@@ -177,6 +180,7 @@ impl Hart {
             at: 0,
             others: 0,
             poll_due: false,
+            lock_yield: true,
             waiting: false,
             instret: 0,
             cycles: 0,

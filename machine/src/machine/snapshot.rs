@@ -61,6 +61,8 @@ struct Schedule {
     progress: Vec<u64>,
     backoff: Vec<u32>,
     sit_out: Vec<u32>,
+    turn_start: Vec<u64>,
+    rng: u64,
     watch_resume: Option<(usize, u64)>,
     bp_resume: Option<(usize, u64)>,
     idle_reported: bool,
@@ -126,6 +128,8 @@ impl Machine {
             progress: _,
             backoff: _,
             sit_out: _,
+            turn_start: _,
+            rng: _,
             watch_resume: _,
             bp_resume: _,
             idle_reported: _,
@@ -186,6 +190,8 @@ impl Machine {
                 progress: self.progress.clone(),
                 backoff: self.backoff.clone(),
                 sit_out: self.sit_out.clone(),
+                turn_start: self.turn_start.clone(),
+                rng: self.rng,
                 watch_resume: self.watch_resume,
                 bp_resume: self.bp_resume,
                 idle_reported: self.idle_reported,
@@ -246,6 +252,8 @@ impl Machine {
         self.progress = s.progress.clone();
         self.backoff = s.backoff.clone();
         self.sit_out = s.sit_out.clone();
+        self.turn_start = s.turn_start.clone();
+        self.rng = s.rng;
         self.watch_resume = s.watch_resume;
         self.bp_resume = s.bp_resume;
         self.idle_reported = s.idle_reported;

@@ -7,7 +7,7 @@
 //!
 //! Format (little-endian): the magic `XV6SCOPE-REC`, a version (u32), then sections of
 //! `tag (4 bytes) · length (u64) · bytes`: `CONF` (harts, MiB of RAM, legacy virtio, quantum,
-//! raw image), `KERN`, `DISK` (absent for none), `NETW` (empty; present when the run had the
+//! raw image, and the contention mode's seed when there is one), `KERN`, `DISK` (absent for none), `NETW` (empty; present when the run had the
 //! net lab's network attached at boot), `EVNT` (count, then per event its position,
 //! a kind byte and its data), `ENDP` (the end position), `CONS` (console output), and last
 //! `SUM ` (FNV-1a 64 of every byte before it). Reading checks every length against what is
@@ -91,6 +91,10 @@ impl Recording {
             self.boot.raw as u64,
         ] {
             conf.extend_from_slice(&v.to_le_bytes());
+        }
+        // Contention mode's seed, after the fields every version has.
+        if let Some(seed) = c.interleave {
+            conf.extend_from_slice(&seed.to_le_bytes());
         }
         section(&mut out, b"CONF", &conf);
         section(&mut out, b"KERN", &self.boot.kernel);
@@ -224,8 +228,13 @@ impl Recording {
             ram_mib: r.u64()?,
             virtio_legacy: r.u64()? != 0,
             quantum: r.u64()?,
+            interleave: None,
         };
         let raw = r.u64()? != 0;
+        let config = Config {
+            interleave: if r.0.is_empty() { None } else { Some(r.u64()?) },
+            ..config
+        };
         let mut r = Reader(need(evnt, "events")?);
         let count = r.u64()?;
         let mut events = Vec::new();

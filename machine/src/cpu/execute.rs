@@ -253,7 +253,7 @@ impl Hart {
                                 pc = next;
                             } else {
                                 // A backward test against zero may be a flag poll (spin.rs).
-                                if inst.rs2 == 0 && (imm as i64) < 0 && self.spin.backward_branch(pc, a!(), &self.x) {
+                                if inst.rs2 == 0 && (imm as i64) < 0 && self.lock_yield && self.spin.backward_branch(pc, a!(), &self.x) {
                                     pc = pc.wrapping_add(imm);
                                     break ExitReason::Yield;
                                 }

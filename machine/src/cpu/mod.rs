@@ -134,8 +134,8 @@ pub struct Hart {
     last_now: u64,
     /// Set by slow paths that touched a device: the run loop then polls interrupts and halt.
     poll: bool,
-    /// A lock spin gives up the hart's turn (false in contention mode: it spins on, as a
-    /// parallel hart would).
+    /// A lock spin or a flag poll gives up the hart's turn (false in contention mode: it
+    /// spins on, as a parallel hart would; xv6's `acquire` loop is caught as either).
     pub(crate) lock_yield: bool,
     /// A poll was due when the last `run` call ended (see execute.rs): the next one polls
     /// before its first instruction.

@@ -122,11 +122,49 @@ fn rustc_demangle_name(name: &str) -> Option<String> {
     })
 }
 
+/// Which DWARF section a parse error comes from: unit headers and entries live in
+/// .debug_info, their shapes in .debug_abbrev; anything else is reported as the DWARF set.
+fn corrupt_dwarf_section(dwarf: &gimli::Dwarf<Reader>) -> &'static str {
+    let mut units = dwarf.units();
+    loop {
+        match units.next() {
+            Err(_) => return ".debug_info",
+            Ok(None) => return ".debug_* (DWARF)",
+            Ok(Some(header)) => {
+                if dwarf.abbreviations(&header).is_err() {
+                    return ".debug_abbrev";
+                }
+                let Ok(unit) = dwarf.unit(header) else {
+                    return ".debug_info";
+                };
+                let mut entries = unit.entries();
+                loop {
+                    match entries.next_dfs() {
+                        Err(_) => return ".debug_info",
+                        Ok(None) => break,
+                        Ok(Some(_)) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Symbols {
     /// Parses an ELF file's symbols and DWARF. A file without DWARF still gives symbols.
     pub fn parse(name: &str, elf: &[u8]) -> Result<Symbols, SymError> {
         let file = object::File::parse(elf)
             .map_err(|e| SymError(format!("{name}: not an ELF file: {e}")))?;
+        // A name outside the string table means a corrupt .symtab: say so rather than drop
+        // the symbol and leave the trampoline, `proc`... unfound for a reason nobody sees.
+        if let Some((i, e)) = file
+            .symbols()
+            .find_map(|s| s.name_bytes().err().map(|e| (s.index().0, e)))
+        {
+            return Err(SymError(format!(
+                "{name}: section .symtab is corrupt: symbol {i}: {e}"
+            )));
+        }
         let mut syms: Vec<Sym> = file
             .symbols()
             .filter(|s| {
@@ -169,8 +207,12 @@ impl Symbols {
                 Ok(EndianArcSlice::new(Arc::from(&*data), endian))
             };
             let dwarf = Arc::new(gimli::Dwarf::load(load)?);
-            let ctx = Context::from_arc_dwarf(dwarf.clone())
-                .map_err(|e| SymError(format!("{name}: DWARF: {e}")))?;
+            let ctx = Context::from_arc_dwarf(dwarf.clone()).map_err(|e| {
+                SymError(format!(
+                    "{name}: section {} is corrupt: {e}",
+                    corrupt_dwarf_section(&dwarf)
+                ))
+            })?;
             (Some(dwarf), Some(ctx))
         } else {
             (None, None)

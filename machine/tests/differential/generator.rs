@@ -71,8 +71,8 @@ const ENVCFG_CSRS: &[u16] = &[0x30a, 0x10a];
 /// 0..4 are SIE and MIE, harmless with `mie` = 0). Not `mideleg`: QEMU 7.2's default CPU
 /// has the H extension, whose VS and SGEI bits read as 1 there; nor `misa`, `mip`, counters.
 const RO_CSRS: &[u16] = &[
-    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x304, 0x104, 0x305, 0x180, 0x3a0, 0x3b0,
-    0x320, 0x306, 0x106,
+    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x304, 0x104, 0x305, 0x180, 0x3a0, 0x3b0, 0x320,
+    0x306, 0x106,
 ];
 const STATUS_CSRS: &[u16] = &[0x300, 0x100];
 const READ_ONLY_NUMBERS: &[u16] = &[0xf14, 0xf11];
@@ -537,7 +537,11 @@ pub fn raw32_ok(w: u32) -> bool {
         0x73 => {
             let f3 = (w >> 12) & 7;
             // CSR instructions only from the curated lists; no xRET, no wfi, in any form.
-            f3 == 4 || (f3 == 0 && !matches!(w >> 20, 0x102 | 0x302 | 0x105))
+            // f3 4 and hfence/sinval (funct7 0x11, 0x31, 0x0b, 0x0c): the H extension's
+            // loads and fences and Svinval, which QEMU 7.2's default CPU has.
+            f3 == 0
+                && !matches!(w >> 20, 0x102 | 0x302 | 0x105)
+                && !matches!(w >> 25, 0x11 | 0x31 | 0x0b | 0x0c)
         }
         _ => true,
     }
@@ -613,7 +617,16 @@ fn csr_inst(r: &mut Rng) -> u32 {
         3 => op(r.pick(RO_CSRS), r.pick(&[2, 3, 6, 7]), 0),
         4 => op(r.pick(STATUS_CSRS), r.pick(&[5, 6, 7]), r.reg()),
         5 if r.one_in(2) => op(r.pick(ENVCFG_CSRS), r.pick(&[5, 6, 7]), r.below(2) as u32),
-        _ => op(r.pick(READ_ONLY_NUMBERS), r.pick(&[1, 2, 5]), r.reg()),
+        // QEMU 7.2 decides "writes a read-only CSR" on csrrs/csrrc's register *value*, the
+        // spec on rs1 != x0: register forms only with rs1 = x0 (or csrrw, always a write).
+        _ => {
+            let f3 = r.pick(&[1, 2, 3, 5, 6, 7]);
+            op(
+                r.pick(READ_ONLY_NUMBERS),
+                f3,
+                if f3 == 2 || f3 == 3 { 0 } else { r.reg() },
+            )
+        }
     }
 }
 
@@ -946,6 +959,9 @@ fn harness(a: &mut Asm) {
     a.w(enc::add(S1, S1, T2));
     a.w(enc::sd(S1, SP, V_CUR));
     a.w(enc::sd(ZERO, SP, V_NTRAPS));
+    for k in 0..LOG_MAX as i32 * 4 {
+        a.w(enc::sd(ZERO, SP, V_LOG + 8 * k));
+    }
     // The scratch area from the seed.
     a.w(enc::ld(T0, S1, D_SEED));
     a.la_abs(T1, SCRATCH);

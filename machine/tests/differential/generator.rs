@@ -55,14 +55,21 @@ pub const DUMP_CSRS: &[(u16, &str)] = &[
 
 /// CSRs the descriptor initialises, in this order, before `satp` and `mstatus`.
 const INIT_CSRS: &[u16] = &[
-    0x140, 0x141, 0x142, 0x143, 0x105, 0x342, 0x343, 0x306, 0x106, 0x30a, 0x10a, 0x320,
+    0x140, 0x141, 0x142, 0x143, 0x105, 0x342, 0x343, 0x306, 0x106, 0x30a, 0x10a, 0x320, 0x302,
 ];
+/// Where `stvec` and `medeleg` sit in [`INIT_CSRS`].
+const STVEC_SLOT: usize = 4;
+const MEDELEG_SLOT: usize = 12;
+/// Exceptions a sequence may delegate to S: all QEMU lets M delegate but the fetch faults
+/// (1, 12) and ecall from S (9), which would trap at the S handler forever.
+const DELEGABLE: &[u64] = &[0, 2, 3, 4, 5, 6, 7, 8, 13, 15];
 
 /// CSRs a body may read and write with any value: their writes are WARL-checked on both
 /// machines and nothing of the harness depends on them.
 /// (mcounteren, scounteren and mcountinhibit are 32-bit registers: QEMU 7.2 keeps 64 bits,
 /// and lets mcountinhibit.TM be set; they are only read.)
-const RW_CSRS: &[u16] = &[0x140, 0x142, 0x143, 0x105, 0x342, 0x343];
+/// (`stvec` is only read: it points at the S handler while exceptions are delegated.)
+const RW_CSRS: &[u16] = &[0x140, 0x142, 0x143, 0x342, 0x343];
 /// menvcfg and senvcfg: QEMU 7.2 implements Zicbom's CBIE/CBCFE/CBZE bits there, which we
 /// do not; written only through immediates 0 and 1 (FIOM).
 const ENVCFG_CSRS: &[u16] = &[0x30a, 0x10a];
@@ -71,7 +78,7 @@ const ENVCFG_CSRS: &[u16] = &[0x30a, 0x10a];
 /// 0..4 are SIE and MIE, harmless with `mie` = 0). Not `mideleg`: QEMU 7.2's default CPU
 /// has the H extension, whose VS and SGEI bits read as 1 there; nor `misa`, `mip`, counters.
 const RO_CSRS: &[u16] = &[
-    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x304, 0x104, 0x305, 0x180, 0x3a0, 0x3b0, 0x320,
+    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x304, 0x105, 0x104, 0x305, 0x180, 0x3a0, 0x3b0, 0x320,
     0x306, 0x106,
 ];
 const STATUS_CSRS: &[u16] = &[0x300, 0x100];
@@ -346,7 +353,19 @@ impl Sequence {
         for (i, c) in INIT_CSRS.iter().enumerate() {
             csrs[i] = match c {
                 0x141 => r.value() & !1,                  // sepc: bit 0 is always 0
-                0x105 => r.value() & !2,                  // stvec: a valid mode
+                0x105 => r.below(2), // stvec's mode; `build` adds the S handler's address
+                0x302 if r.one_in(2) => 0,
+                // An AMO's fault is a load's on QEMU (`normalise`): whether it is delegated
+                // must not depend on which, so the load and store causes go together.
+                0x302 => {
+                    let mut m = DELEGABLE.iter().filter(|_| r.one_in(3)).fold(0u64, |m, b| m | 1 << b);
+                    for (load, store) in [(4, 6), (5, 7), (13, 15)] {
+                        if m & (1 << load | 1 << store) != 0 {
+                            m |= 1 << load | 1 << store;
+                        }
+                    }
+                    m
+                }
                 0x30a | 0x10a | 0x320 => r.value() & 1,   // envcfg FIOM, CY inhibit: keep small
                 0x306 | 0x106 => r.value() & 0xffff_fff8, // counters stay gated: never read
                 _ => r.value(),
@@ -837,6 +856,8 @@ pub fn build(seqs: &[Sequence], full: bool) -> Program {
             1 => 8 << 60 | s.asid << 44 | table_addr(root_s) >> 12,
             _ => 8 << 60 | s.asid << 44 | table_addr(root_u) >> 12,
         };
+        let mut csrs = s.csrs;
+        csrs[STVEC_SLOT] = a.at("s_handler") | (csrs[STVEC_SLOT] & 1);
         put(&mut a, d + D_BODY as usize, start);
         put(&mut a, d + D_END as usize, end);
         put(&mut a, d + D_MSTATUS as usize, s.mstatus);
@@ -845,7 +866,7 @@ pub fn build(seqs: &[Sequence], full: bool) -> Program {
         for k in 0..4 {
             put(&mut a, d + D_PTE as usize + 8 * k, s.ptes[k]);
         }
-        for (k, &v) in s.csrs.iter().enumerate() {
+        for (k, &v) in csrs.iter().enumerate() {
             put(&mut a, d + D_CSRS as usize + 8 * k, v);
         }
         for (k, &v) in s.regs.iter().enumerate() {
@@ -1003,7 +1024,13 @@ fn harness(a: &mut Asm) {
     a.w(enc::ld(31, 31, 8 * 30));
     a.w(enc::MRET);
 
+    // The S handler of delegated exceptions: its `ecall` (or, where S cannot fetch it, the
+    // fetch fault) ends the sequence in the M handler, with scause, sepc, stval and
+    // sstatus as the delegation left them.
     a.bytes.resize(a.bytes.len().next_multiple_of(4), 0);
+    a.label("s_handler");
+    a.w(enc::ECALL);
+
     a.label("handler");
     a.w(enc::csrrw(SP, 0x340, SP));
     for r in (1..=31).filter(|&r| r != SP) {
@@ -1012,47 +1039,7 @@ fn harness(a: &mut Asm) {
     a.w(csrr(T0, 0x340));
     a.w(enc::sd(T0, SP, V_REGS + 16));
     a.w(csrw(0x340, SP));
-    // QEMU 7.2 reports an AMO's faults as a load's (cause 4/5/13 for 6/7/15); the spec says
-    // store/AMO. Both are compared in QEMU's terms: an AMO at mepc (in the body, where the
-    // harness may read) with a store cause has it lowered by 2 here.
-    a.w(csrr(T0, 0x341));
-    a.w(enc::ld(T1, SP, V_CUR));
-    a.w(enc::ld(T2, T1, D_BODY));
-    a.w(enc::ld(T3, T1, D_END));
-    a.branch(6, T0, T2, "amo_done"); // bltu
-    a.branch(6, T3, T0, "amo_done"); // bltu: past the final ecall
-    a.w(enc::lbu(T1, T0, 0));
-    a.w(enc::i(0x7f, T1, 7, T1, 0x13)); // andi
-    a.w(enc::addi(T2, ZERO, 0x2f));
-    a.branch(1, T1, T2, "amo_done");
-    a.w(csrr(T1, 0x342));
-    for cause in [6, 7, 15] {
-        a.w(enc::addi(T2, ZERO, cause));
-        a.branch(0, T1, T2, "amo_fix");
-    }
-    a.j("amo_done");
-    a.label("amo_fix");
-    a.w(enc::addi(T1, T1, -2));
-    a.w(csrw(0x342, T1));
-    a.label("amo_done");
-    // Where the spec leaves tval to the implementation: `ebreak` may write the pc (we) or 0
-    // (QEMU), so it is compared as 0; an access fault of a misaligned access gives the
-    // address of "the portion that faulted", which QEMU takes as the aligned 8-byte word it
-    // split the access at: compared without the low 3 bits.
-    a.w(csrr(T1, 0x342));
-    a.w(enc::addi(T2, ZERO, 3));
-    a.branch(1, T1, T2, "not_ebreak");
-    a.w(csrw(0x343, ZERO));
-    a.label("not_ebreak");
-    a.w(enc::addi(T2, ZERO, 5));
-    a.branch(0, T1, T2, "access_fault");
-    a.w(enc::addi(T2, ZERO, 7));
-    a.branch(1, T1, T2, "tval_done");
-    a.label("access_fault");
-    a.w(csrr(T1, 0x343));
-    a.w(enc::i(-8, T1, 7, T1, 0x13)); // andi -8
-    a.w(csrw(0x343, T1));
-    a.label("tval_done");
+    normalise(a, M_TRAP, ["amo_done", "amo_fix", "not_ebreak", "access_fault", "tval_done"]);
     a.w(enc::ld(T0, SP, V_NTRAPS));
     a.w(enc::addi(T1, T0, 1));
     a.w(enc::sd(T1, SP, V_NTRAPS));
@@ -1090,6 +1077,8 @@ fn harness(a: &mut Asm) {
     a.w(enc::MRET);
 
     a.label("finish");
+    // A delegated trap went through the S handler straight here: its scause and stval.
+    normalise(a, S_TRAP, ["s_amo_done", "s_amo_fix", "s_not_ebreak", "s_access_fault", "s_tval_done"]);
     for (k, &(csr, _)) in DUMP_CSRS.iter().enumerate() {
         a.w(csrr(T0, csr));
         a.w(enc::sd(T0, SP, V_CSRS + 8 * k as i32));
@@ -1155,6 +1144,56 @@ fn harness(a: &mut Asm) {
     a.w(enc::addi(11, ZERO, b'\n' as i32));
     a.w(enc::sb(11, 12, 0));
     a.w(enc::jalr(ZERO, RA, 0));
+}
+
+/// The trap CSRs (cause, epc, tval) of M and of S.
+const M_TRAP: (u16, u16, u16) = (0x342, 0x341, 0x343);
+const S_TRAP: (u16, u16, u16) = (0x142, 0x141, 0x143);
+
+/// Rewrites a trap's cause and tval where QEMU 7.2 and the spec (or the spec's freedom)
+/// part, so that both machines are compared in the same terms. Uses t0..t3; sp = VARS.
+fn normalise(a: &mut Asm, csrs: (u16, u16, u16), labels: [&'static str; 5]) {
+    // QEMU 7.2 reports an AMO's faults as a load's (cause 4/5/13 for 6/7/15); the spec says
+    // store/AMO. Both are compared in QEMU's terms: an AMO at xepc (in the body, where the
+    // harness may read) with a store cause has it lowered by 2 here.
+    a.w(csrr(T0, csrs.1));
+    a.w(enc::ld(T1, SP, V_CUR));
+    a.w(enc::ld(T2, T1, D_BODY));
+    a.w(enc::ld(T3, T1, D_END));
+    a.branch(6, T0, T2, labels[0]); // bltu
+    a.branch(6, T3, T0, labels[0]); // bltu: past the final ecall
+    a.w(enc::lbu(T1, T0, 0));
+    a.w(enc::i(0x7f, T1, 7, T1, 0x13)); // andi
+    a.w(enc::addi(T2, ZERO, 0x2f));
+    a.branch(1, T1, T2, labels[0]);
+    a.w(csrr(T1, csrs.0));
+    for cause in [6, 7, 15] {
+        a.w(enc::addi(T2, ZERO, cause));
+        a.branch(0, T1, T2, labels[1]);
+    }
+    a.j(labels[0]);
+    a.label(labels[1]);
+    a.w(enc::addi(T1, T1, -2));
+    a.w(csrw(csrs.0, T1));
+    a.label(labels[0]);
+    // Where the spec leaves tval to the implementation: `ebreak` may write the pc (we) or 0
+    // (QEMU), so it is compared as 0; an access fault of a misaligned access gives the
+    // address of "the portion that faulted", which QEMU takes as the aligned 8-byte word it
+    // split the access at: compared without the low 3 bits.
+    a.w(csrr(T1, csrs.0));
+    a.w(enc::addi(T2, ZERO, 3));
+    a.branch(1, T1, T2, labels[2]);
+    a.w(csrw(csrs.2, ZERO));
+    a.label(labels[2]);
+    a.w(enc::addi(T2, ZERO, 5));
+    a.branch(0, T1, T2, labels[3]);
+    a.w(enc::addi(T2, ZERO, 7));
+    a.branch(1, T1, T2, labels[4]);
+    a.label(labels[3]);
+    a.w(csrr(T1, csrs.2));
+    a.w(enc::i(-8, T1, 7, T1, 0x13)); // andi -8
+    a.w(csrw(csrs.2, T1));
+    a.label(labels[4]);
 }
 
 /// A minimal ELF64 executable for RISC-V: `image` loaded at (and entered at) `base`.

@@ -78,8 +78,8 @@ const ENVCFG_CSRS: &[u16] = &[0x30a, 0x10a];
 /// 0..4 are SIE and MIE, harmless with `mie` = 0). Not `mideleg`: QEMU 7.2's default CPU
 /// has the H extension, whose VS and SGEI bits read as 1 there; nor `misa`, `mip`, counters.
 const RO_CSRS: &[u16] = &[
-    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x304, 0x105, 0x104, 0x305, 0x180, 0x3a0, 0x3b0, 0x320,
-    0x306, 0x106,
+    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x304, 0x105, 0x104, 0x305, 0x180, 0x3a0, 0x3b0,
+    0x320, 0x306, 0x106,
 ];
 const STATUS_CSRS: &[u16] = &[0x300, 0x100];
 const READ_ONLY_NUMBERS: &[u16] = &[0xf14, 0xf11];
@@ -352,13 +352,16 @@ impl Sequence {
         let mut csrs = [0u64; INIT_CSRS.len()];
         for (i, c) in INIT_CSRS.iter().enumerate() {
             csrs[i] = match c {
-                0x141 => r.value() & !1,                  // sepc: bit 0 is always 0
-                0x105 => r.below(2), // stvec's mode; `build` adds the S handler's address
+                0x141 => r.value() & !1, // sepc: bit 0 is always 0
+                0x105 => r.below(2),     // stvec's mode; `build` adds the S handler's address
                 0x302 if r.one_in(2) => 0,
                 // An AMO's fault is a load's on QEMU (`normalise`): whether it is delegated
                 // must not depend on which, so the load and store causes go together.
                 0x302 => {
-                    let mut m = DELEGABLE.iter().filter(|_| r.one_in(3)).fold(0u64, |m, b| m | 1 << b);
+                    let mut m = DELEGABLE
+                        .iter()
+                        .filter(|_| r.one_in(3))
+                        .fold(0u64, |m, b| m | 1 << b);
                     for (load, store) in [(4, 6), (5, 7), (13, 15)] {
                         if m & (1 << load | 1 << store) != 0 {
                             m |= 1 << load | 1 << store;
@@ -366,7 +369,7 @@ impl Sequence {
                     }
                     m
                 }
-                0x30a | 0x10a | 0x320 => r.value() & 1,   // envcfg FIOM, CY inhibit: keep small
+                0x30a | 0x10a | 0x320 => r.value() & 1, // envcfg FIOM, CY inhibit: keep small
                 0x306 | 0x106 => r.value() & 0xffff_fff8, // counters stay gated: never read
                 _ => r.value(),
             };
@@ -1039,7 +1042,17 @@ fn harness(a: &mut Asm) {
     a.w(csrr(T0, 0x340));
     a.w(enc::sd(T0, SP, V_REGS + 16));
     a.w(csrw(0x340, SP));
-    normalise(a, M_TRAP, ["amo_done", "amo_fix", "not_ebreak", "access_fault", "tval_done"]);
+    normalise(
+        a,
+        M_TRAP,
+        [
+            "amo_done",
+            "amo_fix",
+            "not_ebreak",
+            "access_fault",
+            "tval_done",
+        ],
+    );
     a.w(enc::ld(T0, SP, V_NTRAPS));
     a.w(enc::addi(T1, T0, 1));
     a.w(enc::sd(T1, SP, V_NTRAPS));
@@ -1078,7 +1091,17 @@ fn harness(a: &mut Asm) {
 
     a.label("finish");
     // A delegated trap went through the S handler straight here: its scause and stval.
-    normalise(a, S_TRAP, ["s_amo_done", "s_amo_fix", "s_not_ebreak", "s_access_fault", "s_tval_done"]);
+    normalise(
+        a,
+        S_TRAP,
+        [
+            "s_amo_done",
+            "s_amo_fix",
+            "s_not_ebreak",
+            "s_access_fault",
+            "s_tval_done",
+        ],
+    );
     for (k, &(csr, _)) in DUMP_CSRS.iter().enumerate() {
         a.w(csrr(T0, csr));
         a.w(enc::sd(T0, SP, V_CSRS + 8 * k as i32));

@@ -51,15 +51,23 @@ pub const DUMP_CSRS: &[(u16, &str)] = &[
     (0x10a, "senvcfg"),
     (0x320, "mcountinhibit"),
     (0x100, "sstatus"),
+    (0x304, "mie"),
+    (0x344, "mip"),
 ];
 
 /// CSRs the descriptor initialises, in this order, before `satp` and `mstatus`.
 const INIT_CSRS: &[u16] = &[
     0x140, 0x141, 0x142, 0x143, 0x105, 0x342, 0x343, 0x306, 0x106, 0x30a, 0x10a, 0x320, 0x302,
+    0x303, 0x344, 0x304,
 ];
 /// Where `stvec` and `medeleg` sit in [`INIT_CSRS`].
 const STVEC_SLOT: usize = 4;
 const MEDELEG_SLOT: usize = 12;
+/// The S-level interrupts (SSI, STI, SEI): software-writable in `mip` (STIP while
+/// `menvcfg.STCE` is 0, which the generator keeps), so a sequence can raise them with no
+/// timer involved; `mideleg` may send them to S.
+const S_INTERRUPTS: &[u64] = &[1, 5, 9];
+const S_PENDING: &[u64] = &[1, 5];
 /// Exceptions a sequence may delegate to S: all QEMU lets M delegate but the fetch faults
 /// (1, 12) and ecall from S (9), which would trap at the S handler forever.
 const DELEGABLE: &[u64] = &[0, 2, 3, 4, 5, 6, 7, 8, 13, 15];
@@ -69,7 +77,14 @@ const DELEGABLE: &[u64] = &[0, 2, 3, 4, 5, 6, 7, 8, 13, 15];
 /// (mcounteren, scounteren and mcountinhibit are 32-bit registers: QEMU 7.2 keeps 64 bits,
 /// and lets mcountinhibit.TM be set; they are only read.)
 /// (`stvec` is only read: it points at the S handler while exceptions are delegated.)
+/// (`mie`/`sie`/`mip`/`sip` are written only with values `Item::CsrLi` controls: QEMU 7.2
+/// lets the H extension's VS bits and Sscofpmf's LCOFIP be set there.)
 const RW_CSRS: &[u16] = &[0x140, 0x142, 0x143, 0x342, 0x343];
+/// Interrupt enables and pendings, and the bits a body may write into them. `mtimecmp` is
+/// in the far future (the harness sets it), so no line is up on either machine and what is
+/// pending is what software wrote. Not SEIP: QEMU 7.2 ranks a software-set SEIP below STI,
+/// the spec above (MEI, MSI, MTI, SEI, SSI, STI).
+const IRQ_CSRS: &[(u16, u64)] = &[(0x304, 0xaaa), (0x104, 0x222), (0x344, 0x22), (0x144, 0x22)];
 /// menvcfg and senvcfg: QEMU 7.2 implements Zicbom's CBIE/CBCFE/CBZE bits there, which we
 /// do not; written only through immediates 0 and 1 (FIOM).
 const ENVCFG_CSRS: &[u16] = &[0x30a, 0x10a];
@@ -78,7 +93,7 @@ const ENVCFG_CSRS: &[u16] = &[0x30a, 0x10a];
 /// 0..4 are SIE and MIE, harmless with `mie` = 0). Not `mideleg`: QEMU 7.2's default CPU
 /// has the H extension, whose VS and SGEI bits read as 1 there; nor `misa`, `mip`, counters.
 const RO_CSRS: &[u16] = &[
-    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x304, 0x105, 0x104, 0x305, 0x180, 0x3a0, 0x3b0,
+    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x105, 0x304, 0x104, 0x344, 0x144, 0x104, 0x305, 0x180, 0x3a0, 0x3b0,
     0x320, 0x306, 0x106,
 ];
 const STATUS_CSRS: &[u16] = &[0x300, 0x100];
@@ -181,6 +196,8 @@ pub enum Item {
     Raw16(u16),
     /// A CSR instruction from the curated lists.
     Csr(u32),
+    /// `lui rx; addiw rx` = value, then CSR instruction `inst` (its rs1 is rx).
+    CsrLi { rx: u32, value: u32, inst: u32 },
     /// A conditional branch (funct3) to `skip` items ahead.
     Branch {
         f3: u32,
@@ -254,6 +271,7 @@ impl Item {
     fn size(&self) -> u64 {
         match self {
             Item::Raw32(_) | Item::Csr(_) | Item::Branch { .. } | Item::Jal { .. } => 4,
+            Item::CsrLi { .. } => 12,
             Item::Raw16(_) => 2,
             Item::Jalr { .. } => 8,
             Item::Mem { inst, .. } | Item::MemFar { inst, .. } => {
@@ -334,6 +352,9 @@ impl Sequence {
         if mode != Mode::M {
             mstatus &= !MSTATUS_MPRV;
         }
+        // The entry `mret` sets MIE from MPIE: MIE itself stays 0 until then, so that no
+        // interrupt is taken inside the harness.
+        mstatus &= !(1 << 3);
         let mut ptes = [0; 4];
         for (k, p) in ptes.iter_mut().enumerate() {
             let page = (SCRATCH >> 12) + k as u64;
@@ -354,6 +375,9 @@ impl Sequence {
             csrs[i] = match c {
                 0x141 => r.value() & !1, // sepc: bit 0 is always 0
                 0x105 => r.below(2),     // stvec's mode; `build` adds the S handler's address
+                0x303 | 0x344 | 0x304 if r.one_in(2) => 0,
+                0x344 => S_PENDING.iter().filter(|_| r.one_in(2)).fold(0, |m, b| m | 1 << b),
+                0x303 | 0x304 => S_INTERRUPTS.iter().filter(|_| r.one_in(2)).fold(0, |m, b| m | 1 << b),
                 0x302 if r.one_in(2) => 0,
                 // An AMO's fault is a load's on QEMU (`normalise`): whether it is delegated
                 // must not depend on which, so the load and store causes go together.
@@ -456,7 +480,15 @@ fn random_item(r: &mut Rng, len: usize) -> Item {
             }
             Item::Mem { rb, addr, inst }
         }
-        61..=72 => Item::Csr(csr_inst(r)),
+        61..=66 => Item::Csr(csr_inst(r)),
+        67..=72 => {
+            let (csr, bits) = r.pick(IRQ_CSRS);
+            let rx = 1 + r.below(31) as u32;
+            let value = (r.next() & bits) as u32;
+            let f3 = r.pick(&[1, 2, 3]);
+            let inst = (csr as u32) << 20 | rx << 15 | f3 << 12 | r.reg() << 7 | 0x73;
+            Item::CsrLi { rx, value, inst }
+        }
         73..=78 => Item::Branch {
             f3: r.pick(&[0, 1, 4, 5, 6, 7, 2, 3]),
             rs1: r.reg(),
@@ -900,6 +932,12 @@ fn body(a: &mut Asm, items: &[Item]) -> (u64, u64) {
         debug_assert_eq!(pc, a.here());
         match *it {
             Item::Raw32(w) | Item::Csr(w) => a.w(w),
+            Item::CsrLi { rx, value, inst } => {
+                let (hi, lo) = split(value as i64);
+                a.w(enc::lui(rx, hi));
+                a.w(enc::addiw(rx, rx, lo));
+                a.w(inst);
+            }
             Item::Raw16(h) => a.h(h),
             Item::Branch { f3, rs1, rs2, skip } => {
                 // funct3 2 and 3 are reserved branch encodings: illegal, no target.
@@ -967,6 +1005,10 @@ fn harness(a: &mut Asm) {
     a.w(csrw(0x3b0, T0));
     a.w(enc::addi(T0, ZERO, 0xf));
     a.w(csrw(0x3a0, T0));
+    // mtimecmp of hart 0 at the far future: no machine timer interrupt is ever pending.
+    a.w(enc::addi(T0, ZERO, -1));
+    a.w(enc::lui(T1, 0x2004));
+    a.w(enc::sd(T0, T1, 0));
 
     a.label("next");
     a.w(csrw(0x300, ZERO));
@@ -1073,6 +1115,14 @@ fn harness(a: &mut Asm) {
     a.w(enc::ld(T3, T1, D_END));
     a.w(csrr(T0, 0x341));
     a.branch(6, T0, T2, "finish"); // bltu: before the body
+    // An interrupt (mcause < 0) in the body: masked from now on (`mie` = 0, what was
+    // pending stays visible in `mip`), and the interrupted instruction runs on return.
+    a.w(csrr(T1, 0x342));
+    a.branch(5, T1, ZERO, "exception"); // bge t1, zero
+    a.branch(7, T0, T3, "finish");
+    a.w(csrw(0x304, ZERO));
+    a.j("resume");
+    a.label("exception");
     a.branch(7, T0, T3, "finish"); // bgeu: the final ecall or past it
     // Skip the trapping instruction: 4 bytes if its low bits are 11, else 2.
     a.w(enc::i(0, T0, 5, T1, 0x03)); // lhu
@@ -1083,6 +1133,7 @@ fn harness(a: &mut Asm) {
     a.w(enc::addi(T0, T0, 2));
     a.label("short");
     a.w(csrw(0x341, T0));
+    a.label("resume");
     for r in (1..=31).filter(|&r| r != SP) {
         a.w(enc::ld(r, SP, V_REGS + 8 * r as i32));
     }

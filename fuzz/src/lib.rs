@@ -159,7 +159,7 @@ pub fn virtio(data: &[u8]) {
     for (off, v) in writes {
         // Queue addresses land in the input's RAM, mostly.
         let v = if matches!(off, 0x40 | 0x80 | 0x90 | 0xa0) && v & 1 == 0 {
-            v & 0xffff | RAM_BASE + 0x1000
+            (v & 0xffff) | (RAM_BASE + 0x1000)
         } else {
             v
         };

@@ -60,9 +60,8 @@ const INIT_CSRS: &[u16] = &[
     0x140, 0x141, 0x142, 0x143, 0x105, 0x342, 0x343, 0x306, 0x106, 0x30a, 0x10a, 0x320, 0x302,
     0x303, 0x344, 0x304,
 ];
-/// Where `stvec` and `medeleg` sit in [`INIT_CSRS`].
+/// Where `stvec` sits in [`INIT_CSRS`].
 const STVEC_SLOT: usize = 4;
-const MEDELEG_SLOT: usize = 12;
 /// The S-level interrupts (SSI, STI, SEI): software-writable in `mip` (STIP while
 /// `menvcfg.STCE` is 0, which the generator keeps), so a sequence can raise them with no
 /// timer involved; `mideleg` may send them to S.
@@ -93,8 +92,8 @@ const ENVCFG_CSRS: &[u16] = &[0x30a, 0x10a];
 /// 0..4 are SIE and MIE, harmless with `mie` = 0). Not `mideleg`: QEMU 7.2's default CPU
 /// has the H extension, whose VS and SGEI bits read as 1 there; nor `misa`, `mip`, counters.
 const RO_CSRS: &[u16] = &[
-    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x105, 0x304, 0x104, 0x344, 0x144, 0x104, 0x305, 0x180, 0x3a0, 0x3b0,
-    0x320, 0x306, 0x106,
+    0x300, 0x100, 0x341, 0x141, 0xf14, 0x302, 0x105, 0x304, 0x104, 0x344, 0x144, 0x104, 0x305,
+    0x180, 0x3a0, 0x3b0, 0x320, 0x306, 0x106,
 ];
 const STATUS_CSRS: &[u16] = &[0x300, 0x100];
 const READ_ONLY_NUMBERS: &[u16] = &[0xf14, 0xf11];
@@ -197,7 +196,11 @@ pub enum Item {
     /// A CSR instruction from the curated lists.
     Csr(u32),
     /// `lui rx; addiw rx` = value, then CSR instruction `inst` (its rs1 is rx).
-    CsrLi { rx: u32, value: u32, inst: u32 },
+    CsrLi {
+        rx: u32,
+        value: u32,
+        inst: u32,
+    },
     /// A conditional branch (funct3) to `skip` items ahead.
     Branch {
         f3: u32,
@@ -376,8 +379,14 @@ impl Sequence {
                 0x141 => r.value() & !1, // sepc: bit 0 is always 0
                 0x105 => r.below(2),     // stvec's mode; `build` adds the S handler's address
                 0x303 | 0x344 | 0x304 if r.one_in(2) => 0,
-                0x344 => S_PENDING.iter().filter(|_| r.one_in(2)).fold(0, |m, b| m | 1 << b),
-                0x303 | 0x304 => S_INTERRUPTS.iter().filter(|_| r.one_in(2)).fold(0, |m, b| m | 1 << b),
+                0x344 => S_PENDING
+                    .iter()
+                    .filter(|_| r.one_in(2))
+                    .fold(0, |m, b| m | 1 << b),
+                0x303 | 0x304 => S_INTERRUPTS
+                    .iter()
+                    .filter(|_| r.one_in(2))
+                    .fold(0, |m, b| m | 1 << b),
                 0x302 if r.one_in(2) => 0,
                 // An AMO's fault is a load's on QEMU (`normalise`): whether it is delegated
                 // must not depend on which, so the load and store causes go together.
@@ -796,7 +805,7 @@ fn split(v: i64) -> (u32, i32) {
         "offset {v:#x} out of reach"
     );
     let lo = ((v << 52) >> 52) as i32;
-    let hi = ((v - lo as i64) >> 12) as u32 & 0xfff_ff;
+    let hi = ((v - lo as i64) >> 12) as u32 & 0x000f_ffff;
     (hi, lo)
 }
 
@@ -818,10 +827,9 @@ fn csrr(rd: u32, csr: u16) -> u32 {
     enc::csrrs(rd, csr, ZERO)
 }
 
-/// An assembled batch: the ELF, and where each sequence's body lies (for reports).
+/// An assembled batch.
 pub struct Program {
     pub elf: Vec<u8>,
-    pub bodies: Vec<(u64, u64)>,
 }
 
 /// Builds the program running `seqs`; `full` prints every dumped word instead of the hash.
@@ -911,7 +919,6 @@ pub fn build(seqs: &[Sequence], full: bool) -> Program {
     a.resolve();
     Program {
         elf: elf(RAM, &a.bytes),
-        bodies,
     }
 }
 
@@ -1074,7 +1081,10 @@ fn harness(a: &mut Asm) {
     // sstatus as the delegation left them.
     a.bytes.resize(a.bytes.len().next_multiple_of(4), 0);
     a.label("s_handler");
-    a.w(enc::ECALL);
+    // In vectored mode an interrupt enters at BASE + 4 × cause: one `ecall` per entry.
+    for _ in 0..16 {
+        a.w(enc::ECALL);
+    }
 
     a.label("handler");
     a.w(enc::csrrw(SP, 0x340, SP));

@@ -143,6 +143,11 @@ pub fn recording(data: &[u8]) {
 /// from the input, then register writes (offset, value) from its head, notifications
 /// included, with the machine running a little after each.
 pub fn virtio(data: &[u8]) {
+    let _ = virtio_machine(data);
+}
+
+/// [`virtio`]'s machine after the input, for tests that look at what the device did.
+pub fn virtio_machine(data: &[u8]) -> Option<Machine> {
     let mut b = Bytes(data);
     let writes: Vec<(u64, u64)> = (0..(b.u8() % 24) as usize)
         .map(|_| ((b.u8() as u64 * 4) & 0xffc, b.u64() & 0xffff_ffff))
@@ -152,7 +157,7 @@ pub fn virtio(data: &[u8]) {
         Image::Raw(&0x0000_006fu32.to_le_bytes()),
         Some(vec![0u8; 64 * 512]),
     ) else {
-        return;
+        return None;
     };
     let ram = b.0;
     let _ = m.write_phys(RAM_BASE + 0x1000, &ram[..ram.len().min(1 << 20)]);
@@ -167,6 +172,7 @@ pub fn virtio(data: &[u8]) {
         m.run(200);
     }
     m.run(2_000);
+    Some(m)
 }
 
 /// The seed inputs of `dir` (a missing directory is an empty corpus), sorted by name.

@@ -97,7 +97,8 @@ pub fn execute(data: &[u8]) {
 }
 
 /// ELF loading and symbols: the loader (as a kernel image), then the symbol table and DWARF
-/// as the debugger reads them, with lookups at a few addresses.
+/// as the debugger reads them, with lookups at a few addresses, then the kernel views'
+/// DWARF type walks.
 pub fn elf(data: &[u8]) {
     let _ = small_machine(Image::Elf(data), None);
     if let Ok(s) = session::inspect::symbols::Symbols::parse("fuzz", data) {
@@ -110,6 +111,9 @@ pub fn elf(data: &[u8]) {
         let _ = s.line_address("main.c", 10);
         let _ = s.lookup("main");
     }
+    // The kernel views: the DWARF types of `proc`, `cpus`, `ftable`, `kmem` (member offsets,
+    // array lengths, enum values), as the processes pane and `monitor ps` read them.
+    let _ = session::inspect::monitor::Views::new(Some(data));
 }
 
 /// The xv6 file system reader: open, walk every inode, the tree, every path.

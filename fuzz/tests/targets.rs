@@ -94,3 +94,13 @@ fn the_virtio_seed_completes_its_request() {
     assert!(m.read_phys(machine::board::RAM_BASE + 0x3300, &mut status));
     assert_eq!(status[0], 0, "the request's status byte: OK");
 }
+
+#[test]
+fn the_dwarf_seed_reaches_the_kernel_views() {
+    // The seed's DWARF has a `proc` table the views accept: mutations start deep in them.
+    let elf =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/elf/tiny-dwarf"))
+            .unwrap();
+    let v = session::inspect::monitor::Views::new(Some(&elf));
+    assert!(v.kernel.is_some(), "{:?}", v.kernel_error);
+}

@@ -28,6 +28,20 @@ fn seq_seed(seed: u64, i: usize) -> u64 {
     generator::Rng::new(seed ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d)).next()
 }
 
+fn qemu_version() -> String {
+    Command::new("qemu-system-riscv64")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 fn have_qemu() -> bool {
     Command::new("qemu-system-riscv64")
         .arg("--version")
@@ -248,7 +262,12 @@ fn differential(seed: u64, batches: usize, count: usize) {
         reports.len(),
         start.elapsed().as_secs_f64()
     );
-    assert!(reports.is_empty(), "\n{}", reports.join("\n"));
+    assert!(
+        reports.is_empty(),
+        "against {} (docs/reliability.md lists what QEMU 7.2 does differently):\n{}",
+        qemu_version(),
+        reports.join("\n")
+    );
 }
 
 #[test]

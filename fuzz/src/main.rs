@@ -1,6 +1,6 @@
 //! The coverage-free fuzz driver: feeds one target random inputs mutated from its corpus for a
-//! given time, and saves any input that panics (the emulator must never panic on guest or
-//! file input). Runs on the stable toolchain with nothing to install; why not cargo-afl is
+//! given time, and saves any input that panics, takes over 5 s (slow) or over 30 s (a hang,
+//! which ends the run): the emulator must neither panic nor hang on guest or file input. Runs on the stable toolchain with nothing to install; why not cargo-afl is
 //! in docs/reliability.md.
 //!
 //! ```text
@@ -9,7 +9,11 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// An input running this long is a hang.
+const HANG: Duration = Duration::from_secs(30);
 use xv6scope_fuzz::{TARGETS, corpus, mutate};
 
 fn main() {
@@ -51,8 +55,29 @@ fn main() {
     let (mut execs, mut found) = (0u64, 0u64);
     let mut rng = seed;
     let mut last_report = Instant::now();
+    // A hang never returns to this loop: a watchdog saves the input and ends the run.
+    let current: Arc<Mutex<(Instant, Vec<u8>)>> =
+        Arc::new(Mutex::new((Instant::now(), Vec::new())));
+    {
+        let (current, crashes, name) = (current.clone(), crashes.clone(), name.clone());
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let c = current.lock().unwrap();
+                if c.0.elapsed() > HANG {
+                    save(&crashes, &c.1, "hang");
+                    println!(
+                        "{name}: an input runs over {HANG:?}: saved in {}",
+                        crashes.display()
+                    );
+                    std::process::exit(1);
+                }
+            }
+        });
+    }
     while start.elapsed() < Duration::from_secs(seconds) {
         let input = mutate(&seeds, &mut rng);
+        *current.lock().unwrap() = (Instant::now(), input.clone());
         let t = Instant::now();
         let ok = std::panic::catch_unwind(|| target(&input)).is_ok();
         execs += 1;

@@ -104,3 +104,22 @@ fn the_dwarf_seed_reaches_the_kernel_views() {
     let v = session::inspect::monitor::Views::new(Some(&elf));
     assert!(v.kernel.is_some(), "{:?}", v.kernel_error);
 }
+
+#[test]
+fn mutated_recordings_get_past_the_checksum() {
+    // With the checksum made right, a one-byte change in the console still decodes, rather
+    // than failing the checksum every time.
+    let seed =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/recording/small"))
+            .unwrap();
+    assert!(session::Recording::decode(&seed).is_ok());
+    let mut m = seed.clone();
+    let at = m.windows(4).position(|w| w == b"CONS").unwrap() + 12;
+    m[at] ^= 0x20; // the console's first byte
+    assert_eq!(
+        session::Recording::decode(&m),
+        Err(session::RecordingError::Checksum)
+    );
+    let fixed = session::Recording::decode(&xv6scope_fuzz::fix_checksum(&m)).expect("decodes");
+    assert_eq!(fixed.console[0], b'$' ^ 0x20);
+}

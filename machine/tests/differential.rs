@@ -6,7 +6,8 @@
 //!
 //! The short form runs in `cargo test --release` (skipped, saying so, without QEMU). The long
 //! form is ignored: `XV6SCOPE_DIFF_SEQS=100000 cargo test --release -p machine --test
-//! differential -- --ignored --nocapture` (XV6SCOPE_DIFF_SEED picks the first batch's seed).
+//! differential -- --ignored --nocapture` (XV6SCOPE_DIFF_SEED picks the first batch's seed,
+//! XV6SCOPE_DIFF_LEN the items per sequence).
 //! A mismatch report names the seed and the minimised sequence, field by field.
 
 #[path = "differential/generator.rs"]
@@ -18,7 +19,8 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Items per sequence: long enough for interplay, short enough to minimise.
+/// Items per sequence: long enough for interplay, short enough to minimise (the long form
+/// takes another length from XV6SCOPE_DIFF_LEN).
 const LEN: usize = 24;
 /// Sequences per program: QEMU boots once per batch.
 const BATCH: usize = 1000;
@@ -212,9 +214,9 @@ fn report(seed: u64, index: usize, seqs: &[Sequence]) -> String {
 }
 
 /// Runs one batch on both machines; the reports of the sequences that differ.
-fn differential_batch(seed: u64, count: usize) -> Result<Vec<String>, String> {
+fn differential_batch(seed: u64, count: usize, len: usize) -> Result<Vec<String>, String> {
     let seqs: Vec<Sequence> = (0..count)
-        .map(|i| Sequence::random(seq_seed(seed, i), LEN))
+        .map(|i| Sequence::random(seq_seed(seed, i), len))
         .collect();
     let p = generator::build(&seqs, false);
     let ours = run_ours(&p.elf)?;
@@ -235,12 +237,12 @@ fn differential_batch(seed: u64, count: usize) -> Result<Vec<String>, String> {
 }
 
 /// Runs `batches` batches from `seed`, panicking with the reports of any mismatch.
-fn differential(seed: u64, batches: usize, count: usize) {
+fn differential(seed: u64, batches: usize, count: usize, len: usize) {
     let start = Instant::now();
     let mut reports = Vec::new();
     for b in 0..batches {
         let s = seed.wrapping_add(b as u64);
-        match differential_batch(s, count) {
+        match differential_batch(s, count, len) {
             Ok(r) => reports.extend(r),
             Err(e) => reports.push(e),
         }
@@ -257,7 +259,7 @@ fn differential(seed: u64, batches: usize, count: usize) {
         }
     }
     println!(
-        "differential: {} sequences of {LEN} items from seed {seed:#x}: {} mismatches, {:.1} s",
+        "differential: {} sequences of {len} items from seed {seed:#x}: {} mismatches, {:.1} s",
         batches * count,
         reports.len(),
         start.elapsed().as_secs_f64()
@@ -325,7 +327,7 @@ fn differential_against_qemu_short() {
         eprintln!("skipped: qemu-system-riscv64 is not installed (the differential test needs it)");
         return;
     }
-    differential(0x5eed, 2, BATCH);
+    differential(0x5eed, 2, BATCH, LEN);
 }
 
 #[test]
@@ -346,5 +348,6 @@ fn differential_against_qemu_long() {
     };
     let seqs = env("XV6SCOPE_DIFF_SEQS", 100_000) as usize;
     let seed = env("XV6SCOPE_DIFF_SEED", 0x1000);
-    differential(seed, seqs.div_ceil(BATCH), BATCH);
+    let len = env("XV6SCOPE_DIFF_LEN", LEN as u64) as usize;
+    differential(seed, seqs.div_ceil(BATCH), BATCH, len);
 }

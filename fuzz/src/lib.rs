@@ -178,12 +178,10 @@ pub fn virtio_machine(data: &[u8]) -> Option<Machine> {
         .map(|_| ((b.u8() as u64 * 4) & 0xffc, b.u64() & 0xffff_ffff))
         .collect();
     // A hart spinning on `j .` while the device works.
-    let Some(mut m) = small_machine(
+    let mut m = small_machine(
         Image::Raw(&0x0000_006fu32.to_le_bytes()),
         Some(vec![0u8; 64 * 512]),
-    ) else {
-        return None;
-    };
+    )?;
     let ram = b.0;
     let _ = m.write_phys(RAM_BASE + 0x1000, &ram[..ram.len().min(1 << 20)]);
     for (off, v) in writes {

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! xv6scope-fuzz TARGET [--seconds N] [--seed S]     fuzz; crashes go to fuzz/crashes/TARGET/
+//! xv6scope-fuzz TARGET --input FILE                  runs one saved input
 //! xv6scope-fuzz --write-seeds                        (re)writes the generated seed corpus
 //! ```
 
@@ -46,6 +47,15 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
+    if let Some(i) = args.iter().position(|a| a == "--input") {
+        // Reproduce one saved input: a panic shows as usual, a hang as a hang.
+        let path = args.get(i + 1).expect("--input FILE");
+        let input = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let t = Instant::now();
+        target(&input);
+        println!("{name}: {path} ran in {:?}", t.elapsed());
+        return;
+    }
     let (seconds, seed) = (opt("--seconds", 60), opt("--seed", 1));
     let seeds = corpus(&dir.join("corpus").join(name));
     let crashes = dir.join("crashes").join(name);

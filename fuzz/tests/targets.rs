@@ -123,3 +123,18 @@ fn mutated_recordings_get_past_the_checksum() {
     let fixed = session::Recording::decode(&xv6scope_fuzz::fix_checksum(&m)).expect("decodes");
     assert_eq!(fixed.console[0], b'$' ^ 0x20);
 }
+
+/// Inputs the long runs found, kept with the fix they led to (docs/reliability.md).
+#[test]
+fn regressions_stay_fixed() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions");
+    // A mutated DWARF seed whose function symbol claims a huge size: `line_address` scanned
+    // it two bytes at a time, for ever; it now walks the line table's rows.
+    let t = Instant::now();
+    xv6scope_fuzz::elf(&std::fs::read(dir.join("elf-line-address-hang")).unwrap());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+}

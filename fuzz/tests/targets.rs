@@ -141,8 +141,9 @@ fn regressions_stay_fixed() {
 
 #[test]
 fn the_fsimage_seed_is_an_image_with_files() {
-    let seed = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/fsimage/small"))
-        .unwrap();
+    let seed =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/fsimage/small"))
+            .unwrap();
     let img = mkfs::Image::open(seed).expect("opens");
     let names: Vec<String> = img.tree().into_iter().map(|(n, _, _)| n).collect();
     assert!(names.iter().any(|n| n.ends_with("README")), "{names:?}");

@@ -4,13 +4,16 @@
 //!
 //! One sequence, driven by the M-mode harness at 0x8000_0000:
 //! 1. set-up from its descriptor: the 16 KiB scratch area filled from a seed (xorshift64),
-//!    the four scratch PTEs, S and M trap CSRs, `satp` (bare, or Sv39 with a root whose code
-//!    pages are S- or U-only), `mstatus` (MPP = the sequence's mode, random SUM, MXR, MPRV,
-//!    TVM, TW, TSR, SPP...), and x1..x31; then `mret` into the body in M, S or U mode;
-//! 2. the body: random instructions ending in `ecall`. Every trap goes to the M-mode handler,
-//!    which saves the registers, logs (mcause, mepc, mtval, mstatus) and skips the trapping
-//!    instruction (2 or 4 bytes, read at mepc) while mepc is inside the body; a trap at or
-//!    past the end (the final `ecall`) or outside the body, or the 64th trap, ends it;
+//!    the four scratch PTEs, S and M trap CSRs, `medeleg`, `mideleg`, `mie`, `mip` (S-level
+//!    interrupts pending), `satp` (bare, or Sv39 with a root whose code pages are S- or
+//!    U-only), `mstatus` (MPP = the sequence's mode, random SUM, MXR, MPRV, TVM, TW, TSR,
+//!    SPP...), and x1..x31; then `mret` into the body in M, S or U mode;
+//! 2. the body: random instructions ending in `ecall`. Every trap not delegated goes to the
+//!    M-mode handler, which saves the registers, logs (mcause, mepc, mtval, mstatus) and
+//!    skips the trapping instruction (2 or 4 bytes, read at mepc) while mepc is inside the
+//!    body, or masks an interrupt (`mie` = 0) and resumes; a trap at or past the end (the
+//!    final `ecall`) or outside the body, or the 64th trap, ends it. A delegated trap goes
+//!    to the S handler, whose `ecall` ends it;
 //! 3. the dump: x1..x31, the CSRs of `DUMP_CSRS`, the trap count and log, then the scratch
 //!    area and its PTEs (A/D bits set by the walks), hashed (FNV-1a over 64-bit words) and
 //!    printed as 16 hex digits and a newline on the UART. In full mode every word is printed.

@@ -6,6 +6,8 @@
 //! ```text
 //! xv6scope-fuzz TARGET [--seconds N] [--seed S]     fuzz; crashes go to fuzz/crashes/TARGET/
 //! xv6scope-fuzz TARGET --input FILE                  runs one saved input
+//! xv6scope-fuzz TARGET --seed S --from N            resumes seed S's stream at input N,
+//!                                                    keeping each in crashes/TARGET/current
 //! xv6scope-fuzz --write-seeds                        (re)writes the generated seed corpus
 //! ```
 
@@ -85,8 +87,20 @@ fn main() {
             }
         });
     }
+    // `--from N`: draw and drop the first N inputs of this seed's stream (which does not
+    // depend on the target), then keep each input in crashes/TARGET/current while it runs:
+    // to catch an input that kills the process (a stack overflow aborts, past catch_unwind).
+    let from = opt("--from", 0);
+    for _ in 0..from {
+        mutate(&seeds, &mut rng);
+    }
+    let keep = from > 0;
     while start.elapsed() < Duration::from_secs(seconds) {
         let input = mutate(&seeds, &mut rng);
+        if keep {
+            std::fs::create_dir_all(&crashes).unwrap();
+            std::fs::write(crashes.join("current"), &input).unwrap();
+        }
         *current.lock().unwrap() = (Instant::now(), input.clone());
         let t = Instant::now();
         let ok = std::panic::catch_unwind(|| target(&input)).is_ok();

@@ -137,6 +137,9 @@ fn regressions_stay_fixed() {
         "took {:?}",
         t.elapsed()
     );
+    // A mutated DWARF seed whose array type is its own element: `Types::size` recursed
+    // until the stack overflowed (an abort, past any catch_unwind); the nesting is bounded.
+    xv6scope_fuzz::elf(&std::fs::read(dir.join("elf-dwarf-array-cycle")).unwrap());
 }
 
 #[test]

@@ -426,6 +426,16 @@ pub fn user_dir_elfs(args: &MachineArgs) -> Result<Vec<(String, Vec<u8>)>> {
 /// Turns the syscall tracer on for `run --strace`.
 fn start_strace(session: &mut Session, spec: &str) -> Result<()> {
     let filter = Filter::parse(spec).map_err(|e| anyhow::anyhow!("--strace={spec}: {e}"))?;
+    // The tracer finds the trampoline through the kernel's symbols: unreadable ones are the
+    // cause to name (which section, and why), not the trampoline it then cannot find.
+    if session.views.syms.kernel.is_none() {
+        let why = session
+            .views
+            .kernel_error
+            .as_deref()
+            .unwrap_or("unknown reason");
+        bail!("--strace needs the kernel's symbols, which cannot be read: {why}");
+    }
     session
         .strace_on(filter)
         .map_err(|e| anyhow::anyhow!("--strace: {e}"))

@@ -627,3 +627,61 @@ fn a_full_file_system_at_write_back_leaves_the_image_intact() {
     assert_eq!(std::fs::read(&img).unwrap(), fresh, "the image changed");
     no_temporary_files(&fs.0);
 }
+
+/// `kernel` with the contents of section `name` overwritten by 0xa5 bytes (the header kept),
+/// read from the ELF64 section headers.
+fn corrupt_section(kernel: &[u8], name: &str) -> Vec<u8> {
+    let u16_at = |o: usize| u16::from_le_bytes(kernel[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(kernel[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(kernel[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let sh = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(sh(shstrndx) + 0x18);
+    for i in 0..shnum {
+        let n = strtab + u32_at(sh(i));
+        let end = n + kernel[n..].iter().position(|&b| b == 0).unwrap();
+        if &kernel[n..end] == name.as_bytes() {
+            let (off, size) = (u64_at(sh(i) + 0x18), u64_at(sh(i) + 0x20));
+            let mut out = kernel.to_vec();
+            out[off..off + size].fill(0xa5);
+            return out;
+        }
+    }
+    panic!("no section {name} in the kernel");
+}
+
+#[test]
+fn strace_on_a_kernel_with_a_corrupt_symbol_table_or_dwarf_names_the_section() {
+    let dir = common::bundled_image("rely-corrupt-syms");
+    let kernel = std::fs::read(dir.join("kernel")).unwrap();
+    let disk = dir.join("fs.img");
+    for section in [".symtab", ".debug_info"] {
+        let bad = write(&dir, "bad-kernel", &corrupt_section(&kernel, section));
+        let (out, _) = xv6scope_within(
+            30,
+            &[
+                "run",
+                "--kernel",
+                &bad,
+                "--disk",
+                disk.to_str().unwrap(),
+                "--snapshot",
+                "--strace",
+                "--input",
+                "x",
+            ],
+        );
+        assert_one_line_error(
+            &out,
+            &format!(
+                "--strace needs the kernel's symbols, which cannot be read: kernel: section {section} is corrupt"
+            ),
+        );
+        assert!(
+            !text(&out.stderr).contains("trampoline"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

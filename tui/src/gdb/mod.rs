@@ -24,6 +24,8 @@
 //! the server keeps listening.
 
 mod breakpoints;
+#[cfg(test)]
+mod fuzz;
 mod legacy;
 mod memory;
 mod monitor;

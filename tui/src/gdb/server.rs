@@ -166,6 +166,12 @@ impl Server {
         })
     }
 
+    /// Whether a client is attached.
+    #[cfg(test)]
+    pub fn attached(&self) -> bool {
+        self.client.is_some()
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local

@@ -12,6 +12,8 @@
 //! terminal it plays headless as `--check` does.
 
 pub mod format;
+#[cfg(test)]
+pub mod fuzz;
 pub mod player;
 
 use crate::MachineArgs;

@@ -419,17 +419,29 @@ impl Types {
         id
     }
 
-    /// Size in bytes.
+    /// Size in bytes. Arrays of arrays multiply out, innermost first; their nesting is
+    /// bounded like alias chains, since a corrupt DWARF can make an array its own element
+    /// (fuzzing found one: the recursion this replaced overflowed the stack).
     pub fn size(&self, id: TyId) -> Option<u64> {
-        match self.resolve(id)? {
-            Ty::Unknown { size }
-            | Ty::Base { size, .. }
-            | Ty::Struct { size, .. }
-            | Ty::Enum { size, .. } => Some(*size),
-            Ty::Pointer(_) => Some(8),
-            Ty::Array { elem, count } => Some(self.size((*elem)?)?.checked_mul((*count)?)?),
-            Ty::Alias(_) => None,
+        let mut counts = Vec::new();
+        let mut id = id;
+        for _ in 0..32 {
+            let leaf = match self.resolve(id)? {
+                Ty::Unknown { size }
+                | Ty::Base { size, .. }
+                | Ty::Struct { size, .. }
+                | Ty::Enum { size, .. } => *size,
+                Ty::Pointer(_) => 8,
+                Ty::Array { elem, count } => {
+                    counts.push((*count)?);
+                    id = (*elem)?;
+                    continue;
+                }
+                Ty::Alias(_) => return None,
+            };
+            return counts.iter().rev().try_fold(leaf, |s, &c| s.checked_mul(c));
         }
+        None
     }
 
     /// The wrapped type if `id` is a one-member struct whose member is at offset 0 and as big

@@ -122,11 +122,49 @@ fn rustc_demangle_name(name: &str) -> Option<String> {
     })
 }
 
+/// Which DWARF section a parse error comes from: unit headers and entries live in
+/// .debug_info, their shapes in .debug_abbrev; anything else is reported as the DWARF set.
+fn corrupt_dwarf_section(dwarf: &gimli::Dwarf<Reader>) -> &'static str {
+    let mut units = dwarf.units();
+    loop {
+        match units.next() {
+            Err(_) => return ".debug_info",
+            Ok(None) => return ".debug_* (DWARF)",
+            Ok(Some(header)) => {
+                if dwarf.abbreviations(&header).is_err() {
+                    return ".debug_abbrev";
+                }
+                let Ok(unit) = dwarf.unit(header) else {
+                    return ".debug_info";
+                };
+                let mut entries = unit.entries();
+                loop {
+                    match entries.next_dfs() {
+                        Err(_) => return ".debug_info",
+                        Ok(None) => break,
+                        Ok(Some(_)) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Symbols {
     /// Parses an ELF file's symbols and DWARF. A file without DWARF still gives symbols.
     pub fn parse(name: &str, elf: &[u8]) -> Result<Symbols, SymError> {
         let file = object::File::parse(elf)
             .map_err(|e| SymError(format!("{name}: not an ELF file: {e}")))?;
+        // A name outside the string table means a corrupt .symtab: say so rather than drop
+        // the symbol and leave the trampoline, `proc`... unfound for a reason nobody sees.
+        if let Some((i, e)) = file
+            .symbols()
+            .find_map(|s| s.name_bytes().err().map(|e| (s.index().0, e)))
+        {
+            return Err(SymError(format!(
+                "{name}: section .symtab is corrupt: symbol {i}: {e}"
+            )));
+        }
         let mut syms: Vec<Sym> = file
             .symbols()
             .filter(|s| {
@@ -169,8 +207,12 @@ impl Symbols {
                 Ok(EndianArcSlice::new(Arc::from(&*data), endian))
             };
             let dwarf = Arc::new(gimli::Dwarf::load(load)?);
-            let ctx = Context::from_arc_dwarf(dwarf.clone())
-                .map_err(|e| SymError(format!("{name}: DWARF: {e}")))?;
+            let ctx = Context::from_arc_dwarf(dwarf.clone()).map_err(|e| {
+                SymError(format!(
+                    "{name}: section {} is corrupt: {e}",
+                    corrupt_dwarf_section(&dwarf)
+                ))
+            })?;
             (Some(dwarf), Some(ctx))
         } else {
             (None, None)
@@ -275,9 +317,13 @@ impl Symbols {
     }
 
     /// The lowest address of a function whose line is `file:line` (`file` matches the end of
-    /// the path: `sysfile.rs` or `kernel/sysfile.rs`), for `break FILE:LINE`. Scans function
-    /// symbols two bytes at a time, the compressed-instruction granule (ISA spec §1.5).
+    /// the path: `sysfile.rs` or `kernel/sysfile.rs`), for `break FILE:LINE`: the first
+    /// two-byte granule (the compressed-instruction granule, ISA spec §1.5) from a function
+    /// symbol's start that the line table puts on that line. The table's rows within the
+    /// function are visited, not every granule, so a corrupt symbol size (up to 2^64) costs
+    /// what the table holds rather than what the size claims.
     pub fn line_address(&self, file: &str, line: u32) -> Option<u64> {
+        let ctx = self.ctx.as_ref()?;
         let suffix = format!("/{file}");
         let mut best: Option<u64> = None;
         for s in self
@@ -285,16 +331,22 @@ impl Symbols {
             .iter()
             .filter(|s| s.is_function && s.size > 0)
         {
-            let mut pc = s.addr;
-            while pc < s.addr + s.size {
-                if let Some((f, l)) = self.line(pc)
-                    && l == line
-                    && (f == file || f.ends_with(&suffix))
-                {
-                    best = Some(best.map_or(pc, |b| b.min(pc)));
-                    break;
+            let end = s.addr.saturating_add(s.size);
+            let Ok(rows) = ctx.find_location_range(s.addr, end) else {
+                continue;
+            };
+            for (addr, len, loc) in rows {
+                let (Some(f), Some(l)) = (loc.file, loc.line) else {
+                    continue;
+                };
+                if l != line || !(f == file || f.ends_with(&suffix)) {
+                    continue;
                 }
-                pc += 2;
+                let from = addr.max(s.addr);
+                let pc = s.addr.saturating_add((from - s.addr).next_multiple_of(2));
+                if pc < addr.saturating_add(len) && pc < end {
+                    best = Some(best.map_or(pc, |b| b.min(pc)));
+                }
             }
         }
         best
@@ -457,6 +509,57 @@ mod tests {
         send::<Symbols>();
         send::<SymbolSet>();
         send::<crate::inspect::monitor::Views>();
+    }
+
+    /// `line_address` as it was: every two-byte granule of every function, in order. Exact,
+    /// and unbounded on a corrupt symbol size (fuzzing found a kernel ELF it never finished).
+    fn line_address_by_scan(k: &Symbols, file: &str, line: u32) -> Option<u64> {
+        let suffix = format!("/{file}");
+        let mut best: Option<u64> = None;
+        for s in k.symbols().iter().filter(|s| s.is_function && s.size > 0) {
+            let mut pc = s.addr;
+            while pc < s.addr + s.size {
+                if let Some((f, l)) = k.line(pc)
+                    && l == line
+                    && (f == file || f.ends_with(&suffix))
+                {
+                    best = Some(best.map_or(pc, |b| b.min(pc)));
+                    break;
+                }
+                pc += 2;
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn line_address_walks_the_line_table_with_the_scans_answers() {
+        let kernels = [
+            crate::inspect::testboot::rust_kernel_path().map(|p| std::fs::read(p).unwrap()),
+            mit("kernel/kernel"),
+        ];
+        for elf in kernels.into_iter().flatten() {
+            let k = Symbols::parse("kernel", &elf).expect("parses");
+            // Every 16th function: the lines of its first granules, and a line past them.
+            let mut checked = 0;
+            for s in k.symbols().iter().filter(|s| s.is_function).step_by(16) {
+                for pc in (s.addr..s.addr + s.size.min(64)).step_by(2) {
+                    let Some((file, line)) = k.line(pc) else {
+                        continue;
+                    };
+                    let short = file.rsplit('/').next().unwrap().to_string();
+                    for l in [line, line + 1] {
+                        assert_eq!(
+                            k.line_address(&short, l),
+                            line_address_by_scan(&k, &short, l),
+                            "{short}:{l}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+            assert!(checked > 50, "{checked} lines checked");
+        }
     }
 
     #[test]

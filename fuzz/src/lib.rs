@@ -368,9 +368,31 @@ pub fn generated_seeds() -> Vec<(String, Vec<u8>)> {
                 },
                 session::Event::RunHart(0, 7),
             ),
+            (
+                session::Mark {
+                    pos: 40,
+                    elapsed: 50,
+                },
+                session::Event::WriteReg {
+                    hart: 0,
+                    reg: session::Reg::X(5),
+                    value: 7,
+                },
+            ),
+            (
+                session::Mark {
+                    pos: 50,
+                    elapsed: 60,
+                },
+                session::Event::WritePhys {
+                    addr: 0x8000_1000,
+                    bytes: vec![1, 2, 3],
+                },
+            ),
         ],
         end: 100,
         console: b"$ ls\n".to_vec(),
+        net: false,
     };
     out.push(("recording/small".into(), rec.encode()));
     // virtio: the modern device set up with one read request (header, data, status).

@@ -163,6 +163,18 @@ impl Views {
         Ok((root, names, format!("hart {h}'s satp")))
     }
 
+    /// The process in use with pid `pid`, from the kernel's tables.
+    fn live_proc(&self, m: &Machine, pid: i64) -> Result<super::proc::ProcInfo, String> {
+        let k = self
+            .kernel
+            .as_ref()
+            .ok_or("no kernel tables (DWARF) to find processes")?;
+        k.procs(m)
+            .into_iter()
+            .find(|p| p.in_use() && p.pid == Some(pid))
+            .ok_or(format!("no process {pid}"))
+    }
+
     /// The root and names of `who`'s address space: a pid, `kernel`, `hart:N`, or None for
     /// hart 0's.
     pub fn space(&self, m: &Machine, who: Option<&str>) -> Result<(u64, Names, String), String> {
@@ -177,15 +189,7 @@ impl Views {
                 let pid: i64 = w[4..]
                     .parse()
                     .map_err(|_| format!("not a pid: {:?}", &w[4..]))?;
-                let k = self
-                    .kernel
-                    .as_ref()
-                    .ok_or("no kernel tables (DWARF) to find processes")?;
-                let p = k
-                    .procs(m)
-                    .into_iter()
-                    .find(|p| p.in_use() && p.pid == Some(pid))
-                    .ok_or(format!("no process {pid}"))?;
+                let p = self.live_proc(m, pid)?;
                 let (field, root) = p
                     .lab
                     .kpagetable
@@ -211,15 +215,7 @@ impl Views {
             }
             Some(pid) => {
                 let pid: i64 = pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?;
-                let k = self
-                    .kernel
-                    .as_ref()
-                    .ok_or("no kernel tables (DWARF) to find processes")?;
-                let p = k
-                    .procs(m)
-                    .into_iter()
-                    .find(|p| p.in_use() && p.pid == Some(pid))
-                    .ok_or(format!("no process {pid}"))?;
+                let p = self.live_proc(m, pid)?;
                 let root = p
                     .pagetable
                     .filter(|r| *r != 0)

@@ -53,6 +53,8 @@ pub struct Bus {
     pub halt: Option<Halt>,
     /// Pre-decoded instructions of RAM pages, shared by all harts (see `cpu::icache`).
     pub icache: crate::cpu::icache::DecodeCache,
+    /// The translating tier, shared by all harts; None runs the interpreter alone.
+    pub jit: Option<Box<crate::cpu::jit::Jit>>,
     /// The first physical address a load or store found nothing at (an access fault), kept
     /// for the host's diagnostics (a kernel that assumes more RAM than the board has). The
     /// host may clear it.
@@ -63,6 +65,7 @@ impl Bus {
     pub fn new(ram: Ram, harts: usize, virtio: VirtioBlk) -> Self {
         Bus {
             icache: crate::cpu::icache::DecodeCache::new(ram.size()),
+            jit: None,
             ram,
             clint: Clint::new(harts),
             plic: Plic::new(harts),

@@ -55,6 +55,19 @@ pub struct Config {
     /// critical sections as parallel harts do. Deterministic for a given seed; None (the
     /// default) is the plain round-robin schedule.
     pub interleave: Option<u64>,
+    /// Which tier executes guest code (see `cpu::jit`). Both give the same run.
+    pub tier: Tier,
+}
+
+/// How guest code is executed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tier {
+    /// The interpreter alone.
+    Interp,
+    /// Hot code translated to host code (the interpreter runs the rest); the interpreter
+    /// alone on hosts the translator does not support.
+    #[default]
+    Jit,
 }
 
 impl Default for Config {
@@ -65,6 +78,7 @@ impl Default for Config {
             virtio_legacy: false,
             quantum: 10_000,
             interleave: None,
+            tier: Tier::default(),
         }
     }
 }
@@ -194,6 +208,9 @@ impl Machine {
             VirtioBlk::new(disk, config.virtio_legacy),
         );
         bus.tohost = loaded.tohost;
+        if config.tier == Tier::Jit {
+            bus.jit = crate::cpu::jit::Jit::new().map(Box::new);
+        }
         let harts = (0..config.harts)
             .map(|id| {
                 let mut h = Hart::new(id);
@@ -564,6 +581,21 @@ impl Machine {
     /// runs skip idle time at once.
     pub fn set_idle_stops(&mut self, on: bool) {
         self.idle_stops = on;
+    }
+
+    /// The tier that executes guest code: [`Tier::Jit`] only when it was asked for and the
+    /// host has a translator.
+    pub fn tier(&self) -> Tier {
+        if self.bus.jit.is_some() {
+            Tier::Jit
+        } else {
+            Tier::Interp
+        }
+    }
+
+    /// The translating tier's counters (None when it is off).
+    pub fn jit_stats(&self) -> Option<crate::cpu::jit::JitStats> {
+        self.bus.jit.as_ref().map(|j| j.stats)
     }
 
     /// While every hart waits: the cycle of the earliest enabled timer deadline, or None when

@@ -16,7 +16,7 @@ pub const PAGE_SHIFT: u32 = 12;
 
 /// A page's flags: its decoded code may be cached; it was written since `take_dirty`.
 const CODE: u8 = 1;
-const DIRTY: u8 = 2;
+pub(crate) const DIRTY: u8 = 2;
 
 /// Bytes in a page.
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
@@ -42,6 +42,13 @@ impl Ram {
     /// Size in bytes.
     pub fn size(&self) -> u64 {
         self.data.len() as u64
+    }
+
+    /// The bytes and the page flags, for translated code (cpu/jit.rs), which keeps both
+    /// exactly as [`Ram::store`] does. Neither vector is ever resized, so the pointers stay
+    /// valid for the life of the `Ram`.
+    pub(crate) fn raw_parts(&mut self) -> (*mut u8, *mut u8) {
+        (self.data.as_mut_ptr(), self.flags.as_mut_ptr())
     }
 
     /// One past the last RAM address.

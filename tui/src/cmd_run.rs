@@ -75,6 +75,7 @@ impl RunArgs {
                 virtio_version: None,
                 quantum: 10_000,
                 seed: None,
+                tier: Default::default(),
                 user_dir: None,
                 lab: None,
                 write_through: false,
@@ -135,6 +136,7 @@ pub fn boot(args: &MachineArgs) -> Result<Booted> {
         virtio_legacy: crate::qemu::hints::virtio_legacy(args, &kernel),
         quantum: args.quantum,
         interleave: args.seed,
+        tier: args.tier,
     };
     let mut session = Session::new(Boot {
         kernel,

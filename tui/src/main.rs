@@ -121,6 +121,11 @@ pub struct MachineArgs {
     /// gives the same run; another N, another interleaving. Off by default.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// How guest code runs: `jit` translates hot code to host code (x86-64 and aarch64
+    /// hosts; elsewhere it falls back to the interpreter), `interp` interprets every
+    /// instruction. Both give the same run, instruction for instruction.
+    #[arg(long, value_name = "TIER", default_value = "jit", value_parser = parse_tier)]
+    pub tier: machine::machine::Tier,
     /// User program ELFs with symbols, for source-level views of a foreign kernel's programs
     /// (MIT's `user/` with `_sh`, `_ls`... works as it is).
     #[arg(long, value_name = "DIR")]
@@ -133,6 +138,15 @@ pub struct MachineArgs {
     /// rather than when xv6scope exits.
     #[arg(skip)]
     pub write_through: bool,
+}
+
+/// `--tier`'s values.
+fn parse_tier(s: &str) -> Result<machine::machine::Tier, String> {
+    match s {
+        "jit" => Ok(machine::machine::Tier::Jit),
+        "interp" => Ok(machine::machine::Tier::Interp),
+        _ => Err(format!("{s:?} is not a tier (jit or interp)")),
+    }
 }
 
 fn main() {

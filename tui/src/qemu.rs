@@ -175,6 +175,11 @@ pub fn machine_args(c: &args::Config) -> MachineArgs {
         seed: std::env::var("XV6SCOPE_SEED")
             .ok()
             .and_then(|v| v.trim().parse().ok()),
+        // The tier likewise (`XV6SCOPE_TIER=interp`); jit by default.
+        tier: std::env::var("XV6SCOPE_TIER")
+            .ok()
+            .and_then(|v| crate::parse_tier(v.trim()).ok())
+            .unwrap_or_default(),
         user_dir: None,
         lab: None,
         write_through: true,

@@ -428,6 +428,7 @@ impl Hart {
         bits: u32,
         now: Now,
     ) -> Result<u64, Trap> {
+        self.quiet = false;
         if !self.csr_allowed(a, writes) {
             return Err(Trap::illegal(bits as u64));
         }

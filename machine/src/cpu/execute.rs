@@ -27,6 +27,7 @@ use super::csr::{MSTATUS_TVM, MSTATUS_TW, Now, addr as csra, affects_interrupts}
 use super::decode::{Inst, Op, decode};
 use super::encode;
 use super::icache::{self, Slot};
+use super::jit;
 use super::mmu::{INVALID, TLB_MASK};
 use super::trap::{Trap, cause};
 use super::watch::WATCH_STOP;
@@ -79,6 +80,12 @@ impl Hart {
         } else {
             budget.min(to_boundary(self.cycles))
         };
+        // The translating tier (jit.rs). While `self.quiet` holds, the polls before
+        // `quiet_end` (in cycles of this call) would find what the last one found: a region
+        // may run past them, up to there.
+        let jit_on = bus.jit.is_some();
+        self.quiet = false;
+        let mut quiet_end: u64 = 0;
 
         // A slow path: exact time first, then poll if it touched a device, trap on error.
         macro_rules! slow {
@@ -166,9 +173,13 @@ impl Hart {
                 }
                 self.pc = pc;
                 self.at = n;
-                self.check_interrupts(bus);
+                let took = self.check_interrupts(bus);
                 pc = self.pc;
                 due = false;
+                if jit_on && !took {
+                    self.quiet = true;
+                    quiet_end = budget.min(self.quiet_until(bus).saturating_sub(start));
+                }
                 let next = match to_boundary(self.cycles + n) {
                     0 => POLL_INTERVAL,
                     d => d,
@@ -199,6 +210,36 @@ impl Hart {
                         break ExitReason::Breakpoint;
                     }
                     self.fetch_tag = INVALID;
+                }
+            }
+            if jit_on && !self.bp_here {
+                let heat = bus.icache.heat(self.fetch_slot, pc);
+                if heat & icache::REGION == 0 {
+                    if heat + 1 < jit::HOT {
+                        bus.icache.set_heat(self.fetch_slot, pc, heat + 1);
+                    } else {
+                        self.translate_region(bus, pc);
+                        continue;
+                    }
+                } else if heat != icache::NO_REGION {
+                    let end = if self.quiet {
+                        limit.max(quiet_end)
+                    } else {
+                        limit
+                    };
+                    // A region that made no progress (its first load or store needs the slow
+                    // path) leaves that instruction to the interpreter, below.
+                    if let Some(done @ 1..) =
+                        self.run_region(bus, heat & !icache::REGION, pc, end - n)
+                    {
+                        n += done;
+                        pc = self.pc;
+                        if n > limit {
+                            // The polls it ran past would have found nothing new.
+                            limit = budget.min(n + to_boundary(self.cycles + n));
+                        }
+                        continue;
+                    }
                 }
             }
             n += 1;
@@ -622,6 +663,76 @@ impl Hart {
             executed: n,
             reason,
         }
+    }
+
+    /// The first machine cycle at which a poll could find other lines than the last one
+    /// found, with no device touched in between: when `mtime` reaches `mtimecmp` or
+    /// `stimecmp` (lines change otherwise only through device accesses, which poll at once,
+    /// or between `run` calls, which start unquiet).
+    fn quiet_until(&self, bus: &Bus) -> u64 {
+        let deadline = bus.clint.mtimecmp(self.id).min(self.csr.stimecmp);
+        deadline.saturating_mul(crate::board::CYCLES_PER_TICK)
+    }
+
+    /// Translates the region starting at `pc` (in the fetch page) and notes it, or notes that
+    /// `pc` cannot start one. A full code cache is emptied first.
+    #[inline(never)]
+    fn translate_region(&mut self, bus: &mut Bus, pc: u64) {
+        let Some(jit) = bus.jit.as_deref_mut() else {
+            return;
+        };
+        if jit.full() {
+            bus.icache.drop_regions();
+            jit.flush();
+        }
+        let value = match jit.translate(&bus.ram, self.fetch_off, pc) {
+            Some(id) => icache::REGION | id,
+            None => icache::NO_REGION,
+        };
+        bus.icache.set_heat(self.fetch_slot, pc, value);
+    }
+
+    /// Runs region `id` from `pc` with at most `left` cycles; returns the instructions it
+    /// executed (all retired; `self.pc` is where to go on), or None when it cannot start
+    /// here (it was translated for another virtual address, or its first block does not fit).
+    #[inline(never)]
+    fn run_region(&mut self, bus: &mut Bus, id: u32, pc: u64, left: u64) -> Option<u64> {
+        let jit = bus.jit.as_deref_mut()?;
+        let region = jit.region(id);
+        if region.head != pc || region.first_len > left {
+            return None;
+        }
+        let (ram, flags) = bus.ram.raw_parts();
+        let mut ctx = jit::JitCtx {
+            x: self.x.as_mut_ptr(),
+            ram,
+            flags,
+            tlb_load: self.tlb_load.as_ptr(),
+            tlb_store: self.tlb_store.as_ptr(),
+            key_ls: self.key_ls,
+            left,
+            spin: if self.lock_yield {
+                (&mut self.spin as *mut super::spin::SpinDetector).cast()
+            } else {
+                std::ptr::null_mut()
+            },
+            pc,
+            code_written: 0,
+        };
+        // SAFETY: the region was generated for this layout of `JitCtx` (jit.rs). It reads and
+        // writes only `x` (32 registers), the spin detector's flag-poll fields, RAM at
+        // `base + offset` for TLB entries whose page lies wholly in RAM (mmu.rs) with an
+        // offset below 4096, and the flag of that page; every pointer is valid and unaliased
+        // for the call, since `self` and `bus` are borrowed mutably here.
+        #[allow(unsafe_code)]
+        let done = unsafe { (region.entry)(&mut ctx) };
+        self.pc = ctx.pc;
+        if ctx.code_written != 0 {
+            self.fetch_tag = INVALID; // its own page was written: re-validate it
+        }
+        jit.stats.entries += 1;
+        jit.stats.instructions += done;
+        Some(done)
     }
 
     /// Starts fetching from the page of `pc`: translate, find its decode-cache slot.

@@ -25,6 +25,10 @@ pub const SLOTS: usize = 1 << (PAGE_SHIFT - 1);
 /// Most pages with decoded code at once by default (each costs 16 KiB).
 const MAX_SLOTS: usize = 2048;
 const NONE: u32 = u32::MAX;
+/// A `heat` value holding a region id.
+pub const REGION: u32 = 1 << 31;
+/// A `heat` value: the entry cannot start a region (its instruction is not translatable).
+pub const NO_REGION: u32 = u32::MAX;
 /// The bit of [`Slot::rd`] that marks a 4-byte instruction (rd itself is 5 bits).
 pub const SLOT_LONG: u8 = 1 << 6;
 /// The bits of [`Slot::rd`] that hold rd.
@@ -73,6 +77,10 @@ pub struct DecodeCache {
     map: Vec<u32>,
     /// Slot s holds entries `s * SLOTS .. (s + 1) * SLOTS`.
     entries: Vec<Slot>,
+    /// Parallel to `entries`: for the translating tier, how often the interpreter started
+    /// at that entry (below `jit::HOT`), or [`REGION`] | the id of its translated region, or
+    /// [`NO_REGION`]. Emptied with the entries, so a region never outlives its code.
+    heat: Vec<u32>,
     /// Slot → RAM page number it holds.
     owner: Vec<u32>,
     /// Slot → (lowest, highest) decoded entry, to empty only what was filled.
@@ -94,6 +102,7 @@ impl DecodeCache {
             max_slots: max_slots.max(1),
             map: vec![NONE; (ram_size >> PAGE_SHIFT) as usize + 1],
             entries: Vec::new(),
+            heat: Vec::new(),
             owner: Vec::new(),
             used: Vec::new(),
             generation: 0,
@@ -120,6 +129,7 @@ impl DecodeCache {
         }
         self.entries
             .resize(self.entries.len() + SLOTS, Slot::default());
+        self.heat.resize(self.entries.len(), 0);
         self.owner.push(page as u32);
         self.used.push((u16::MAX, 0));
         let s = self.owner.len() - 1;
@@ -137,6 +147,9 @@ impl DecodeCache {
         self.entries.truncate(SLOTS);
         self.entries.fill(Slot::default());
         self.entries.resize(SLOTS, Slot::default());
+        self.heat.truncate(SLOTS);
+        self.heat.fill(0);
+        self.heat.resize(SLOTS, 0);
         self.owner = vec![page as u32];
         self.used = vec![(u16::MAX, 0)];
         if let Some(m) = self.map.get_mut(page) {
@@ -148,7 +161,9 @@ impl DecodeCache {
     fn empty(&mut self, s: usize) {
         let (lo, hi) = self.used[s];
         if lo <= hi {
-            self.entries[s * SLOTS + lo as usize..=s * SLOTS + hi as usize].fill(Slot::default());
+            let range = s * SLOTS + lo as usize..=s * SLOTS + hi as usize;
+            self.entries[range.clone()].fill(Slot::default());
+            self.heat[range].fill(0);
         }
         self.used[s] = (u16::MAX, 0);
     }
@@ -169,6 +184,29 @@ impl DecodeCache {
         if let Some(u) = self.used.get_mut(base / SLOTS) {
             *u = (u.0.min(i as u16), u.1.max(i as u16));
         }
+    }
+
+    /// The translating tier's value for `pc` in the slot starting at entry `base` (see
+    /// `heat`).
+    #[inline(always)]
+    pub fn heat(&self, base: usize, pc: u64) -> u32 {
+        self.heat[base | ((pc as usize >> 1) & (SLOTS - 1))]
+    }
+
+    /// Sets the translating tier's value for `pc` in the slot starting at entry `base`.
+    pub fn set_heat(&mut self, base: usize, pc: u64, value: u32) {
+        let i = (pc as usize >> 1) & (SLOTS - 1);
+        if let Some(e) = self.heat.get_mut(base | i) {
+            *e = value;
+        }
+        if let Some(u) = self.used.get_mut(base / SLOTS) {
+            *u = (u.0.min(i as u16), u.1.max(i as u16));
+        }
+    }
+
+    /// Forgets every translated region (the translator dropped its code) and every count.
+    pub fn drop_regions(&mut self) {
+        self.heat.fill(0);
     }
 
     /// `fence.i`: forget every decoded instruction.

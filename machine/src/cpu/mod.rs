@@ -23,6 +23,7 @@ pub mod decode;
 pub mod encode;
 mod execute;
 pub mod icache;
+pub mod jit;
 pub mod mmu;
 mod spin;
 pub mod trap;
@@ -137,6 +138,10 @@ pub struct Hart {
     /// A lock spin or a flag poll gives up the hart's turn (false in contention mode: it
     /// spins on, as a parallel hart would; xv6's `acquire` loop is caught as either).
     pub(crate) lock_yield: bool,
+    /// Since the last interrupt poll of this `run` call, which took nothing, nothing that a
+    /// poll looks at has changed but time (see execute.rs): cleared by traps, xRET and CSR
+    /// instructions.
+    quiet: bool,
     /// A poll was due when the last `run` call ended (see execute.rs): the next one polls
     /// before its first instruction.
     poll_due: bool,
@@ -180,6 +185,7 @@ impl Hart {
             at: 0,
             others: 0,
             poll_due: false,
+            quiet: false,
             lock_yield: true,
             waiting: false,
             instret: 0,

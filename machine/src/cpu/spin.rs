@@ -43,6 +43,17 @@ pub(super) struct SpinDetector {
     branch_state: u64,
 }
 
+/// Byte offsets of the flag-poll fields (pc, value, count) in a [`SpinDetector`], for
+/// translated code that keeps them as `backward_branch` does (see jit.rs).
+pub(super) fn branch_field_offsets() -> (i32, i32, i32) {
+    use std::mem::offset_of;
+    (
+        offset_of!(SpinDetector, branch_pc) as i32,
+        offset_of!(SpinDetector, branch_value) as i32,
+        offset_of!(SpinDetector, branch_count) as i32,
+    )
+}
+
 impl SpinDetector {
     pub(super) fn new() -> Self {
         SpinDetector {

@@ -90,6 +90,7 @@ impl Hart {
     /// the instruction that trapped (exceptions) or the next one to run (interrupts).
     #[inline(never)]
     pub(super) fn take_trap(&mut self, cause: u64, tval: u64) {
+        self.quiet = false;
         let (pc, from_mode) = (self.pc, self.mode);
         let interrupt = cause & cause::INTERRUPT != 0;
         let code = cause & 63;
@@ -223,6 +224,7 @@ impl Hart {
     /// `mret` (§3.3.2): back to `MPP` with `MIE = MPIE`.
     #[inline(never)]
     pub(super) fn mret(&mut self) -> Result<(), Trap> {
+        self.quiet = false;
         if self.mode != Mode::Machine {
             return Err(Trap::illegal(encode::MRET as u64));
         }
@@ -244,6 +246,7 @@ impl Hart {
     /// `sret` (§3.3.2): back to `SPP` with `SIE = SPIE`; illegal in U, and in S under TSR.
     #[inline(never)]
     pub(super) fn sret(&mut self) -> Result<(), Trap> {
+        self.quiet = false;
         let s = self.csr.mstatus;
         if self.mode == Mode::User || (self.mode == Mode::Supervisor && s & MSTATUS_TSR != 0) {
             return Err(Trap::illegal(encode::SRET as u64));

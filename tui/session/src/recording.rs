@@ -229,6 +229,8 @@ impl Recording {
             virtio_legacy: r.u64()? != 0,
             quantum: r.u64()?,
             interleave: None,
+            // Not recorded: both tiers give the same run.
+            tier: Default::default(),
         };
         let raw = r.u64()? != 0;
         let config = Config {

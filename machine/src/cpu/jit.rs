@@ -1,0 +1,913 @@
+//! The translating tier: hot guest code compiled to host code with Cranelift.
+//!
+//! What is translated: a *region*, the guest basic blocks reachable from a hot head pc through
+//! direct branches and jumps that stay in the head's 4 KiB page (at most `MAX_INSTS`
+//! instructions in `MAX_BLOCKS` blocks). Inside a region control flows natively, so a loop
+//! runs without coming back to the run loop. Only plain instructions are translated: the
+//! integer ALU (I and M), `lui`/`auipc`, branches and jumps, RAM loads and stores through the
+//! software TLB, `fence`. Everything else (CSRs, traps, xRET, `wfi`, fences of the TLB or of
+//! instructions, LR/SC and AMOs) ends the region *before* it: the interpreter executes it.
+//!
+//! Exactness (the one rule: with the tier on or off, every hart retires the same instructions
+//! in the same order, traps and takes interrupts at the same counts):
+//! - A region is entered with `left`, the cycles it may use. Each guest block first checks
+//!   that its whole length fits in what is left and leaves, before its first instruction, if
+//!   not. So a region never runs past the end of a budget, a quantum or an interrupt poll.
+//! - A load or store whose page is not in the TLB, that is misaligned, or that would need a
+//!   device, leaves *before* that instruction, with the registers as they were: the
+//!   interpreter then carries it out through its slow path (TLB walk, fault, MMIO, watchpoint).
+//! - A store into the region's own page leaves right after it (its code may have changed),
+//!   saying so, and the run loop re-validates the page as the interpreter does after any store
+//!   to its fetch page. Stores keep `Ram`'s page flags exactly as `Ram::store` does.
+//! - A taken backward `beqz`/`bnez` (a possible flag poll, see spin.rs) updates the spin
+//!   detector as the interpreter would; when the detector would count it, the region leaves
+//!   before the branch and the interpreter takes it.
+//!
+//! Translations live in the decode cache's per-entry table (see icache.rs), so a write to a
+//! page, `fence.i`, a snapshot restore or an overflow of the cache drops them with the decoded
+//! instructions. The code itself lives in a Cranelift JIT module; when it passes
+//! `CODE_LIMIT` bytes the whole module is dropped and translation starts over (QEMU flushes
+//! its code buffer the same way).
+
+use super::decode::{Inst, Op, decode};
+use super::mmu::TlbEntry;
+use crate::ram::{PAGE_SHIFT, Ram};
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I8, I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, Block, BlockArg, Endianness, InstBuilder, MemFlagsData, UserFuncName, Value,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module, default_libcall_names};
+use std::collections::HashMap;
+use std::mem::offset_of;
+use std::time::Instant;
+
+/// Executions of a head pc in the interpreter before its region is translated.
+pub const HOT: u32 = 64;
+/// Most guest instructions and blocks in one region.
+const MAX_INSTS: usize = 384;
+const MAX_BLOCKS: usize = 48;
+/// Code bytes kept before the whole cache is dropped.
+pub const CODE_LIMIT: usize = 64 << 20;
+
+/// What a region reads and writes, laid out for the generated code.
+#[repr(C)]
+pub struct JitCtx {
+    /// The hart's `x` registers.
+    pub x: *mut u64,
+    /// RAM bytes and `Ram`'s per-page flags.
+    pub ram: *mut u8,
+    pub flags: *mut u8,
+    /// The hart's load and store TLBs (`TLB_SIZE` entries each) and its current key.
+    pub tlb_load: *const TlbEntry,
+    pub tlb_store: *const TlbEntry,
+    pub key_ls: u64,
+    /// In: cycles the region may use.
+    pub left: u64,
+    /// The hart's spin detector, or null when spins do not yield (contention mode).
+    pub spin: *mut u8,
+    /// Out: the pc to continue at.
+    pub pc: u64,
+    /// Out: non-zero when a store wrote the region's own page.
+    pub code_written: u64,
+}
+
+/// A translated region: `fn(ctx) -> instructions executed` (all retired).
+pub type RegionFn = unsafe extern "C" fn(*mut JitCtx) -> u64;
+
+#[derive(Clone, Copy)]
+pub struct Region {
+    pub entry: RegionFn,
+    /// The virtual pc it was translated for: its code has that pc's page built in, so the
+    /// same physical page executed at another address does not use it.
+    pub head: u64,
+    /// Length of the head block: the region needs at least this many cycles.
+    pub first_len: u64,
+}
+
+/// Counters for `--stats`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JitStats {
+    pub translations: u64,
+    /// Heads that could not be translated (their first instruction is not translatable).
+    pub refused: u64,
+    pub code_bytes: u64,
+    pub compile_nanos: u64,
+    /// Times the code cache was dropped because it was full.
+    pub flushes: u64,
+    /// Region entries, and instructions they retired.
+    pub entries: u64,
+    pub instructions: u64,
+}
+
+pub struct Jit {
+    module: JITModule,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    regions: Vec<Region>,
+    /// Code bytes in the current module.
+    bytes: usize,
+    pub stats: JitStats,
+    /// Spin offsets in the hart's `SpinDetector` (branch pc, branch value, branch count).
+    spin_fields: (i32, i32, i32),
+}
+
+// SAFETY: the module's code and data are owned by this value alone; the raw pointers inside
+// `JITModule` are to memory it allocated, never shared with another thread.
+#[allow(unsafe_code)]
+unsafe impl Send for Jit {}
+
+/// `Ram`'s DIRTY flag value after any store (see ram.rs).
+const RAM_DIRTY: i64 = crate::ram::DIRTY as i64;
+
+fn new_module() -> Option<JITModule> {
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").ok()?;
+    flags.set("use_colocated_libcalls", "false").ok()?;
+    flags.set("is_pic", "false").ok()?;
+    let isa = cranelift_native::builder()
+        .ok()?
+        .finish(settings::Flags::new(flags))
+        .ok()?;
+    Some(JITModule::new(JITBuilder::with_isa(
+        isa,
+        default_libcall_names(),
+    )))
+}
+
+/// One guest basic block of a region.
+struct GuestBlock {
+    start: u64,
+    /// (pc, instruction); the last may be a branch or jump.
+    insts: Vec<(u64, Inst)>,
+    /// Where to go after the last instruction when it is not a control transfer.
+    exit: u64,
+}
+
+fn is_control(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Jal | Op::Jalr | Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu
+    )
+}
+
+/// Whether the translator handles `op` (see the module essay).
+pub fn translatable(op: Op) -> bool {
+    use Op::*;
+    !matches!(
+        op,
+        Undecoded
+            | Illegal
+            | LrW
+            | ScW
+            | AmoswapW
+            | AmoaddW
+            | AmoxorW
+            | AmoandW
+            | AmoorW
+            | AmominW
+            | AmomaxW
+            | AmominuW
+            | AmomaxuW
+            | LrD
+            | ScD
+            | AmoswapD
+            | AmoaddD
+            | AmoxorD
+            | AmoandD
+            | AmoorD
+            | AmominD
+            | AmomaxD
+            | AmominuD
+            | AmomaxuD
+            | FenceI
+            | Ecall
+            | Ebreak
+            | Mret
+            | Sret
+            | Wfi
+            | SfenceVma
+            | Csrrw
+            | Csrrs
+            | Csrrc
+            | Csrrwi
+            | Csrrsi
+            | Csrrci
+    )
+}
+
+/// The instruction at `pc` in the page at RAM offset `page_off`, or None when it straddles
+/// into the next page.
+fn fetch(ram: &Ram, page_off: usize, pc: u64) -> Option<Inst> {
+    let in_page = (pc & 0xfff) as usize;
+    let lo = ram.load(page_off + in_page, 2) as u32;
+    if lo & 3 != 3 {
+        return Some(decode(lo).lowered());
+    }
+    if in_page == 0xffe {
+        return None;
+    }
+    Some(decode(ram.load(page_off + in_page, 4) as u32).lowered())
+}
+
+/// The guest blocks reachable from `head` inside its page (see the module essay).
+fn form_region(ram: &Ram, page_off: usize, head: u64) -> Vec<GuestBlock> {
+    let page = head >> PAGE_SHIFT;
+    let mut blocks: Vec<GuestBlock> = Vec::new();
+    let mut seen: HashMap<u64, ()> = HashMap::new();
+    let mut work = vec![head];
+    let mut total = 0;
+    seen.insert(head, ());
+    while let Some(start) = work.pop() {
+        let mut insts = Vec::new();
+        let mut pc = start;
+        let exit = loop {
+            if pc >> PAGE_SHIFT != page || total >= MAX_INSTS {
+                break pc;
+            }
+            let Some(inst) = fetch(ram, page_off, pc) else {
+                break pc;
+            };
+            if !translatable(inst.op) {
+                break pc;
+            }
+            insts.push((pc, inst));
+            total += 1;
+            let next = pc.wrapping_add(inst.len as u64);
+            if is_control(inst.op) {
+                let target = pc.wrapping_add(inst.imm as i64 as u64);
+                let mut succ = Vec::new();
+                match inst.op {
+                    Op::Jal => succ.push(target),
+                    Op::Jalr => {}
+                    _ => {
+                        succ.push(next);
+                        succ.push(target);
+                    }
+                }
+                for s in succ {
+                    if s >> PAGE_SHIFT == page
+                        && blocks.len() + work.len() + 1 < MAX_BLOCKS
+                        && seen.insert(s, ()).is_none()
+                    {
+                        work.push(s);
+                    }
+                }
+                break next;
+            }
+            pc = next;
+        };
+        blocks.push(GuestBlock { start, insts, exit });
+    }
+    // The head first: the entry jumps to block 0.
+    let h = blocks.iter().position(|b| b.start == head).unwrap_or(0);
+    blocks.swap(0, h);
+    blocks
+}
+
+/// The registers a region reads or writes, as a bit set: only those are loaded on entry
+/// (a written one too, since a path that does not write it stores its old value back).
+fn registers_used(blocks: &[GuestBlock]) -> u32 {
+    let mut used = 0u32;
+    for (_, i) in blocks.iter().flat_map(|b| &b.insts) {
+        used |= 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31) | 1 << (i.rd & 31);
+    }
+    used
+}
+
+impl Jit {
+    /// A translator for this host, or None when Cranelift has no backend for it.
+    pub fn new() -> Option<Jit> {
+        let module = new_module()?;
+        let ctx = module.make_context();
+        Some(Jit {
+            module,
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+            regions: Vec::new(),
+            bytes: 0,
+            stats: JitStats::default(),
+            spin_fields: super::spin::branch_field_offsets(),
+        })
+    }
+
+    /// The region with this id.
+    #[inline(always)]
+    pub fn region(&self, id: u32) -> Region {
+        self.regions[id as usize]
+    }
+
+    /// Whether the code cache is full: the caller drops every reference to regions, then
+    /// calls [`Jit::flush`].
+    pub fn full(&self) -> bool {
+        self.bytes >= CODE_LIMIT
+    }
+
+    /// Drops every translation. The caller has forgotten every region id.
+    pub fn flush(&mut self) {
+        let Some(fresh) = new_module() else { return };
+        let old = std::mem::replace(&mut self.module, fresh);
+        #[allow(unsafe_code)]
+        // SAFETY: no region of the old module is referenced any more (the caller cleared the
+        // decode cache's table), so its code can be freed.
+        unsafe {
+            old.free_memory()
+        };
+        self.regions.clear();
+        self.bytes = 0;
+        self.stats.flushes += 1;
+    }
+
+    /// Code bytes in use.
+    pub fn code_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Translates the region at `head` (a virtual pc in the page at RAM offset `page_off`);
+    /// None when its first instruction cannot be translated.
+    pub fn translate(&mut self, ram: &Ram, page_off: usize, head: u64) -> Option<u32> {
+        let t0 = Instant::now();
+        let blocks = form_region(ram, page_off, head);
+        if blocks.first().is_none_or(|b| b.insts.is_empty()) {
+            self.stats.refused += 1;
+            return None;
+        }
+        let first_len = blocks[0].insts.len() as u64;
+        let id = self.regions.len() as u32;
+        self.module.clear_context(&mut self.ctx);
+        let ptr = self.module.target_config().pointer_type();
+        self.ctx.func.signature.params.push(AbiParam::new(ptr));
+        self.ctx.func.signature.returns.push(AbiParam::new(I64));
+        let fid = self
+            .module
+            .declare_function(&format!("r{id}"), Linkage::Local, &self.ctx.func.signature)
+            .ok()?;
+        self.ctx.func.name = UserFuncName::user(0, fid.as_u32());
+        {
+            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let used = registers_used(&blocks);
+            let mut g = Gen::new(&mut b, page_off as i64, self.spin_fields, used);
+            g.region(&blocks);
+            b.seal_all_blocks();
+            b.finalize(self.module.target_config());
+        }
+        self.module.define_function(fid, &mut self.ctx).ok()?;
+        let size = self
+            .ctx
+            .compiled_code()
+            .map(|c| c.code_buffer().len())
+            .unwrap_or(0);
+        self.module.finalize_definitions().ok()?;
+        let code = self.module.get_finalized_function(fid);
+        #[allow(unsafe_code)]
+        // SAFETY: the function was generated with this signature (one pointer in, one i64
+        // out) in the host's default calling convention, which is `extern "C"`.
+        let entry: RegionFn = unsafe { std::mem::transmute::<*const u8, RegionFn>(code) };
+        self.regions.push(Region {
+            entry,
+            head,
+            first_len,
+        });
+        self.bytes += size;
+        self.stats.translations += 1;
+        self.stats.code_bytes = self.bytes as u64;
+        self.stats.compile_nanos += t0.elapsed().as_nanos() as u64;
+        Some(id)
+    }
+}
+
+/// Code generation for one region.
+struct Gen<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    /// Guest registers x1..x31 as variables (index 0 unused).
+    regs: Vec<Variable>,
+    written: [bool; 32],
+    executed: Variable,
+    left: Variable,
+    ctx: Value,
+    x: Value,
+    ram: Value,
+    flags: Value,
+    tlb_load: Value,
+    tlb_store: Value,
+    key: Value,
+    spin: Value,
+    exit: Block,
+    /// Guest block start → Cranelift block.
+    labels: HashMap<u64, Block>,
+    page_off: i64,
+    spin_fields: (i32, i32, i32),
+}
+
+fn mem() -> MemFlagsData {
+    MemFlagsData::new()
+        .with_notrap()
+        .with_endianness(Endianness::Little)
+}
+
+impl<'a, 'b> Gen<'a, 'b> {
+    fn new(
+        b: &'a mut FunctionBuilder<'b>,
+        page_off: i64,
+        spin_fields: (i32, i32, i32),
+        used: u32,
+    ) -> Self {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let ctx = b.block_params(entry)[0];
+        let field = |b: &mut FunctionBuilder, off: usize| b.ins().load(I64, mem(), ctx, off as i32);
+        let x = field(b, offset_of!(JitCtx, x));
+        let ram = field(b, offset_of!(JitCtx, ram));
+        let flags = field(b, offset_of!(JitCtx, flags));
+        let tlb_load = field(b, offset_of!(JitCtx, tlb_load));
+        let tlb_store = field(b, offset_of!(JitCtx, tlb_store));
+        let key = field(b, offset_of!(JitCtx, key_ls));
+        let left_in = field(b, offset_of!(JitCtx, left));
+        let spin = field(b, offset_of!(JitCtx, spin));
+        let executed = b.declare_var(I64);
+        let left = b.declare_var(I64);
+        let zero = b.ins().iconst(I64, 0);
+        b.def_var(executed, zero);
+        b.def_var(left, left_in);
+        let mut regs = Vec::with_capacity(32);
+        for r in 0..32 {
+            let v = b.declare_var(I64);
+            if used >> r & 1 != 0 && r != 0 {
+                let val = b.ins().load(I64, mem(), x, (r * 8) as i32);
+                b.def_var(v, val);
+            } else {
+                b.def_var(v, zero);
+            }
+            regs.push(v);
+        }
+        let exit = b.create_block();
+        b.append_block_param(exit, I64); // pc
+        b.append_block_param(exit, I64); // instructions executed
+        b.append_block_param(exit, I64); // code written
+        Gen {
+            b,
+            regs,
+            written: [false; 32],
+            executed,
+            left,
+            ctx,
+            x,
+            ram,
+            flags,
+            tlb_load,
+            tlb_store,
+            key,
+            spin,
+            exit,
+            labels: HashMap::new(),
+            page_off,
+            spin_fields,
+        }
+    }
+
+    fn reg(&mut self, r: u8) -> Value {
+        let r = (r & 31) as usize;
+        if r == 0 {
+            return self.b.ins().iconst(I64, 0);
+        }
+        self.b.use_var(self.regs[r])
+    }
+
+    fn set(&mut self, r: u8, v: Value) {
+        let r = (r & 31) as usize;
+        if r != 0 {
+            self.written[r] = true;
+            self.b.def_var(self.regs[r], v);
+        }
+    }
+
+    /// Leaves the region: continue at `pc`, with `done` instructions executed in all.
+    fn leave(&mut self, pc: Value, done: Value, code_written: bool) {
+        let cw = self.b.ins().iconst(I64, code_written as i64);
+        self.b.ins().jump(
+            self.exit,
+            &[
+                BlockArg::Value(pc),
+                BlockArg::Value(done),
+                BlockArg::Value(cw),
+            ],
+        );
+    }
+
+    /// Leaves at a constant pc, `extra` instructions after the current count.
+    fn leave_at(&mut self, pc: u64, extra: i64, code_written: bool) {
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        let e = self.b.use_var(self.executed);
+        let done = self.b.ins().iadd_imm_s(e, extra);
+        self.leave(pc, done, code_written);
+    }
+
+    fn region(&mut self, blocks: &[GuestBlock]) {
+        for gb in blocks {
+            let l = self.b.create_block();
+            self.labels.insert(gb.start, l);
+        }
+        let first = self.labels[&blocks[0].start];
+        self.b.ins().jump(first, &[]);
+        for gb in blocks {
+            self.guest_block(gb);
+        }
+        // The exit: write back every register the region wrote, then the pc.
+        self.b.switch_to_block(self.exit);
+        let params = self.b.block_params(self.exit).to_vec();
+        for r in 1..32 {
+            if self.written[r] {
+                let v = self.b.use_var(self.regs[r]);
+                self.b.ins().store(mem(), v, self.x, (r * 8) as i32);
+            }
+        }
+        self.b
+            .ins()
+            .store(mem(), params[0], self.ctx, offset_of!(JitCtx, pc) as i32);
+        self.b.ins().store(
+            mem(),
+            params[2],
+            self.ctx,
+            offset_of!(JitCtx, code_written) as i32,
+        );
+        self.b.ins().return_(&[params[1]]);
+    }
+
+    /// Jumps to the guest block at `pc` if the region has it, else leaves there; `done`
+    /// counts the instructions executed so far.
+    fn goto(&mut self, pc: u64) {
+        if let Some(&l) = self.labels.get(&pc) {
+            self.b.ins().jump(l, &[]);
+        } else {
+            self.leave_at(pc, 0, false);
+        }
+    }
+
+    fn guest_block(&mut self, gb: &GuestBlock) {
+        let l = self.labels[&gb.start];
+        self.b.switch_to_block(l);
+        if gb.insts.is_empty() {
+            // Its first instruction is the interpreter's.
+            self.leave_at(gb.start, 0, false);
+            return;
+        }
+        let len = gb.insts.len() as i64;
+        // The whole block must fit in what is left, or none of it runs here.
+        let left = self.b.use_var(self.left);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, left, len);
+        let body = self.b.create_block();
+        let out = self.b.create_block();
+        self.b.ins().brif(fits, body, &[], out, &[]);
+        self.b.switch_to_block(out);
+        self.leave_at(gb.start, 0, false);
+        self.b.switch_to_block(body);
+        let rest = self.b.ins().iadd_imm_s(left, -len);
+        self.b.def_var(self.left, rest);
+        for (i, &(pc, inst)) in gb.insts.iter().enumerate() {
+            let last = i + 1 == gb.insts.len();
+            if last && is_control(inst.op) {
+                self.control(pc, inst, len);
+                return;
+            }
+            self.inst(pc, inst, i as i64);
+        }
+        let e = self.b.use_var(self.executed);
+        let e = self.b.ins().iadd_imm_s(e, len);
+        self.b.def_var(self.executed, e);
+        self.goto(gb.exit);
+    }
+
+    /// The block's closing branch or jump; `len` counts the block's instructions.
+    fn control(&mut self, pc: u64, inst: Inst, len: i64) {
+        let next = pc.wrapping_add(inst.len as u64);
+        let target = pc.wrapping_add(inst.imm as i64 as u64);
+        let before = self.b.use_var(self.executed);
+        let after = self.b.ins().iadd_imm_s(before, len);
+        match inst.op {
+            Op::Jal => {
+                let link = self.b.ins().iconst(I64, next as i64);
+                self.set(inst.rd, link);
+                self.b.def_var(self.executed, after);
+                self.goto(target);
+            }
+            Op::Jalr => {
+                let a = self.reg(inst.rs1);
+                let t = self.b.ins().iadd_imm_s(a, inst.imm as i64);
+                let t = self.b.ins().band_imm_s(t, !1);
+                let link = self.b.ins().iconst(I64, next as i64);
+                self.set(inst.rd, link);
+                self.leave(t, after, false);
+            }
+            _ => {
+                let a = self.reg(inst.rs1);
+                let bv = self.reg(inst.rs2);
+                let cc = match inst.op {
+                    Op::Beq => IntCC::Equal,
+                    Op::Bne => IntCC::NotEqual,
+                    Op::Blt => IntCC::SignedLessThan,
+                    Op::Bge => IntCC::SignedGreaterThanOrEqual,
+                    Op::Bltu => IntCC::UnsignedLessThan,
+                    _ => IntCC::UnsignedGreaterThanOrEqual,
+                };
+                let taken = self.b.ins().icmp(cc, a, bv);
+                self.b.def_var(self.executed, after);
+                let yes = self.b.create_block();
+                let no = self.b.create_block();
+                self.b.ins().brif(taken, yes, &[], no, &[]);
+                self.b.switch_to_block(no);
+                self.goto(next);
+                self.b.switch_to_block(yes);
+                let flag_poll =
+                    matches!(inst.op, Op::Beq | Op::Bne) && inst.rs2 == 0 && (inst.imm as i64) < 0;
+                if flag_poll {
+                    self.spin_check(pc, a);
+                }
+                self.goto(target);
+            }
+        }
+    }
+
+    /// The interpreter's `SpinDetector::backward_branch` for a taken flag-poll branch at
+    /// `pc` on `value`: a new (pc, value) pair is noted here; a repeat leaves before the
+    /// branch, so that the interpreter counts it.
+    fn spin_check(&mut self, pc: u64, value: Value) {
+        let (pc_off, value_off, count_off) = self.spin_fields;
+        let on = self.b.create_block();
+        let cont = self.b.create_block();
+        let repeat = self.b.create_block();
+        let note = self.b.create_block();
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, self.spin, 0);
+        self.b.ins().brif(null, cont, &[], on, &[]);
+        self.b.switch_to_block(on);
+        let seen_pc = self.b.ins().load(I64, mem(), self.spin, pc_off);
+        let seen_value = self.b.ins().load(I64, mem(), self.spin, value_off);
+        let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, seen_pc, pc as i64);
+        let same_value = self.b.ins().icmp(IntCC::Equal, seen_value, value);
+        let same = self.b.ins().band(same_pc, same_value);
+        self.b.ins().brif(same, repeat, &[], note, &[]);
+        self.b.switch_to_block(repeat);
+        // `executed` already counts the whole block, the branch included.
+        self.leave_at(pc, -1, false);
+        self.b.switch_to_block(note);
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        self.b.ins().store(mem(), pcv, self.spin, pc_off);
+        self.b.ins().store(mem(), value, self.spin, value_off);
+        let zero = self.b.ins().iconst(I32, 0);
+        self.b.ins().store(mem(), zero, self.spin, count_off);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// The host address of a RAM access through `tlb`, or a jump out before the instruction
+    /// (index `i` of its block, at `pc`) when the fast path does not apply.
+    fn translate_access(
+        &mut self,
+        tlb: Value,
+        va: Value,
+        size: i64,
+        pc: u64,
+        i: i64,
+    ) -> (Value, Value) {
+        let vpn = self.b.ins().ushr_imm_s(va, 12);
+        let idx = self.b.ins().band_imm_s(vpn, super::mmu::TLB_MASK as i64);
+        let scaled = self
+            .b
+            .ins()
+            .imul_imm_s(idx, std::mem::size_of::<TlbEntry>() as i64);
+        let entry = self.b.ins().iadd(tlb, scaled);
+        let tag = self
+            .b
+            .ins()
+            .load(I64, mem(), entry, offset_of!(TlbEntry, tag) as i32);
+        let base = self
+            .b
+            .ins()
+            .load(I64, mem(), entry, offset_of!(TlbEntry, base) as i32);
+        let want = self.b.ins().bor(vpn, self.key);
+        let mut ok = self.b.ins().icmp(IntCC::Equal, tag, want);
+        if size > 1 {
+            let low = self.b.ins().band_imm_s(va, size - 1);
+            let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
+            ok = self.b.ins().band(ok, aligned);
+        }
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(slow);
+        // The interpreter redoes this instruction through its slow path.
+        self.leave_at(pc, i, false);
+        self.b.switch_to_block(fast);
+        let in_page = self.b.ins().band_imm_s(va, 0xfff);
+        let off = self.b.ins().iadd(base, in_page);
+        let host = self.b.ins().iadd(self.ram, off);
+        (host, base)
+    }
+
+    fn inst(&mut self, pc: u64, inst: Inst, i: i64) {
+        let imm = inst.imm as i64;
+        let w = |g: &mut Self, v: Value| {
+            let n = g.b.ins().ireduce(I32, v);
+            g.b.ins().sextend(I64, n)
+        };
+        match inst.op {
+            Op::Nop | Op::Fence => {}
+            Op::Lui => {
+                let v = self.b.ins().iconst(I64, imm);
+                self.set(inst.rd, v);
+            }
+            Op::Auipc => {
+                let v = self.b.ins().iconst(I64, pc.wrapping_add(imm as u64) as i64);
+                self.set(inst.rd, v);
+            }
+            Op::Lb | Op::Lh | Op::Lw | Op::Ld | Op::Lbu | Op::Lhu | Op::Lwu => {
+                let size = match inst.op {
+                    Op::Lb | Op::Lbu => 1,
+                    Op::Lh | Op::Lhu => 2,
+                    Op::Lw | Op::Lwu => 4,
+                    _ => 8,
+                };
+                let a = self.reg(inst.rs1);
+                let va = self.b.ins().iadd_imm_s(a, imm);
+                let (host, _) = self.translate_access(self.tlb_load, va, size, pc, i);
+                let m = mem();
+                let v = match inst.op {
+                    Op::Lb => self.b.ins().sload8(I64, m, host, 0),
+                    Op::Lbu => self.b.ins().uload8(I64, m, host, 0),
+                    Op::Lh => self.b.ins().sload16(I64, m, host, 0),
+                    Op::Lhu => self.b.ins().uload16(I64, m, host, 0),
+                    Op::Lw => self.b.ins().sload32(m, host, 0),
+                    Op::Lwu => self.b.ins().uload32(m, host, 0),
+                    _ => self.b.ins().load(I64, m, host, 0),
+                };
+                self.set(inst.rd, v);
+            }
+            Op::Sb | Op::Sh | Op::Sw | Op::Sd => {
+                let size = match inst.op {
+                    Op::Sb => 1,
+                    Op::Sh => 2,
+                    Op::Sw => 4,
+                    _ => 8,
+                };
+                let a = self.reg(inst.rs1);
+                let v = self.reg(inst.rs2);
+                let va = self.b.ins().iadd_imm_s(a, imm);
+                let (host, base) = self.translate_access(self.tlb_store, va, size, pc, i);
+                let m = mem();
+                match size {
+                    1 => self.b.ins().istore8(m, v, host, 0),
+                    2 => self.b.ins().istore16(m, v, host, 0),
+                    4 => self.b.ins().istore32(m, v, host, 0),
+                    _ => self.b.ins().store(m, v, host, 0),
+                };
+                // As `Ram::store`: the page is dirty and no longer holds valid code.
+                let page = self.b.ins().ushr_imm_s(base, PAGE_SHIFT as i64);
+                let flag = self.b.ins().iadd(self.flags, page);
+                let dirty = self.b.ins().iconst(I8, RAM_DIRTY);
+                self.b.ins().store(m, dirty, flag, 0);
+                // A store into the region's own page: leave after it.
+                let own = self.b.ins().icmp_imm_s(IntCC::Equal, base, self.page_off);
+                let out = self.b.create_block();
+                let cont = self.b.create_block();
+                self.b.ins().brif(own, out, &[], cont, &[]);
+                self.b.switch_to_block(out);
+                let next = pc.wrapping_add(inst.len as u64);
+                self.leave_at(next, i + 1, true);
+                self.b.switch_to_block(cont);
+            }
+            _ => {
+                let a = self.reg(inst.rs1);
+                let bv = match inst.op {
+                    Op::Addi
+                    | Op::Slti
+                    | Op::Sltiu
+                    | Op::Xori
+                    | Op::Ori
+                    | Op::Andi
+                    | Op::Slli
+                    | Op::Srli
+                    | Op::Srai
+                    | Op::Addiw
+                    | Op::Slliw
+                    | Op::Srliw
+                    | Op::Sraiw => self.b.ins().iconst(I64, imm),
+                    _ => self.reg(inst.rs2),
+                };
+                let v = self.alu(inst.op, a, bv, w);
+                self.set(inst.rd, v);
+            }
+        }
+    }
+
+    /// The integer ALU, as `execute::alu` (division by zero and overflow give the spec's
+    /// results, never a host trap).
+    fn alu(&mut self, op: Op, a: Value, b: Value, w: impl Fn(&mut Self, Value) -> Value) -> Value {
+        let lo = |g: &mut Self, v: Value| g.b.ins().ireduce(I32, v);
+        match op {
+            Op::Add | Op::Addi => self.b.ins().iadd(a, b),
+            Op::Sub => self.b.ins().isub(a, b),
+            Op::Sll | Op::Slli => self.b.ins().ishl(a, b),
+            Op::Srl | Op::Srli => self.b.ins().ushr(a, b),
+            Op::Sra | Op::Srai => self.b.ins().sshr(a, b),
+            Op::Slt | Op::Slti => {
+                let c = self.b.ins().icmp(IntCC::SignedLessThan, a, b);
+                self.b.ins().uextend(I64, c)
+            }
+            Op::Sltu | Op::Sltiu => {
+                let c = self.b.ins().icmp(IntCC::UnsignedLessThan, a, b);
+                self.b.ins().uextend(I64, c)
+            }
+            Op::Xor | Op::Xori => self.b.ins().bxor(a, b),
+            Op::Or | Op::Ori => self.b.ins().bor(a, b),
+            Op::And | Op::Andi => self.b.ins().band(a, b),
+            Op::Addw | Op::Addiw => {
+                let s = self.b.ins().iadd(a, b);
+                w(self, s)
+            }
+            Op::Subw => {
+                let s = self.b.ins().isub(a, b);
+                w(self, s)
+            }
+            Op::Sllw | Op::Slliw | Op::Srlw | Op::Srliw | Op::Sraw | Op::Sraiw => {
+                let a32 = lo(self, a);
+                let b32 = lo(self, b);
+                let r = match op {
+                    Op::Sllw | Op::Slliw => self.b.ins().ishl(a32, b32),
+                    Op::Srlw | Op::Srliw => self.b.ins().ushr(a32, b32),
+                    _ => self.b.ins().sshr(a32, b32),
+                };
+                self.b.ins().sextend(I64, r)
+            }
+            Op::Mul => self.b.ins().imul(a, b),
+            Op::Mulh => self.b.ins().smulhi(a, b),
+            Op::Mulhu => self.b.ins().umulhi(a, b),
+            Op::Mulhsu => {
+                // mulhsu(a, b) = mulhu(a, b) - (a < 0 ? b : 0)
+                let hu = self.b.ins().umulhi(a, b);
+                let sign = self.b.ins().sshr_imm_s(a, 63);
+                let fix = self.b.ins().band(sign, b);
+                self.b.ins().isub(hu, fix)
+            }
+            Op::Mulw => {
+                let p = self.b.ins().imul(a, b);
+                w(self, p)
+            }
+            Op::Div | Op::Rem | Op::Divu | Op::Remu => self.divide(op, a, b, I64),
+            Op::Divw | Op::Remw | Op::Divuw | Op::Remuw => {
+                let a32 = lo(self, a);
+                let b32 = lo(self, b);
+                let r = self.divide(op, a32, b32, I32);
+                self.b.ins().sextend(I64, r)
+            }
+            _ => self.b.ins().iconst(I64, 0),
+        }
+    }
+
+    /// Division and remainder of width `ty` with RISC-V's results for a zero divisor (all
+    /// ones; the dividend) and signed overflow (the dividend; zero), without host traps.
+    fn divide(&mut self, op: Op, a: Value, b: Value, ty: cranelift_codegen::ir::Type) -> Value {
+        let signed = matches!(op, Op::Div | Op::Rem | Op::Divw | Op::Remw);
+        let rem = matches!(op, Op::Rem | Op::Remu | Op::Remw | Op::Remuw);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        let one = self.b.ins().iconst(ty, 1);
+        let all_ones = self
+            .b
+            .ins()
+            .iconst(ty, if ty == I32 { u32::MAX as i64 } else { -1 });
+        // A divisor the host can use: 1 where the result is decided below.
+        let (unsafe_div, minus_one) = if signed {
+            let m1 = self.b.ins().icmp(IntCC::Equal, b, all_ones);
+            (self.b.ins().bor(zero, m1), Some(m1))
+        } else {
+            (zero, None)
+        };
+        let d = self.b.ins().select(unsafe_div, one, b);
+        let q = match (signed, rem) {
+            (true, false) => self.b.ins().sdiv(a, d),
+            (true, true) => self.b.ins().srem(a, d),
+            (false, false) => self.b.ins().udiv(a, d),
+            (false, true) => self.b.ins().urem(a, d),
+        };
+        // By -1: the quotient is -a (wrapping: MIN stays MIN), the remainder 0.
+        let q = match minus_one {
+            Some(m1) => {
+                let by_m1 = if rem {
+                    self.b.ins().iconst(ty, 0)
+                } else {
+                    self.b.ins().ineg(a)
+                };
+                self.b.ins().select(m1, by_m1, q)
+            }
+            None => q,
+        };
+        let by_zero = if rem { a } else { all_ones };
+        self.b.ins().select(zero, by_zero, q)
+    }
+}

@@ -215,6 +215,11 @@ impl Hart {
             if jit_on && !self.bp_here {
                 let heat = bus.icache.heat(self.fetch_slot, pc);
                 if heat & icache::REGION == 0 {
+                    // Code translated before (a page rewritten, a program run again) is
+                    // found at once; new code must be hot first.
+                    if heat == 0 && self.reuse_region(bus, pc) {
+                        continue;
+                    }
                     if heat + 1 < jit::HOT {
                         bus.icache.set_heat(self.fetch_slot, pc, heat + 1);
                     } else {
@@ -668,10 +673,35 @@ impl Hart {
     /// The first machine cycle at which a poll could find other lines than the last one
     /// found, with no device touched in between: when `mtime` reaches `mtimecmp` or
     /// `stimecmp` (lines change otherwise only through device accesses, which poll at once,
-    /// or between `run` calls, which start unquiet).
+    /// or between `run` calls, which start unquiet). A compare already reached stays
+    /// reached, time only going forward, until the guest writes it (an MMIO store or a CSR
+    /// instruction, neither of which a region runs).
     fn quiet_until(&self, bus: &Bus) -> u64 {
-        let deadline = bus.clint.mtimecmp(self.id).min(self.csr.stimecmp);
-        deadline.saturating_mul(crate::board::CYCLES_PER_TICK)
+        let ahead = |ticks: u64| {
+            let cycle = ticks.saturating_mul(crate::board::CYCLES_PER_TICK);
+            if cycle > bus.now { cycle } else { u64::MAX }
+        };
+        ahead(bus.clint.mtimecmp(self.id)).min(ahead(self.csr.stimecmp))
+    }
+
+    /// Notes the region translated before for `pc` from the code now in the fetch page, if
+    /// there is one.
+    fn reuse_region(&mut self, bus: &mut Bus, pc: u64) -> bool {
+        let Some(jit) = bus.jit.as_deref_mut() else {
+            return false;
+        };
+        let (icache, slot) = (&bus.icache, self.fetch_slot);
+        let ran = |pc| icache.get(slot, pc).op != Op::Undecoded;
+        match jit.reuse(&bus.ram, self.fetch_off, pc, &ran) {
+            Some(id) => {
+                bus.icache.set_heat(self.fetch_slot, pc, icache::REGION | id);
+                true
+            }
+            None => {
+                bus.icache.set_heat(self.fetch_slot, pc, 1);
+                false
+            }
+        }
     }
 
     /// Translates the region starting at `pc` (in the fetch page) and notes it, or notes that
@@ -685,20 +715,24 @@ impl Hart {
             bus.icache.drop_regions();
             jit.flush();
         }
-        let value = match jit.translate(&bus.ram, self.fetch_off, pc) {
+        let (icache, slot) = (&bus.icache, self.fetch_slot);
+        let ran = |pc| icache.get(slot, pc).op != Op::Undecoded;
+        let value = match jit.translate(&bus.ram, self.fetch_off, pc, &ran) {
             Some(id) => icache::REGION | id,
             None => icache::NO_REGION,
         };
         bus.icache.set_heat(self.fetch_slot, pc, value);
     }
 
-    /// Runs region `id` from `pc` with at most `left` cycles; returns the instructions it
-    /// executed (all retired; `self.pc` is where to go on), or None when it cannot start
-    /// here (it was translated for another virtual address, or its first block does not fit).
+    /// Runs region `id` from `pc` with at most `left` cycles, then, while each leaves to the
+    /// head of another translated region of the same page that fits in what is left, that
+    /// one; returns the instructions executed (all retired; `self.pc` is where to go on), or
+    /// None when the first cannot start here (it was translated for another virtual
+    /// address, or its first block does not fit).
     #[inline(never)]
     fn run_region(&mut self, bus: &mut Bus, id: u32, pc: u64, left: u64) -> Option<u64> {
         let jit = bus.jit.as_deref_mut()?;
-        let region = jit.region(id);
+        let mut region = jit.region(id);
         if region.head != pc || region.first_len > left {
             return None;
         }
@@ -710,6 +744,7 @@ impl Hart {
             tlb_load: self.tlb_load.as_ptr(),
             tlb_store: self.tlb_store.as_ptr(),
             key_ls: self.key_ls,
+            page_off: self.fetch_off as u64,
             left,
             spin: if self.lock_yield {
                 (&mut self.spin as *mut super::spin::SpinDetector).cast()
@@ -719,20 +754,39 @@ impl Hart {
             pc,
             code_written: 0,
         };
-        // SAFETY: the region was generated for this layout of `JitCtx` (jit.rs). It reads and
-        // writes only `x` (32 registers), the spin detector's flag-poll fields, RAM at
-        // `base + offset` for TLB entries whose page lies wholly in RAM (mmu.rs) with an
-        // offset below 4096, and the flag of that page; every pointer is valid and unaliased
-        // for the call, since `self` and `bus` are borrowed mutably here.
-        #[allow(unsafe_code)]
-        let done = unsafe { (region.entry)(&mut ctx) };
-        self.pc = ctx.pc;
-        if ctx.code_written != 0 {
-            self.fetch_tag = INVALID; // its own page was written: re-validate it
+        let mut total = 0;
+        loop {
+            ctx.left = left - total;
+            #[allow(unsafe_code)]
+            // SAFETY: the region was generated for this layout of `JitCtx` (jit.rs). It reads
+            // and writes only `x` (32 registers), the spin detector's flag-poll fields, RAM at
+            // `base + offset` for TLB entries whose page lies wholly in RAM (mmu.rs) with an
+            // offset below 4096, and the flag of that page; every pointer is valid and
+            // unaliased for the call, since `self` and `bus` are borrowed mutably here.
+            let done = unsafe { (region.entry)(&mut ctx) };
+            total += done;
+            jit.stats.entries += 1;
+            if ctx.code_written != 0 {
+                self.fetch_tag = INVALID; // its own page was written: re-validate it
+                break;
+            }
+            let next = ctx.pc;
+            if done == 0 || next >> 12 != pc >> 12 {
+                break;
+            }
+            let heat = bus.icache.heat(self.fetch_slot, next);
+            if heat & icache::REGION == 0 || heat == icache::NO_REGION {
+                break;
+            }
+            let r = jit.region(heat & !icache::REGION);
+            if r.head != next || r.first_len > left - total {
+                break;
+            }
+            region = r;
         }
-        jit.stats.entries += 1;
-        jit.stats.instructions += done;
-        Some(done)
+        jit.stats.instructions += total;
+        self.pc = ctx.pc;
+        Some(total)
     }
 
     /// Starts fetching from the page of `pc`: translate, find its decode-cache slot.

@@ -49,10 +49,12 @@ use std::time::Instant;
 /// Executions of a head pc in the interpreter before its region is translated.
 pub const HOT: u32 = 64;
 /// Most guest instructions and blocks in one region.
-const MAX_INSTS: usize = 384;
-const MAX_BLOCKS: usize = 48;
+const MAX_INSTS: usize = 160;
+const MAX_BLOCKS: usize = 24;
 /// Code bytes kept before the whole cache is dropped.
 pub const CODE_LIMIT: usize = 64 << 20;
+/// Translations kept per head pc from different code bytes.
+const MAX_VARIANTS: usize = 4;
 
 /// What a region reads and writes, laid out for the generated code.
 #[repr(C)]
@@ -66,6 +68,8 @@ pub struct JitCtx {
     pub tlb_load: *const TlbEntry,
     pub tlb_store: *const TlbEntry,
     pub key_ls: u64,
+    /// The RAM offset of the page the region runs in: a store there leaves the region.
+    pub page_off: u64,
     /// In: cycles the region may use.
     pub left: u64,
     /// The hart's spin detector, or null when spins do not yield (contention mode).
@@ -93,6 +97,8 @@ pub struct Region {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JitStats {
     pub translations: u64,
+    /// Translations found already made from the same code bytes.
+    pub reused: u64,
     /// Heads that could not be translated (their first instruction is not translatable).
     pub refused: u64,
     pub code_bytes: u64,
@@ -109,6 +115,10 @@ pub struct Jit {
     ctx: Context,
     fctx: FunctionBuilderContext,
     regions: Vec<Region>,
+    /// Head pc → (the code bytes its region was formed from, region id), newest last: code
+    /// that comes back (a program run again, a page rewritten with the same code) is not
+    /// translated again.
+    known: HashMap<u64, Vec<(Vec<u8>, u32)>>,
     /// Code bytes in the current module.
     bytes: usize,
     pub stats: JitStats,
@@ -129,6 +139,8 @@ fn new_module() -> Option<JITModule> {
     flags.set("opt_level", "speed").ok()?;
     flags.set("use_colocated_libcalls", "false").ok()?;
     flags.set("is_pic", "false").ok()?;
+    // The generator's output is checked by the lockstep test, not at every translation.
+    flags.set("enable_verifier", "false").ok()?;
     let isa = cranelift_native::builder()
         .ok()?
         .finish(settings::Flags::new(flags))
@@ -202,20 +214,35 @@ pub fn translatable(op: Op) -> bool {
 
 /// The instruction at `pc` in the page at RAM offset `page_off`, or None when it straddles
 /// into the next page.
-fn fetch(ram: &Ram, page_off: usize, pc: u64) -> Option<Inst> {
+/// Appends the pc's offset in the page and the bytes read to `read`.
+fn fetch(ram: &Ram, page_off: usize, pc: u64, read: &mut Vec<u8>) -> Option<Inst> {
     let in_page = (pc & 0xfff) as usize;
     let lo = ram.load(page_off + in_page, 2) as u32;
+    read.extend_from_slice(&(in_page as u16).to_le_bytes());
+    read.extend_from_slice(&(lo as u16).to_le_bytes());
     if lo & 3 != 3 {
         return Some(decode(lo).lowered());
     }
     if in_page == 0xffe {
         return None;
     }
-    Some(decode(ram.load(page_off + in_page, 4) as u32).lowered())
+    let raw = ram.load(page_off + in_page, 4) as u32;
+    read.extend_from_slice(&((raw >> 16) as u16).to_le_bytes());
+    Some(decode(raw).lowered())
 }
 
-/// The guest blocks reachable from `head` inside its page (see the module essay).
-fn form_region(ram: &Ram, page_off: usize, head: u64) -> Vec<GuestBlock> {
+/// The guest blocks reachable from `head` inside its page (see the module essay) that the
+/// interpreter has run before (`ran` says whether it executed a pc: paths never taken cost
+/// no translation), and every address and byte of code read to find them, in the order
+/// read. Whatever decided the walk, the region is a translation of exactly those bytes at
+/// those addresses: a page holding them there may run it.
+fn form_region(
+    ram: &Ram,
+    page_off: usize,
+    head: u64,
+    ran: &dyn Fn(u64) -> bool,
+) -> (Vec<GuestBlock>, Vec<u8>) {
+    let mut read = Vec::new();
     let page = head >> PAGE_SHIFT;
     let mut blocks: Vec<GuestBlock> = Vec::new();
     let mut seen: HashMap<u64, ()> = HashMap::new();
@@ -229,7 +256,7 @@ fn form_region(ram: &Ram, page_off: usize, head: u64) -> Vec<GuestBlock> {
             if pc >> PAGE_SHIFT != page || total >= MAX_INSTS {
                 break pc;
             }
-            let Some(inst) = fetch(ram, page_off, pc) else {
+            let Some(inst) = fetch(ram, page_off, pc, &mut read) else {
                 break pc;
             };
             if !translatable(inst.op) {
@@ -251,6 +278,7 @@ fn form_region(ram: &Ram, page_off: usize, head: u64) -> Vec<GuestBlock> {
                 }
                 for s in succ {
                     if s >> PAGE_SHIFT == page
+                        && ran(s)
                         && blocks.len() + work.len() + 1 < MAX_BLOCKS
                         && seen.insert(s, ()).is_none()
                     {
@@ -266,17 +294,7 @@ fn form_region(ram: &Ram, page_off: usize, head: u64) -> Vec<GuestBlock> {
     // The head first: the entry jumps to block 0.
     let h = blocks.iter().position(|b| b.start == head).unwrap_or(0);
     blocks.swap(0, h);
-    blocks
-}
-
-/// The registers a region reads or writes, as a bit set: only those are loaded on entry
-/// (a written one too, since a path that does not write it stores its old value back).
-fn registers_used(blocks: &[GuestBlock]) -> u32 {
-    let mut used = 0u32;
-    for (_, i) in blocks.iter().flat_map(|b| &b.insts) {
-        used |= 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31) | 1 << (i.rd & 31);
-    }
-    used
+    (blocks, read)
 }
 
 impl Jit {
@@ -289,6 +307,7 @@ impl Jit {
             ctx,
             fctx: FunctionBuilderContext::new(),
             regions: Vec::new(),
+            known: HashMap::new(),
             bytes: 0,
             stats: JitStats::default(),
             spin_fields: super::spin::branch_field_offsets(),
@@ -318,6 +337,7 @@ impl Jit {
             old.free_memory()
         };
         self.regions.clear();
+        self.known.clear();
         self.bytes = 0;
         self.stats.flushes += 1;
     }
@@ -327,15 +347,63 @@ impl Jit {
         self.bytes
     }
 
-    /// Translates the region at `head` (a virtual pc in the page at RAM offset `page_off`);
-    /// None when its first instruction cannot be translated.
-    pub fn translate(&mut self, ram: &Ram, page_off: usize, head: u64) -> Option<u32> {
+    /// The region at `head` (a virtual pc in the page at RAM offset `page_off`): one
+    /// translated before from the same code bytes, else a new translation. None when its
+    /// first instruction cannot be translated.
+    pub fn translate(
+        &mut self,
+        ram: &Ram,
+        page_off: usize,
+        head: u64,
+        ran: &dyn Fn(u64) -> bool,
+    ) -> Option<u32> {
         let t0 = Instant::now();
-        let blocks = form_region(ram, page_off, head);
+        let (blocks, read) = form_region(ram, page_off, head, ran);
         if blocks.first().is_none_or(|b| b.insts.is_empty()) {
             self.stats.refused += 1;
             return None;
         }
+        if let Some(id) = self.find(head, &read) {
+            return Some(id);
+        }
+        let id = self.compile(&blocks, head)?;
+        let variants = self.known.entry(head).or_default();
+        if variants.len() >= MAX_VARIANTS {
+            variants.remove(0);
+        }
+        variants.push((read, id));
+        self.stats.compile_nanos += t0.elapsed().as_nanos() as u64;
+        Some(id)
+    }
+
+    /// The region translated before for `head` from the code now in the page, if any; never
+    /// translates (code not yet hot stays interpreted).
+    pub fn reuse(
+        &mut self,
+        ram: &Ram,
+        page_off: usize,
+        head: u64,
+        ran: &dyn Fn(u64) -> bool,
+    ) -> Option<u32> {
+        if !self.known.contains_key(&head) {
+            return None;
+        }
+        let (_, read) = form_region(ram, page_off, head, ran);
+        self.find(head, &read)
+    }
+
+    fn find(&mut self, head: u64, read: &[u8]) -> Option<u32> {
+        let id = self
+            .known
+            .get(&head)?
+            .iter()
+            .find(|(bytes, _)| bytes == read)?
+            .1;
+        self.stats.reused += 1;
+        Some(id)
+    }
+
+    fn compile(&mut self, blocks: &[GuestBlock], head: u64) -> Option<u32> {
         let first_len = blocks[0].insts.len() as u64;
         let id = self.regions.len() as u32;
         self.module.clear_context(&mut self.ctx);
@@ -349,9 +417,8 @@ impl Jit {
         self.ctx.func.name = UserFuncName::user(0, fid.as_u32());
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let used = registers_used(&blocks);
-            let mut g = Gen::new(&mut b, page_off as i64, self.spin_fields, used);
-            g.region(&blocks);
+            let mut g = Gen::new(&mut b, self.spin_fields);
+            g.region(blocks);
             b.seal_all_blocks();
             b.finalize(self.module.target_config());
         }
@@ -375,7 +442,6 @@ impl Jit {
         self.bytes += size;
         self.stats.translations += 1;
         self.stats.code_bytes = self.bytes as u64;
-        self.stats.compile_nanos += t0.elapsed().as_nanos() as u64;
         Some(id)
     }
 }
@@ -383,9 +449,12 @@ impl Jit {
 /// Code generation for one region.
 struct Gen<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
-    /// Guest registers x1..x31 as variables (index 0 unused).
-    regs: Vec<Variable>,
-    written: [bool; 32],
+    /// Guest registers live in `x` between guest blocks; inside one, `cache` holds the
+    /// value of each register read or written so far, and `dirty` those written and not yet
+    /// stored back. A block ends, and every exit leaves, with all of them stored: no
+    /// register value flows between blocks but through memory, so no exit carries any.
+    cache: [Option<Value>; 32],
+    dirty: u32,
     executed: Variable,
     left: Variable,
     ctx: Value,
@@ -399,7 +468,7 @@ struct Gen<'a, 'b> {
     exit: Block,
     /// Guest block start → Cranelift block.
     labels: HashMap<u64, Block>,
-    page_off: i64,
+    page_off: Value,
     spin_fields: (i32, i32, i32),
 }
 
@@ -412,9 +481,7 @@ fn mem() -> MemFlagsData {
 impl<'a, 'b> Gen<'a, 'b> {
     fn new(
         b: &'a mut FunctionBuilder<'b>,
-        page_off: i64,
         spin_fields: (i32, i32, i32),
-        used: u32,
     ) -> Self {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -427,6 +494,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         let tlb_load = field(b, offset_of!(JitCtx, tlb_load));
         let tlb_store = field(b, offset_of!(JitCtx, tlb_store));
         let key = field(b, offset_of!(JitCtx, key_ls));
+        let page_off = field(b, offset_of!(JitCtx, page_off));
         let left_in = field(b, offset_of!(JitCtx, left));
         let spin = field(b, offset_of!(JitCtx, spin));
         let executed = b.declare_var(I64);
@@ -434,25 +502,14 @@ impl<'a, 'b> Gen<'a, 'b> {
         let zero = b.ins().iconst(I64, 0);
         b.def_var(executed, zero);
         b.def_var(left, left_in);
-        let mut regs = Vec::with_capacity(32);
-        for r in 0..32 {
-            let v = b.declare_var(I64);
-            if used >> r & 1 != 0 && r != 0 {
-                let val = b.ins().load(I64, mem(), x, (r * 8) as i32);
-                b.def_var(v, val);
-            } else {
-                b.def_var(v, zero);
-            }
-            regs.push(v);
-        }
         let exit = b.create_block();
         b.append_block_param(exit, I64); // pc
         b.append_block_param(exit, I64); // instructions executed
         b.append_block_param(exit, I64); // code written
         Gen {
             b,
-            regs,
-            written: [false; 32],
+            cache: [None; 32],
+            dirty: 0,
             executed,
             left,
             ctx,
@@ -475,19 +532,44 @@ impl<'a, 'b> Gen<'a, 'b> {
         if r == 0 {
             return self.b.ins().iconst(I64, 0);
         }
-        self.b.use_var(self.regs[r])
+        if let Some(v) = self.cache[r] {
+            return v;
+        }
+        let v = self.b.ins().load(I64, mem(), self.x, (r * 8) as i32);
+        self.cache[r] = Some(v);
+        v
     }
 
     fn set(&mut self, r: u8, v: Value) {
         let r = (r & 31) as usize;
         if r != 0 {
-            self.written[r] = true;
-            self.b.def_var(self.regs[r], v);
+            self.cache[r] = Some(v);
+            self.dirty |= 1 << r;
         }
+    }
+
+    /// Stores the registers written since the block began (they stay cached and dirty: the
+    /// caller may be on a side path that leaves while the main path goes on).
+    fn store_dirty(&mut self) {
+        for r in 1..32 {
+            if self.dirty >> r & 1 != 0
+                && let Some(v) = self.cache[r]
+            {
+                self.b.ins().store(mem(), v, self.x, (r * 8) as i32);
+            }
+        }
+    }
+
+    /// Stores what is dirty and starts afresh: the end of a guest block.
+    fn end_block(&mut self) {
+        self.store_dirty();
+        self.dirty = 0;
+        self.cache = [None; 32];
     }
 
     /// Leaves the region: continue at `pc`, with `done` instructions executed in all.
     fn leave(&mut self, pc: Value, done: Value, code_written: bool) {
+        self.store_dirty();
         let cw = self.b.ins().iconst(I64, code_written as i64);
         self.b.ins().jump(
             self.exit,
@@ -517,15 +599,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         for gb in blocks {
             self.guest_block(gb);
         }
-        // The exit: write back every register the region wrote, then the pc.
+        // The exit: the registers are in `x` already.
         self.b.switch_to_block(self.exit);
         let params = self.b.block_params(self.exit).to_vec();
-        for r in 1..32 {
-            if self.written[r] {
-                let v = self.b.use_var(self.regs[r]);
-                self.b.ins().store(mem(), v, self.x, (r * 8) as i32);
-            }
-        }
         self.b
             .ins()
             .store(mem(), params[0], self.ctx, offset_of!(JitCtx, pc) as i32);
@@ -541,6 +617,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Jumps to the guest block at `pc` if the region has it, else leaves there; `done`
     /// counts the instructions executed so far.
     fn goto(&mut self, pc: u64) {
+        self.end_block();
         if let Some(&l) = self.labels.get(&pc) {
             self.b.ins().jump(l, &[]);
         } else {
@@ -551,6 +628,8 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn guest_block(&mut self, gb: &GuestBlock) {
         let l = self.labels[&gb.start];
         self.b.switch_to_block(l);
+        self.cache = [None; 32];
+        self.dirty = 0;
         if gb.insts.is_empty() {
             // Its first instruction is the interpreter's.
             self.leave_at(gb.start, 0, false);
@@ -619,6 +698,8 @@ impl<'a, 'b> Gen<'a, 'b> {
                 };
                 let taken = self.b.ins().icmp(cc, a, bv);
                 self.b.def_var(self.executed, after);
+                // Both ways need the registers in memory.
+                self.end_block();
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
                 self.b.ins().brif(taken, yes, &[], no, &[]);
@@ -773,7 +854,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let dirty = self.b.ins().iconst(I8, RAM_DIRTY);
                 self.b.ins().store(m, dirty, flag, 0);
                 // A store into the region's own page: leave after it.
-                let own = self.b.ins().icmp_imm_s(IntCC::Equal, base, self.page_off);
+                let own = self.b.ins().icmp(IntCC::Equal, base, self.page_off);
                 let out = self.b.create_block();
                 let cont = self.b.create_block();
                 self.b.ins().brif(own, out, &[], cont, &[]);
@@ -909,5 +990,13 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         let by_zero = if rem { a } else { all_ones };
         self.b.ins().select(zero, by_zero, q)
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        if std::env::var_os("XV6SCOPE_JIT_DEBUG").is_some() {
+            eprintln!("jit: {:?}", self.stats);
+        }
     }
 }

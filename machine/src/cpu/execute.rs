@@ -235,7 +235,7 @@ impl Hart {
                     // A region that made no progress (its first load or store needs the slow
                     // path) leaves that instruction to the interpreter, below.
                     if let Some(done @ 1..) =
-                        self.run_region(bus, heat & !icache::REGION, pc, end - n)
+                        self.run_region(bus, heat & !icache::REGION, pc, end - n, bps)
                     {
                         n += done;
                         pc = self.pc;
@@ -694,7 +694,8 @@ impl Hart {
         let ran = |pc| icache.get(slot, pc).op != Op::Undecoded;
         match jit.reuse(&bus.ram, self.fetch_off, pc, &ran) {
             Some(id) => {
-                bus.icache.set_heat(self.fetch_slot, pc, icache::REGION | id);
+                bus.icache
+                    .set_heat(self.fetch_slot, pc, icache::REGION | id);
                 true
             }
             None => {
@@ -730,8 +731,16 @@ impl Hart {
     /// None when the first cannot start here (it was translated for another virtual
     /// address, or its first block does not fit).
     #[inline(never)]
-    fn run_region(&mut self, bus: &mut Bus, id: u32, pc: u64, left: u64) -> Option<u64> {
+    fn run_region(
+        &mut self,
+        bus: &mut Bus,
+        id: u32,
+        pc: u64,
+        left: u64,
+        bps: &[u64],
+    ) -> Option<u64> {
         let jit = bus.jit.as_deref_mut()?;
+        let mut id = id;
         let mut region = jit.region(id);
         if region.head != pc || region.first_len > left {
             return None;
@@ -766,13 +775,33 @@ impl Hart {
             let done = unsafe { (region.entry)(&mut ctx) };
             total += done;
             jit.stats.entries += 1;
+            jit.ran(id, done);
             if ctx.code_written != 0 {
                 self.fetch_tag = INVALID; // its own page was written: re-validate it
                 break;
             }
             let next = ctx.pc;
-            if done == 0 || next >> 12 != pc >> 12 {
+            if done == 0 {
                 break;
+            }
+            if (next >> 12) | self.key_fetch != self.fetch_tag {
+                // Another page: entered here as `enter_page` would, when its translation is
+                // in the TLB and its decoded code is still valid; else by the run loop.
+                let e = self.tlb_fetch[((next >> 12) & TLB_MASK) as usize];
+                if e.tag != (next >> 12) | self.key_fetch {
+                    break;
+                }
+                let Some(slot) = bus.icache.valid_slot(&bus.ram, e.base) else {
+                    break;
+                };
+                self.fetch_slot = slot;
+                self.fetch_off = e.base;
+                self.fetch_tag = e.tag;
+                self.bp_here = bps.iter().any(|b| b >> 12 == next >> 12);
+                ctx.page_off = e.base as u64;
+                if self.bp_here {
+                    break;
+                }
             }
             let heat = bus.icache.heat(self.fetch_slot, next);
             if heat & icache::REGION == 0 || heat == icache::NO_REGION {
@@ -782,7 +811,7 @@ impl Hart {
             if r.head != next || r.first_len > left - total {
                 break;
             }
-            region = r;
+            (id, region) = (heat & !icache::REGION, r);
         }
         jit.stats.instructions += total;
         self.pc = ctx.pc;

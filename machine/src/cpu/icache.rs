@@ -186,6 +186,15 @@ impl DecodeCache {
         }
     }
 
+    /// The first entry index of the slot holding the page at RAM offset `off` when its
+    /// entries are valid as they are ([`DecodeCache::page`] would neither fill nor empty
+    /// it); None otherwise.
+    #[inline(always)]
+    pub fn valid_slot(&self, ram: &Ram, off: usize) -> Option<usize> {
+        let m = *self.map.get(off >> PAGE_SHIFT)?;
+        (m != NONE && ram.is_code(off)).then_some(m as usize * SLOTS)
+    }
+
     /// The translating tier's value for `pc` in the slot starting at entry `base` (see
     /// `heat`).
     #[inline(always)]

@@ -53,6 +53,8 @@ const MAX_INSTS: usize = 160;
 const MAX_BLOCKS: usize = 24;
 /// Code bytes kept before the whole cache is dropped.
 pub const CODE_LIMIT: usize = 64 << 20;
+/// Instructions a region runs before it is translated again with optimisation.
+const OPTIMIZE_AT: u32 = 200_000;
 /// Translations kept per head pc from different code bytes.
 const MAX_VARIANTS: usize = 4;
 
@@ -97,6 +99,8 @@ pub struct Region {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JitStats {
     pub translations: u64,
+    /// Regions translated again, optimised, for being hot.
+    pub optimized: u64,
     /// Translations found already made from the same code bytes.
     pub reused: u64,
     /// Heads that could not be translated (their first instruction is not translatable).
@@ -111,10 +115,18 @@ pub struct JitStats {
 }
 
 pub struct Jit {
-    module: JITModule,
+    /// Two code modules: quick translations (a single-pass register allocator, no
+    /// optimisation: most regions run little), and optimised ones for regions that ran
+    /// `OPTIMIZE_AT` instructions, which replace the quick code of the same id.
+    quick: JITModule,
+    optimizing: JITModule,
     ctx: Context,
     fctx: FunctionBuilderContext,
     regions: Vec<Region>,
+    /// Per region: instructions it ran so far (counted up to `optimize_at`), and its guest
+    /// blocks until it is optimised.
+    work: Vec<u32>,
+    bodies: Vec<Vec<GuestBlock>>,
     /// Head pc → (the code bytes its region was formed from, region id), newest last: code
     /// that comes back (a program run again, a page rewritten with the same code) is not
     /// translated again.
@@ -122,6 +134,8 @@ pub struct Jit {
     /// Code bytes in the current module.
     bytes: usize,
     pub stats: JitStats,
+    /// Instructions after which a region is optimised (`OPTIMIZE_AT`; tests lower it).
+    pub optimize_at: u32,
     /// Spin offsets in the hart's `SpinDetector` (branch pc, branch value, branch count).
     spin_fields: (i32, i32, i32),
 }
@@ -134,9 +148,15 @@ unsafe impl Send for Jit {}
 /// `Ram`'s DIRTY flag value after any store (see ram.rs).
 const RAM_DIRTY: i64 = crate::ram::DIRTY as i64;
 
-fn new_module() -> Option<JITModule> {
+fn new_module(optimizing: bool) -> Option<JITModule> {
     let mut flags = settings::builder();
-    flags.set("opt_level", "speed").ok()?;
+    if optimizing {
+        flags.set("opt_level", "speed").ok()?;
+        flags.set("regalloc_algorithm", "backtracking").ok()?;
+    } else {
+        flags.set("opt_level", "none").ok()?;
+        flags.set("regalloc_algorithm", "single_pass").ok()?;
+    }
     flags.set("use_colocated_libcalls", "false").ok()?;
     flags.set("is_pic", "false").ok()?;
     // The generator's output is checked by the lockstep test, not at every translation.
@@ -300,16 +320,21 @@ fn form_region(
 impl Jit {
     /// A translator for this host, or None when Cranelift has no backend for it.
     pub fn new() -> Option<Jit> {
-        let module = new_module()?;
-        let ctx = module.make_context();
+        let quick = new_module(false)?;
+        let optimizing = new_module(true)?;
+        let ctx = quick.make_context();
         Some(Jit {
-            module,
+            quick,
+            optimizing,
             ctx,
             fctx: FunctionBuilderContext::new(),
             regions: Vec::new(),
+            work: Vec::new(),
+            bodies: Vec::new(),
             known: HashMap::new(),
             bytes: 0,
             stats: JitStats::default(),
+            optimize_at: OPTIMIZE_AT,
             spin_fields: super::spin::branch_field_offsets(),
         })
     }
@@ -328,15 +353,24 @@ impl Jit {
 
     /// Drops every translation. The caller has forgotten every region id.
     pub fn flush(&mut self) {
-        let Some(fresh) = new_module() else { return };
-        let old = std::mem::replace(&mut self.module, fresh);
-        #[allow(unsafe_code)]
-        // SAFETY: no region of the old module is referenced any more (the caller cleared the
-        // decode cache's table), so its code can be freed.
-        unsafe {
-            old.free_memory()
+        let (Some(quick), Some(optimizing)) = (new_module(false), new_module(true)) else {
+            return;
         };
+        let old = [
+            std::mem::replace(&mut self.quick, quick),
+            std::mem::replace(&mut self.optimizing, optimizing),
+        ];
+        for module in old {
+            #[allow(unsafe_code)]
+            // SAFETY: no region of the old modules is referenced any more (the caller cleared
+            // the decode cache's table), so their code can be freed.
+            unsafe {
+                module.free_memory()
+            };
+        }
         self.regions.clear();
+        self.work.clear();
+        self.bodies.clear();
         self.known.clear();
         self.bytes = 0;
         self.stats.flushes += 1;
@@ -366,7 +400,7 @@ impl Jit {
         if let Some(id) = self.find(head, &read) {
             return Some(id);
         }
-        let id = self.compile(&blocks, head)?;
+        let id = self.compile(blocks, head)?;
         let variants = self.known.entry(head).or_default();
         if variants.len() >= MAX_VARIANTS {
             variants.remove(0);
@@ -403,46 +437,86 @@ impl Jit {
         Some(id)
     }
 
-    fn compile(&mut self, blocks: &[GuestBlock], head: u64) -> Option<u32> {
-        let first_len = blocks[0].insts.len() as u64;
+    /// Region `id` ran `done` instructions: one that has run `optimize_at` in all is
+    /// optimised.
+    #[inline(always)]
+    pub fn ran(&mut self, id: u32, done: u64) {
+        let n = &mut self.work[id as usize];
+        if *n < self.optimize_at {
+            *n = n.saturating_add(done.min(u32::MAX as u64) as u32);
+            if *n >= self.optimize_at {
+                self.optimize(id);
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn optimize(&mut self, id: u32) {
+        let blocks = std::mem::take(&mut self.bodies[id as usize]);
+        if blocks.is_empty() {
+            return;
+        }
+        let t0 = Instant::now();
+        if let Some(entry) = self.emit(&blocks, id, true) {
+            self.regions[id as usize].entry = entry;
+            self.stats.optimized += 1;
+        }
+        self.stats.compile_nanos += t0.elapsed().as_nanos() as u64;
+    }
+
+    fn compile(&mut self, blocks: Vec<GuestBlock>, head: u64) -> Option<u32> {
         let id = self.regions.len() as u32;
-        self.module.clear_context(&mut self.ctx);
-        let ptr = self.module.target_config().pointer_type();
+        let entry = self.emit(&blocks, id, false)?;
+        self.regions.push(Region {
+            entry,
+            head,
+            first_len: blocks[0].insts.len() as u64,
+        });
+        self.work.push(0);
+        self.bodies.push(blocks);
+        self.stats.translations += 1;
+        Some(id)
+    }
+
+    /// Generates and links the code of region `id`, quick or optimised.
+    fn emit(&mut self, blocks: &[GuestBlock], id: u32, optimizing: bool) -> Option<RegionFn> {
+        let module = if optimizing {
+            &mut self.optimizing
+        } else {
+            &mut self.quick
+        };
+        module.clear_context(&mut self.ctx);
+        let ptr = module.target_config().pointer_type();
         self.ctx.func.signature.params.push(AbiParam::new(ptr));
         self.ctx.func.signature.returns.push(AbiParam::new(I64));
-        let fid = self
-            .module
+        let fid = module
             .declare_function(&format!("r{id}"), Linkage::Local, &self.ctx.func.signature)
             .ok()?;
         self.ctx.func.name = UserFuncName::user(0, fid.as_u32());
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
             let mut g = Gen::new(&mut b, self.spin_fields);
+            if optimizing {
+                g.keep_registers(blocks);
+            }
             g.region(blocks);
             b.seal_all_blocks();
-            b.finalize(self.module.target_config());
+            b.finalize(module.target_config());
         }
-        self.module.define_function(fid, &mut self.ctx).ok()?;
+        module.define_function(fid, &mut self.ctx).ok()?;
         let size = self
             .ctx
             .compiled_code()
             .map(|c| c.code_buffer().len())
             .unwrap_or(0);
-        self.module.finalize_definitions().ok()?;
-        let code = self.module.get_finalized_function(fid);
+        module.finalize_definitions().ok()?;
+        let code = module.get_finalized_function(fid);
+        self.bytes += size;
+        self.stats.code_bytes = self.bytes as u64;
         #[allow(unsafe_code)]
         // SAFETY: the function was generated with this signature (one pointer in, one i64
         // out) in the host's default calling convention, which is `extern "C"`.
-        let entry: RegionFn = unsafe { std::mem::transmute::<*const u8, RegionFn>(code) };
-        self.regions.push(Region {
-            entry,
-            head,
-            first_len,
-        });
-        self.bytes += size;
-        self.stats.translations += 1;
-        self.stats.code_bytes = self.bytes as u64;
-        Some(id)
+        Some(unsafe { std::mem::transmute::<*const u8, RegionFn>(code) })
     }
 }
 
@@ -455,6 +529,13 @@ struct Gen<'a, 'b> {
     /// register value flows between blocks but through memory, so no exit carries any.
     cache: [Option<Value>; 32],
     dirty: u32,
+    /// Optimised regions keep registers in variables across guest blocks instead: loaded
+    /// once on entry, stored at every exit (all those the region writes anywhere).
+    vars: Option<([Variable; 32], u32)>,
+    /// The last address loaded from and stored to in this guest block, with the host
+    /// address of its page (see `translate_access`).
+    load_page: Option<(Value, Value)>,
+    store_page: Option<(Value, Value)>,
     executed: Variable,
     left: Variable,
     ctx: Value,
@@ -479,10 +560,7 @@ fn mem() -> MemFlagsData {
 }
 
 impl<'a, 'b> Gen<'a, 'b> {
-    fn new(
-        b: &'a mut FunctionBuilder<'b>,
-        spin_fields: (i32, i32, i32),
-    ) -> Self {
+    fn new(b: &'a mut FunctionBuilder<'b>, spin_fields: (i32, i32, i32)) -> Self {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -510,6 +588,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             b,
             cache: [None; 32],
             dirty: 0,
+            vars: None,
+            load_page: None,
+            store_page: None,
             executed,
             left,
             ctx,
@@ -527,10 +608,35 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
+    /// Switches to registers in variables (see `vars`), before any code is generated.
+    fn keep_registers(&mut self, blocks: &[GuestBlock]) {
+        let (mut used, mut written) = (0u32, 0u32);
+        for (_, i) in blocks.iter().flat_map(|b| &b.insts) {
+            // Every field, whether the format has it or not: a register too many is a load.
+            used |= 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31) | 1 << (i.rd & 31);
+            written |= 1 << (i.rd & 31);
+        }
+        let zero = self.b.ins().iconst(I64, 0);
+        let vars = std::array::from_fn(|r| {
+            let v = self.b.declare_var(I64);
+            let value = if r != 0 && used >> r & 1 != 0 {
+                self.b.ins().load(I64, mem(), self.x, (r * 8) as i32)
+            } else {
+                zero
+            };
+            self.b.def_var(v, value);
+            v
+        });
+        self.vars = Some((vars, written & !1));
+    }
+
     fn reg(&mut self, r: u8) -> Value {
         let r = (r & 31) as usize;
         if r == 0 {
             return self.b.ins().iconst(I64, 0);
+        }
+        if let Some((vars, _)) = self.vars {
+            return self.b.use_var(vars[r]);
         }
         if let Some(v) = self.cache[r] {
             return v;
@@ -542,6 +648,12 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     fn set(&mut self, r: u8, v: Value) {
         let r = (r & 31) as usize;
+        if let Some((vars, _)) = self.vars {
+            if r != 0 {
+                self.b.def_var(vars[r], v);
+            }
+            return;
+        }
         if r != 0 {
             self.cache[r] = Some(v);
             self.dirty |= 1 << r;
@@ -551,6 +663,15 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Stores the registers written since the block began (they stay cached and dirty: the
     /// caller may be on a side path that leaves while the main path goes on).
     fn store_dirty(&mut self) {
+        if let Some((vars, written)) = self.vars {
+            for r in 1..32 {
+                if written >> r & 1 != 0 {
+                    let v = self.b.use_var(vars[r]);
+                    self.b.ins().store(mem(), v, self.x, (r * 8) as i32);
+                }
+            }
+            return;
+        }
         for r in 1..32 {
             if self.dirty >> r & 1 != 0
                 && let Some(v) = self.cache[r]
@@ -562,6 +683,9 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Stores what is dirty and starts afresh: the end of a guest block.
     fn end_block(&mut self) {
+        if self.vars.is_some() {
+            return;
+        }
         self.store_dirty();
         self.dirty = 0;
         self.cache = [None; 32];
@@ -630,6 +754,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.switch_to_block(l);
         self.cache = [None; 32];
         self.dirty = 0;
+        self.load_page = None;
+        self.store_page = None;
         if gb.insts.is_empty() {
             // Its first instruction is the interpreter's.
             self.leave_at(gb.start, 0, false);
@@ -751,12 +877,37 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// (index `i` of its block, at `pc`) when the fast path does not apply.
     fn translate_access(
         &mut self,
-        tlb: Value,
+        store: bool,
         va: Value,
         size: i64,
         pc: u64,
         i: i64,
-    ) -> (Value, Value) {
+    ) -> (Value, Option<Value>) {
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let seen = if store {
+            self.store_page
+        } else {
+            self.load_page
+        };
+        if let Some((va1, page)) = seen {
+            // The page of an earlier access of this guest block: same translation, and its
+            // flag and own-page test are done (nothing between can change them).
+            let x = self.b.ins().bxor(va, va1);
+            let mut off_page = self.b.ins().band_imm_s(x, !0xfff);
+            if size > 1 {
+                let low = self.b.ins().band_imm_s(va, size - 1);
+                off_page = self.b.ins().bor(off_page, low);
+            }
+            let ok = self.b.ins().icmp_imm_s(IntCC::Equal, off_page, 0);
+            self.b.ins().brif(ok, fast, &[], slow, &[]);
+            self.b.switch_to_block(slow);
+            self.leave_at(pc, i, false);
+            self.b.switch_to_block(fast);
+            let in_page = self.b.ins().band_imm_s(va, 0xfff);
+            return (self.b.ins().iadd(page, in_page), None);
+        }
+        let tlb = if store { self.tlb_store } else { self.tlb_load };
         let vpn = self.b.ins().ushr_imm_s(va, 12);
         let idx = self.b.ins().band_imm_s(vpn, super::mmu::TLB_MASK as i64);
         let scaled = self
@@ -779,17 +930,20 @@ impl<'a, 'b> Gen<'a, 'b> {
             let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
             ok = self.b.ins().band(ok, aligned);
         }
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
         self.b.ins().brif(ok, fast, &[], slow, &[]);
         self.b.switch_to_block(slow);
         // The interpreter redoes this instruction through its slow path.
         self.leave_at(pc, i, false);
         self.b.switch_to_block(fast);
+        let page = self.b.ins().iadd(self.ram, base);
         let in_page = self.b.ins().band_imm_s(va, 0xfff);
-        let off = self.b.ins().iadd(base, in_page);
-        let host = self.b.ins().iadd(self.ram, off);
-        (host, base)
+        let host = self.b.ins().iadd(page, in_page);
+        if store {
+            self.store_page = Some((va, page));
+        } else {
+            self.load_page = Some((va, page));
+        }
+        (host, Some(base))
     }
 
     fn inst(&mut self, pc: u64, inst: Inst, i: i64) {
@@ -817,7 +971,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 };
                 let a = self.reg(inst.rs1);
                 let va = self.b.ins().iadd_imm_s(a, imm);
-                let (host, _) = self.translate_access(self.tlb_load, va, size, pc, i);
+                let (host, _) = self.translate_access(false, va, size, pc, i);
                 let m = mem();
                 let v = match inst.op {
                     Op::Lb => self.b.ins().sload8(I64, m, host, 0),
@@ -840,13 +994,16 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let a = self.reg(inst.rs1);
                 let v = self.reg(inst.rs2);
                 let va = self.b.ins().iadd_imm_s(a, imm);
-                let (host, base) = self.translate_access(self.tlb_store, va, size, pc, i);
+                let (host, first) = self.translate_access(true, va, size, pc, i);
                 let m = mem();
                 match size {
                     1 => self.b.ins().istore8(m, v, host, 0),
                     2 => self.b.ins().istore16(m, v, host, 0),
                     4 => self.b.ins().istore32(m, v, host, 0),
                     _ => self.b.ins().store(m, v, host, 0),
+                };
+                let Some(base) = first else {
+                    return;
                 };
                 // As `Ram::store`: the page is dirty and no longer holds valid code.
                 let page = self.b.ins().ushr_imm_s(base, PAGE_SHIFT as i64);

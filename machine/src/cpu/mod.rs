@@ -30,6 +30,8 @@ pub mod trap;
 mod watch;
 
 #[cfg(test)]
+mod jit_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::board::CYCLES_PER_TICK;

@@ -272,7 +272,15 @@ impl Hart {
                 ($len:expr) => {{
                     let next = pc.wrapping_add($len);
                     match inst.op {
-                        Op::Nop | Op::Fence => pc = next,
+                        Op::Nop => pc = next,
+                        // Only `pause` is left a Fence by decoding: the hart spins, waiting
+                        // for another one (spin.rs).
+                        Op::Fence => {
+                            pc = next;
+                            if self.lock_yield {
+                                break ExitReason::Yield;
+                            }
+                        }
                         Op::Lui => {
                             self.x[rd] = imm;
                             pc = next;
@@ -791,17 +799,19 @@ impl Hart {
                 if e.tag != (next >> 12) | self.key_fetch {
                     break;
                 }
+                // A page with breakpoints is the run loop's: it checks every instruction
+                // there, the first one included.
+                if bps.iter().any(|b| b >> 12 == next >> 12) {
+                    break;
+                }
                 let Some(slot) = bus.icache.valid_slot(&bus.ram, e.base) else {
                     break;
                 };
                 self.fetch_slot = slot;
                 self.fetch_off = e.base;
                 self.fetch_tag = e.tag;
-                self.bp_here = bps.iter().any(|b| b >> 12 == next >> 12);
+                self.bp_here = false;
                 ctx.page_off = e.base as u64;
-                if self.bp_here {
-                    break;
-                }
             }
             let heat = bus.icache.heat(self.fetch_slot, next);
             if heat & icache::REGION == 0 || heat == icache::NO_REGION {

@@ -345,3 +345,33 @@ fn a_breakpoint_in_a_hot_loop_stops_there() {
         assert_eq!(r.h.x[A0 as usize], 502, "jit {jit:?}");
     }
 }
+
+#[test]
+fn a_breakpoint_in_another_page_stops_a_chain_of_regions() {
+    // A hot loop in one page calls a function in the next page; then a breakpoint goes on
+    // the function's first instruction, which a region of the loop reaches by chaining.
+    let mut prog = vec![
+        addi(A0, A0, 1),        // 0
+        jal(RA, 0x1000 - 4),    // 4: call FUNC
+        addi(COUNT, COUNT, -1), // 8
+        bne(COUNT, ZERO, -12),  // 12
+        WFI,                    // 16
+    ];
+    prog.resize(0x1000 / 4, addi(ZERO, ZERO, 0));
+    prog.extend([addi(A1, A1, 1), jalr(ZERO, RA, 0)]); // FUNC at CODE + 0x1000
+    for jit in [None, Some(u32::MAX), Some(2)] {
+        let mut r = Run::new(&prog, jit, 3, false);
+        r.h.x[A1 as usize] = 0;
+        r.h.x[COUNT as usize] = 10_000;
+        assert_eq!(r.h.run(&mut r.bus, 6000, &[]).reason, ExitReason::Budget);
+        let before = r.h.x[A1 as usize];
+        let e = r.h.run(&mut r.bus, 100_000, &[CODE + 0x1000]);
+        assert_eq!(e.reason, ExitReason::Breakpoint, "jit {jit:?}");
+        assert_eq!(r.h.pc, CODE + 0x1000, "jit {jit:?}");
+        assert_eq!(
+            r.h.x[A1 as usize], before,
+            "jit {jit:?}: FUNC ran past its breakpoint"
+        );
+        assert!(e.executed < 6, "jit {jit:?}: {e:?}");
+    }
+}

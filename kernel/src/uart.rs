@@ -87,9 +87,9 @@ fn tx_chan() -> usize {
 pub fn uartputc(c: u8) {
     uart_tx_lock.acquire();
     if panicked() {
-        loop {
-            core::hint::spin_loop();
-        }
+        // Frozen after a panic: wait with nothing to wake this hart, so that a host sees
+        // every hart halted rather than one spinning forever.
+        crate::trap::halt();
     }
     // SAFETY: the ring is guarded by uart_tx_lock, held.
     unsafe {
@@ -111,9 +111,9 @@ pub fn uartputc(c: u8) {
 pub fn uartputc_sync(c: u8) {
     push_off();
     if panicked() {
-        loop {
-            core::hint::spin_loop();
-        }
+        // Frozen after a panic: wait with nothing to wake this hart, so that a host sees
+        // every hart halted rather than one spinning forever.
+        crate::trap::halt();
     }
     while read_reg(LSR) & LSR_TX_IDLE == 0 {}
     write_reg(THR, c);

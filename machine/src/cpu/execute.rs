@@ -616,11 +616,15 @@ impl Hart {
                         Op::Ebreak => trap!(Trap::new(cause::BREAKPOINT, pc)),
                         Op::Illegal => trap!(Trap::illegal(inst.imm as u32 as u64)),
                         Op::Mret => {
+                            // The trap log names the xRET's own pc.
+                            self.pc = pc;
                             slow!(self.mret());
                             pc = self.pc;
                             interrupt_now!();
                         }
                         Op::Sret => {
+                            // The trap log names the xRET's own pc.
+                            self.pc = pc;
                             slow!(self.sret());
                             pc = self.pc;
                             interrupt_now!();

@@ -24,8 +24,10 @@ use machine::machine::{Config, Image, Machine, Stop, Tier};
 use std::time::Instant;
 
 /// Cycles per lockstep step: small enough that a difference is caught near where it
-/// happened, large enough that regions run whole (a region never runs past its budget).
+/// happened, large enough that regions run whole (a region never runs past its budget). Some
+/// runs step by a prime instead, so that steps end at other points of the quanta and regions.
 const STEP: u64 = 1_000_000;
+const PRIME_STEP: u64 = 999_983;
 
 /// CSRs compared after every step: those a trap, an xRET or the kernel's setup writes.
 const CSRS: &[(u16, &str)] = &[
@@ -241,7 +243,14 @@ fn comparable(e: &Event) -> Event {
 }
 
 /// Runs `script` on both tiers in lockstep; the console text. Panics at the first difference.
-fn lockstep(name: &str, config: Config, kernel: &[u8], disk: &[u8], script: &Script) -> String {
+fn lockstep(
+    name: &str,
+    config: Config,
+    kernel: &[u8],
+    disk: &[u8],
+    script: &Script,
+    step_cycles: u64,
+) -> String {
     let Some(mut p) = Pair::new(&config, kernel, disk) else {
         return String::new();
     };
@@ -251,7 +260,7 @@ fn lockstep(name: &str, config: Config, kernel: &[u8], disk: &[u8], script: &Scr
     let mut step = 0u64;
     loop {
         let from = p.interp.elapsed();
-        let stops = (p.interp.run(STEP), p.jit.run(STEP));
+        let stops = (p.interp.run(step_cycles), p.jit.run(step_cycles));
         let out = compare(&mut p, stops).unwrap_or_else(|why| {
             panic!(
                 "{name}: the tiers differ at step {step} (cycles {from}..{} of the run): {why}\n\
@@ -312,7 +321,7 @@ fn lockstep(name: &str, config: Config, kernel: &[u8], disk: &[u8], script: &Scr
     let total = p.jit.instret();
     let share = stats.instructions as f64 / total as f64;
     println!(
-        "{name}: {step} steps of {STEP} cycles ({total} instructions) in {:.1?}, \
+        "{name}: {step} steps of {step_cycles} cycles ({total} instructions) in {:.1?}, \
          equal on both tiers; {} translations ({:.1} s compiling), {} entries, {:.1}% of \
          the instructions translated",
         started.elapsed(),
@@ -391,7 +400,7 @@ fn tier_lockstep_quick_on_the_bundled_kernel() {
     let Some((kernel, disk)) = rust_kernel() else {
         return;
     };
-    lockstep("bundled, 3 harts", harts(3), &kernel, &disk, &QUICK);
+    lockstep("bundled, 3 harts", harts(3), &kernel, &disk, &QUICK, STEP);
 }
 
 #[test]
@@ -399,7 +408,14 @@ fn tier_lockstep_quick_on_one_hart() {
     let Some((kernel, disk)) = rust_kernel() else {
         return;
     };
-    lockstep("bundled, 1 hart", harts(1), &kernel, &disk, &QUICK_SHORT);
+    lockstep(
+        "bundled, 1 hart",
+        harts(1),
+        &kernel,
+        &disk,
+        &QUICK_SHORT,
+        PRIME_STEP,
+    );
 }
 
 #[test]
@@ -417,6 +433,7 @@ fn tier_lockstep_quick_in_contention_mode() {
         &kernel,
         &disk,
         &QUICK_SHORT,
+        STEP,
     );
 }
 
@@ -438,6 +455,7 @@ fn tier_lockstep_usertests_on_the_bundled_kernel() {
         &kernel,
         &disk,
         &USERTESTS_Q,
+        STEP,
     );
 }
 
@@ -457,6 +475,7 @@ fn tier_lockstep_usertests_in_contention_mode() {
         &kernel,
         &disk,
         &USERTESTS_Q,
+        STEP,
     );
 }
 
@@ -474,6 +493,7 @@ fn tier_lockstep_usertests_on_mit_xv6() {
         &kernel,
         &disk,
         &USERTESTS_Q,
+        STEP,
     );
 }
 

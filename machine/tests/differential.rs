@@ -90,7 +90,9 @@ fn run_ours_on(elf: &[u8], tier: Tier) -> Result<String, String> {
             other => return Err(format!("our machine ({tier:?}) stopped: {other:?}")),
         }
     }
-    Err(format!("our machine ({tier:?}): no power-off after 4e9 cycles"))
+    Err(format!(
+        "our machine ({tier:?}): no power-off after 4e9 cycles"
+    ))
 }
 
 /// Runs `elf` on qemu-system-riscv64 (virt, -bios none, one hart); the console output.

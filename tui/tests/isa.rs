@@ -73,7 +73,12 @@ fn a_failing_test_is_reported_with_its_code() {
         .find(|p| name(p) == SELFTEST_FAIL)
         .expect("selftest_fail is built");
     for tier in ["jit", "interp"] {
-        let args = [Path::new("test-elf"), Path::new("--tier"), Path::new(tier), &failing];
+        let args = [
+            Path::new("test-elf"),
+            Path::new("--tier"),
+            Path::new(tier),
+            &failing,
+        ];
         let stdout = assert_exit(&xv6scope(args), 1);
         assert!(
             stdout.contains("FAIL selftest_fail: tohost reports failure code 7"),

@@ -271,6 +271,13 @@ fn lockstep(
         });
         console.extend_from_slice(&out);
         step += 1;
+        if step.is_multiple_of(1000) {
+            println!(
+                "{name}: step {step}, {} instructions, {:.1?}",
+                p.jit.instret(),
+                started.elapsed()
+            );
+        }
         // A new prompt: type the next command into both, or end after the last one's.
         let seen = count(&console, b"$ ");
         if seen > prompts {

@@ -15,7 +15,8 @@
 //! the instructions, so that agreement cannot come from a tier that never ran.
 //!
 //! Quick forms run in `cargo test --release`; the long ones (usertests -q, MIT's kernel) are
-//! `#[ignore]`d: `cargo test --release -p session tier_ -- --ignored --nocapture`.
+//! `#[ignore]`d: `cargo test --release -p session tier_lockstep_usertests -- --ignored --nocapture`
+//! (MIT's with `XV6SCOPE_MIT_XV6` set; docs/reliability.md has the figures).
 
 use crate::inspect::testboot::{mit_dir, rust_fs_img, rust_kernel_path, skip};
 use machine::cpu::Event;
@@ -504,8 +505,9 @@ fn tier_lockstep_usertests_on_mit_xv6() {
     );
 }
 
-/// The reproducer of the stale xRET pc (see [`comparable`]): an `mret` after a `csrw` on the
-/// interpreter records the pc the `csrw` left, not the `mret`'s.
+/// The reproducer of the stale xRET pc (see [`comparable`]): an `mret` run by the
+/// interpreter records the pc the last CSR instruction left (the one after it), not the
+/// `mret`'s.
 #[test]
 #[ignore = "fails: an xRET event's pc is stale (execute.rs: Op::Mret/Op::Sret call \
             self.mret()/self.sret() without self.pc = pc), on either tier in interpreted code"]

@@ -1,6 +1,7 @@
 //! Differential testing against QEMU (issue 19): random instruction sequences (RV64IMAC,
 //! Zicsr, traps, M/S/U, Sv39 on and off) run on qemu-system-riscv64 — the reference — and on
-//! our machine, and every register, CSR, trap and byte of the touched memory compared. See
+//! our machine — on both its tiers, which must also agree with each other — and every
+//! register, CSR, trap and byte of the touched memory compared. See
 //! `differential/generator.rs` for the program and docs/reliability.md for the figures and
 //! what is excluded and why.
 //!
@@ -14,6 +15,7 @@
 mod generator;
 
 use generator::{Item, Sequence};
+use machine::machine::Tier;
 use machine::{Config, Image, Machine, Stop};
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -51,10 +53,30 @@ fn have_qemu() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Runs `elf` on our machine (one hart) to the finisher; the console output.
+/// Runs `elf` on our machine (one hart) to the finisher, once per tier; the console output,
+/// which must be the same on both (the translating tier is exact to the instruction).
 fn run_ours(elf: &[u8]) -> Result<String, String> {
+    let jit = run_ours_on(elf, Tier::Jit)?;
+    let interp = run_ours_on(elf, Tier::Interp)?;
+    if jit != interp {
+        let (i, (a, b)) = jit
+            .lines()
+            .zip(interp.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .unwrap_or((0, ("(length)", "(length)")));
+        return Err(format!(
+            "our tiers differ: line {i} of the console is {a} with --tier jit, {b} with \
+             --tier interp"
+        ));
+    }
+    Ok(jit)
+}
+
+fn run_ours_on(elf: &[u8], tier: Tier) -> Result<String, String> {
     let config = Config {
         harts: 1,
+        tier,
         ..Config::default()
     };
     let mut m = Machine::new(config, Image::Elf(elf), None).map_err(|e| e.to_string())?;
@@ -65,10 +87,12 @@ fn run_ours(elf: &[u8]) -> Result<String, String> {
         match stop {
             Stop::Budget => {}
             Stop::PowerOff { code: 0 } => return Ok(String::from_utf8_lossy(&out).into_owned()),
-            other => return Err(format!("our machine stopped: {other:?}")),
+            other => return Err(format!("our machine ({tier:?}) stopped: {other:?}")),
         }
     }
-    Err("our machine: no power-off after 4e9 cycles".into())
+    Err(format!(
+        "our machine ({tier:?}): no power-off after 4e9 cycles"
+    ))
 }
 
 /// Runs `elf` on qemu-system-riscv64 (virt, -bios none, one hart); the console output.
@@ -219,7 +243,8 @@ fn differential_batch(seed: u64, count: usize, len: usize) -> Result<Vec<String>
         .map(|i| Sequence::random(seq_seed(seed, i), len))
         .collect();
     let p = generator::build(&seqs, false);
-    let ours = run_ours(&p.elf)?;
+    // Line i is sequence i's hash: a tier difference names the sequence.
+    let ours = run_ours(&p.elf).map_err(|e| format!("batch seed {seed:#x}: {e}"))?;
     let qemu = run_qemu(&p.elf, "batch")?;
     let (o, q): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), qemu.lines().collect());
     if o.len() != count || q.len() != count {

@@ -9,7 +9,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use machine::machine::{Config, Image, Machine, Stop};
+use machine::machine::{Config, Image, Machine, Stop, Tier};
 use std::path::PathBuf;
 
 #[derive(Args, Clone, Debug)]
@@ -23,6 +23,10 @@ pub struct TestElfArgs {
     /// Give up on a test after this many cycles of guest time (waiting counts).
     #[arg(long, value_name = "CYCLES", default_value_t = 200_000_000)]
     pub max_cycles: u64,
+    /// How guest code runs: `jit` (translated where hot) or `interp` (see `xv6scope run
+    /// --tier`). A test must pass on both.
+    #[arg(long, value_name = "TIER", default_value = "jit", value_parser = crate::parse_tier)]
+    pub tier: Tier,
 }
 
 /// The verdict on one test program.
@@ -40,7 +44,7 @@ pub fn run(args: TestElfArgs) -> Result<i32> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match run_one(&bytes, args.smp, args.max_cycles) {
+        match run_one(&bytes, args.smp, args.max_cycles, args.tier) {
             Ok(Verdict::Pass) => println!("PASS {name}"),
             Ok(Verdict::Fail(why)) => {
                 failed += 1;
@@ -57,9 +61,10 @@ pub fn run(args: TestElfArgs) -> Result<i32> {
 }
 
 /// Runs one test program to its verdict.
-pub fn run_one(elf: &[u8], harts: usize, max_cycles: u64) -> Result<Verdict> {
+pub fn run_one(elf: &[u8], harts: usize, max_cycles: u64, tier: Tier) -> Result<Verdict> {
     let config = Config {
         harts,
+        tier,
         ..Config::default()
     };
     let mut m = Machine::new(config, Image::Elf(elf), None)?;

@@ -1,6 +1,7 @@
 //! The bare-metal ISA test programs (machine/isa-tests, built by tui/build.rs) run on our
 //! machine through `xv6scope test-elf`, and on qemu-system-riscv64 — the reference — when it
-//! is installed, so a test whose expectation disagrees with QEMU cannot pass unnoticed.
+//! is installed, so a test whose expectation disagrees with QEMU cannot pass unnoticed. Our
+//! machine runs each program on both tiers (`--tier jit` and `--tier interp`).
 
 use machine::board::{QemuSerial, qemu_args};
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ fn name(p: &std::path::Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()
 }
 
+/// Every program passes on both tiers: the translating one (the default) and the
+/// interpreter alone.
 #[test]
 fn every_isa_test_passes_on_our_machine() {
     let tests: Vec<PathBuf> = isa_tests()
@@ -38,26 +41,29 @@ fn every_isa_test_passes_on_our_machine() {
         .filter(|p| name(p) != SELFTEST_FAIL)
         .collect();
     assert!(tests.len() >= 10, "expected the ISA suite, found {tests:?}");
-    let out = xv6scope(
-        [Path::new("test-elf")]
-            .into_iter()
-            .chain(tests.iter().map(|p| p.as_path())),
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "failures:\n{}",
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("FAIL"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("PASS ")).count(),
-        tests.len()
-    );
+    for tier in ["jit", "interp"] {
+        let out = xv6scope(
+            [Path::new("test-elf"), Path::new("--tier"), Path::new(tier)]
+                .into_iter()
+                .chain(tests.iter().map(|p| p.as_path())),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        println!("--tier {tier}:\n{stdout}");
+        assert!(
+            out.status.success(),
+            "failures with --tier {tier}:\n{}",
+            stdout
+                .lines()
+                .filter(|l| l.starts_with("FAIL"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert_eq!(
+            stdout.lines().filter(|l| l.starts_with("PASS ")).count(),
+            tests.len(),
+            "--tier {tier}"
+        );
+    }
 }
 
 #[test]
@@ -66,11 +72,19 @@ fn a_failing_test_is_reported_with_its_code() {
         .into_iter()
         .find(|p| name(p) == SELFTEST_FAIL)
         .expect("selftest_fail is built");
-    let stdout = assert_exit(&xv6scope([Path::new("test-elf"), &failing]), 1);
-    assert!(
-        stdout.contains("FAIL selftest_fail: tohost reports failure code 7"),
-        "{stdout}"
-    );
+    for tier in ["jit", "interp"] {
+        let args = [
+            Path::new("test-elf"),
+            Path::new("--tier"),
+            Path::new(tier),
+            &failing,
+        ];
+        let stdout = assert_exit(&xv6scope(args), 1);
+        assert!(
+            stdout.contains("FAIL selftest_fail: tohost reports failure code 7"),
+            "--tier {tier}: {stdout}"
+        );
+    }
 }
 
 #[test]

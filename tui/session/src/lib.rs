@@ -23,6 +23,10 @@ mod step;
 pub mod timeline;
 pub mod xv6;
 
+/// The translating tier against the interpreter, in lockstep on real kernels.
+#[cfg(test)]
+mod tier_tests;
+
 pub use breakpoints::{Breakpoint, Cond, Owner, Spec};
 pub use recording::{Recording, RecordingError};
 pub use session::{Boot, Error, Resolved, Session};

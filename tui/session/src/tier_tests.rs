@@ -223,24 +223,12 @@ fn first_event_difference(a: Option<&[Event]>, b: Option<&[Event]>) -> Option<St
         ),
     };
     let i = (0..a.len().max(b.len()))
-        .find(|&i| a.get(i).map(comparable) != b.get(i).map(comparable))?;
+        .find(|&i| a.get(i) != b.get(i))?;
     Some(format!(
         "event {i} of the step: {} (interp) / {} (jit)",
         show(a.get(i)),
         show(b.get(i))
     ))
-}
-
-/// An event as the tiers must agree on it. Known difference, not of the tiers' making: an
-/// xRET's `pc` is the hart's `pc` as last stored, not the xRET's own (execute.rs calls
-/// `mret`/`sret` without storing the pc first), so it is stale after interpreted code and
-/// right after a region (which stores its exit pc). Until that is fixed it is left out
-/// (`xret_events_name_the_xret_pc` reproduces it); the target, modes and cycle still count.
-fn comparable(e: &Event) -> Event {
-    Event {
-        pc: if e.cause.is_none() { 0 } else { e.pc },
-        ..*e
-    }
 }
 
 /// Runs `script` on both tiers in lockstep; the console text. Panics at the first difference.
@@ -505,12 +493,9 @@ fn tier_lockstep_usertests_on_mit_xv6() {
     );
 }
 
-/// The reproducer of the stale xRET pc (see [`comparable`]): an `mret` run by the
-/// interpreter records the pc the last CSR instruction left (the one after it), not the
-/// `mret`'s.
+/// An `mret` run by the interpreter is logged at its own pc (it was logged at the pc the
+/// last CSR instruction left, which the lockstep test found as a difference of the tiers).
 #[test]
-#[ignore = "fails: an xRET event's pc is stale (execute.rs: Op::Mret/Op::Sret call \
-            self.mret()/self.sret() without self.pc = pc), on either tier in interpreted code"]
 fn xret_events_name_the_xret_pc() {
     use machine::cpu::encode::*;
     // mstatus.MPP = M; mepc = the `j .`; mret (at +24) returns there.

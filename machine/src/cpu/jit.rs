@@ -665,9 +665,9 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// caller may be on a side path that leaves while the main path goes on).
     fn store_dirty(&mut self) {
         if let Some((vars, written)) = self.vars {
-            for r in 1..32 {
+            for (r, &var) in vars.iter().enumerate().skip(1) {
                 if written >> r & 1 != 0 {
-                    let v = self.b.use_var(vars[r]);
+                    let v = self.b.use_var(var);
                     self.b.ins().store(mem(), v, self.x, (r * 8) as i32);
                 }
             }
@@ -1148,13 +1148,5 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         let by_zero = if rem { a } else { all_ones };
         self.b.ins().select(zero, by_zero, q)
-    }
-}
-
-impl Drop for Jit {
-    fn drop(&mut self) {
-        if std::env::var_os("XV6SCOPE_JIT_DEBUG").is_some() {
-            eprintln!("jit: {:?}", self.stats);
-        }
     }
 }

@@ -222,8 +222,7 @@ fn first_event_difference(a: Option<&[Event]>, b: Option<&[Event]>) -> Option<St
             e.cycle
         ),
     };
-    let i = (0..a.len().max(b.len()))
-        .find(|&i| a.get(i) != b.get(i))?;
+    let i = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
     Some(format!(
         "event {i} of the step: {} (interp) / {} (jit)",
         show(a.get(i)),

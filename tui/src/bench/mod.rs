@@ -557,11 +557,17 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                         }
                     },
                 };
+                // Minutes per column: each figure goes to stderr as it comes, before the row.
+                let what = format!("usertests -q on {}, {harts} harts", kernel.name);
                 let ours = per_tier(&tiers, |t| {
-                    Ok(xv6::usertests(kernel, harts, t)?.as_secs_f64())
+                    let s = xv6::usertests(kernel, harts, t)?.as_secs_f64();
+                    eprintln!("({what}, {}: {s:.1} s)", tier_name(t));
+                    Ok(s)
                 })?;
                 let theirs = if qemu {
-                    Some(xv6::usertests_qemu(kernel, harts)?.as_secs_f64())
+                    let s = xv6::usertests_qemu(kernel, harts)?.as_secs_f64();
+                    eprintln!("({what}, qemu: {s:.1} s)");
+                    Some(s)
                 } else {
                     None
                 };

@@ -159,7 +159,8 @@ pub struct Table {
 }
 
 const NAME_WIDTH: usize = 36;
-const CELL_WIDTH: usize = 10;
+/// Wide enough for the ratio title with either tier (`interp/qemu`).
+const CELL_WIDTH: usize = 11;
 
 impl Table {
     /// The ratio column's title: `jit/qemu`, or `interp/qemu` with the interpreter alone.
@@ -363,8 +364,8 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                     let m = qemu::mips(make, iterations / scale)?;
                     if m.is_none() {
                         notes.push(format!(
-                            "{name} on QEMU: its long and short runs took about the same time, \
-                             too short to time (without --quick they are 10x longer)"
+                            "{name} on QEMU not timed: its long and short runs differ by under \
+                             20 ms; without --quick they are 10x longer"
                         ));
                     }
                     m
@@ -550,15 +551,20 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                         Some(k) => k,
                         None => {
                             notes.push(format!(
-                                "usertests on MIT xv6, {harts} harts, not measured: \
-                                 XV6SCOPE_MIT_XV6 is not set"
+                                "usertests on MIT xv6, {harts} hart{}, not measured: \
+                                 XV6SCOPE_MIT_XV6 is not set",
+                                if harts == 1 { "" } else { "s" }
                             ));
                             continue;
                         }
                     },
                 };
                 // Minutes per column: each figure goes to stderr as it comes, before the row.
-                let what = format!("usertests -q on {}, {harts} harts", kernel.name);
+                let what = format!(
+                    "usertests -q on {}, {harts} hart{}",
+                    kernel.name,
+                    if harts == 1 { "" } else { "s" }
+                );
                 let ours = per_tier(&tiers, |t| {
                     let s = xv6::usertests(kernel, harts, t)?.as_secs_f64();
                     eprintln!("({what}, {}: {s:.1} s)", tier_name(t));
@@ -735,6 +741,12 @@ mod tests {
             "{}",
             t.legend()
         );
+        let plain = Table {
+            tiers: vec![Tier::Interp],
+            markdown: false,
+        };
+        let row = plain.measured("int-loop (MIPS)", Unit::Mips, &[400.0], Some(8000.0));
+        assert_eq!(plain.header().len(), row.len(), "{}\n{row}", plain.header());
     }
 
     #[test]

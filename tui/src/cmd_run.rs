@@ -578,9 +578,9 @@ mod tests {
             refused: 1,
             code_bytes: 3 << 20,
             compile_nanos: 200_000,
-            flushes: 0,
             entries: 10,
             instructions: 750,
+            ..Default::default()
         };
         assert_eq!(
             jit_line(&s, 1000),

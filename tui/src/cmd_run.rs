@@ -489,16 +489,20 @@ pub fn print_stats(machine: &Machine, host: Duration) {
     }
 }
 
-/// The translating tier's line of `--stats`: regions translated (and heads refused), the code
-/// they made, compile time per translation, and the share of all retired instructions that
-/// ran in translated code.
+/// The translating tier's line of `--stats`: regions translated, translated again optimised
+/// (for being hot), reused (a translation of the same code bytes found again, no compile) and
+/// refused; the code they made; compile time per compile (first translations and optimised
+/// ones); and the share of all retired instructions that ran in translated code.
 fn jit_line(s: &machine::cpu::jit::JitStats, instret: u64) -> String {
-    let per = s.compile_nanos as f64 / 1e3 / s.translations.max(1) as f64;
+    let compiles = s.translations + s.optimized;
+    let per = s.compile_nanos as f64 / 1e3 / compiles.max(1) as f64;
     let share = 100.0 * s.instructions as f64 / instret.max(1) as f64;
     let mut line = format!(
-        "jit: {} translations ({} refused), {:.1} MiB of code, {per:.0} µs per translation, \
-         {share:.1}% of instructions translated",
+        "jit: {} translations, {} optimised, {} reused, {} refused; {:.1} MiB of code, \
+         {per:.0} µs per compile; {share:.1}% of instructions translated",
         s.translations,
+        s.optimized,
+        s.reused,
         s.refused,
         s.code_bytes as f64 / (1 << 20) as f64,
     );
@@ -572,9 +576,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_jit_line_divides_per_translation_and_by_all_instructions() {
+    fn the_jit_line_divides_per_compile_and_by_all_instructions() {
         let s = machine::cpu::jit::JitStats {
             translations: 4,
+            optimized: 2,
+            reused: 3,
             refused: 1,
             code_bytes: 3 << 20,
             compile_nanos: 200_000,
@@ -584,8 +590,8 @@ mod tests {
         };
         assert_eq!(
             jit_line(&s, 1000),
-            "jit: 4 translations (1 refused), 3.0 MiB of code, 50 µs per translation, \
-             75.0% of instructions translated"
+            "jit: 4 translations, 2 optimised, 3 reused, 1 refused; 3.0 MiB of code, \
+             33 µs per compile; 75.0% of instructions translated"
         );
         let none = machine::cpu::jit::JitStats {
             flushes: 2,

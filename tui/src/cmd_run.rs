@@ -484,6 +484,32 @@ pub fn print_stats(machine: &Machine, host: Duration) {
     eprintln!("guest time: {guest_s:.3} s");
     eprintln!("host time: {host_s:.3} s");
     eprintln!("MIPS: {mips:.1}");
+    if let Some(jit) = machine.jit_stats() {
+        eprintln!("{}", jit_line(&jit, instret));
+    }
+}
+
+/// The translating tier's line of `--stats`: regions translated, translated again optimised
+/// (for being hot), reused (a translation of the same code bytes found again, no compile) and
+/// refused; the code they made; compile time per compile (first translations and optimised
+/// ones); and the share of all retired instructions that ran in translated code.
+fn jit_line(s: &machine::cpu::jit::JitStats, instret: u64) -> String {
+    let compiles = s.translations + s.optimized;
+    let per = s.compile_nanos as f64 / 1e3 / compiles.max(1) as f64;
+    let share = 100.0 * s.instructions as f64 / instret.max(1) as f64;
+    let mut line = format!(
+        "jit: {} translations, {} optimised, {} reused, {} refused; {:.1} MiB of code, \
+         {per:.0} µs per compile; {share:.1}% of instructions translated",
+        s.translations,
+        s.optimized,
+        s.reused,
+        s.refused,
+        s.code_bytes as f64 / (1 << 20) as f64,
+    );
+    if s.flushes > 0 {
+        line.push_str(&format!(" ({} code cache flushes)", s.flushes));
+    }
+    line
 }
 
 /// `\n`, `\r`, `\t`, `\\` and `\xHH` escapes in --input text.
@@ -548,6 +574,33 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_jit_line_divides_per_compile_and_by_all_instructions() {
+        let s = machine::cpu::jit::JitStats {
+            translations: 4,
+            optimized: 2,
+            reused: 3,
+            refused: 1,
+            code_bytes: 3 << 20,
+            compile_nanos: 200_000,
+            entries: 10,
+            instructions: 750,
+            ..Default::default()
+        };
+        assert_eq!(
+            jit_line(&s, 1000),
+            "jit: 4 translations, 2 optimised, 3 reused, 1 refused; 3.0 MiB of code, \
+             33 µs per compile; 75.0% of instructions translated"
+        );
+        let none = machine::cpu::jit::JitStats {
+            flushes: 2,
+            ..Default::default()
+        };
+        assert!(
+            jit_line(&none, 0).ends_with("0.0% of instructions translated (2 code cache flushes)")
+        );
+    }
 
     #[test]
     fn escapes_in_input_text() {

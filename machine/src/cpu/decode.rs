@@ -88,6 +88,7 @@ pub enum Op {
     Divuw,
     Remw,
     Remuw,
+    // LR/SC and the AMOs stay one run, `LrW` to `AmomaxuD` (jit.rs tests a range).
     LrW,
     ScW,
     AmoswapW,

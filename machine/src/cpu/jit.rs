@@ -190,47 +190,28 @@ fn is_control(op: Op) -> bool {
 /// Whether the translator handles `op` (see the module essay).
 pub fn translatable(op: Op) -> bool {
     use Op::*;
-    !matches!(
-        op,
-        Undecoded
-            | Illegal
-            | LrW
-            | ScW
-            | AmoswapW
-            | AmoaddW
-            | AmoxorW
-            | AmoandW
-            | AmoorW
-            | AmominW
-            | AmomaxW
-            | AmominuW
-            | AmomaxuW
-            | LrD
-            | ScD
-            | AmoswapD
-            | AmoaddD
-            | AmoxorD
-            | AmoandD
-            | AmoorD
-            | AmominD
-            | AmomaxD
-            | AmominuD
-            | AmomaxuD
-            | Fence
-            | FenceI
-            | Ecall
-            | Ebreak
-            | Mret
-            | Sret
-            | Wfi
-            | SfenceVma
-            | Csrrw
-            | Csrrs
-            | Csrrc
-            | Csrrwi
-            | Csrrsi
-            | Csrrci
-    )
+    // LR/SC and the AMOs: one run of the enum, from LrW to AmomaxuD (decode.rs).
+    let atomic = (LrW as u8..=AmomaxuD as u8).contains(&(op as u8));
+    !atomic
+        && !matches!(
+            op,
+            Undecoded
+                | Illegal
+                | Fence
+                | FenceI
+                | Ecall
+                | Ebreak
+                | Mret
+                | Sret
+                | Wfi
+                | SfenceVma
+                | Csrrw
+                | Csrrs
+                | Csrrc
+                | Csrrwi
+                | Csrrsi
+                | Csrrci
+        )
 }
 
 /// The instruction at `pc` in the page at RAM offset `page_off`, or None when it straddles

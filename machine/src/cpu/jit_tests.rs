@@ -375,3 +375,23 @@ fn a_breakpoint_in_another_page_stops_a_chain_of_regions() {
         assert!(e.executed < 6, "jit {jit:?}: {e:?}");
     }
 }
+
+#[test]
+fn atomics_system_instructions_and_pause_are_left_to_the_interpreter() {
+    use super::decode::Op;
+    use super::jit::translatable;
+    for op in [
+        Op::LrW,
+        Op::ScD,
+        Op::AmoswapW,
+        Op::AmomaxuD,
+        Op::Csrrs,
+        Op::Ecall,
+        Op::Fence,
+    ] {
+        assert!(!translatable(op), "{op:?}");
+    }
+    for op in [Op::Remuw, Op::Nop, Op::Lui, Op::Jalr, Op::Sd, Op::Bgeu] {
+        assert!(translatable(op), "{op:?}");
+    }
+}

@@ -206,11 +206,7 @@ impl Inst {
                 | Remuw
                 | Fence
         );
-        if self.op == Fence && self.imm & 0xfff == 0x010 && self.rd == 0 && self.rs1 == 0 {
-            // `pause` (Zihintpause: FENCE with pred=W, succ=0) stays: it tells the executor
-            // that the hart spins (see spin.rs).
-            self
-        } else if pure && (self.rd == 0 || self.op == Fence) {
+        if pure && (self.rd == 0 || self.op == Fence) {
             Inst { op: Nop, ..self }
         } else {
             self

@@ -272,15 +272,7 @@ impl Hart {
                 ($len:expr) => {{
                     let next = pc.wrapping_add($len);
                     match inst.op {
-                        Op::Nop => pc = next,
-                        // Only `pause` is left a Fence by decoding: the hart spins, waiting
-                        // for another one (spin.rs).
-                        Op::Fence => {
-                            pc = next;
-                            if self.lock_yield {
-                                break ExitReason::Yield;
-                            }
-                        }
+                        Op::Nop | Op::Fence => pc = next,
                         Op::Lui => {
                             self.x[rd] = imm;
                             pc = next;

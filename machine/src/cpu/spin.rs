@@ -16,8 +16,6 @@
 //! - A flag poll: a backward `beqz`/`bnez` taken again and again on the same value
 //!   (`while (started == 0);`), confirmed by the whole register file being unchanged between
 //!   the 64th and the 128th time round — a loop that changes no register computes nothing.
-//! - A `pause` hint (Zihintpause; Rust's `core::hint::spin_loop`, Linux's `cpu_relax`): the
-//!   program says it spins. The hart yields right after it (execute.rs).
 //! - A wedged hart (caught in `execute.rs`, not here): a fetch fault whose trap vector is the
 //!   pc that faulted (xv6 faulting at boot before it sets `stvec`). It can only fault again,
 //!   at one trap per cycle; it yields after each one, so the other harts keep full speed.

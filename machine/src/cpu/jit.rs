@@ -358,11 +358,6 @@ impl Jit {
         self.stats.flushes += 1;
     }
 
-    /// Code bytes in use.
-    pub fn code_bytes(&self) -> usize {
-        self.bytes
-    }
-
     /// The region at `head` (a virtual pc in the page at RAM offset `page_off`): one
     /// translated before from the same code bytes, else a new translation. None when its
     /// first instruction cannot be translated.

@@ -208,13 +208,18 @@ impl Machine {
             VirtioBlk::new(disk, config.virtio_legacy),
         );
         bus.tohost = loaded.tohost;
+        // Contention mode keeps spinning harts spinning, as parallel ones would.
+        let spins_yield = config.interleave.is_none();
         if config.tier == Tier::Jit {
-            bus.jit = crate::cpu::jit::Jit::new().map(Box::new);
+            bus.jit = crate::cpu::jit::Jit::new().map(|mut j| {
+                j.flag_polls = spins_yield;
+                Box::new(j)
+            });
         }
         let harts = (0..config.harts)
             .map(|id| {
                 let mut h = Hart::new(id);
-                h.lock_yield = config.interleave.is_none();
+                h.lock_yield = spins_yield;
                 // QEMU virt's reset stub (-bios none): a0 = mhartid, a1 = device tree address.
                 h.pc = loaded.entry;
                 h.x[10] = id as u64;

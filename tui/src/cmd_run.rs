@@ -492,14 +492,17 @@ pub fn print_stats(machine: &Machine, host: Duration) {
 /// The translating tier's line of `--stats`: regions translated, translated again optimised
 /// (for being hot), reused (a translation of the same code bytes found again, no compile) and
 /// refused; the code they made; compile time per compile (first translations and optimised
-/// ones); and the share of all retired instructions that ran in translated code.
+/// ones); the share of all retired instructions that ran in translated code, and how many
+/// ran per entry into translated code (each entry costs a return to the run loop).
 fn jit_line(s: &machine::cpu::jit::JitStats, instret: u64) -> String {
     let compiles = s.translations + s.optimized;
     let per = s.compile_nanos as f64 / 1e3 / compiles.max(1) as f64;
     let share = 100.0 * s.instructions as f64 / instret.max(1) as f64;
+    let per_entry = s.instructions as f64 / s.entries.max(1) as f64;
     let mut line = format!(
         "jit: {} translations, {} optimised, {} reused, {} refused; {:.1} MiB of code, \
-         {per:.0} µs per compile; {share:.1}% of instructions translated",
+         {per:.0} µs per compile; {share:.1}% of instructions translated, {per_entry:.0} per \
+         entry",
         s.translations,
         s.optimized,
         s.reused,
@@ -591,14 +594,15 @@ mod tests {
         assert_eq!(
             jit_line(&s, 1000),
             "jit: 4 translations, 2 optimised, 3 reused, 1 refused; 3.0 MiB of code, \
-             33 µs per compile; 75.0% of instructions translated"
+             33 µs per compile; 75.0% of instructions translated, 75 per entry"
         );
         let none = machine::cpu::jit::JitStats {
             flushes: 2,
             ..Default::default()
         };
         assert!(
-            jit_line(&none, 0).ends_with("0.0% of instructions translated (2 code cache flushes)")
+            jit_line(&none, 0)
+                .ends_with("0.0% of instructions translated, 0 per entry (2 code cache flushes)")
         );
     }
 

@@ -29,6 +29,7 @@ use super::encode;
 use super::icache::{self, Slot};
 use super::jit;
 use super::mmu::{INVALID, TLB_MASK};
+use super::spin::FlagPoll;
 use super::trap::{Trap, cause};
 use super::watch::WATCH_STOP;
 use super::{Access, Exit, ExitReason, Hart, Mode};
@@ -746,10 +747,11 @@ impl Hart {
         let jit = bus.jit.as_deref_mut()?;
         let mut id = id;
         let mut region = jit.region(id);
-        if region.head != pc || region.first_len > left {
+        if region.head != pc || region.first_len > left || jit.flag_polls != self.lock_yield {
             return None;
         }
         let (ram, flags) = bus.ram.raw_parts();
+        let poll = self.spin.flag_poll();
         let mut ctx = jit::JitCtx {
             x: self.x.as_mut_ptr(),
             ram,
@@ -759,11 +761,9 @@ impl Hart {
             key_ls: self.key_ls,
             page_off: self.fetch_off as u64,
             left,
-            spin: if self.lock_yield {
-                (&mut self.spin as *mut super::spin::SpinDetector).cast()
-            } else {
-                std::ptr::null_mut()
-            },
+            poll_pc: poll.pc,
+            poll_value: poll.value,
+            poll_count: poll.count as u64,
             pc,
             code_written: 0,
         };
@@ -772,7 +772,7 @@ impl Hart {
             ctx.left = left - total;
             #[allow(unsafe_code)]
             // SAFETY: the region was generated for this layout of `JitCtx` (jit.rs). It reads
-            // and writes only `x` (32 registers), the spin detector's flag-poll fields, RAM at
+            // and writes only `x` (32 registers), `ctx`'s own fields, RAM at
             // `base + offset` for TLB entries whose page lies wholly in RAM (mmu.rs) with an
             // offset below 4096, and the flag of that page; every pointer is valid and
             // unaliased for the call, since `self` and `bus` are borrowed mutably here.
@@ -820,6 +820,11 @@ impl Hart {
             (id, region) = (heat & !icache::REGION, r);
         }
         jit.stats.instructions += total;
+        self.spin.set_flag_poll(FlagPoll {
+            pc: ctx.poll_pc,
+            value: ctx.poll_value,
+            count: ctx.poll_count as u32,
+        });
         self.pc = ctx.pc;
         Some(total)
     }

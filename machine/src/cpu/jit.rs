@@ -16,18 +16,26 @@
 //! - A load or store whose page is not in the TLB, that is misaligned, or that would need a
 //!   device, leaves *before* that instruction, with the registers as they were: the
 //!   interpreter then carries it out through its slow path (TLB walk, fault, MMIO, watchpoint).
+//!   Only the first load and the first store of a guest block look the TLB up; later ones
+//!   to the same page reuse that lookup, and one through the same unchanged base register
+//!   knows its distance from the first at compile time (one bounds test, or none inside the
+//!   first access's own aligned bytes).
 //! - A store into the region's own page leaves right after it (its code may have changed),
 //!   saying so, and the run loop re-validates the page as the interpreter does after any store
 //!   to its fetch page. Stores keep `Ram`'s page flags exactly as `Ram::store` does.
 //! - A taken backward `beqz`/`bnez` (a possible flag poll, see spin.rs) updates the spin
-//!   detector as the interpreter would; when the detector would count it, the region leaves
-//!   before the branch and the interpreter takes it.
+//!   detector as the interpreter would (in host registers while the region runs); when the
+//!   detector would count it, the region leaves before the branch and the interpreter takes
+//!   it.
 //!
 //! Translations live in the decode cache's per-entry table (see icache.rs), so a write to a
 //! page, `fence.i`, a snapshot restore or an overflow of the cache drops them with the decoded
 //! instructions. The code itself lives in a Cranelift JIT module; when it passes
 //! `CODE_LIMIT` bytes the whole module is dropped and translation starts over (QEMU flushes
 //! its code buffer the same way).
+//!
+//! `XV6SCOPE_JIT_DISASM=1` prints the host code of every optimised region on stderr (for
+//! work on the generator: `run --smp 1 --kernel` of a `bench --emit` loop shows its loop).
 
 use super::decode::{Inst, Op, decode};
 use super::mmu::TlbEntry;
@@ -74,8 +82,11 @@ pub struct JitCtx {
     pub page_off: u64,
     /// In: cycles the region may use.
     pub left: u64,
-    /// The hart's spin detector, or null when spins do not yield (contention mode).
-    pub spin: *mut u8,
+    /// In and out: the spin detector's flag-poll state (spin.rs `FlagPoll`), kept in
+    /// registers by a region that has flag polls and stored back on every exit.
+    pub poll_pc: u64,
+    pub poll_value: u64,
+    pub poll_count: u64,
     /// Out: the pc to continue at.
     pub pc: u64,
     /// Out: non-zero when a store wrote the region's own page.
@@ -136,8 +147,10 @@ pub struct Jit {
     pub stats: JitStats,
     /// Instructions after which a region is optimised (`OPTIMIZE_AT`; tests lower it).
     pub optimize_at: u32,
-    /// Spin offsets in the hart's `SpinDetector` (branch pc, branch value, branch count).
-    spin_fields: (i32, i32, i32),
+    /// Whether translated code keeps the spin detector's flag-poll state, as the
+    /// interpreter does for harts whose spins yield (`Hart::lock_yield`, the same for all
+    /// harts of a machine: false in contention mode). Regions run only on such harts.
+    pub flag_polls: bool,
 }
 
 // SAFETY: the module's code and data are owned by this value alone; the raw pointers inside
@@ -178,6 +191,12 @@ struct GuestBlock {
     insts: Vec<(u64, Inst)>,
     /// Where to go after the last instruction when it is not a control transfer.
     exit: u64,
+}
+
+/// A backward `beqz`/`bnez`: a possible flag poll (spin.rs), whose taken form updates the
+/// spin detector.
+fn is_flag_poll(i: Inst) -> bool {
+    matches!(i.op, Op::Beq | Op::Bne) && i.rs2 == 0 && (i.imm as i64) < 0
 }
 
 fn is_control(op: Op) -> bool {
@@ -317,7 +336,7 @@ impl Jit {
             bytes: 0,
             stats: JitStats::default(),
             optimize_at: OPTIMIZE_AT,
-            spin_fields: super::spin::branch_field_offsets(),
+            flag_polls: true,
         })
     }
 
@@ -472,7 +491,7 @@ impl Jit {
         self.ctx.func.name = UserFuncName::user(0, fid.as_u32());
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let mut g = Gen::new(&mut b, self.spin_fields);
+            let mut g = Gen::new(&mut b, self.flag_polls);
             if optimizing {
                 g.keep_registers(blocks);
             }
@@ -480,7 +499,12 @@ impl Jit {
             b.seal_all_blocks();
             b.finalize(module.target_config());
         }
+        let disasm = optimizing && std::env::var_os("XV6SCOPE_JIT_DISASM").is_some();
+        self.ctx.set_disasm(disasm);
         module.define_function(fid, &mut self.ctx).ok()?;
+        if disasm && let Some(code) = self.ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("region {id}:\n{code}");
+        }
         let size = self
             .ctx
             .compiled_code()
@@ -509,25 +533,82 @@ struct Gen<'a, 'b> {
     /// Optimised regions keep registers in variables across guest blocks instead: loaded
     /// once on entry, stored at every exit (all those the region writes anywhere).
     vars: Option<([Variable; 32], u32)>,
-    /// The last address loaded from and stored to in this guest block, with the host
-    /// address of its page (see `translate_access`).
-    load_page: Option<(Value, Value)>,
-    store_page: Option<(Value, Value)>,
-    executed: Variable,
+    /// The page of the first load and of the first store of this guest block (see
+    /// `translate_access`).
+    load_page: Option<SeenPage>,
+    store_page: Option<SeenPage>,
+    /// Cycles left: `JitCtx::left` less what the guest blocks entered so far need.
     left: Variable,
+    /// Instructions of the current guest block charged to `left` but not executed yet (all
+    /// of them inside its body, none once it closes): an exit there has executed
+    /// `JitCtx::left - left - pending` instructions before the current block's own.
+    pending: i64,
     ctx: Value,
-    x: Value,
-    ram: Value,
-    flags: Value,
-    tlb_load: Value,
-    tlb_store: Value,
-    key: Value,
-    spin: Value,
+    /// `JitCtx` fields loaded in the current guest block (see `field`).
+    fields: [Option<Value>; Field::COUNT],
+    /// Whether taken flag polls update the spin detector (`Jit::flag_polls`).
+    flag_polls: bool,
+    /// The flag-poll state while the region runs, when it has flag polls: the pc, with
+    /// bit 0 set once a branch here noted a new one (pcs are even; the count is then 0,
+    /// else the context's), and the value.
+    poll: Option<[Variable; 2]>,
     exit: Block,
     /// Guest block start → Cranelift block.
     labels: HashMap<u64, Block>,
-    page_off: Value,
-    spin_fields: (i32, i32, i32),
+}
+
+/// The `JitCtx` fields the generated code reads. Each is loaded where a guest block first
+/// needs it, not once for the region: a value live across the whole region takes a host
+/// register from the guest registers (or is spilled, which costs the same load), and a load
+/// from the context, which stays in the L1 cache, is as cheap as a reload from the stack.
+#[derive(Clone, Copy)]
+enum Field {
+    X,
+    Ram,
+    Flags,
+    TlbLoad,
+    TlbStore,
+    Key,
+    PageOff,
+}
+
+impl Field {
+    const COUNT: usize = 7;
+
+    fn offset(self) -> usize {
+        match self {
+            Field::X => offset_of!(JitCtx, x),
+            Field::Ram => offset_of!(JitCtx, ram),
+            Field::Flags => offset_of!(JitCtx, flags),
+            Field::TlbLoad => offset_of!(JitCtx, tlb_load),
+            Field::TlbStore => offset_of!(JitCtx, tlb_store),
+            Field::Key => offset_of!(JitCtx, key_ls),
+            Field::PageOff => offset_of!(JitCtx, page_off),
+        }
+    }
+}
+
+/// A page a guest block accessed through the TLB: later accesses to it need no lookup, and
+/// no flag or own-page test (nothing in between can change them).
+#[derive(Clone, Copy)]
+struct SeenPage {
+    /// The address accessed, and the host address of its page.
+    va: Value,
+    page: Value,
+    /// While the base register of that access keeps its value: the access's register,
+    /// offset, size (its address is aligned to it) and host address and offset in the page.
+    /// An access through the same register then knows its distance from the first at
+    /// compile time.
+    anchor: Option<Anchor>,
+}
+
+#[derive(Clone, Copy)]
+struct Anchor {
+    reg: u8,
+    imm: i64,
+    size: i64,
+    in_page: Value,
+    host: Value,
 }
 
 fn mem() -> MemFlagsData {
@@ -537,27 +618,20 @@ fn mem() -> MemFlagsData {
 }
 
 impl<'a, 'b> Gen<'a, 'b> {
-    fn new(b: &'a mut FunctionBuilder<'b>, spin_fields: (i32, i32, i32)) -> Self {
+    fn new(b: &'a mut FunctionBuilder<'b>, flag_polls: bool) -> Self {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let ctx = b.block_params(entry)[0];
-        let field = |b: &mut FunctionBuilder, off: usize| b.ins().load(I64, mem(), ctx, off as i32);
-        let x = field(b, offset_of!(JitCtx, x));
-        let ram = field(b, offset_of!(JitCtx, ram));
-        let flags = field(b, offset_of!(JitCtx, flags));
-        let tlb_load = field(b, offset_of!(JitCtx, tlb_load));
-        let tlb_store = field(b, offset_of!(JitCtx, tlb_store));
-        let key = field(b, offset_of!(JitCtx, key_ls));
-        let page_off = field(b, offset_of!(JitCtx, page_off));
-        let left_in = field(b, offset_of!(JitCtx, left));
-        let spin = field(b, offset_of!(JitCtx, spin));
-        let executed = b.declare_var(I64);
+        let left_in = b
+            .ins()
+            .load(I64, mem(), ctx, offset_of!(JitCtx, left) as i32);
         let left = b.declare_var(I64);
-        let zero = b.ins().iconst(I64, 0);
-        b.def_var(executed, zero);
         b.def_var(left, left_in);
         let exit = b.create_block();
+        // Exits and slow paths are cold: Cranelift lays them out after the rest, so the
+        // paths a loop takes fall through.
+        b.set_cold_block(exit);
         b.append_block_param(exit, I64); // pc
         b.append_block_param(exit, I64); // instructions executed
         b.append_block_param(exit, I64); // code written
@@ -568,20 +642,35 @@ impl<'a, 'b> Gen<'a, 'b> {
             vars: None,
             load_page: None,
             store_page: None,
-            executed,
             left,
+            pending: 0,
             ctx,
-            x,
-            ram,
-            flags,
-            tlb_load,
-            tlb_store,
-            key,
-            spin,
+            fields: [None; Field::COUNT],
+            flag_polls,
+            poll: None,
             exit,
             labels: HashMap::new(),
-            page_off,
-            spin_fields,
+        }
+    }
+
+    /// A context field, loaded once per guest block (see `Field`). The code of one guest
+    /// block is a chain of Cranelift blocks each dominating the next, so a value loaded in
+    /// it serves the rest of it.
+    fn field(&mut self, f: Field) -> Value {
+        if let Some(v) = self.fields[f as usize] {
+            return v;
+        }
+        let v = self.b.ins().load(I64, mem(), self.ctx, f.offset() as i32);
+        self.fields[f as usize] = Some(v);
+        v
+    }
+
+    /// A context field for a side path (an exit): the cached value if the main path has
+    /// one, else a load that is not cached, since the main path does not pass here.
+    fn field_aside(&mut self, f: Field) -> Value {
+        match self.fields[f as usize] {
+            Some(v) => v,
+            None => self.b.ins().load(I64, mem(), self.ctx, f.offset() as i32),
         }
     }
 
@@ -594,10 +683,14 @@ impl<'a, 'b> Gen<'a, 'b> {
             written |= 1 << (i.rd & 31);
         }
         let zero = self.b.ins().iconst(I64, 0);
+        let x = self
+            .b
+            .ins()
+            .load(I64, mem(), self.ctx, offset_of!(JitCtx, x) as i32);
         let vars = std::array::from_fn(|r| {
             let v = self.b.declare_var(I64);
             let value = if r != 0 && used >> r & 1 != 0 {
-                self.b.ins().load(I64, mem(), self.x, (r * 8) as i32)
+                self.b.ins().load(I64, mem(), x, (r * 8) as i32)
             } else {
                 zero
             };
@@ -618,12 +711,21 @@ impl<'a, 'b> Gen<'a, 'b> {
         if let Some(v) = self.cache[r] {
             return v;
         }
-        let v = self.b.ins().load(I64, mem(), self.x, (r * 8) as i32);
+        let x = self.field(Field::X);
+        let v = self.b.ins().load(I64, mem(), x, (r * 8) as i32);
         self.cache[r] = Some(v);
         v
     }
 
     fn set(&mut self, r: u8, v: Value) {
+        for seen in [&mut self.load_page, &mut self.store_page]
+            .into_iter()
+            .flatten()
+        {
+            if seen.anchor.is_some_and(|a| a.reg == r & 31) {
+                seen.anchor = None;
+            }
+        }
         let r = (r & 31) as usize;
         if let Some((vars, _)) = self.vars {
             if r != 0 {
@@ -641,19 +743,24 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// caller may be on a side path that leaves while the main path goes on).
     fn store_dirty(&mut self) {
         if let Some((vars, written)) = self.vars {
+            let x = self.field_aside(Field::X);
             for (r, &var) in vars.iter().enumerate().skip(1) {
                 if written >> r & 1 != 0 {
                     let v = self.b.use_var(var);
-                    self.b.ins().store(mem(), v, self.x, (r * 8) as i32);
+                    self.b.ins().store(mem(), v, x, (r * 8) as i32);
                 }
             }
             return;
         }
+        if self.dirty & !1 == 0 {
+            return;
+        }
+        let x = self.field_aside(Field::X);
         for r in 1..32 {
             if self.dirty >> r & 1 != 0
                 && let Some(v) = self.cache[r]
             {
-                self.b.ins().store(mem(), v, self.x, (r * 8) as i32);
+                self.b.ins().store(mem(), v, x, (r * 8) as i32);
             }
         }
     }
@@ -682,11 +789,17 @@ impl<'a, 'b> Gen<'a, 'b> {
         );
     }
 
-    /// Leaves at a constant pc, `extra` instructions after the current count.
+    /// Leaves at a constant pc, `extra` instructions after the count before the current
+    /// guest block's instructions not yet executed (`pending`).
     fn leave_at(&mut self, pc: u64, extra: i64, code_written: bool) {
         let pc = self.b.ins().iconst(I64, pc as i64);
-        let e = self.b.use_var(self.executed);
-        let done = self.b.ins().iadd_imm_s(e, extra);
+        let left_in = self
+            .b
+            .ins()
+            .load(I64, mem(), self.ctx, offset_of!(JitCtx, left) as i32);
+        let left = self.b.use_var(self.left);
+        let used = self.b.ins().isub(left_in, left);
+        let done = self.b.ins().iadd_imm_s(used, extra - self.pending);
         self.leave(pc, done, code_written);
     }
 
@@ -694,6 +807,19 @@ impl<'a, 'b> Gen<'a, 'b> {
         for gb in blocks {
             let l = self.b.create_block();
             self.labels.insert(gb.start, l);
+        }
+        let polls = blocks
+            .iter()
+            .flat_map(|b| &b.insts)
+            .any(|&(_, i)| is_flag_poll(i));
+        if polls && self.flag_polls {
+            let fields = [offset_of!(JitCtx, poll_pc), offset_of!(JitCtx, poll_value)];
+            self.poll = Some(fields.map(|off| {
+                let v = self.b.declare_var(I64);
+                let value = self.b.ins().load(I64, mem(), self.ctx, off as i32);
+                self.b.def_var(v, value);
+                v
+            }));
         }
         let first = self.labels[&blocks[0].start];
         self.b.ins().jump(first, &[]);
@@ -712,6 +838,24 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.ctx,
             offset_of!(JitCtx, code_written) as i32,
         );
+        if let Some([pc_state, value]) = self.poll {
+            let store = |g: &mut Self, v: Value, off: usize| {
+                g.b.ins().store(mem(), v, g.ctx, off as i32);
+            };
+            let state = self.b.use_var(pc_state);
+            let pc = self.b.ins().band_imm_s(state, !1);
+            store(self, pc, offset_of!(JitCtx, poll_pc));
+            let value = self.b.use_var(value);
+            store(self, value, offset_of!(JitCtx, poll_value));
+            let noted = self.b.ins().band_imm_s(state, 1);
+            let count =
+                self.b
+                    .ins()
+                    .load(I64, mem(), self.ctx, offset_of!(JitCtx, poll_count) as i32);
+            let zero = self.b.ins().iconst(I64, 0);
+            let count = self.b.ins().select(noted, zero, count);
+            store(self, count, offset_of!(JitCtx, poll_count));
+        }
         self.b.ins().return_(&[params[1]]);
     }
 
@@ -733,6 +877,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.dirty = 0;
         self.load_page = None;
         self.store_page = None;
+        self.fields = [None; Field::COUNT];
+        self.pending = 0;
         if gb.insts.is_empty() {
             // Its first instruction is the interpreter's.
             self.leave_at(gb.start, 0, false);
@@ -747,37 +893,35 @@ impl<'a, 'b> Gen<'a, 'b> {
             .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, left, len);
         let body = self.b.create_block();
         let out = self.b.create_block();
+        self.b.set_cold_block(out);
         self.b.ins().brif(fits, body, &[], out, &[]);
         self.b.switch_to_block(out);
         self.leave_at(gb.start, 0, false);
         self.b.switch_to_block(body);
         let rest = self.b.ins().iadd_imm_s(left, -len);
         self.b.def_var(self.left, rest);
+        self.pending = len;
         for (i, &(pc, inst)) in gb.insts.iter().enumerate() {
             let last = i + 1 == gb.insts.len();
             if last && is_control(inst.op) {
-                self.control(pc, inst, len);
+                self.control(pc, inst);
                 return;
             }
             self.inst(pc, inst, i as i64);
         }
-        let e = self.b.use_var(self.executed);
-        let e = self.b.ins().iadd_imm_s(e, len);
-        self.b.def_var(self.executed, e);
+        self.pending = 0;
         self.goto(gb.exit);
     }
 
     /// The block's closing branch or jump; `len` counts the block's instructions.
-    fn control(&mut self, pc: u64, inst: Inst, len: i64) {
+    fn control(&mut self, pc: u64, inst: Inst) {
         let next = pc.wrapping_add(inst.len as u64);
         let target = pc.wrapping_add(inst.imm as i64 as u64);
-        let before = self.b.use_var(self.executed);
-        let after = self.b.ins().iadd_imm_s(before, len);
         match inst.op {
             Op::Jal => {
                 let link = self.b.ins().iconst(I64, next as i64);
                 self.set(inst.rd, link);
-                self.b.def_var(self.executed, after);
+                self.pending = 0;
                 self.goto(target);
             }
             Op::Jalr => {
@@ -786,7 +930,14 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let t = self.b.ins().band_imm_s(t, !1);
                 let link = self.b.ins().iconst(I64, next as i64);
                 self.set(inst.rd, link);
-                self.leave(t, after, false);
+                self.pending = 0;
+                let left_in =
+                    self.b
+                        .ins()
+                        .load(I64, mem(), self.ctx, offset_of!(JitCtx, left) as i32);
+                let left = self.b.use_var(self.left);
+                let done = self.b.ins().isub(left_in, left);
+                self.leave(t, done, false);
             }
             _ => {
                 let a = self.reg(inst.rs1);
@@ -800,7 +951,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     _ => IntCC::UnsignedGreaterThanOrEqual,
                 };
                 let taken = self.b.ins().icmp(cc, a, bv);
-                self.b.def_var(self.executed, after);
+                self.pending = 0;
                 // Both ways need the registers in memory.
                 self.end_block();
                 let yes = self.b.create_block();
@@ -809,9 +960,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.switch_to_block(no);
                 self.goto(next);
                 self.b.switch_to_block(yes);
-                let flag_poll =
-                    matches!(inst.op, Op::Beq | Op::Bne) && inst.rs2 == 0 && (inst.imm as i64) < 0;
-                if flag_poll {
+                if is_flag_poll(inst) {
                     self.spin_check(pc, a);
                 }
                 self.goto(target);
@@ -823,68 +972,68 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// `pc` on `value`: a new (pc, value) pair is noted here; a repeat leaves before the
     /// branch, so that the interpreter counts it.
     fn spin_check(&mut self, pc: u64, value: Value) {
-        let (pc_off, value_off, count_off) = self.spin_fields;
-        let on = self.b.create_block();
+        let Some([pc_state, poll_value]) = self.poll else {
+            return;
+        };
         let cont = self.b.create_block();
         let repeat = self.b.create_block();
         let note = self.b.create_block();
-        let null = self.b.ins().icmp_imm_s(IntCC::Equal, self.spin, 0);
-        self.b.ins().brif(null, cont, &[], on, &[]);
-        self.b.switch_to_block(on);
-        let seen_pc = self.b.ins().load(I64, mem(), self.spin, pc_off);
-        let seen_value = self.b.ins().load(I64, mem(), self.spin, value_off);
-        let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, seen_pc, pc as i64);
+        let same_value_block = self.b.create_block();
+        self.b.set_cold_block(repeat);
+        self.b.set_cold_block(same_value_block);
+        // The value first: a loop that counts or walks compares a new one each time.
+        let seen_value = self.b.use_var(poll_value);
         let same_value = self.b.ins().icmp(IntCC::Equal, seen_value, value);
-        let same = self.b.ins().band(same_pc, same_value);
-        self.b.ins().brif(same, repeat, &[], note, &[]);
+        self.b
+            .ins()
+            .brif(same_value, same_value_block, &[], note, &[]);
+        self.b.switch_to_block(same_value_block);
+        let state = self.b.use_var(pc_state);
+        let seen_pc = self.b.ins().band_imm_s(state, !1);
+        let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, seen_pc, pc as i64);
+        self.b.ins().brif(same_pc, repeat, &[], note, &[]);
         self.b.switch_to_block(repeat);
         // `executed` already counts the whole block, the branch included.
         self.leave_at(pc, -1, false);
         self.b.switch_to_block(note);
-        let pcv = self.b.ins().iconst(I64, pc as i64);
-        self.b.ins().store(mem(), pcv, self.spin, pc_off);
-        self.b.ins().store(mem(), value, self.spin, value_off);
-        let zero = self.b.ins().iconst(I32, 0);
-        self.b.ins().store(mem(), zero, self.spin, count_off);
+        let noted = self.b.ins().iconst(I64, (pc | 1) as i64);
+        self.b.def_var(pc_state, noted);
+        self.b.def_var(poll_value, value);
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
     }
 
-    /// The host address of a RAM access through `tlb`, or a jump out before the instruction
-    /// (index `i` of its block, at `pc`) when the fast path does not apply.
+    /// The host address of a RAM access of `size` bytes at `va` (register `rs1` plus `imm`)
+    /// through the load or store TLB, or a jump out before the instruction (index `i` of its
+    /// block, at `pc`) when the fast path does not apply. Also the RAM offset of the page
+    /// when it was looked up here (the first access to it in this guest block).
+    #[allow(clippy::too_many_arguments)]
     fn translate_access(
         &mut self,
         store: bool,
         va: Value,
+        rs1: u8,
+        imm: i64,
         size: i64,
         pc: u64,
         i: i64,
     ) -> (Value, Option<Value>) {
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
         let seen = if store {
             self.store_page
         } else {
             self.load_page
         };
-        if let Some((va1, page)) = seen {
-            // The page of an earlier access of this guest block: same translation, and its
-            // flag and own-page test are done (nothing between can change them).
-            let x = self.b.ins().bxor(va, va1);
-            let mut off_page = self.b.ins().band_imm_s(x, !0xfff);
-            if size > 1 {
-                let low = self.b.ins().band_imm_s(va, size - 1);
-                off_page = self.b.ins().bor(off_page, low);
-            }
-            let ok = self.b.ins().icmp_imm_s(IntCC::Equal, off_page, 0);
-            self.b.ins().brif(ok, fast, &[], slow, &[]);
-            self.b.switch_to_block(slow);
-            self.leave_at(pc, i, false);
-            self.b.switch_to_block(fast);
-            let in_page = self.b.ins().band_imm_s(va, 0xfff);
-            return (self.b.ins().iadd(page, in_page), None);
+        if let Some(seen) = seen {
+            return (self.same_page(seen, va, rs1, imm, size, pc, i), None);
         }
-        let tlb = if store { self.tlb_store } else { self.tlb_load };
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let tlb = self.field(if store {
+            Field::TlbStore
+        } else {
+            Field::TlbLoad
+        });
         let vpn = self.b.ins().ushr_imm_s(va, 12);
         let idx = self.b.ins().band_imm_s(vpn, super::mmu::TLB_MASK as i64);
         let scaled = self
@@ -900,27 +1049,96 @@ impl<'a, 'b> Gen<'a, 'b> {
             .b
             .ins()
             .load(I64, mem(), entry, offset_of!(TlbEntry, base) as i32);
-        let want = self.b.ins().bor(vpn, self.key);
-        let mut ok = self.b.ins().icmp(IntCC::Equal, tag, want);
+        let key = self.field(Field::Key);
+        let want = self.b.ins().bor(vpn, key);
+        // One test for both: the tag matches and the address is aligned.
+        let mut miss = self.b.ins().bxor(tag, want);
         if size > 1 {
             let low = self.b.ins().band_imm_s(va, size - 1);
-            let aligned = self.b.ins().icmp_imm_s(IntCC::Equal, low, 0);
-            ok = self.b.ins().band(ok, aligned);
+            miss = self.b.ins().bor(miss, low);
         }
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.ins().brif(miss, slow, &[], fast, &[]);
         self.b.switch_to_block(slow);
         // The interpreter redoes this instruction through its slow path.
         self.leave_at(pc, i, false);
         self.b.switch_to_block(fast);
-        let page = self.b.ins().iadd(self.ram, base);
+        let ram = self.field(Field::Ram);
+        let page = self.b.ins().iadd(ram, base);
         let in_page = self.b.ins().band_imm_s(va, 0xfff);
         let host = self.b.ins().iadd(page, in_page);
+        let seen = SeenPage {
+            va,
+            page,
+            anchor: Some(Anchor {
+                reg: rs1 & 31,
+                imm,
+                size,
+                in_page,
+                host,
+            }),
+        };
         if store {
-            self.store_page = Some((va, page));
+            self.store_page = Some(seen);
         } else {
-            self.load_page = Some((va, page));
+            self.load_page = Some(seen);
         }
         (host, Some(base))
+    }
+
+    /// The host address of an access to the page `seen` when it is that page and aligned,
+    /// else a jump out before the instruction.
+    #[allow(clippy::too_many_arguments)]
+    fn same_page(
+        &mut self,
+        seen: SeenPage,
+        va: Value,
+        rs1: u8,
+        imm: i64,
+        size: i64,
+        pc: u64,
+        i: i64,
+    ) -> Value {
+        let anchored = seen.anchor.filter(|a| {
+            let delta = imm - a.imm;
+            // Aligned, since the first address was aligned to a multiple of `size`.
+            a.reg == rs1 & 31 && size <= a.size && delta % size == 0
+        });
+        if let Some(a) = anchored {
+            let delta = imm - a.imm;
+            if delta >= 0 && delta + size <= a.size {
+                // Inside the first access's own aligned bytes: its page, surely.
+                return self.b.ins().iadd_imm_s(a.host, delta);
+            }
+        }
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let off_page = if let Some(a) = anchored {
+            // In the page when the first access's offset plus the distance stays in it.
+            let off = self.b.ins().iadd_imm_s(a.in_page, imm - a.imm);
+            self.b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedGreaterThan, off, 4096 - size)
+        } else {
+            let x = self.b.ins().bxor(va, seen.va);
+            let mut off_page = self.b.ins().band_imm_s(x, !0xfff);
+            if size > 1 {
+                let low = self.b.ins().band_imm_s(va, size - 1);
+                off_page = self.b.ins().bor(off_page, low);
+            }
+            off_page
+        };
+        self.b.ins().brif(off_page, slow, &[], fast, &[]);
+        self.b.switch_to_block(slow);
+        self.leave_at(pc, i, false);
+        self.b.switch_to_block(fast);
+        match anchored {
+            Some(a) => self.b.ins().iadd_imm_s(a.host, imm - a.imm),
+            None => {
+                let in_page = self.b.ins().band_imm_s(va, 0xfff);
+                self.b.ins().iadd(seen.page, in_page)
+            }
+        }
     }
 
     fn inst(&mut self, pc: u64, inst: Inst, i: i64) {
@@ -948,7 +1166,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 };
                 let a = self.reg(inst.rs1);
                 let va = self.b.ins().iadd_imm_s(a, imm);
-                let (host, _) = self.translate_access(false, va, size, pc, i);
+                let (host, _) = self.translate_access(false, va, inst.rs1, imm, size, pc, i);
                 let m = mem();
                 let v = match inst.op {
                     Op::Lb => self.b.ins().sload8(I64, m, host, 0),
@@ -971,7 +1189,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let a = self.reg(inst.rs1);
                 let v = self.reg(inst.rs2);
                 let va = self.b.ins().iadd_imm_s(a, imm);
-                let (host, first) = self.translate_access(true, va, size, pc, i);
+                let (host, first) = self.translate_access(true, va, inst.rs1, imm, size, pc, i);
                 let m = mem();
                 match size {
                     1 => self.b.ins().istore8(m, v, host, 0),
@@ -984,13 +1202,16 @@ impl<'a, 'b> Gen<'a, 'b> {
                 };
                 // As `Ram::store`: the page is dirty and no longer holds valid code.
                 let page = self.b.ins().ushr_imm_s(base, PAGE_SHIFT as i64);
-                let flag = self.b.ins().iadd(self.flags, page);
+                let flags = self.field(Field::Flags);
+                let flag = self.b.ins().iadd(flags, page);
                 let dirty = self.b.ins().iconst(I8, RAM_DIRTY);
                 self.b.ins().store(m, dirty, flag, 0);
                 // A store into the region's own page: leave after it.
-                let own = self.b.ins().icmp(IntCC::Equal, base, self.page_off);
+                let page_off = self.field(Field::PageOff);
+                let own = self.b.ins().icmp(IntCC::Equal, base, page_off);
                 let out = self.b.create_block();
                 let cont = self.b.create_block();
+                self.b.set_cold_block(out);
                 self.b.ins().brif(own, out, &[], cont, &[]);
                 self.b.switch_to_block(out);
                 let next = pc.wrapping_add(inst.len as u64);

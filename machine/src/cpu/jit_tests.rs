@@ -13,6 +13,8 @@ use crate::ram::Ram;
 const CODE: u64 = RAM_BASE;
 const HANDLER: u64 = RAM_BASE + 0x8000;
 const DATA: u64 = RAM_BASE + 0x1_0000;
+/// Sv39 tables of the paged runs: root, level 1, level 0 (mapping the first 32 pages).
+const TABLES: u64 = RAM_BASE + 0x2_0000;
 /// Registers the generator never writes: the data base and the loop counter.
 const BASE: u32 = S0;
 const COUNT: u32 = S1;
@@ -175,7 +177,10 @@ struct Run {
 
 impl Run {
     /// `jit`: None interprets; Some(n) translates, optimising regions after n entries.
-    fn new(prog: &[u32], jit: Option<u32>, seed: u64, self_modifying: bool) -> Run {
+    /// `paged`: the program runs in S-mode under Sv39, with the two data pages around the
+    /// base swapped in physical memory, so that an access translated for the wrong page
+    /// reads or writes other bytes than the interpreter's.
+    fn new(prog: &[u32], jit: Option<u32>, seed: u64, self_modifying: bool, paged: bool) -> Run {
         let mut bus = Bus::new(
             Ram::new(1 << 20),
             1,
@@ -207,23 +212,59 @@ impl Run {
             };
         }
         // Stores off BASE reach the whole first code page when self-modifying.
+        // Otherwise near the page boundary in the middle of the data, off it by up to 64
+        // bytes either way (aligned or not): offsets from it cross into the other page.
         h.x[BASE as usize] = if self_modifying {
             CODE + 2048
         } else {
-            DATA + 4096
+            DATA + 4096 + regs.below(128) - 64
         };
         h.x[COUNT as usize] = 200 + regs.below(300);
         h.pc = CODE;
         h.csr.mtvec = HANDLER;
+        if paged {
+            let pte = |pa: u64, leaf: bool| (pa >> 12) << 10 | if leaf { 0xcf } else { 1 };
+            let vpn = |va: u64, level: u32| (va >> (12 + 9 * level)) & 511;
+            let put = |bus: &mut Bus, at: u64, v: u64| bus.ram.write_phys(at, &v.to_le_bytes());
+            put(
+                &mut bus,
+                TABLES + 8 * vpn(RAM_BASE, 2),
+                pte(TABLES + 0x1000, false),
+            )
+            .unwrap();
+            put(
+                &mut bus,
+                TABLES + 0x1000 + 8 * vpn(RAM_BASE, 1),
+                pte(TABLES + 0x2000, false),
+            )
+            .unwrap();
+            for page in 0..32u64 {
+                let va = RAM_BASE + page * 4096;
+                let pa = match va {
+                    DATA => DATA + 4096,
+                    v if v == DATA + 4096 => DATA,
+                    v => v,
+                };
+                put(&mut bus, TABLES + 0x2000 + 8 * vpn(va, 0), pte(pa, true)).unwrap();
+            }
+            h.mode = super::Mode::Supervisor;
+            h.csr.satp = 8 << 60 | TABLES >> 12;
+        }
         Run { h, bus }
     }
 }
 
 /// Runs `prog` on both tiers in chunks of random length until both wait; panics at the
 /// first difference. Returns the instructions retired in all and by translated code.
-fn compare(prog: &[u32], seed: u64, self_modifying: bool, optimize_at: u32) -> (u64, u64) {
-    let mut a = Run::new(prog, None, seed, self_modifying);
-    let mut b = Run::new(prog, Some(optimize_at), seed, self_modifying);
+fn compare(
+    prog: &[u32],
+    seed: u64,
+    self_modifying: bool,
+    paged: bool,
+    optimize_at: u32,
+) -> (u64, u64) {
+    let mut a = Run::new(prog, None, seed, self_modifying, paged);
+    let mut b = Run::new(prog, Some(optimize_at), seed, self_modifying, paged);
     let mut chunks = Rng(seed ^ 0x1234);
     let mut total = 0;
     while total < 400_000 {
@@ -250,10 +291,12 @@ fn compare(prog: &[u32], seed: u64, self_modifying: bool, optimize_at: u32) -> (
             break;
         }
     }
+    let first_difference = (a.bus.ram.bytes().iter())
+        .zip(b.bus.ram.bytes())
+        .position(|(x, y)| x != y);
     assert_eq!(
-        a.bus.ram.bytes(),
-        b.bus.ram.bytes(),
-        "memory differs at the end: seed {seed:#x}"
+        first_difference, None,
+        "memory differs at the end (RAM offset): seed {seed:#x}"
     );
     let translated = b.bus.jit.as_ref().map_or(0, |j| j.stats.instructions);
     (b.h.instret(), translated)
@@ -272,7 +315,9 @@ fn translated_loops_match_the_interpreter() {
         let prog = random_program(&mut rng, body);
         // Half the programs with regions optimised from their second entry on.
         let optimize_at = if k % 2 == 0 { 2 } else { u32::MAX };
-        let (all, by_jit) = compare(&prog, rng.next(), k % 5 == 4, optimize_at);
+        // A quarter of each kind paged.
+        let paged = k % 8 >= 6;
+        let (all, by_jit) = compare(&prog, rng.next(), k % 5 == 4, paged, optimize_at);
         total += all;
         translated += by_jit;
     }
@@ -302,7 +347,7 @@ fn a_store_into_the_running_loop_changes_its_next_iteration() {
         WFI,
     ];
     for jit in [None, Some(u32::MAX), Some(2)] {
-        let mut r = Run::new(&prog, jit, 1, false);
+        let mut r = Run::new(&prog, jit, 1, false, false);
         r.h.x[A0 as usize] = 0;
         r.h.x[COUNT as usize] = 300;
         r.h.x[T1 as usize] = add2 as u64;
@@ -332,7 +377,7 @@ fn a_breakpoint_in_a_hot_loop_stops_there() {
         WFI,
     ];
     for jit in [None, Some(u32::MAX), Some(2)] {
-        let mut r = Run::new(&prog, jit, 2, false);
+        let mut r = Run::new(&prog, jit, 2, false, false);
         r.h.x[A0 as usize] = 0;
         r.h.x[COUNT as usize] = 1000;
         // Hot first (500 iterations and two instructions of the 501st), then a breakpoint
@@ -360,7 +405,7 @@ fn a_breakpoint_in_another_page_stops_a_chain_of_regions() {
     prog.resize(0x1000 / 4, addi(ZERO, ZERO, 0));
     prog.extend([addi(A1, A1, 1), jalr(ZERO, RA, 0)]); // FUNC at CODE + 0x1000
     for jit in [None, Some(u32::MAX), Some(2)] {
-        let mut r = Run::new(&prog, jit, 3, false);
+        let mut r = Run::new(&prog, jit, 3, false, false);
         r.h.x[A1 as usize] = 0;
         r.h.x[COUNT as usize] = 10_000;
         assert_eq!(r.h.run(&mut r.bus, 6000, &[]).reason, ExitReason::Budget);

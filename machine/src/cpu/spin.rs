@@ -43,15 +43,13 @@ pub(super) struct SpinDetector {
     branch_state: u64,
 }
 
-/// Byte offsets of the flag-poll fields (pc, value, count) in a [`SpinDetector`], for
-/// translated code that keeps them as `backward_branch` does (see jit.rs).
-pub(super) fn branch_field_offsets() -> (i32, i32, i32) {
-    use std::mem::offset_of;
-    (
-        offset_of!(SpinDetector, branch_pc) as i32,
-        offset_of!(SpinDetector, branch_value) as i32,
-        offset_of!(SpinDetector, branch_count) as i32,
-    )
+/// The flag-poll state of a [`SpinDetector`] that translated code keeps as
+/// `backward_branch` does (see jit.rs): the last branch pc, its value, and the repeats.
+#[derive(Clone, Copy)]
+pub(super) struct FlagPoll {
+    pub pc: u64,
+    pub value: u64,
+    pub count: u32,
 }
 
 impl SpinDetector {
@@ -75,6 +73,20 @@ impl SpinDetector {
         self.epoch = self.epoch.wrapping_add(1);
         self.lock_reads = 0;
         self.branch_count = 0;
+    }
+
+    pub(super) fn flag_poll(&self) -> FlagPoll {
+        FlagPoll {
+            pc: self.branch_pc,
+            value: self.branch_value,
+            count: self.branch_count,
+        }
+    }
+
+    pub(super) fn set_flag_poll(&mut self, f: FlagPoll) {
+        self.branch_pc = f.pc;
+        self.branch_value = f.value;
+        self.branch_count = f.count;
     }
 
     /// A trap or xRET happened.

@@ -199,6 +199,38 @@ fn is_flag_poll(i: Inst) -> bool {
     matches!(i.op, Op::Beq | Op::Bne) && i.rs2 == 0 && (i.imm as i64) < 0
 }
 
+/// Whether guest block `gb` is a counting loop: it ends in a flag poll back to its own start
+/// on a register that it writes once, with `addi`/`addiw` of a non-zero constant to itself.
+/// Each time round the branch then compares another value than the time before, so, once
+/// the first time round has noted the branch in the spin detector, the next ones cannot be
+/// repeats: they only note the new value (see `Gen::steady`).
+fn counting_loop(gb: &GuestBlock) -> bool {
+    let Some(&(pc, last)) = gb.insts.last() else {
+        return false;
+    };
+    if !is_flag_poll(last) || pc.wrapping_add(last.imm as i64 as u64) != gb.start {
+        return false;
+    }
+    let r = last.rs1 & 31;
+    let writes: Vec<Inst> = gb.insts[..gb.insts.len() - 1]
+        .iter()
+        .map(|&(_, i)| i)
+        .filter(|i| i.rd & 31 == r && writes_rd(i.op))
+        .collect();
+    r != 0
+        && matches!(writes[..], [i] if matches!(i.op, Op::Addi | Op::Addiw)
+            && i.rs1 & 31 == r && i.imm != 0)
+}
+
+/// Whether `op` writes its `rd` (stores and branches have no destination).
+fn writes_rd(op: Op) -> bool {
+    !matches!(
+        op,
+        Op::Sb | Op::Sh | Op::Sw | Op::Sd | Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu
+            | Op::Nop | Op::Fence
+    )
+}
+
 fn is_control(op: Op) -> bool {
     matches!(
         op,
@@ -555,6 +587,11 @@ struct Gen<'a, 'b> {
     exit: Block,
     /// Guest block start → Cranelift block.
     labels: HashMap<u64, Block>,
+    /// Counting loops (see `counting_loop`): guest block start → the Cranelift block of its
+    /// second copy, entered only from its own back edge; and whether that copy is the one
+    /// being generated.
+    steady: HashMap<u64, Block>,
+    in_steady: bool,
 }
 
 /// The `JitCtx` fields the generated code reads. Each is loaded where a guest block first
@@ -650,6 +687,8 @@ impl<'a, 'b> Gen<'a, 'b> {
             poll: None,
             exit,
             labels: HashMap::new(),
+            steady: HashMap::new(),
+            in_steady: false,
         }
     }
 
@@ -821,10 +860,21 @@ impl<'a, 'b> Gen<'a, 'b> {
                 v
             }));
         }
+        if self.poll.is_some() {
+            for gb in blocks.iter().filter(|gb| counting_loop(gb)) {
+                let l = self.b.create_block();
+                self.steady.insert(gb.start, l);
+            }
+        }
         let first = self.labels[&blocks[0].start];
         self.b.ins().jump(first, &[]);
         for gb in blocks {
             self.guest_block(gb);
+            if self.steady.contains_key(&gb.start) {
+                self.in_steady = true;
+                self.guest_block(gb);
+                self.in_steady = false;
+            }
         }
         // The exit: the registers are in `x` already.
         self.b.switch_to_block(self.exit);
@@ -871,7 +921,11 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn guest_block(&mut self, gb: &GuestBlock) {
-        let l = self.labels[&gb.start];
+        let l = if self.in_steady {
+            self.steady[&gb.start]
+        } else {
+            self.labels[&gb.start]
+        };
         self.b.switch_to_block(l);
         self.cache = [None; 32];
         self.dirty = 0;
@@ -956,10 +1010,28 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.end_block();
                 let yes = self.b.create_block();
                 let no = self.b.create_block();
+                if target < pc {
+                    // A loop's back edge: leaving the loop is the rare way.
+                    self.b.set_cold_block(no);
+                }
                 self.b.ins().brif(taken, yes, &[], no, &[]);
                 self.b.switch_to_block(no);
                 self.goto(next);
                 self.b.switch_to_block(yes);
+                if let Some(&steady) = self.steady.get(&target) {
+                    // The back edge of a counting loop (this block): from the first time
+                    // round on, the value differs from the one noted the time before.
+                    if self.in_steady {
+                        if let Some([_, poll_value]) = self.poll {
+                            self.b.def_var(poll_value, a);
+                        }
+                    } else {
+                        self.spin_check(pc, a);
+                    }
+                    self.end_block();
+                    self.b.ins().jump(steady, &[]);
+                    return;
+                }
                 if is_flag_poll(inst) {
                     self.spin_check(pc, a);
                 }

@@ -45,7 +45,7 @@ pub(super) struct SpinDetector {
 
 /// The flag-poll state of a [`SpinDetector`] that translated code keeps as
 /// `backward_branch` does (see jit.rs): the last branch pc, its value, and the repeats.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct FlagPoll {
     pub pc: u64,
     pub value: u64,

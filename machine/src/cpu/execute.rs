@@ -765,7 +765,6 @@ impl Hart {
             poll_value: poll.value,
             poll_count: poll.count as u64,
             pc,
-            code_written: 0,
         };
         let mut total = 0;
         loop {
@@ -780,10 +779,6 @@ impl Hart {
             total += done;
             jit.stats.entries += 1;
             jit.ran(id, done);
-            if ctx.code_written != 0 {
-                self.fetch_tag = INVALID; // its own page was written: re-validate it
-                break;
-            }
             let next = ctx.pc;
             if done == 0 {
                 break;

@@ -16,13 +16,15 @@
 //! - A load or store whose page is not in the TLB, that is misaligned, or that would need a
 //!   device, leaves *before* that instruction, with the registers as they were: the
 //!   interpreter then carries it out through its slow path (TLB walk, fault, MMIO, watchpoint).
-//!   Only the first load and the first store of a guest block look the TLB up; later ones
-//!   to the same page reuse that lookup, and one through the same unchanged base register
-//!   knows its distance from the first at compile time (one bounds test, or none inside the
-//!   first access's own aligned bytes).
-//! - A store into the region's own page leaves right after it (its code may have changed),
-//!   saying so, and the run loop re-validates the page as the interpreter does after any store
-//!   to its fetch page. Stores keep `Ram`'s page flags exactly as `Ram::store` does.
+//!   A load or store first compares its page with the last one of its kind that the region
+//!   looked up (the TLB, the keys and the flags cannot change while a region runs); only
+//!   another page goes to the TLB. Within a guest block, a later access to the page of the
+//!   first skips even that, and one through the same unchanged base register knows its
+//!   distance from the first at compile time (one bounds test, or none inside the first
+//!   access's own aligned bytes).
+//! - A store into the region's own page leaves before it: the interpreter does it, and
+//!   re-validates the page as it does after any store to its fetch page. Stores keep `Ram`'s
+//!   page flags exactly as `Ram::store` does.
 //! - A taken backward `beqz`/`bnez` (a possible flag poll, see spin.rs) updates the spin
 //!   detector as the interpreter would (in host registers while the region runs); when the
 //!   detector would count it, the region leaves before the branch and the interpreter takes
@@ -89,8 +91,6 @@ pub struct JitCtx {
     pub poll_count: u64,
     /// Out: the pc to continue at.
     pub pc: u64,
-    /// Out: non-zero when a store wrote the region's own page.
-    pub code_written: u64,
 }
 
 /// A translated region: `fn(ctx) -> instructions executed` (all retired).
@@ -226,8 +226,18 @@ fn counting_loop(gb: &GuestBlock) -> bool {
 fn writes_rd(op: Op) -> bool {
     !matches!(
         op,
-        Op::Sb | Op::Sh | Op::Sw | Op::Sd | Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu
-            | Op::Nop | Op::Fence
+        Op::Sb
+            | Op::Sh
+            | Op::Sw
+            | Op::Sd
+            | Op::Beq
+            | Op::Bne
+            | Op::Blt
+            | Op::Bge
+            | Op::Bltu
+            | Op::Bgeu
+            | Op::Nop
+            | Op::Fence
     )
 }
 
@@ -535,7 +545,7 @@ impl Jit {
         self.ctx.set_disasm(disasm);
         module.define_function(fid, &mut self.ctx).ok()?;
         if disasm && let Some(code) = self.ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
-            eprintln!("region {id}:\n{code}");
+            eprintln!("region {id} at {:#x}:\n{code}", blocks[0].start);
         }
         let size = self
             .ctx
@@ -569,6 +579,11 @@ struct Gen<'a, 'b> {
     /// `translate_access`).
     load_page: Option<SeenPage>,
     store_page: Option<SeenPage>,
+    /// For loads and for stores: the virtual page number and host address of the page the
+    /// region last looked up in the TLB (a page number no address has before the first).
+    /// Valid while the region runs: nothing in it changes the TLB, the translation keys, a
+    /// page's flags (but the store's own, once) or the watched pages.
+    last_page: [[Variable; 2]; 2],
     /// Cycles left: `JitCtx::left` less what the guest blocks entered so far need.
     left: Variable,
     /// Instructions of the current guest block charged to `left` but not executed yet (all
@@ -665,13 +680,21 @@ impl<'a, 'b> Gen<'a, 'b> {
             .load(I64, mem(), ctx, offset_of!(JitCtx, left) as i32);
         let left = b.declare_var(I64);
         b.def_var(left, left_in);
+        let none = b.ins().iconst(I64, -1);
+        let null = b.ins().iconst(I64, 0);
+        let last_page = std::array::from_fn(|_| {
+            let vpn = b.declare_var(I64);
+            let page = b.declare_var(I64);
+            b.def_var(vpn, none);
+            b.def_var(page, null);
+            [vpn, page]
+        });
         let exit = b.create_block();
         // Exits and slow paths are cold: Cranelift lays them out after the rest, so the
         // paths a loop takes fall through.
         b.set_cold_block(exit);
         b.append_block_param(exit, I64); // pc
         b.append_block_param(exit, I64); // instructions executed
-        b.append_block_param(exit, I64); // code written
         Gen {
             b,
             cache: [None; 32],
@@ -679,6 +702,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             vars: None,
             load_page: None,
             store_page: None,
+            last_page,
             left,
             pending: 0,
             ctx,
@@ -815,22 +839,16 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Leaves the region: continue at `pc`, with `done` instructions executed in all.
-    fn leave(&mut self, pc: Value, done: Value, code_written: bool) {
+    fn leave(&mut self, pc: Value, done: Value) {
         self.store_dirty();
-        let cw = self.b.ins().iconst(I64, code_written as i64);
-        self.b.ins().jump(
-            self.exit,
-            &[
-                BlockArg::Value(pc),
-                BlockArg::Value(done),
-                BlockArg::Value(cw),
-            ],
-        );
+        self.b
+            .ins()
+            .jump(self.exit, &[BlockArg::Value(pc), BlockArg::Value(done)]);
     }
 
     /// Leaves at a constant pc, `extra` instructions after the count before the current
     /// guest block's instructions not yet executed (`pending`).
-    fn leave_at(&mut self, pc: u64, extra: i64, code_written: bool) {
+    fn leave_at(&mut self, pc: u64, extra: i64) {
         let pc = self.b.ins().iconst(I64, pc as i64);
         let left_in = self
             .b
@@ -839,7 +857,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         let left = self.b.use_var(self.left);
         let used = self.b.ins().isub(left_in, left);
         let done = self.b.ins().iadd_imm_s(used, extra - self.pending);
-        self.leave(pc, done, code_written);
+        self.leave(pc, done);
     }
 
     fn region(&mut self, blocks: &[GuestBlock]) {
@@ -882,12 +900,6 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b
             .ins()
             .store(mem(), params[0], self.ctx, offset_of!(JitCtx, pc) as i32);
-        self.b.ins().store(
-            mem(),
-            params[2],
-            self.ctx,
-            offset_of!(JitCtx, code_written) as i32,
-        );
         if let Some([pc_state, value]) = self.poll {
             let store = |g: &mut Self, v: Value, off: usize| {
                 g.b.ins().store(mem(), v, g.ctx, off as i32);
@@ -916,7 +928,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         if let Some(&l) = self.labels.get(&pc) {
             self.b.ins().jump(l, &[]);
         } else {
-            self.leave_at(pc, 0, false);
+            self.leave_at(pc, 0);
         }
     }
 
@@ -935,7 +947,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.pending = 0;
         if gb.insts.is_empty() {
             // Its first instruction is the interpreter's.
-            self.leave_at(gb.start, 0, false);
+            self.leave_at(gb.start, 0);
             return;
         }
         let len = gb.insts.len() as i64;
@@ -950,7 +962,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.set_cold_block(out);
         self.b.ins().brif(fits, body, &[], out, &[]);
         self.b.switch_to_block(out);
-        self.leave_at(gb.start, 0, false);
+        self.leave_at(gb.start, 0);
         self.b.switch_to_block(body);
         let rest = self.b.ins().iadd_imm_s(left, -len);
         self.b.def_var(self.left, rest);
@@ -991,7 +1003,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                         .load(I64, mem(), self.ctx, offset_of!(JitCtx, left) as i32);
                 let left = self.b.use_var(self.left);
                 let done = self.b.ins().isub(left_in, left);
-                self.leave(t, done, false);
+                self.leave(t, done);
             }
             _ => {
                 let a = self.reg(inst.rs1);
@@ -1066,7 +1078,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.ins().brif(same_pc, repeat, &[], note, &[]);
         self.b.switch_to_block(repeat);
         // `executed` already counts the whole block, the branch included.
-        self.leave_at(pc, -1, false);
+        self.leave_at(pc, -1);
         self.b.switch_to_block(note);
         let noted = self.b.ins().iconst(I64, (pc | 1) as i64);
         self.b.def_var(pc_state, noted);
@@ -1077,8 +1089,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// The host address of a RAM access of `size` bytes at `va` (register `rs1` plus `imm`)
     /// through the load or store TLB, or a jump out before the instruction (index `i` of its
-    /// block, at `pc`) when the fast path does not apply. Also the RAM offset of the page
-    /// when it was looked up here (the first access to it in this guest block).
+    /// block, at `pc`) when the fast path does not apply.
     #[allow(clippy::too_many_arguments)]
     fn translate_access(
         &mut self,
@@ -1089,24 +1100,45 @@ impl<'a, 'b> Gen<'a, 'b> {
         size: i64,
         pc: u64,
         i: i64,
-    ) -> (Value, Option<Value>) {
+    ) -> Value {
         let seen = if store {
             self.store_page
         } else {
             self.load_page
         };
         if let Some(seen) = seen {
-            return (self.same_page(seen, va, rs1, imm, size, pc, i), None);
+            return self.same_page(seen, va, rs1, imm, size, pc, i);
         }
+        let vpn = self.b.ins().ushr_imm_s(va, 12);
+        let join = self.b.create_block();
+        self.b.append_block_param(join, I64);
+        let [last_vpn, last_page] = self.last_page[store as usize];
+        // The page of this kind of access the region used last (see `last_page`).
+        let last = self.b.use_var(last_vpn);
+        let miss = if size > 1 {
+            let other = self.b.ins().bxor(vpn, last);
+            let low = self.b.ins().band_imm_s(va, size - 1);
+            self.b.ins().bor(other, low)
+        } else {
+            self.b.ins().icmp(IntCC::NotEqual, vpn, last)
+        };
+        let lookup = self.b.create_block();
+        self.b.set_cold_block(lookup);
+        let page = self.b.use_var(last_page);
+        self.b
+            .ins()
+            .brif(miss, lookup, &[], join, &[BlockArg::Value(page)]);
+        // A lookup in the TLB. This path does not dominate the rest of the guest block:
+        // context fields are loaded aside.
+        self.b.switch_to_block(lookup);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
-        let tlb = self.field(if store {
+        let tlb = self.field_aside(if store {
             Field::TlbStore
         } else {
             Field::TlbLoad
         });
-        let vpn = self.b.ins().ushr_imm_s(va, 12);
         let idx = self.b.ins().band_imm_s(vpn, super::mmu::TLB_MASK as i64);
         let scaled = self
             .b
@@ -1121,7 +1153,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             .b
             .ins()
             .load(I64, mem(), entry, offset_of!(TlbEntry, base) as i32);
-        let key = self.field(Field::Key);
+        let key = self.field_aside(Field::Key);
         let want = self.b.ins().bor(vpn, key);
         // One test for both: the tag matches and the address is aligned.
         let mut miss = self.b.ins().bxor(tag, want);
@@ -1132,10 +1164,35 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.ins().brif(miss, slow, &[], fast, &[]);
         self.b.switch_to_block(slow);
         // The interpreter redoes this instruction through its slow path.
-        self.leave_at(pc, i, false);
+        self.leave_at(pc, i);
         self.b.switch_to_block(fast);
-        let ram = self.field(Field::Ram);
+        if store {
+            // A store into the region's own page leaves before it: the interpreter does
+            // it and re-validates the page's code.
+            let page_off = self.field_aside(Field::PageOff);
+            let own = self.b.ins().icmp(IntCC::Equal, base, page_off);
+            let out = self.b.create_block();
+            let other = self.b.create_block();
+            self.b.set_cold_block(out);
+            self.b.ins().brif(own, out, &[], other, &[]);
+            self.b.switch_to_block(out);
+            self.leave_at(pc, i);
+            self.b.switch_to_block(other);
+            // As `Ram::store`: the page is dirty and no longer holds valid code. Nothing
+            // clears the flag while the region runs, so this is done once per page.
+            let flag_index = self.b.ins().ushr_imm_s(base, PAGE_SHIFT as i64);
+            let flags = self.field_aside(Field::Flags);
+            let flag = self.b.ins().iadd(flags, flag_index);
+            let dirty = self.b.ins().iconst(I8, RAM_DIRTY);
+            self.b.ins().store(mem(), dirty, flag, 0);
+        }
+        let ram = self.field_aside(Field::Ram);
         let page = self.b.ins().iadd(ram, base);
+        self.b.def_var(last_vpn, vpn);
+        self.b.def_var(last_page, page);
+        self.b.ins().jump(join, &[BlockArg::Value(page)]);
+        self.b.switch_to_block(join);
+        let page = self.b.block_params(join)[0];
         let in_page = self.b.ins().band_imm_s(va, 0xfff);
         let host = self.b.ins().iadd(page, in_page);
         let seen = SeenPage {
@@ -1154,7 +1211,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         } else {
             self.load_page = Some(seen);
         }
-        (host, Some(base))
+        host
     }
 
     /// The host address of an access to the page `seen` when it is that page and aligned,
@@ -1202,7 +1259,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         self.b.ins().brif(off_page, slow, &[], fast, &[]);
         self.b.switch_to_block(slow);
-        self.leave_at(pc, i, false);
+        self.leave_at(pc, i);
         self.b.switch_to_block(fast);
         match anchored {
             Some(a) => self.b.ins().iadd_imm_s(a.host, imm - a.imm),
@@ -1238,7 +1295,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 };
                 let a = self.reg(inst.rs1);
                 let va = self.b.ins().iadd_imm_s(a, imm);
-                let (host, _) = self.translate_access(false, va, inst.rs1, imm, size, pc, i);
+                let host = self.translate_access(false, va, inst.rs1, imm, size, pc, i);
                 let m = mem();
                 let v = match inst.op {
                     Op::Lb => self.b.ins().sload8(I64, m, host, 0),
@@ -1261,7 +1318,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let a = self.reg(inst.rs1);
                 let v = self.reg(inst.rs2);
                 let va = self.b.ins().iadd_imm_s(a, imm);
-                let (host, first) = self.translate_access(true, va, inst.rs1, imm, size, pc, i);
+                let host = self.translate_access(true, va, inst.rs1, imm, size, pc, i);
                 let m = mem();
                 match size {
                     1 => self.b.ins().istore8(m, v, host, 0),
@@ -1269,26 +1326,6 @@ impl<'a, 'b> Gen<'a, 'b> {
                     4 => self.b.ins().istore32(m, v, host, 0),
                     _ => self.b.ins().store(m, v, host, 0),
                 };
-                let Some(base) = first else {
-                    return;
-                };
-                // As `Ram::store`: the page is dirty and no longer holds valid code.
-                let page = self.b.ins().ushr_imm_s(base, PAGE_SHIFT as i64);
-                let flags = self.field(Field::Flags);
-                let flag = self.b.ins().iadd(flags, page);
-                let dirty = self.b.ins().iconst(I8, RAM_DIRTY);
-                self.b.ins().store(m, dirty, flag, 0);
-                // A store into the region's own page: leave after it.
-                let page_off = self.field(Field::PageOff);
-                let own = self.b.ins().icmp(IntCC::Equal, base, page_off);
-                let out = self.b.create_block();
-                let cont = self.b.create_block();
-                self.b.set_cold_block(out);
-                self.b.ins().brif(own, out, &[], cont, &[]);
-                self.b.switch_to_block(out);
-                let next = pc.wrapping_add(inst.len as u64);
-                self.leave_at(next, i + 1, true);
-                self.b.switch_to_block(cont);
             }
             _ => {
                 let a = self.reg(inst.rs1);

@@ -29,7 +29,7 @@ use super::encode;
 use super::icache::{self, Slot};
 use super::jit;
 use super::mmu::{INVALID, TLB_MASK};
-use super::spin::FlagPoll;
+use super::spin::{FlagPoll, LockSpin};
 use super::trap::{Trap, cause};
 use super::watch::WATCH_STOP;
 use super::{Access, Exit, ExitReason, Hart, Mode};
@@ -752,6 +752,7 @@ impl Hart {
         }
         let (ram, flags) = bus.ram.raw_parts();
         let poll = self.spin.flag_poll();
+        let lock = self.spin.lock_spin();
         let mut ctx = jit::JitCtx {
             x: self.x.as_mut_ptr(),
             ram,
@@ -764,6 +765,9 @@ impl Hart {
             poll_pc: poll.pc,
             poll_value: poll.value,
             poll_count: poll.count as u64,
+            lock_pc: lock.pc,
+            lock_value: lock.value,
+            lock_reads: lock.reads as u64,
             pc,
         };
         let mut total = 0;
@@ -815,6 +819,11 @@ impl Hart {
             (id, region) = (heat & !icache::REGION, r);
         }
         jit.stats.instructions += total;
+        self.spin.set_lock_spin(LockSpin {
+            pc: ctx.lock_pc,
+            value: ctx.lock_value,
+            reads: ctx.lock_reads as u32,
+        });
         self.spin.set_flag_poll(FlagPoll {
             pc: ctx.poll_pc,
             value: ctx.poll_value,

@@ -89,6 +89,11 @@ pub struct JitCtx {
     pub poll_pc: u64,
     pub poll_value: u64,
     pub poll_count: u64,
+    /// In and out: the spin detector's lock-spin state (spin.rs `LockSpin`), kept the same
+    /// way by a region that has atomic swaps.
+    pub lock_pc: u64,
+    pub lock_value: u64,
+    pub lock_reads: u64,
     /// Out: the pc to continue at.
     pub pc: u64,
 }
@@ -241,6 +246,13 @@ fn writes_rd(op: Op) -> bool {
     )
 }
 
+/// Whether `op` is an AMO (LR/SC and the AMOs are one run of the enum, `LrW` to `AmomaxuD`,
+/// in decode.rs).
+fn is_amo(op: Op) -> bool {
+    use Op::*;
+    (LrW as u8..=AmomaxuD as u8).contains(&(op as u8)) && !matches!(op, LrW | ScW | LrD | ScD)
+}
+
 fn is_control(op: Op) -> bool {
     matches!(
         op,
@@ -251,9 +263,7 @@ fn is_control(op: Op) -> bool {
 /// Whether the translator handles `op` (see the module essay).
 pub fn translatable(op: Op) -> bool {
     use Op::*;
-    // LR/SC and the AMOs: one run of the enum, from LrW to AmomaxuD (decode.rs).
-    let atomic = (LrW as u8..=AmomaxuD as u8).contains(&(op as u8));
-    !atomic
+    !matches!(op, LrW | ScW | LrD | ScD)
         && !matches!(
             op,
             Undecoded
@@ -599,6 +609,8 @@ struct Gen<'a, 'b> {
     /// bit 0 set once a branch here noted a new one (pcs are even; the count is then 0,
     /// else the context's), and the value.
     poll: Option<[Variable; 2]>,
+    /// The lock-spin state (pc, value, reads) while the region runs, when it has swaps.
+    lock: Option<[Variable; 3]>,
     exit: Block,
     /// Guest block start → Cranelift block.
     labels: HashMap<u64, Block>,
@@ -709,6 +721,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             fields: [None; Field::COUNT],
             flag_polls,
             poll: None,
+            lock: None,
             exit,
             labels: HashMap::new(),
             steady: HashMap::new(),
@@ -878,6 +891,23 @@ impl<'a, 'b> Gen<'a, 'b> {
                 v
             }));
         }
+        let swaps = blocks
+            .iter()
+            .flat_map(|b| &b.insts)
+            .any(|&(_, i)| matches!(i.op, Op::AmoswapW | Op::AmoswapD));
+        if swaps && self.flag_polls {
+            let fields = [
+                offset_of!(JitCtx, lock_pc),
+                offset_of!(JitCtx, lock_value),
+                offset_of!(JitCtx, lock_reads),
+            ];
+            self.lock = Some(fields.map(|off| {
+                let v = self.b.declare_var(I64);
+                let value = self.b.ins().load(I64, mem(), self.ctx, off as i32);
+                self.b.def_var(v, value);
+                v
+            }));
+        }
         if self.poll.is_some() {
             for gb in blocks.iter().filter(|gb| counting_loop(gb)) {
                 let l = self.b.create_block();
@@ -917,6 +947,17 @@ impl<'a, 'b> Gen<'a, 'b> {
             let zero = self.b.ins().iconst(I64, 0);
             let count = self.b.ins().select(noted, zero, count);
             store(self, count, offset_of!(JitCtx, poll_count));
+        }
+        if let Some(vars) = self.lock {
+            let fields = [
+                offset_of!(JitCtx, lock_pc),
+                offset_of!(JitCtx, lock_value),
+                offset_of!(JitCtx, lock_reads),
+            ];
+            for (var, off) in vars.into_iter().zip(fields) {
+                let v = self.b.use_var(var);
+                self.b.ins().store(mem(), v, self.ctx, off as i32);
+            }
         }
         self.b.ins().return_(&[params[1]]);
     }
@@ -1286,6 +1327,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let v = self.b.ins().iconst(I64, pc.wrapping_add(imm as u64) as i64);
                 self.set(inst.rd, v);
             }
+            op if is_amo(op) => self.amo(pc, inst, i),
             Op::Lb | Op::Lh | Op::Lw | Op::Ld | Op::Lbu | Op::Lhu | Op::Lwu => {
                 let size = match inst.op {
                     Op::Lb | Op::Lbu => 1,
@@ -1349,6 +1391,81 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.set(inst.rd, v);
             }
         }
+    }
+
+    /// An AMO, as `Hart::amo` with the spin detector's `atomic_read` for swaps: a store
+    /// access (the store TLB, alignment, watchpoints, the own page) reading the old value
+    /// into `rd`. A swap that the detector would call a lock spin leaves before it, so that
+    /// the interpreter yields there.
+    fn amo(&mut self, pc: u64, inst: Inst, i: i64) {
+        use Op::*;
+        let word = (AmoswapW as u8..=AmomaxuW as u8).contains(&(inst.op as u8));
+        let size = if word { 4 } else { 8 };
+        let va = self.reg(inst.rs1);
+        let src = self.reg(inst.rs2);
+        let host = self.translate_access(true, va, inst.rs1, 0, size, pc, i);
+        let m = mem();
+        let (old, src) = if word {
+            let old = self.b.ins().sload32(m, host, 0);
+            let lo = self.b.ins().ireduce(I32, src);
+            (old, self.b.ins().sextend(I64, lo))
+        } else {
+            (self.b.ins().load(I64, m, host, 0), src)
+        };
+        if matches!(inst.op, AmoswapW | AmoswapD)
+            && let Some([lock_pc, lock_value, lock_reads]) = self.lock
+        {
+            // `atomic_read(pc, old)`: a repeat is a non-zero value read again at this pc.
+            let seen_pc = self.b.use_var(lock_pc);
+            let seen_value = self.b.use_var(lock_value);
+            let reads = self.b.use_var(lock_reads);
+            let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, old, 0);
+            let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, seen_pc, pc as i64);
+            let same_value = self.b.ins().icmp(IntCC::Equal, seen_value, old);
+            let same = self.b.ins().band(nonzero, same_pc);
+            let repeat = self.b.ins().band(same, same_value);
+            let repeat = self.b.ins().uextend(I64, repeat);
+            let counted = self.b.ins().iadd_imm_s(reads, 1);
+            let spins = self.b.ins().icmp_imm_s(
+                IntCC::UnsignedGreaterThanOrEqual,
+                counted,
+                super::spin::LOCK_SPINS as i64,
+            );
+            let spins = self.b.ins().uextend(I64, spins);
+            let yields = self.b.ins().band(repeat, spins);
+            let out = self.b.create_block();
+            let go = self.b.create_block();
+            self.b.set_cold_block(out);
+            self.b.ins().brif(yields, out, &[], go, &[]);
+            self.b.switch_to_block(out);
+            self.leave_at(pc, i);
+            self.b.switch_to_block(go);
+            let first = self.b.ins().uextend(I64, nonzero);
+            let reads = self.b.ins().select(repeat, counted, first);
+            let pcv = self.b.ins().iconst(I64, pc as i64);
+            self.b.def_var(lock_pc, pcv);
+            self.b.def_var(lock_value, old);
+            self.b.def_var(lock_reads, reads);
+        }
+        let new = match inst.op {
+            AmoswapW | AmoswapD => src,
+            AmoaddW | AmoaddD => self.b.ins().iadd(old, src),
+            AmoxorW | AmoxorD => self.b.ins().bxor(old, src),
+            AmoandW | AmoandD => self.b.ins().band(old, src),
+            AmoorW | AmoorD => self.b.ins().bor(old, src),
+            AmominW | AmominD => self.b.ins().smin(old, src),
+            AmomaxW | AmomaxD => self.b.ins().smax(old, src),
+            // Word AMOs compare the 32-bit values; both are sign-extended alike, which keeps
+            // their unsigned order.
+            AmominuW | AmominuD => self.b.ins().umin(old, src),
+            _ => self.b.ins().umax(old, src),
+        };
+        if word {
+            self.b.ins().istore32(m, new, host, 0);
+        } else {
+            self.b.ins().store(m, new, host, 0);
+        }
+        self.set(inst.rd, old);
     }
 
     /// The integer ALU, as `execute::alu` (division by zero and overflow give the spec's

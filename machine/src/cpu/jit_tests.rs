@@ -50,7 +50,15 @@ impl Rng {
 fn random_inst(rng: &mut Rng) -> u32 {
     let (rd, rs1, rs2) = (rng.dest(), rng.reg(), rng.reg());
     let imm = rng.below(4096) as i32 - 2048;
-    match rng.below(10) {
+    match rng.below(11) {
+        10 => {
+            // An AMO on the data base (aligned or not, by the base's offset), word or double.
+            let f5 = [
+                0b00001, 0b00000, 0b00100, 0b01100, 0b01000, 0b10000, 0b10100, 0b11000, 0b11100,
+            ][rng.below(9) as usize];
+            let f3 = 2 + rng.below(2) as u32;
+            r(f5 << 2 | rng.below(4) as u32, rs2, BASE, f3, rd, 0x2f)
+        }
         0..=2 => {
             // R-type, base and M, 64- and 32-bit.
             let (f7, f3) = [
@@ -216,11 +224,13 @@ impl Run {
         }
         // Stores off BASE reach the whole first code page when self-modifying.
         // Otherwise near the page boundary in the middle of the data, off it by up to 64
-        // bytes either way (aligned or not): offsets from it cross into the other page.
-        h.x[BASE as usize] = if self_modifying {
-            CODE + 2048
-        } else {
-            DATA + 4096 + regs.below(128) - 64
+        // bytes either way (mostly 8-aligned, for the AMOs on it): offsets from it cross
+        // into the other page.
+        let near = DATA + 4096 + regs.below(128) - 64;
+        h.x[BASE as usize] = match (self_modifying, regs.below(4)) {
+            (true, _) => CODE + 2048,
+            (false, 0) => near,
+            (false, _) => near & !7,
         };
         h.x[COUNT as usize] = 200 + regs.below(300);
         h.pc = CODE;
@@ -293,6 +303,11 @@ fn compare(
             a.h.spin.flag_poll(),
             b.h.spin.flag_poll(),
             "flag-poll state differs: {at}"
+        );
+        assert_eq!(
+            a.h.spin.lock_spin(),
+            b.h.spin.lock_spin(),
+            "lock-spin state differs: {at}"
         );
         total += ea.executed;
         if ea.reason == ExitReason::Wfi {
@@ -430,21 +445,22 @@ fn a_breakpoint_in_another_page_stops_a_chain_of_regions() {
 }
 
 #[test]
-fn atomics_system_instructions_and_pause_are_left_to_the_interpreter() {
+fn lr_sc_and_system_instructions_are_left_to_the_interpreter() {
     use super::decode::Op;
     use super::jit::translatable;
-    for op in [
-        Op::LrW,
-        Op::ScD,
-        Op::AmoswapW,
-        Op::AmomaxuD,
-        Op::Csrrs,
-        Op::Ecall,
-        Op::Fence,
-    ] {
+    for op in [Op::LrW, Op::ScD, Op::Csrrs, Op::Ecall, Op::Fence] {
         assert!(!translatable(op), "{op:?}");
     }
-    for op in [Op::Remuw, Op::Nop, Op::Lui, Op::Jalr, Op::Sd, Op::Bgeu] {
+    for op in [
+        Op::Remuw,
+        Op::Nop,
+        Op::Lui,
+        Op::Jalr,
+        Op::Sd,
+        Op::Bgeu,
+        Op::AmoswapW,
+        Op::AmomaxuD,
+    ] {
         assert!(translatable(op), "{op:?}");
     }
 }

@@ -27,7 +27,7 @@
 /// per process-table entry (64 of them) per sweep.
 const SEEN: usize = 256;
 /// Consecutive identical non-zero reads of a lock word that count as spinning.
-const LOCK_SPINS: u32 = 16;
+pub(super) const LOCK_SPINS: u32 = 16;
 
 #[derive(Clone)]
 pub(super) struct SpinDetector {
@@ -45,6 +45,15 @@ pub(super) struct SpinDetector {
 
 /// The flag-poll state of a [`SpinDetector`] that translated code keeps as
 /// `backward_branch` does (see jit.rs): the last branch pc, its value, and the repeats.
+/// The lock-spin state of a [`SpinDetector`] that translated code keeps as `atomic_read`
+/// does for swaps: the last AMO pc, the value it read, and the repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct LockSpin {
+    pub pc: u64,
+    pub value: u64,
+    pub reads: u32,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct FlagPoll {
     pub pc: u64,
@@ -81,6 +90,20 @@ impl SpinDetector {
             value: self.branch_value,
             count: self.branch_count,
         }
+    }
+
+    pub(super) fn lock_spin(&self) -> LockSpin {
+        LockSpin {
+            pc: self.lock_pc,
+            value: self.lock_value,
+            reads: self.lock_reads,
+        }
+    }
+
+    pub(super) fn set_lock_spin(&mut self, l: LockSpin) {
+        self.lock_pc = l.pc;
+        self.lock_value = l.value;
+        self.lock_reads = l.reads;
     }
 
     pub(super) fn set_flag_poll(&mut self, f: FlagPoll) {

@@ -27,8 +27,8 @@
 //!   page flags exactly as `Ram::store` does.
 //! - A taken backward `beqz`/`bnez` (a possible flag poll, see spin.rs) updates the spin
 //!   detector as the interpreter would (in host registers while the region runs); when the
-//!   detector would count it, the region leaves before the branch and the interpreter takes
-//!   it.
+//!   detector would hash the registers (its 64th and 128th repeat), the region leaves before
+//!   the branch and the interpreter takes it. AMO swaps keep the lock-spin state likewise.
 //!
 //! Translations live in the decode cache's per-entry table (see icache.rs), so a write to a
 //! page, `fence.i`, a snapshot restore or an overflow of the cache drops them with the decoded
@@ -605,10 +605,8 @@ struct Gen<'a, 'b> {
     fields: [Option<Value>; Field::COUNT],
     /// Whether taken flag polls update the spin detector (`Jit::flag_polls`).
     flag_polls: bool,
-    /// The flag-poll state while the region runs, when it has flag polls: the pc, with
-    /// bit 0 set once a branch here noted a new one (pcs are even; the count is then 0,
-    /// else the context's), and the value.
-    poll: Option<[Variable; 2]>,
+    /// The flag-poll state (pc, value, count) while the region runs, when it has flag polls.
+    poll: Option<[Variable; 3]>,
     /// The lock-spin state (pc, value, reads) while the region runs, when it has swaps.
     lock: Option<[Variable; 3]>,
     exit: Block,
@@ -883,7 +881,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             .flat_map(|b| &b.insts)
             .any(|&(_, i)| is_flag_poll(i));
         if polls && self.flag_polls {
-            let fields = [offset_of!(JitCtx, poll_pc), offset_of!(JitCtx, poll_value)];
+            let fields = [
+                offset_of!(JitCtx, poll_pc),
+                offset_of!(JitCtx, poll_value),
+                offset_of!(JitCtx, poll_count),
+            ];
             self.poll = Some(fields.map(|off| {
                 let v = self.b.declare_var(I64);
                 let value = self.b.ins().load(I64, mem(), self.ctx, off as i32);
@@ -930,23 +932,16 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b
             .ins()
             .store(mem(), params[0], self.ctx, offset_of!(JitCtx, pc) as i32);
-        if let Some([pc_state, value]) = self.poll {
-            let store = |g: &mut Self, v: Value, off: usize| {
-                g.b.ins().store(mem(), v, g.ctx, off as i32);
-            };
-            let state = self.b.use_var(pc_state);
-            let pc = self.b.ins().band_imm_s(state, !1);
-            store(self, pc, offset_of!(JitCtx, poll_pc));
-            let value = self.b.use_var(value);
-            store(self, value, offset_of!(JitCtx, poll_value));
-            let noted = self.b.ins().band_imm_s(state, 1);
-            let count =
-                self.b
-                    .ins()
-                    .load(I64, mem(), self.ctx, offset_of!(JitCtx, poll_count) as i32);
-            let zero = self.b.ins().iconst(I64, 0);
-            let count = self.b.ins().select(noted, zero, count);
-            store(self, count, offset_of!(JitCtx, poll_count));
+        if let Some(vars) = self.poll {
+            let fields = [
+                offset_of!(JitCtx, poll_pc),
+                offset_of!(JitCtx, poll_value),
+                offset_of!(JitCtx, poll_count),
+            ];
+            for (var, off) in vars.into_iter().zip(fields) {
+                let v = self.b.use_var(var);
+                self.b.ins().store(mem(), v, self.ctx, off as i32);
+            }
         }
         if let Some(vars) = self.lock {
             let fields = [
@@ -1075,8 +1070,12 @@ impl<'a, 'b> Gen<'a, 'b> {
                     // The back edge of a counting loop (this block): from the first time
                     // round on, the value differs from the one noted the time before.
                     if self.in_steady {
-                        if let Some([_, poll_value]) = self.poll {
+                        if let Some([_, poll_value, poll_count]) = self.poll {
+                            // A new value noted (the first time round may have counted a
+                            // repeat).
                             self.b.def_var(poll_value, a);
+                            let zero = self.b.ins().iconst(I64, 0);
+                            self.b.def_var(poll_count, zero);
                         }
                     } else {
                         self.spin_check(pc, a);
@@ -1094,18 +1093,21 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// The interpreter's `SpinDetector::backward_branch` for a taken flag-poll branch at
-    /// `pc` on `value`: a new (pc, value) pair is noted here; a repeat leaves before the
-    /// branch, so that the interpreter counts it.
+    /// `pc` on `value`: a new (pc, value) pair is noted, a repeat counted; the repeats at
+    /// which the detector hashes the registers (the 64th and the 128th) leave before the
+    /// branch, so that the interpreter takes them.
     fn spin_check(&mut self, pc: u64, value: Value) {
-        let Some([pc_state, poll_value]) = self.poll else {
+        let Some([poll_pc, poll_value, poll_count]) = self.poll else {
             return;
         };
         let cont = self.b.create_block();
         let repeat = self.b.create_block();
         let note = self.b.create_block();
         let same_value_block = self.b.create_block();
-        self.b.set_cold_block(repeat);
+        let hashed = self.b.create_block();
         self.b.set_cold_block(same_value_block);
+        self.b.set_cold_block(repeat);
+        self.b.set_cold_block(hashed);
         // The value first: a loop that counts or walks compares a new one each time.
         let seen_value = self.b.use_var(poll_value);
         let same_value = self.b.ins().icmp(IntCC::Equal, seen_value, value);
@@ -1113,17 +1115,29 @@ impl<'a, 'b> Gen<'a, 'b> {
             .ins()
             .brif(same_value, same_value_block, &[], note, &[]);
         self.b.switch_to_block(same_value_block);
-        let state = self.b.use_var(pc_state);
-        let seen_pc = self.b.ins().band_imm_s(state, !1);
+        let seen_pc = self.b.use_var(poll_pc);
         let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, seen_pc, pc as i64);
         self.b.ins().brif(same_pc, repeat, &[], note, &[]);
         self.b.switch_to_block(repeat);
+        let count = self.b.use_var(poll_count);
+        let counted = self.b.ins().iadd_imm_s(count, 1);
+        let at_64 = self.b.ins().icmp_imm_s(IntCC::Equal, counted, 64);
+        let at_128 = self.b.ins().icmp_imm_s(IntCC::Equal, counted, 128);
+        let hashes = self.b.ins().bor(at_64, at_128);
+        let go = self.b.create_block();
+        self.b.ins().brif(hashes, hashed, &[], go, &[]);
+        self.b.switch_to_block(hashed);
         // `executed` already counts the whole block, the branch included.
         self.leave_at(pc, -1);
+        self.b.switch_to_block(go);
+        self.b.def_var(poll_count, counted);
+        self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(note);
-        let noted = self.b.ins().iconst(I64, (pc | 1) as i64);
-        self.b.def_var(pc_state, noted);
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        self.b.def_var(poll_pc, pcv);
         self.b.def_var(poll_value, value);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(poll_count, zero);
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
     }

@@ -464,3 +464,52 @@ fn lr_sc_and_system_instructions_are_left_to_the_interpreter() {
         assert!(translatable(op), "{op:?}");
     }
 }
+
+#[test]
+fn a_flag_poll_counts_its_repeats_and_yields_as_the_interpreter_does() {
+    if super::jit::Jit::new().is_none() {
+        eprintln!("skipped: the translating tier has no backend for this host");
+        return;
+    }
+    // `while (flag == 0);` on a flag no one sets: the spin detector's 64th and 128th repeat
+    // compare the registers and the hart yields; with a register that moves each time
+    // round (`t1 += 1`), the repeats go on being counted and nothing yields.
+    for moving in [false, true] {
+        let mut prog = vec![lw(T0, BASE, 0)];
+        if moving {
+            prog.push(addi(T1, T1, 1));
+        }
+        prog.push(b(-4 * prog.len() as i32, ZERO, T0, 0)); // beqz t0, loop
+        prog.push(WFI);
+        let mut runs: Vec<Run> = [None, Some(2), Some(u32::MAX)]
+            .into_iter()
+            .map(|jit| {
+                let mut r = Run::new(&prog, jit, 4, false, false);
+                r.h.x[BASE as usize] &= !3;
+                let flag = r.h.x[BASE as usize];
+                r.bus.ram.write_phys(flag, &[0; 4]).unwrap();
+                r
+            })
+            .collect();
+        let mut chunks = Rng(0x77);
+        let mut yields = 0;
+        for round in 0..200 {
+            let budget = 1 + chunks.below(700);
+            let exits: Vec<_> = runs
+                .iter_mut()
+                .map(|r| {
+                    let e = r.h.run(&mut r.bus, budget, &[]);
+                    (e, r.h.pc, r.h.instret(), r.h.spin.flag_poll())
+                })
+                .collect();
+            assert!(
+                exits.windows(2).all(|w| w[0] == w[1]),
+                "moving {moving}, round {round}: {exits:?}"
+            );
+            yields += usize::from(exits[0].0.reason == ExitReason::Yield);
+        }
+        assert_eq!(yields > 0, !moving, "moving {moving}: {yields} yields");
+        let translated = runs[1].bus.jit.as_ref().map_or(0, |j| j.stats.instructions);
+        assert!(translated > 0, "moving {moving}: nothing ran translated");
+    }
+}

@@ -695,9 +695,7 @@ impl Hart {
         let Some(jit) = bus.jit.as_deref_mut() else {
             return false;
         };
-        let (icache, slot) = (&bus.icache, self.fetch_slot);
-        let ran = |pc| icache.get(slot, pc).op != Op::Undecoded;
-        match jit.reuse(&bus.ram, self.fetch_off, pc, &ran) {
+        match jit.reuse(&bus.ram, self.fetch_off, pc) {
             Some(id) => {
                 bus.icache
                     .set_heat(self.fetch_slot, pc, icache::REGION | id);

@@ -304,6 +304,31 @@ fn fetch(ram: &Ram, page_off: usize, pc: u64, read: &mut Vec<u8>) -> Option<Inst
     Some(decode(raw).lowered())
 }
 
+/// Whether the page at RAM offset `page_off` holds the code `read` records (as `fetch`
+/// appends it: the offset and first halfword of each instruction, then its second halfword
+/// when the first says it is a 32-bit one that does not start at the page's last halfword).
+fn holds(ram: &Ram, page_off: usize, read: &[u8]) -> bool {
+    let mut halves = read
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]) as usize);
+    while let Some(in_page) = halves.next() {
+        let Some(lo) = halves.next() else {
+            return false;
+        };
+        if in_page > 0xffe || ram.load(page_off + in_page, 2) != lo as u64 {
+            return false;
+        }
+        // A 32-bit instruction at the page's last halfword was read no further.
+        if lo & 3 == 3 && in_page < 0xffe {
+            match halves.next() {
+                Some(hi) if ram.load(page_off + in_page + 2, 2) == hi as u64 => {}
+                _ => return false,
+            }
+        }
+    }
+    true
+}
+
 /// The guest blocks reachable from `head` inside its page (see the module essay) that the
 /// interpreter has run before (`ran` says whether it executed a pc: paths never taken cost
 /// no translation), and every address and byte of code read to find them, in the order
@@ -459,19 +484,19 @@ impl Jit {
     }
 
     /// The region translated before for `head` from the code now in the page, if any; never
-    /// translates (code not yet hot stays interpreted).
-    pub fn reuse(
-        &mut self,
-        ram: &Ram,
-        page_off: usize,
-        head: u64,
-        ran: &dyn Fn(u64) -> bool,
-    ) -> Option<u32> {
-        if !self.known.contains_key(&head) {
-            return None;
-        }
-        let (_, read) = form_region(ram, page_off, head, ran);
-        self.find(head, &read)
+    /// translates (code not yet hot stays interpreted). A translation is of exactly the
+    /// bytes it was formed from, wherever they are: the page holding them at the same
+    /// offsets may run it, whatever the interpreter has run since (after a snapshot
+    /// restore, nothing).
+    pub fn reuse(&mut self, ram: &Ram, page_off: usize, head: u64) -> Option<u32> {
+        let id = self
+            .known
+            .get(&head)?
+            .iter()
+            .find(|(read, _)| holds(ram, page_off, read))?
+            .1;
+        self.stats.reused += 1;
+        Some(id)
     }
 
     fn find(&mut self, head: u64, read: &[u8]) -> Option<u32> {
@@ -1585,5 +1610,41 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         let by_zero = if rem { a } else { all_ones };
         self.b.ins().select(zero, by_zero, q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::RAM_BASE;
+    use crate::cpu::encode::*;
+
+    #[test]
+    fn a_translation_is_found_again_by_its_code_bytes_alone() {
+        let mut ram = Ram::new(1 << 16);
+        // A loop; then a 32-bit instruction in a page's last
+        // halfword (read no further: its second half is in the next page).
+        let words = [addi(A0, A0, 1), bne(A0, A1, -4)];
+        for (k, w) in words.iter().enumerate() {
+            ram.write_phys(RAM_BASE + 0x100 + 4 * k as u64, &w.to_le_bytes())
+                .unwrap();
+        }
+        let (_, read) = form_region(&ram, 0, RAM_BASE + 0x100, &|_| true);
+        assert!(holds(&ram, 0, &read));
+        // At another RAM page with the same bytes at the same offsets: the same code.
+        ram.write_phys(RAM_BASE + 0x1100, &ram.bytes()[0x100..0x108].to_vec())
+            .unwrap();
+        assert!(holds(&ram, 0x1000, &read));
+        // Bytes the region never read do not matter; one it read does.
+        // (The region read the loop and the 16-bit halfword after it, where it stops.)
+        ram.write_phys(RAM_BASE + 0x10a, &[0xff; 4]).unwrap();
+        assert!(holds(&ram, 0, &read));
+        ram.write_phys(RAM_BASE + 0x106, &[0x12]).unwrap();
+        assert!(!holds(&ram, 0, &read));
+        let last = addi(A0, A0, 1).to_le_bytes();
+        ram.write_phys(RAM_BASE + 0x2ffe, &last[..2]).unwrap();
+        let (_, read) = form_region(&ram, 0x2000, RAM_BASE + 0x2ffe, &|_| true);
+        assert_eq!(read.len(), 4, "offset and first half only");
+        assert!(holds(&ram, 0x2000, &read));
     }
 }

@@ -46,8 +46,9 @@ const MSTATUS_WRITABLE: u64 = MSTATUS_SIE
     | MSTATUS_TSR;
 /// The bits of `mstatus` that `sstatus` shows (SIE, SPIE, UBE, SPP, VS, FS, XS, SUM, MXR, UXL,
 /// SD) and the subset it may write.
-const SSTATUS_VIEW: u64 = 0x8000_0003_000d_e762;
-const SSTATUS_WRITABLE: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
+pub(super) const SSTATUS_VIEW: u64 = 0x8000_0003_000d_e762;
+pub(super) const SSTATUS_WRITABLE: u64 =
+    MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
 
 pub const MIP_SSIP: u64 = 1 << 1;
 pub const MIP_MSIP: u64 = 1 << 3;

@@ -766,6 +766,8 @@ impl Hart {
             lock_pc: lock.pc,
             lock_value: lock.value,
             lock_reads: lock.reads as u64,
+            mstatus: &mut self.csr.mstatus,
+            sstatus_ok: self.sstatus_in_regions() as u64,
             pc,
         };
         let mut total = 0;
@@ -1187,6 +1189,18 @@ impl Inst {
 }
 
 impl Hart {
+    /// Whether translated code may run `sstatus` accesses that leave `SIE` clear (jit.rs
+    /// `Gen::sstatus`): in S-mode, with no M-level interrupt pending and enabled, including
+    /// a supervisor timer of `stimecmp` that is not delegated.
+    fn sstatus_in_regions(&self) -> bool {
+        use super::csr::{MENVCFG_STCE, MIP_STIP};
+        let c = &self.csr;
+        let live_stip_to_m = c.menvcfg & MENVCFG_STCE != 0 && c.mideleg & MIP_STIP == 0;
+        self.mode == Mode::Supervisor
+            && (c.mip | self.lines) & c.mie & !c.mideleg == 0
+            && !live_stip_to_m
+    }
+
     /// Whether a write to `csr` left interrupts globally enabled in the current mode: the
     /// moment an idle loop shows itself (see spin.rs).
     fn interrupts_left_on(&self, csr: u16) -> bool {

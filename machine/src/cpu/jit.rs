@@ -96,6 +96,12 @@ pub struct JitCtx {
     pub lock_reads: u64,
     /// Out: the pc to continue at.
     pub pc: u64,
+    /// The hart's `mstatus`, and non-zero when an `sstatus` access that leaves `SIE` clear
+    /// may run here: the hart is in S-mode and no M-level interrupt is pending and enabled,
+    /// so that the interpreter's check for an interrupt right after such a write would take
+    /// nothing (see `Gen::sstatus`).
+    pub mstatus: *mut u64,
+    pub sstatus_ok: u64,
 }
 
 /// A translated region: `fn(ctx) -> instructions executed` (all retired).
@@ -261,6 +267,15 @@ fn is_control(op: Op) -> bool {
 }
 
 /// Whether the translator handles `op` (see the module essay).
+/// Whether the translator handles `inst`: the ops of `translatable`, and accesses to
+/// `sstatus` (which the generated code checks further, see `Gen::sstatus`).
+fn translatable_inst(inst: Inst) -> bool {
+    use Op::*;
+    translatable(inst.op)
+        || matches!(inst.op, Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci)
+            && inst.imm as u16 == super::csr::addr::SSTATUS
+}
+
 pub fn translatable(op: Op) -> bool {
     use Op::*;
     !matches!(op, LrW | ScW | LrD | ScD)
@@ -357,7 +372,7 @@ fn form_region(
             let Some(inst) = fetch(ram, page_off, pc, &mut read) else {
                 break pc;
             };
-            if !translatable(inst.op) {
+            if !translatable_inst(inst) {
                 break pc;
             }
             insts.push((pc, inst));
@@ -657,10 +672,12 @@ enum Field {
     TlbStore,
     Key,
     PageOff,
+    Mstatus,
+    SstatusOk,
 }
 
 impl Field {
-    const COUNT: usize = 7;
+    const COUNT: usize = 9;
 
     fn offset(self) -> usize {
         match self {
@@ -671,6 +688,8 @@ impl Field {
             Field::TlbStore => offset_of!(JitCtx, tlb_store),
             Field::Key => offset_of!(JitCtx, key_ls),
             Field::PageOff => offset_of!(JitCtx, page_off),
+            Field::Mstatus => offset_of!(JitCtx, mstatus),
+            Field::SstatusOk => offset_of!(JitCtx, sstatus_ok),
         }
     }
 }
@@ -1367,6 +1386,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.set(inst.rd, v);
             }
             op if is_amo(op) => self.amo(pc, inst, i),
+            Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
+                self.sstatus(pc, inst, i)
+            }
             Op::Lb | Op::Lh | Op::Lw | Op::Ld | Op::Lbu | Op::Lhu | Op::Lwu => {
                 let size = match inst.op {
                     Op::Lb | Op::Lbu => 1,
@@ -1430,6 +1452,61 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.set(inst.rd, v);
             }
         }
+    }
+
+    /// A CSR instruction on `sstatus` (`translatable_inst`), as `Hart::csr_op` does it, when
+    /// it only reads or leaves `SIE` as the one bit changed, and clear: xv6's `intr_get`
+    /// and `intr_off`, in every lock's `push_off`. Anything else (`intr_on`, a change of
+    /// `SUM`, `SPP`..., another mode, an M-level interrupt pending: `sstatus_ok` clear)
+    /// leaves before it. What the interpreter does after such a write cannot matter then:
+    /// with `SIE` clear in S-mode only M-level interrupts are enabled, and none is pending
+    /// (and neither hashes the state for the spin detector, which it does only when
+    /// interrupts are left enabled; nor change the TLB keys, which depend on SUM and MXR).
+    fn sstatus(&mut self, pc: u64, inst: Inst, i: i64) {
+        use super::csr::{MSTATUS_SIE, MSTATUS_XLEN, SSTATUS_VIEW, SSTATUS_WRITABLE};
+        let leave_if = |g: &mut Self, cond: Value| {
+            let out = g.b.create_block();
+            let go = g.b.create_block();
+            g.b.set_cold_block(out);
+            g.b.ins().brif(cond, out, &[], go, &[]);
+            g.b.switch_to_block(out);
+            g.leave_at(pc, i);
+            g.b.switch_to_block(go);
+        };
+        let ok = self.field(Field::SstatusOk);
+        let not_ok = self.b.ins().icmp_imm_s(IntCC::Equal, ok, 0);
+        leave_if(self, not_ok);
+        let at = self.field(Field::Mstatus);
+        let m = self.b.ins().load(I64, mem(), at, 0);
+        let with_xlen = self.b.ins().bor_imm_s(m, MSTATUS_XLEN as i64);
+        let view = self.b.ins().band_imm_s(with_xlen, SSTATUS_VIEW as i64);
+        let immediate = matches!(inst.op, Op::Csrrwi | Op::Csrrsi | Op::Csrrci);
+        let writes = matches!(inst.op, Op::Csrrw | Op::Csrrwi) || inst.rs1 != 0;
+        if writes {
+            let operand = if immediate {
+                self.b.ins().iconst(I64, inst.rs1 as i64)
+            } else {
+                self.reg(inst.rs1)
+            };
+            let new = match inst.op {
+                Op::Csrrw | Op::Csrrwi => operand,
+                Op::Csrrs | Op::Csrrsi => self.b.ins().bor(view, operand),
+                _ => {
+                    let cleared = self.b.ins().bnot(operand);
+                    self.b.ins().band(view, cleared)
+                }
+            };
+            let kept = self.b.ins().band_imm_s(m, !SSTATUS_WRITABLE as i64);
+            let written = self.b.ins().band_imm_s(new, SSTATUS_WRITABLE as i64);
+            let new_m = self.b.ins().bor(kept, written);
+            let changed = self.b.ins().bxor(new_m, m);
+            let others = self.b.ins().band_imm_s(changed, !MSTATUS_SIE as i64);
+            let sie = self.b.ins().band_imm_s(new_m, MSTATUS_SIE as i64);
+            let refused = self.b.ins().bor(others, sie);
+            leave_if(self, refused);
+            self.b.ins().store(mem(), new_m, at, 0);
+        }
+        self.set(inst.rd, view);
     }
 
     /// An AMO, as `Hart::amo` with the spin detector's `atomic_read` for swaps: a store

@@ -50,7 +50,18 @@ impl Rng {
 fn random_inst(rng: &mut Rng) -> u32 {
     let (rd, rs1, rs2) = (rng.dest(), rng.reg(), rng.reg());
     let imm = rng.below(4096) as i32 - 2048;
-    match rng.below(11) {
+    match rng.below(12) {
+        11 => {
+            // sstatus (0x100): reads, `intr_off`, `intr_on`, and writes of other bits.
+            let (f3, src) = match rng.below(10) {
+                0..=4 => (2, 0), // csrr
+                5..=6 => (7, 2), // csrrci 2 (SIE off)
+                7 => (6, 2),     // csrrsi 2 (SIE on)
+                8 => (3, rs1),   // csrrc rs1
+                _ => (1, rs1),   // csrrw rs1
+            };
+            i(0x100, src, f3, rd, 0x73)
+        }
         10 => {
             // An AMO on the data base (aligned or not, by the base's offset), word or double.
             let f5 = [

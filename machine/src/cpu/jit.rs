@@ -1709,8 +1709,8 @@ mod tests {
         let (_, read) = form_region(&ram, 0, RAM_BASE + 0x100, &|_| true);
         assert!(holds(&ram, 0, &read));
         // At another RAM page with the same bytes at the same offsets: the same code.
-        ram.write_phys(RAM_BASE + 0x1100, &ram.bytes()[0x100..0x108].to_vec())
-            .unwrap();
+        let code = ram.bytes()[0x100..0x108].to_vec();
+        ram.write_phys(RAM_BASE + 0x1100, &code).unwrap();
         assert!(holds(&ram, 0x1000, &read));
         // Bytes the region never read do not matter; one it read does.
         // (The region read the loop and the 16-bit halfword after it, where it stops.)

@@ -4,9 +4,11 @@
 //! direct branches and jumps that stay in the head's 4 KiB page (at most `MAX_INSTS`
 //! instructions in `MAX_BLOCKS` blocks). Inside a region control flows natively, so a loop
 //! runs without coming back to the run loop. Only plain instructions are translated: the
-//! integer ALU (I and M), `lui`/`auipc`, branches and jumps, RAM loads and stores through the
-//! software TLB, fences (lowered to nothing). Everything else (CSRs, traps, xRET, `wfi`, fences of the TLB or of
-//! instructions, LR/SC and AMOs) ends the region *before* it: the interpreter executes it.
+//! integer ALU (I and M), `lui`/`auipc`, branches and jumps, RAM loads, stores and AMOs
+//! through the software TLB, fences (lowered to nothing), and `sstatus` accesses that leave
+//! `SIE` clear (see `Gen::sstatus`). Everything else (other CSR accesses, traps, xRET, `wfi`,
+//! fences of the TLB or of instructions, LR/SC) ends the region *before* it: the interpreter
+//! executes it.
 //!
 //! Exactness (the one rule: with the tier on or off, every hart retires the same instructions
 //! in the same order, traps and takes interrupts at the same counts):

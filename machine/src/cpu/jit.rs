@@ -659,6 +659,8 @@ struct Gen<'a, 'b> {
     /// being generated.
     steady: HashMap<u64, Block>,
     in_steady: bool,
+    /// The start of the guest block being generated.
+    block_start: u64,
 }
 
 /// The `JitCtx` fields the generated code reads. Each is loaded where a guest block first
@@ -770,6 +772,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             labels: HashMap::new(),
             steady: HashMap::new(),
             in_steady: false,
+            block_start: 0,
         }
     }
 
@@ -1021,6 +1024,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.labels[&gb.start]
         };
         self.b.switch_to_block(l);
+        self.block_start = gb.start;
         self.cache = [None; 32];
         self.dirty = 0;
         self.load_page = None;
@@ -1112,26 +1116,27 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.switch_to_block(no);
                 self.goto(next);
                 self.b.switch_to_block(yes);
-                if let Some(&steady) = self.steady.get(&target) {
-                    // The back edge of a counting loop (this block): from the first time
-                    // round on, the value differs from the one noted the time before.
+                let own_back_edge = target == self.block_start;
+                if let Some(&steady) = self.steady.get(&target).filter(|_| own_back_edge) {
+                    // The back edge of a counting loop (this block, see `counting_loop`):
+                    // from the first time round on, the value differs from the one noted
+                    // the time before. Other branches to its start enter its first copy.
+                    // The steady copy is entered only after a note (a repeat goes round the
+                    // first copy again), so the pc is noted and the count 0 there.
                     if self.in_steady {
-                        if let Some([_, poll_value, poll_count]) = self.poll {
-                            // A new value noted (the first time round may have counted a
-                            // repeat).
+                        if let Some([_, poll_value, _]) = self.poll {
                             self.b.def_var(poll_value, a);
-                            let zero = self.b.ins().iconst(I64, 0);
-                            self.b.def_var(poll_count, zero);
                         }
                     } else {
-                        self.spin_check(pc, a);
+                        let first = self.labels[&target];
+                        self.spin_check(pc, a, Some(first));
                     }
                     self.end_block();
                     self.b.ins().jump(steady, &[]);
                     return;
                 }
                 if is_flag_poll(inst) {
-                    self.spin_check(pc, a);
+                    self.spin_check(pc, a, None);
                 }
                 self.goto(target);
             }
@@ -1142,7 +1147,9 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// `pc` on `value`: a new (pc, value) pair is noted, a repeat counted; the repeats at
     /// which the detector hashes the registers (the 64th and the 128th) leave before the
     /// branch, so that the interpreter takes them.
-    fn spin_check(&mut self, pc: u64, value: Value) {
+    /// A repeat goes on to `repeat_to` if given (registers are in memory or variables
+    /// already: the branch's block has ended), else with the branch.
+    fn spin_check(&mut self, pc: u64, value: Value, repeat_to: Option<Block>) {
         let Some([poll_pc, poll_value, poll_count]) = self.poll else {
             return;
         };
@@ -1177,7 +1184,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.leave_at(pc, -1);
         self.b.switch_to_block(go);
         self.b.def_var(poll_count, counted);
-        self.b.ins().jump(cont, &[]);
+        self.b.ins().jump(repeat_to.unwrap_or(cont), &[]);
         self.b.switch_to_block(note);
         let pcv = self.b.ins().iconst(I64, pc as i64);
         self.b.def_var(poll_pc, pcv);

@@ -76,9 +76,11 @@ impl SpinDetector {
         }
     }
 
-    /// A new quantum: forget what was seen (other harts may have changed memory since).
+    /// A new quantum: forget what was seen (other harts may have changed memory since). As
+    /// after a trap, a new epoch is enough: the states seen before hash differently now (a
+    /// 64-bit collision would cost one early yield), and a quantum does not pay for clearing
+    /// the table.
     pub(super) fn reset(&mut self) {
-        self.seen.fill(0);
         self.epoch = self.epoch.wrapping_add(1);
         self.lock_reads = 0;
         self.branch_count = 0;

@@ -216,7 +216,8 @@ fn is_flag_poll(i: Inst) -> bool {
 /// on a register that it writes once, with `addi`/`addiw` of a non-zero constant to itself.
 /// Each time round the branch then compares another value than the time before, so, once
 /// the first time round has noted the branch in the spin detector, the next ones cannot be
-/// repeats: they only note the new value (see `Gen::steady`).
+/// repeats: they only note the new value (see `Gen::steady`), and run unrolled twice
+/// (`Gen::steady2`).
 fn counting_loop(gb: &GuestBlock) -> bool {
     let Some(&(pc, last)) = gb.insts.last() else {
         return false;
@@ -659,6 +660,10 @@ struct Gen<'a, 'b> {
     /// being generated.
     steady: HashMap<u64, Block>,
     in_steady: bool,
+    /// Counting loops: their steady copy unrolled twice (one budget test per two times
+    /// round), which the back edges enter; it falls back to the single steady copy when
+    /// only one time round fits.
+    steady2: HashMap<u64, Block>,
     /// The start of the guest block being generated.
     block_start: u64,
 }
@@ -772,6 +777,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             labels: HashMap::new(),
             steady: HashMap::new(),
             in_steady: false,
+            steady2: HashMap::new(),
             block_start: 0,
         }
     }
@@ -963,6 +969,8 @@ impl<'a, 'b> Gen<'a, 'b> {
             for gb in blocks.iter().filter(|gb| counting_loop(gb)) {
                 let l = self.b.create_block();
                 self.steady.insert(gb.start, l);
+                let l2 = self.b.create_block();
+                self.steady2.insert(gb.start, l2);
             }
         }
         let first = self.labels[&blocks[0].start];
@@ -973,6 +981,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.in_steady = true;
                 self.guest_block(gb);
                 self.in_steady = false;
+                self.unrolled(gb);
             }
         }
         // The exit: the registers are in `x` already.
@@ -1065,6 +1074,78 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.goto(gb.exit);
     }
 
+    /// The steady copy of counting loop `gb` twice over (see `steady2`): what `guest_block`
+    /// and `control` generate for it, with one budget test for both times round and the
+    /// first time's back edge falling into the second.
+    fn unrolled(&mut self, gb: &GuestBlock) {
+        let l = self.steady2[&gb.start];
+        self.b.switch_to_block(l);
+        self.block_start = gb.start;
+        self.cache = [None; 32];
+        self.dirty = 0;
+        self.load_page = None;
+        self.store_page = None;
+        self.fields = [None; Field::COUNT];
+        self.pending = 0;
+        let len = gb.insts.len() as i64;
+        let left = self.b.use_var(self.left);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, left, 2 * len);
+        let body = self.b.create_block();
+        let one = self.b.create_block();
+        self.b.set_cold_block(one);
+        self.b.ins().brif(fits, body, &[], one, &[]);
+        // One time round at most: the single copy tests and leaves (nothing is dirty yet).
+        self.b.switch_to_block(one);
+        let single = self.steady[&gb.start];
+        self.b.ins().jump(single, &[]);
+        self.b.switch_to_block(body);
+        let rest = self.b.ins().iadd_imm_s(left, -2 * len);
+        self.b.def_var(self.left, rest);
+        self.pending = 2 * len;
+        for round in 0..2 {
+            for (i, &(pc, inst)) in gb.insts.iter().enumerate() {
+                if i + 1 < gb.insts.len() {
+                    self.inst(pc, inst, i as i64 + round * len);
+                    continue;
+                }
+                // The flag poll closing the loop (`counting_loop`): beqz or bnez.
+                let a = self.reg(inst.rs1);
+                let cc = if inst.op == Op::Beq {
+                    IntCC::Equal
+                } else {
+                    IntCC::NotEqual
+                };
+                let taken = self.b.ins().icmp_imm_s(cc, a, 0);
+                self.end_block();
+                let yes = self.b.create_block();
+                let no = self.b.create_block();
+                self.b.set_cold_block(no);
+                self.b.ins().brif(taken, yes, &[], no, &[]);
+                self.b.switch_to_block(no);
+                if round == 0 {
+                    // Out after the first time round: the second's cycles are not used.
+                    let left = self.b.use_var(self.left);
+                    let refund = self.b.ins().iadd_imm_s(left, len);
+                    self.b.def_var(self.left, refund);
+                }
+                self.pending = 0;
+                self.goto(pc.wrapping_add(inst.len as u64));
+                self.pending = if round == 0 { 2 * len } else { 0 };
+                self.b.switch_to_block(yes);
+                if let Some([_, poll_value, _]) = self.poll {
+                    self.b.def_var(poll_value, a);
+                }
+                if round == 1 {
+                    self.end_block();
+                    self.b.ins().jump(l, &[]);
+                }
+            }
+        }
+    }
+
     /// The block's closing branch or jump; `len` counts the block's instructions.
     fn control(&mut self, pc: u64, inst: Inst) {
         let next = pc.wrapping_add(inst.len as u64);
@@ -1117,7 +1198,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.goto(next);
                 self.b.switch_to_block(yes);
                 let own_back_edge = target == self.block_start;
-                if let Some(&steady) = self.steady.get(&target).filter(|_| own_back_edge) {
+                if let Some(&steady2) = self.steady2.get(&target).filter(|_| own_back_edge) {
                     // The back edge of a counting loop (this block, see `counting_loop`):
                     // from the first time round on, the value differs from the one noted
                     // the time before. Other branches to its start enter its first copy.
@@ -1132,7 +1213,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                         self.spin_check(pc, a, Some(first));
                     }
                     self.end_block();
-                    self.b.ins().jump(steady, &[]);
+                    self.b.ins().jump(steady2, &[]);
                     return;
                 }
                 if is_flag_poll(inst) {

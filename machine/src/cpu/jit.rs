@@ -171,6 +171,19 @@ pub struct Jit {
 #[allow(unsafe_code)]
 unsafe impl Send for Jit {}
 
+/// The spin detector's flag-poll and lock-spin fields of `JitCtx`, in the order of `Gen`'s
+/// `poll` and `lock` variables.
+const POLL_FIELDS: [usize; 3] = [
+    offset_of!(JitCtx, poll_pc),
+    offset_of!(JitCtx, poll_value),
+    offset_of!(JitCtx, poll_count),
+];
+const LOCK_FIELDS: [usize; 3] = [
+    offset_of!(JitCtx, lock_pc),
+    offset_of!(JitCtx, lock_value),
+    offset_of!(JitCtx, lock_reads),
+];
+
 /// `Ram`'s DIRTY flag value after any store (see ram.rs).
 const RAM_DIRTY: i64 = crate::ram::DIRTY as i64;
 
@@ -916,14 +929,20 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// guest block's instructions not yet executed (`pending`).
     fn leave_at(&mut self, pc: u64, extra: i64) {
         let pc = self.b.ins().iconst(I64, pc as i64);
+        let done = self.executed(extra);
+        self.leave(pc, done);
+    }
+
+    /// Instructions executed so far: `extra` after those before the current guest block's
+    /// instructions not yet executed (`pending`).
+    fn executed(&mut self, extra: i64) -> Value {
         let left_in = self
             .b
             .ins()
             .load(I64, mem(), self.ctx, offset_of!(JitCtx, left) as i32);
         let left = self.b.use_var(self.left);
         let used = self.b.ins().isub(left_in, left);
-        let done = self.b.ins().iadd_imm_s(used, extra - self.pending);
-        self.leave(pc, done);
+        self.b.ins().iadd_imm_s(used, extra - self.pending)
     }
 
     fn region(&mut self, blocks: &[GuestBlock]) {
@@ -936,34 +955,14 @@ impl<'a, 'b> Gen<'a, 'b> {
             .flat_map(|b| &b.insts)
             .any(|&(_, i)| is_flag_poll(i));
         if polls && self.flag_polls {
-            let fields = [
-                offset_of!(JitCtx, poll_pc),
-                offset_of!(JitCtx, poll_value),
-                offset_of!(JitCtx, poll_count),
-            ];
-            self.poll = Some(fields.map(|off| {
-                let v = self.b.declare_var(I64);
-                let value = self.b.ins().load(I64, mem(), self.ctx, off as i32);
-                self.b.def_var(v, value);
-                v
-            }));
+            self.poll = Some(self.vars_from_ctx(POLL_FIELDS));
         }
         let swaps = blocks
             .iter()
             .flat_map(|b| &b.insts)
             .any(|&(_, i)| matches!(i.op, Op::AmoswapW | Op::AmoswapD));
         if swaps && self.flag_polls {
-            let fields = [
-                offset_of!(JitCtx, lock_pc),
-                offset_of!(JitCtx, lock_value),
-                offset_of!(JitCtx, lock_reads),
-            ];
-            self.lock = Some(fields.map(|off| {
-                let v = self.b.declare_var(I64);
-                let value = self.b.ins().load(I64, mem(), self.ctx, off as i32);
-                self.b.def_var(v, value);
-                v
-            }));
+            self.lock = Some(self.vars_from_ctx(LOCK_FIELDS));
         }
         if self.poll.is_some() {
             for gb in blocks.iter().filter(|gb| counting_loop(gb)) {
@@ -991,28 +990,30 @@ impl<'a, 'b> Gen<'a, 'b> {
             .ins()
             .store(mem(), params[0], self.ctx, offset_of!(JitCtx, pc) as i32);
         if let Some(vars) = self.poll {
-            let fields = [
-                offset_of!(JitCtx, poll_pc),
-                offset_of!(JitCtx, poll_value),
-                offset_of!(JitCtx, poll_count),
-            ];
-            for (var, off) in vars.into_iter().zip(fields) {
-                let v = self.b.use_var(var);
-                self.b.ins().store(mem(), v, self.ctx, off as i32);
-            }
+            self.vars_to_ctx(vars, POLL_FIELDS);
         }
         if let Some(vars) = self.lock {
-            let fields = [
-                offset_of!(JitCtx, lock_pc),
-                offset_of!(JitCtx, lock_value),
-                offset_of!(JitCtx, lock_reads),
-            ];
-            for (var, off) in vars.into_iter().zip(fields) {
-                let v = self.b.use_var(var);
-                self.b.ins().store(mem(), v, self.ctx, off as i32);
-            }
+            self.vars_to_ctx(vars, LOCK_FIELDS);
         }
         self.b.ins().return_(&[params[1]]);
+    }
+
+    /// Variables holding these context fields while the region runs (see `vars_to_ctx`).
+    fn vars_from_ctx(&mut self, fields: [usize; 3]) -> [Variable; 3] {
+        fields.map(|off| {
+            let v = self.b.declare_var(I64);
+            let value = self.b.ins().load(I64, mem(), self.ctx, off as i32);
+            self.b.def_var(v, value);
+            v
+        })
+    }
+
+    /// Stores variables back into their context fields, on the way out.
+    fn vars_to_ctx(&mut self, vars: [Variable; 3], fields: [usize; 3]) {
+        for (var, off) in vars.into_iter().zip(fields) {
+            let v = self.b.use_var(var);
+            self.b.ins().store(mem(), v, self.ctx, off as i32);
+        }
     }
 
     /// Jumps to the guest block at `pc` if the region has it, else leaves there; `done`
@@ -1026,20 +1027,26 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    fn guest_block(&mut self, gb: &GuestBlock) {
-        let l = if self.in_steady {
-            self.steady[&gb.start]
-        } else {
-            self.labels[&gb.start]
-        };
+    /// Starts generating guest block `start` at Cranelift block `l`: nothing of the code
+    /// before is known there (registers, pages, context fields).
+    fn start_block(&mut self, l: Block, start: u64) {
         self.b.switch_to_block(l);
-        self.block_start = gb.start;
+        self.block_start = start;
         self.cache = [None; 32];
         self.dirty = 0;
         self.load_page = None;
         self.store_page = None;
         self.fields = [None; Field::COUNT];
         self.pending = 0;
+    }
+
+    fn guest_block(&mut self, gb: &GuestBlock) {
+        let l = if self.in_steady {
+            self.steady[&gb.start]
+        } else {
+            self.labels[&gb.start]
+        };
+        self.start_block(l, gb.start);
         if gb.insts.is_empty() {
             // Its first instruction is the interpreter's.
             self.leave_at(gb.start, 0);
@@ -1079,14 +1086,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// first time's back edge falling into the second.
     fn unrolled(&mut self, gb: &GuestBlock) {
         let l = self.steady2[&gb.start];
-        self.b.switch_to_block(l);
-        self.block_start = gb.start;
-        self.cache = [None; 32];
-        self.dirty = 0;
-        self.load_page = None;
-        self.store_page = None;
-        self.fields = [None; Field::COUNT];
-        self.pending = 0;
+        self.start_block(l, gb.start);
         let len = gb.insts.len() as i64;
         let left = self.b.use_var(self.left);
         let fits = self
@@ -1164,12 +1164,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let link = self.b.ins().iconst(I64, next as i64);
                 self.set(inst.rd, link);
                 self.pending = 0;
-                let left_in =
-                    self.b
-                        .ins()
-                        .load(I64, mem(), self.ctx, offset_of!(JitCtx, left) as i32);
-                let left = self.b.use_var(self.left);
-                let done = self.b.ins().isub(left_in, left);
+                let done = self.executed(0);
                 self.leave(t, done);
             }
             _ => {
